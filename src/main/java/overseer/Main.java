@@ -1,0 +1,5 @@
+package overseer;
+
+public final class Main {
+    public static void main(String[] args) {}
+}

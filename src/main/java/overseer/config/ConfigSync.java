@@ -1,0 +1,217 @@
+package overseer.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import overseer.job.Problem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the active {@link Snapshot} in step with the source: on start, every poll interval, and on
+ * request. A revision becomes active only if every file in it validates; otherwise, and whenever the
+ * source cannot be read, the previous snapshot keeps serving and the reason shows in
+ * {@link #status()}.
+ */
+public final class ConfigSync implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ConfigSync.class);
+
+    /** What to sync from: the source and the part of it that holds the jobs. */
+    public record Settings(Source source, Optional<String> branch, Optional<String> subdir, Optional<String> token,
+            Optional<Path> sshKey, Optional<Path> knownHosts) {}
+
+    private final Source source;
+    private final Revisions revisions;
+    private final Checkouts checkouts;
+    private final RepositoryLoader loader;
+    private final String displayPrefix;
+    private final Path activeFile;
+    private final Clock clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Semaphore wakeups = new Semaphore(0);
+    private volatile ConfigStatus status;
+    private volatile boolean closed;
+    private Thread poller;
+
+    public ConfigSync(Settings settings, Path dataDir, RepositoryLoader loader, Clock clock) throws IOException, SyncException {
+        this.source = settings.source();
+        this.loader = loader;
+        this.clock = clock;
+        this.displayPrefix = settings.subdir().orElse("");
+        this.checkouts = new Checkouts(dataDir.resolve("checkouts"));
+        this.activeFile = dataDir.resolve("active-revision");
+        this.revisions = switch (source) {
+            case Source.GitRemote r -> new GitRevisions(r.url(), settings.branch(), settings.subdir(),
+                    new GitRevisions.GitAccess(settings.token(), settings.sshKey(), settings.knownHosts()),
+                    dataDir.resolve("git"));
+            case Source.LocalRepo r -> new GitRevisions(r.path().toString(), settings.branch(), settings.subdir(),
+                    new GitRevisions.GitAccess(Optional.empty(), Optional.empty(), Optional.empty()), dataDir.resolve("git"));
+            case Source.PlainDirectory d -> new DirectoryRevisions(settings.subdir().map(d.path()::resolve).orElse(d.path()));
+        };
+        this.status = new ConfigStatus(source.describe(), Optional.empty(), Optional.empty(), ConfigStatus.Outcome.PENDING,
+                Optional.empty(), Optional.empty(), List.of());
+    }
+
+    public ConfigStatus status() {
+        return status;
+    }
+
+    public Optional<Snapshot> active() {
+        return status.active();
+    }
+
+    public Checkouts checkouts() {
+        return checkouts;
+    }
+
+    /**
+     * Serves the revision that was active before a restart, from local data only, so that the server
+     * has its jobs even while the source is unreachable.
+     */
+    public void restore() {
+        if (!Files.isRegularFile(activeFile)) {
+            return;
+        }
+        lock.lock();
+        try {
+            String revision = Files.readString(activeFile).strip();
+            String written = checkouts.create(revision, target -> revisions.materialize(revision, target));
+            RepositoryLoader.Loaded loaded = loader.load(checkouts.path(written), displayPrefix);
+            if (loaded.valid()) {
+                Snapshot snapshot = new Snapshot(written, checkouts.path(written), loaded.jobs(), loaded.settings(), clock.instant());
+                status = withActive(status, snapshot);
+                log.info("config: restored {} ({} jobs) from the data directory", shortId(written), loaded.jobs().size());
+            }
+        } catch (IOException | SyncException e) {
+            log.warn("config: cannot restore the previous revision: {}", e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Fetches and, if there is a new valid revision, applies it. One sync runs at a time. */
+    public ConfigStatus syncNow() {
+        lock.lock();
+        try {
+            return sync();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Asks the poller for a sync soon, without waiting for it (push webhooks). */
+    public void requestSync() {
+        wakeups.release();
+    }
+
+    /** Polls every {@code interval} (and on request) on a virtual thread until closed. */
+    public void startPolling(Duration interval) {
+        poller = Thread.ofVirtual().name("config-poller").start(() -> {
+            while (!closed) {
+                try {
+                    wakeups.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS);
+                    wakeups.drainPermits();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!closed) {
+                    syncNow();
+                }
+            }
+        });
+    }
+
+    private ConfigStatus sync() {
+        Instant now = clock.instant();
+        ConfigStatus before = status;
+        String latest;
+        try {
+            latest = revisions.latest();
+        } catch (SyncException e) {
+            if (before.outcome() != ConfigStatus.Outcome.FAILED || !before.error().equals(Optional.of(e.getMessage()))) {
+                log.warn("config: sync failed, keeping {}: {}", before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
+                        e.getMessage());
+            }
+            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.FAILED,
+                    Optional.of(e.getMessage()), before.rejectedRevision(), before.problems());
+        }
+        if (before.active().map(Snapshot::revision).equals(Optional.of(latest))) {
+            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.UNCHANGED,
+                    Optional.empty(), Optional.empty(), List.of());
+        }
+        if (before.rejectedRevision().equals(Optional.of(latest))) {
+            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.INVALID,
+                    Optional.empty(), before.rejectedRevision(), before.problems());
+        }
+        try {
+            return status = apply(latest, now, before);
+        } catch (SyncException | IOException e) {
+            log.warn("config: cannot apply {}: {}", shortId(latest), e.getMessage());
+            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.FAILED,
+                    Optional.of(e.getMessage()), before.rejectedRevision(), before.problems());
+        }
+    }
+
+    private ConfigStatus apply(String latest, Instant now, ConfigStatus before) throws SyncException, IOException {
+        String revision = checkouts.create(latest, target -> revisions.materialize(latest, target));
+        Path checkout = checkouts.path(revision);
+        RepositoryLoader.Loaded loaded = loader.load(checkout, displayPrefix);
+        Set<String> keep = before.active().map(s -> Set.of(s.revision())).orElse(Set.of());
+        if (!loaded.valid()) {
+            log.warn("config: {} rejected with {} problem(s); keeping {}", shortId(revision), loaded.problems().size(),
+                    before.active().map(s -> shortId(s.revision())).orElse("no jobs"));
+            for (Problem p : loaded.problems()) {
+                log.warn("config: {}", p);
+            }
+            checkouts.prune(keep);
+            return new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.INVALID,
+                    Optional.empty(), Optional.of(revision), loaded.problems());
+        }
+        Snapshot snapshot = new Snapshot(revision, checkout, loaded.jobs(), loaded.settings(), now);
+        Path temp = activeFile.resolveSibling(activeFile.getFileName() + ".tmp");
+        Files.writeString(temp, revision + "\n");
+        Files.move(temp, activeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        checkouts.prune(Set.of(revision));
+        log.info("config: applied {} ({} jobs)", shortId(revision), loaded.jobs().size());
+        return withActive(new ConfigStatus(source.describe(), Optional.empty(), Optional.of(now),
+                ConfigStatus.Outcome.APPLIED, Optional.empty(), Optional.empty(), List.of()), snapshot);
+    }
+
+    private static ConfigStatus withActive(ConfigStatus s, Snapshot snapshot) {
+        return new ConfigStatus(s.source(), Optional.of(snapshot), s.lastSync(), s.outcome(), s.error(), s.rejectedRevision(),
+                s.problems());
+    }
+
+    static String shortId(String revision) {
+        return revision.length() > 10 ? revision.substring(0, 10) : revision;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        wakeups.release();
+        if (poller != null) {
+            try {
+                poller.join(Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        lock.lock();
+        try {
+            revisions.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package overseer.job;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** A validated job, as defined by one file of the configuration repository. */
+public record JobDefinition(
+        JobName name,
+        String file,
+        Optional<String> description,
+        Action action,
+        Optional<Duration> timeout,
+        List<VarSpec> vars,
+        List<ScheduleSpec> schedules,
+        Map<String, String> env,
+        OptionalInt concurrency,
+        Overlap overlap,
+        List<HookSpec> hooks) {
+    public JobDefinition {
+        vars = List.copyOf(vars);
+        schedules = List.copyOf(schedules);
+        env = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(env));
+        hooks = List.copyOf(hooks);
+    }
+}
