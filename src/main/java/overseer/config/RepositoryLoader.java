@@ -71,7 +71,11 @@ public final class RepositoryLoader {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 String display = display(realRoot, file, displayPrefix);
                 if (attrs.isSymbolicLink()) {
-                    linkProblem(realRoot, file).ifPresent(p -> problems.add(new Problem(display, 1, 1, p)));
+                    Optional<String> problem = linkProblem(realRoot, file);
+                    if (problem.isPresent()) {
+                        problems.add(new Problem(display, 1, 1, problem.get()));
+                        return FileVisitResult.CONTINUE;
+                    }
                 }
                 Path relative = realRoot.relativize(file);
                 String top = relative.getNameCount() > 1 ? relative.getName(0).toString() : "";

@@ -10,9 +10,10 @@ final class ClosestName {
 
     static Optional<String> to(String wrong, Collection<String> known) {
         int limit = Math.max(2, wrong.length() / 3);
+        String lower = wrong.toLowerCase();
         return known.stream()
-                .filter(k -> distance(wrong.toLowerCase(), k) <= limit)
-                .min(Comparator.comparingInt(k -> distance(wrong.toLowerCase(), k)));
+                .filter(k -> distance(lower, k) <= limit || (k.length() >= 3 && lower.startsWith(k)) || k.startsWith(lower))
+                .min(Comparator.comparingInt(k -> distance(lower, k)));
     }
 
     /** Suffix for a message: "; did you mean 'x'?" or nothing. */

@@ -41,6 +41,7 @@ public final class JobParser {
     private static final List<String> HOOK_KEYS = List.of("url", "events", "secret");
     private static final List<String> SETTINGS_KEYS = List.of("hooks", "defaults");
     private static final List<String> DEFAULTS_KEYS = List.of("timeout", "env");
+    private static final ZoneId UTC = ZoneId.of("UTC");
     private static final Set<String> RESERVED_VAR_NAMES = Set.of("job", "execution", "commit");
     private static final Pattern VAR_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -137,9 +138,9 @@ public final class JobParser {
 
     private JobDefinition job(Problems problems, String file, JobName name, Fields fields, ScriptCheck scripts,
             RepoSettings settings) {
-        Optional<String> command = fields.get("command").flatMap(n -> text(problems, n, "command"));
+        Optional<String> command = fields.get("command").flatMap(n -> scalarText(problems, n, "command"));
         Optional<Node> scriptNode = fields.get("script");
-        Optional<String> script = scriptNode.flatMap(n -> text(problems, n, "script"));
+        Optional<String> script = scriptNode.flatMap(n -> scalarText(problems, n, "script"));
         Action action = new Action.Nothing();
         if (command.isPresent() && script.isPresent()) {
             problems.add(scriptNode.get().position(), "'command' and 'script' cannot both be set; choose one");
@@ -155,7 +156,7 @@ public final class JobParser {
                 .or(settings::defaultTimeout);
         List<VarSpec> vars = fields.get("vars").map(n -> vars(problems, n)).orElse(List.of());
         List<ScheduleSpec> schedules = fields.get("schedule").map(n -> schedules(problems, n, vars)).orElse(List.of());
-        Optional<String> description = fields.get("description").flatMap(n -> text(problems, n, "description"));
+        Optional<String> description = fields.get("description").flatMap(n -> scalarText(problems, n, "description"));
         Map<String, String> env = new LinkedHashMap<>(settings.defaultEnv());
         fields.get("env").ifPresent(n -> env.putAll(env(problems, n)));
         OptionalInt concurrency = OptionalInt.empty();
@@ -281,12 +282,12 @@ public final class JobParser {
             }
             Fields f = new Fields(problems, m, SCHEDULE_KEYS, "schedule key");
             Optional<Frequency> frequency = f.require("frequency").flatMap(n -> frequency(problems, n));
-            ZoneId zone = ZoneOffset.UTC;
+            ZoneId zone = UTC;
             Optional<Node> zoneNode = f.get("timezone");
             if (zoneNode.isPresent()) {
                 Optional<String> z = text(problems, zoneNode.get(), "timezone");
                 try {
-                    zone = z.map(ZoneId::of).orElse(ZoneOffset.UTC);
+                    zone = z.map(ZoneId::of).orElse(UTC);
                 } catch (DateTimeException e) {
                     problems.add(zoneNode.get().position(), "unknown time zone '" + z.orElse("") + "' (use an IANA name like Europe/Berlin)");
                 }
@@ -502,6 +503,17 @@ public final class JobParser {
         }
         problems.add(node.position(), "'" + key + "' must be a string, not " + node.kind());
         return Optional.empty();
+    }
+
+    /** For free text, where YAML would read {@code command: true} as a boolean: any plain scalar counts. */
+    private static Optional<String> scalarText(Problems problems, Node node, String key) {
+        return switch (node) {
+            case Node.Text t -> Optional.of(t.value());
+            case Node.Bool b -> Optional.of(Boolean.toString(b.value()));
+            case Node.Int i -> Optional.of(i.value().toString());
+            case Node.Decimal d -> Optional.of(Double.toString(d.value()));
+            default -> text(problems, node, key);
+        };
     }
 
     private static Optional<BigInteger> integer(Problems problems, Node node, String key) {

@@ -108,7 +108,8 @@ final class YamlReader {
             tag = Tag.STR;
         }
         try {
-            if (tag.equals(Tag.STR)) {
+            // The core resolver reads ${NAME} as an environment reference; here it is plain text.
+            if (tag.equals(Tag.STR) || tag.equals(Tag.ENV_TAG)) {
                 return new Node.Text(at, value);
             } else if (tag.equals(Tag.NULL)) {
                 return new Node.Null(at);

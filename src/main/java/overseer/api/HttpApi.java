@@ -1,0 +1,111 @@
+package overseer.api;
+
+import io.undertow.Undertow;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server: matches routes, checks bearer tokens, runs handlers on virtual threads and
+ * turns every failure into a problem response.
+ */
+public final class HttpApi implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
+    private final Router router;
+    private final Exchanges exchanges;
+    private final Optional<Tokens> tokens;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Undertow server;
+
+    public HttpApi(InetSocketAddress listen, Router router, Exchanges exchanges, Optional<Tokens> tokens) {
+        if (tokens.isEmpty() && !listen.getAddress().isLoopbackAddress()) {
+            throw new IllegalArgumentException("refusing to listen on " + listen.getAddress().getHostAddress()
+                    + " without --tokens: without tokens anyone who can reach the port could use the API");
+        }
+        this.router = router;
+        this.exchanges = exchanges;
+        this.tokens = tokens;
+        HttpHandler root = exchange -> {
+            if (exchange.isInIoThread()) {
+                exchange.dispatch(executor, this::handle);
+            } else {
+                handle(exchange);
+            }
+        };
+        this.server = Undertow.builder()
+                .addHttpListener(listen.getPort(), listen.getAddress().getHostAddress())
+                .setHandler(root)
+                .build();
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    /** The address actually bound (the port is chosen by the system when 0 was asked for). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.getListenerInfo().getFirst().getAddress();
+    }
+
+    private void handle(HttpServerExchange exchange) {
+        try {
+            Router.Match match = router.match(exchange.getRequestMethod(), exchange.getRequestPath());
+            if (match.registered().access() instanceof Router.Access.Token(Role required)) {
+                authorize(exchange, required);
+            }
+            exchange.startBlocking();
+            match.registered().route().handle(exchange, match.params());
+        } catch (ApiException e) {
+            respond(exchange, e);
+        } catch (Exception e) {
+            log.error("api: {} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestPath(), e.toString(), e);
+            respond(exchange, new ApiException(500, "Internal Server Error", "the server failed; see its log"));
+        } finally {
+            exchange.endExchange();
+        }
+    }
+
+    private void authorize(HttpServerExchange exchange, Role required) {
+        if (tokens.isEmpty()) {
+            return;
+        }
+        String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new ApiException(401, "Unauthorized", "an 'Authorization: Bearer <token>' header is required",
+                    java.util.List.of(), java.util.Map.of("WWW-Authenticate", "Bearer"));
+        }
+        Optional<Role> role = tokens.get().roleOf(header.substring(7).strip().getBytes(StandardCharsets.UTF_8));
+        if (role.isEmpty()) {
+            throw new ApiException(401, "Unauthorized", "unknown token", java.util.List.of(),
+                    java.util.Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""));
+        }
+        if (!role.get().allows(required)) {
+            throw new ApiException(403, "Forbidden", "this needs a token with role " + required.name().toLowerCase());
+        }
+    }
+
+    private void respond(HttpServerExchange exchange, ApiException e) {
+        if (exchange.isResponseStarted()) {
+            return;
+        }
+        try {
+            exchanges.problem(exchange, e);
+        } catch (java.io.IOException io) {
+            log.debug("api: cannot send problem response: {}", io.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+        executor.close();
+    }
+}

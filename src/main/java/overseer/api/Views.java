@@ -1,0 +1,122 @@
+package overseer.api;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import overseer.config.ConfigStatus;
+import overseer.config.Snapshot;
+import overseer.job.Action;
+import overseer.job.HookSpec;
+import overseer.job.JobDefinition;
+import overseer.job.Problem;
+import overseer.job.ScheduleSpec;
+import overseer.job.VarSpec;
+
+/**
+ * The JSON shapes of the API, built as ordered maps so that field order and naming are exactly
+ * what README.rst documents. Secret var defaults never leave the server.
+ */
+final class Views {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private Views() {}
+
+    static String time(Instant instant) {
+        return TIME.format(instant);
+    }
+
+    static Map<String, Object> jobSummary(JobDefinition job, Instant now) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("name", job.name().value());
+        view.put("description", job.description().orElse(null));
+        view.put("vars", job.vars().stream().map(Views::var).toList());
+        view.put("schedules", job.schedules().stream().map(s -> schedule(s, now)).toList());
+        return view;
+    }
+
+    static Map<String, Object> job(JobDefinition job, Snapshot snapshot, Instant now) {
+        Map<String, Object> view = jobSummary(job, now);
+        view.put("file", job.file());
+        view.put("commit", snapshot.revision());
+        switch (job.action()) {
+            case Action.Command c -> view.put("command", c.template());
+            case Action.Script s -> {
+                view.put("script", s.path());
+                view.put("script_args", s.arguments());
+            }
+            case Action.Nothing n -> {}
+        }
+        view.put("timeout", job.timeout().map(t -> t.toMillis() / 1000.0).orElse(null));
+        view.put("env", job.env());
+        view.put("concurrency", job.concurrency().isPresent() ? job.concurrency().getAsInt() : null);
+        view.put("overlap", job.overlap().name().toLowerCase());
+        view.put("hooks", job.hooks().stream().map(Views::hook).toList());
+        return view;
+    }
+
+    static Map<String, Object> var(VarSpec var) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("name", var.name());
+        view.put("type", var.type().id());
+        view.put("option", var.option());
+        view.put("required", var.required());
+        view.put("secret", var.secret());
+        if (!var.values().isEmpty()) {
+            view.put("values", var.values());
+        }
+        var.defaultValue().ifPresent(d -> view.put("default", var.secret() ? "***" : d));
+        return view;
+    }
+
+    static Map<String, Object> schedule(ScheduleSpec schedule, Instant now) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("frequency", schedule.frequency().toString());
+        view.put("time", schedule.time().map(Views::time).orElse(null));
+        view.put("timezone", schedule.timezone().getId());
+        view.put("priority", schedule.priority());
+        view.put("catchup", schedule.catchup().name().toLowerCase());
+        view.put("vars", schedule.vars());
+        view.put("next_run", schedule.nextRun(now).map(Views::time).orElse(null));
+        return view;
+    }
+
+    static Map<String, Object> hook(HookSpec hook) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("url", hook.url().toString());
+        view.put("events", hook.events());
+        view.put("signed", hook.secretVariable().isPresent());
+        return view;
+    }
+
+    static Map<String, Object> config(ConfigStatus status) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("source", status.source());
+        Optional<Snapshot> active = status.active();
+        view.put("commit", active.map(Snapshot::revision).orElse(null));
+        view.put("applied_at", active.map(s -> time(s.appliedAt())).orElse(null));
+        view.put("jobs", active.map(s -> s.jobs().size()).orElse(0));
+        view.put("last_sync", status.lastSync().map(Views::time).orElse(null));
+        view.put("result", status.outcome().name().toLowerCase());
+        view.put("error", status.error().orElse(null));
+        view.put("rejected_commit", status.rejectedRevision().orElse(null));
+        view.put("problems", problems(status.problems()));
+        return view;
+    }
+
+    static List<Map<String, Object>> problems(List<Problem> problems) {
+        return problems.stream().map(p -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("file", p.file());
+            view.put("line", p.line());
+            view.put("column", p.column());
+            view.put("message", p.message());
+            view.put("text", p.toString());
+            return view;
+        }).toList();
+    }
+}

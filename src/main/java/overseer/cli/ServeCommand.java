@@ -1,0 +1,126 @@
+package overseer.cli;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import overseer.Overseer;
+import overseer.config.ConfigSync;
+import overseer.config.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code overseer serve}: runs the server until SIGTERM or SIGINT. */
+@Command(name = "serve", description = "Run the Overseer server.", showDefaultValues = true)
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--repo", required = true, defaultValue = "${env:OVERSEER_REPO}",
+            description = "the configuration: a Git URL (https, ssh, file://), a local Git repository or a plain directory (env OVERSEER_REPO)")
+    String repo;
+
+    @Option(names = "--branch", defaultValue = "${env:OVERSEER_BRANCH}",
+            description = "the branch to follow (default: the remote's HEAD) (env OVERSEER_BRANCH)")
+    String branch;
+
+    @Option(names = "--subdir", defaultValue = "${env:OVERSEER_SUBDIR}",
+            description = "the sub-directory of the repository that holds the jobs (env OVERSEER_SUBDIR)")
+    String subdir;
+
+    @Option(names = "--poll", defaultValue = "${env:OVERSEER_POLL:-60}",
+            description = "seconds between fetches of the repository (env OVERSEER_POLL)")
+    long poll;
+
+    @Option(names = "--data", defaultValue = "${env:OVERSEER_DATA:-./overseer-data}",
+            description = "the data directory (env OVERSEER_DATA)")
+    Path data;
+
+    @Option(names = "--listen", defaultValue = "${env:OVERSEER_LISTEN:-127.0.0.1:8080}",
+            description = "address and port to listen on (env OVERSEER_LISTEN)")
+    String listen;
+
+    @Option(names = "--tokens", defaultValue = "${env:OVERSEER_TOKENS}",
+            description = "file of '<role> <token>' lines; required to listen beyond loopback (env OVERSEER_TOKENS)")
+    Path tokens;
+
+    @Option(names = "--git-webhook-secret", defaultValue = "${env:OVERSEER_GIT_WEBHOOK_SECRET}",
+            description = "secret that push webhooks are signed with; prefer the environment variable (env OVERSEER_GIT_WEBHOOK_SECRET)")
+    String gitWebhookSecret;
+
+    @Option(names = "--git-ssh-key", defaultValue = "${env:OVERSEER_GIT_SSH_KEY}",
+            description = "private key file for ssh:// repositories (env OVERSEER_GIT_SSH_KEY)")
+    Path sshKey;
+
+    @Option(names = "--git-known-hosts", defaultValue = "${env:OVERSEER_GIT_KNOWN_HOSTS}",
+            description = "known_hosts file that SSH host keys are checked against (default: ~/.ssh/known_hosts) (env OVERSEER_GIT_KNOWN_HOSTS)")
+    Path knownHosts;
+
+    @Override
+    public Integer call() throws Exception {
+        if (poll < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--poll must be at least 1 second");
+        }
+        Source source;
+        InetSocketAddress address;
+        try {
+            source = Source.parse(repo);
+            address = listenAddress(listen);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        var settings = new ConfigSync.Settings(source, Optional.ofNullable(branch).filter(s -> !s.isBlank()),
+                Optional.ofNullable(subdir).filter(s -> !s.isBlank()).map(s -> s.replaceAll("^/+|/+$", "")),
+                Optional.ofNullable(System.getenv("OVERSEER_GIT_TOKEN")).filter(s -> !s.isBlank()),
+                Optional.ofNullable(sshKey), Optional.ofNullable(knownHosts));
+        var options = new Overseer.Options(settings, data, address, Duration.ofSeconds(poll), Optional.ofNullable(tokens),
+                Optional.ofNullable(gitWebhookSecret).filter(s -> !s.isBlank()));
+        Overseer overseer;
+        try {
+            overseer = Overseer.start(options);
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("overseer serve: " + e.getMessage());
+            return 2;
+        }
+        InetSocketAddress bound = overseer.address();
+        log.info("overseer: listening on http://{}:{} with configuration from {}",
+                bound.getAddress().getHostAddress(), bound.getPort(), source.describe());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("overseer: shutting down");
+            overseer.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+
+    static InetSocketAddress listenAddress(String value) {
+        int colon = value.lastIndexOf(':');
+        String host = colon < 0 ? "127.0.0.1" : value.substring(0, colon);
+        String port = colon < 0 ? value : value.substring(colon + 1);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int number = Integer.parseInt(port);
+            if (number < 0 || number > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(InetAddress.getByName(host.isEmpty() ? "0.0.0.0" : host), number);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--listen: '" + value + "' is not HOST:PORT");
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("--listen: unknown host '" + host + "'");
+        }
+    }
+}

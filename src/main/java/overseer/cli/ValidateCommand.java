@@ -1,0 +1,45 @@
+package overseer.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import overseer.config.RepositoryLoader;
+import overseer.job.JobParser;
+import overseer.job.Problem;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code overseer validate [DIR]}: lints a configuration directory the way the server would. */
+@Command(name = "validate", description = {
+        "Check every job file of a configuration repository by the rules the server applies.",
+        "Prints one 'file:line:col: message' line per problem; exit 1 if there is any, 0 if none."})
+public final class ValidateCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Parameters(index = "0", arity = "0..1", defaultValue = ".", paramLabel = "DIR",
+            description = "the directory holding the job files (default: the current directory)")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (!Files.isDirectory(dir)) {
+            err.println("overseer validate: " + dir + " is not a directory");
+            return 2;
+        }
+        RepositoryLoader.Loaded loaded = new RepositoryLoader(new JobParser()).load(dir, "");
+        for (Problem problem : loaded.problems()) {
+            out.println(problem);
+        }
+        out.flush();
+        if (!loaded.valid()) {
+            err.println(loaded.problems().size() + " problem(s) found");
+            return 1;
+        }
+        err.println("ok: " + loaded.jobs().size() + " job(s)");
+        return 0;
+    }
+}

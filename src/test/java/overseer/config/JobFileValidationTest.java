@@ -1,0 +1,317 @@
+package overseer.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import overseer.job.Action;
+import overseer.job.Frequency;
+import overseer.job.JobDefinition;
+import overseer.job.JobName;
+import overseer.job.JobParser;
+import overseer.job.Overlap;
+import overseer.job.Problem;
+import overseer.job.VarType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobFileValidationTest {
+    @TempDir
+    Path dir;
+
+    private final RepositoryLoader loader = new RepositoryLoader(new JobParser());
+
+    private Path write(String path, String content) throws IOException {
+        Path file = dir.resolve(path);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+        return file;
+    }
+
+    private RepositoryLoader.Loaded load() throws IOException {
+        return loader.load(dir, "");
+    }
+
+    private List<String> problems() throws IOException {
+        return load().problems().stream().map(Problem::toString).toList();
+    }
+
+    private JobDefinition job(String name) throws IOException {
+        RepositoryLoader.Loaded loaded = load();
+        assertThat(loaded.problems()).isEmpty();
+        return loaded.jobs().get(new JobName(name));
+    }
+
+    @Test
+    void mappingFormAndListFormDefineTheSameJob() throws IOException {
+        write("a.yml", "command: echo hi\ndescription: mapping\n");
+        write("b.yml", "- command: echo hi\n  description: list\n");
+        RepositoryLoader.Loaded loaded = load();
+        assertThat(loaded.problems()).isEmpty();
+        assertThat(loaded.jobs().keySet()).extracting(JobName::value).containsExactly("a", "b");
+        assertThat(loaded.jobs().get(new JobName("b")).action()).isEqualTo(new Action.Command("echo hi"));
+    }
+
+    @Test
+    void listFormWithTwoItemsIsRejected() throws IOException {
+        write("b.yml", "- command: one\n- command: two\n");
+        assertThat(problems()).containsExactly("b.yml:1:1: a job file in list form holds exactly one mapping, found 2 item(s)");
+    }
+
+    @Test
+    void jsonJobsAreReadWithPositions() throws IOException {
+        write("reports/nightly.json", "{\n  \"command\": \"make report\",\n  \"timeout\": 90,\n  \"overlap\": \"skip\"\n}\n");
+        JobDefinition job = job("nightly");
+        assertThat(job.file()).isEqualTo("reports/nightly.json");
+        assertThat(job.timeout()).contains(Duration.ofSeconds(90));
+        assertThat(job.overlap()).isEqualTo(Overlap.SKIP);
+
+        write("reports/broken.json", "{\n  \"command\": \"x\",\n  \"comand\": 5\n}\n");
+        assertThat(problems()).containsExactly("reports/broken.json:3:3: unknown job key 'comand'; did you mean 'command'?");
+    }
+
+    @Test
+    void jsonSyntaxErrorsNameLineAndColumn() throws IOException {
+        write("bad.json", "{\n  \"command\": \"x\",,\n}\n");
+        assertThat(problems()).singleElement().asString().startsWith("bad.json:2:").contains("JSON syntax");
+    }
+
+    @Test
+    void jobsInSubDirectoriesAreFoundButBinScriptsAndHiddenAreNot() throws IOException {
+        write("team/a/deep.yaml", "command: true\n");
+        write("bin/helper.yml", "not: a job\n");
+        write("scripts/data.json", "[1, 2]\n");
+        write(".github/workflows/ci.yml", "on: push\n");
+        write("overseer.yml", "defaults:\n  timeout: 60\n");
+        RepositoryLoader.Loaded loaded = load();
+        assertThat(loaded.problems()).isEmpty();
+        assertThat(loaded.jobs().keySet()).extracting(JobName::value).containsExactly("deep");
+        assertThat(loaded.jobs().get(new JobName("deep")).timeout()).contains(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void twoFilesWithTheSameNameAreAnError() throws IOException {
+        write("one/backup.yml", "command: a\n");
+        write("two/backup.json", "{\"command\": \"b\"}");
+        assertThat(problems()).containsExactly("two/backup.json:1:1: job name 'backup' is already defined by one/backup.yml");
+    }
+
+    @Test
+    void fileNamesMustBeValidJobNames() throws IOException {
+        write("-bad.yml", "command: a\n");
+        assertThat(problems()).singleElement().asString().startsWith("-bad.yml:1:1: job name '-bad' must match");
+    }
+
+    @Test
+    void aliasBombIsRejectedWithoutExpandingIt() throws IOException {
+        StringBuilder yaml = new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        for (char c = 'b'; c <= 'j'; c++) {
+            char p = (char) (c - 1);
+            yaml.append(c).append(": &").append(c).append(" [");
+            for (int i = 0; i < 9; i++) {
+                yaml.append(i == 0 ? "" : ",").append('*').append(p);
+            }
+            yaml.append("]\n");
+        }
+        write("bomb.yml", yaml.toString());
+        long heapBefore = usedHeap();
+        List<String> problems = problems();
+        assertThat(problems).singleElement().asString().startsWith("bomb.yml:").contains("too many aliases");
+        assertThat(usedHeap() - heapBefore).isLessThan(256L * 1024 * 1024);
+    }
+
+    @Test
+    void tenMegabyteFileIsRejectedBeforeReading() throws IOException {
+        Path big = dir.resolve("big.yml");
+        try (var out = Files.newBufferedWriter(big)) {
+            out.write("command: echo\ndescription: \"");
+            String chunk = "x".repeat(1023) + "\n";
+            for (int i = 0; i < 10 * 1024; i++) {
+                out.write(chunk);
+            }
+            out.write("\"\n");
+        }
+        assertThat(problems()).singleElement().asString()
+                .startsWith("big.yml:1:1: file is 104").endsWith("the limit is 1048576 bytes");
+    }
+
+    @Test
+    void deepNestingIsRejected() throws IOException {
+        write("deep.yml", "description: " + "[".repeat(5000) + "]".repeat(5000) + "\n");
+        write("deep2.json", "{\"env\": " + "[".repeat(5000) + "]".repeat(5000) + "}");
+        assertThat(problems()).hasSize(2).allSatisfy(p -> assertThat(p).contains("nesting deeper than 64 levels"));
+    }
+
+    @Test
+    void duplicateKeysAreAnError() throws IOException {
+        write("dup.yml", "command: a\ntimeout: 5\ncommand: b\n");
+        write("dup2.json", "{\"command\": \"a\", \"command\": \"b\"}");
+        assertThat(problems()).containsExactly(
+                "dup.yml:3:1: duplicate key 'command' (first at line 1)",
+                "dup2.json:1:18: duplicate key 'command' (first at line 1)");
+    }
+
+    @Test
+    void symlinkToPasswdIsRejected() throws IOException {
+        Files.createSymbolicLink(dir.resolve("passwd.yml"), Path.of("/etc/passwd"));
+        Files.createDirectories(dir.resolve("bin"));
+        Files.createSymbolicLink(dir.resolve("bin/sh"), Path.of("../../../../bin/sh"));
+        assertThat(problems()).containsExactly(
+                "bin/sh:1:1: symbolic link points outside the repository (-> ../../../../bin/sh)",
+                "passwd.yml:1:1: symbolic link points outside the repository (-> /etc/passwd)");
+    }
+
+    @Test
+    void symlinkInsideTheRepositoryIsFine() throws IOException {
+        write("real.yml", "command: true\n");
+        Files.createSymbolicLink(dir.resolve("alias.yml"), Path.of("real.yml"));
+        assertThat(problems()).isEmpty();
+        assertThat(load().jobs()).hasSize(2);
+    }
+
+    @Test
+    void everyProblemOfAFileIsReportedWithItsPosition() throws IOException {
+        write("job.yml", """
+                command: echo
+                script: run.sh
+                timeout: soon
+                concurrency: 0
+                overlap: replce
+                vars:
+                  - name: level
+                    type: enum
+                  - name: count
+                    type: integr
+                  - name: size
+                    type: int
+                    default: big
+                schedule:
+                  - frequency: "61 * * * *"
+                  - frequency: "@fortnightly"
+                  - time: 2026-01-01T00:00:00Z
+                env:
+                  1BAD: x
+                hooks:
+                  - url: ftp://example.com
+                    secret: hunter2
+                """);
+        assertThat(problems()).containsExactly(
+                "job.yml:2:9: 'command' and 'script' cannot both be set; choose one",
+                "job.yml:3:10: 'timeout' must be a number of seconds, not a string",
+                "job.yml:4:14: 'concurrency' must be at least 1",
+                "job.yml:5:10: 'overlap' must be one of queue, skip, replace, got 'replce'; did you mean 'replace'?",
+                "job.yml:7:5: enum var 'level' needs 'values'",
+                "job.yml:10:11: unknown var type 'integr'; did you mean 'int'? (types: null, bool, int, float, binary, timestamp, pairs, omap, set, str, seq, map, enum)",
+                "job.yml:13:14: default of var 'size': expected an integer",
+                "job.yml:15:16: invalid cron expression '61 * * * *': Failed to parse cron expression. Value 61 not in range [0, 59]",
+                "job.yml:16:16: unknown cron macro '@fortnightly'",
+                "job.yml:17:5: missing required key 'frequency'",
+                "job.yml:19:3: '1BAD' is not a valid environment variable name",
+                "job.yml:21:10: hook 'url' must be an absolute http(s) URL, got 'ftp://example.com'",
+                "job.yml:22:13: 'secret' must name a server environment variable as ${NAME}; secrets never live in the repository");
+    }
+
+    @Test
+    void varsTypesAndSchedulesAreParsed() throws IOException {
+        write("full.yml", """
+                command: run {{ level }}
+                vars:
+                  - name: level
+                    type: enum
+                    values: [low, high]
+                    default: low
+                  - name: verbose
+                    type: bool
+                    option: yes
+                  - name: token
+                    secret: true
+                    required: true
+                schedule:
+                  - frequency: 3600
+                    time: 2026-01-01T00:00:00Z
+                    priority: 3
+                    vars: {token: abc, level: high}
+                  - frequency: "0 0 12 * * ?"
+                    timezone: Europe/Berlin
+                    catchup: all
+                    vars: {token: abc}
+                  - frequency: "0 30 9 * * MON-FRI"
+                    vars: {token: abc}
+                  - frequency: "0 0 12 ? * MON 2030"
+                    vars: {token: abc}
+                """);
+        JobDefinition job = job("full");
+        assertThat(job.vars()).extracting(v -> v.type()).containsExactly(VarType.ENUM, VarType.BOOL, VarType.STR);
+        assertThat(job.vars().get(1).option()).isTrue();
+        assertThat(job.vars().get(2).secret()).isTrue();
+        assertThat(job.schedules()).hasSize(4);
+        assertThat(job.schedules().get(0).frequency()).isEqualTo(new Frequency.Period(Duration.ofHours(1)));
+        assertThat(job.schedules().get(0).priority()).isEqualTo(3);
+        assertThat(job.schedules().get(1).frequency()).isInstanceOf(Frequency.CronExpression.class);
+    }
+
+    @Test
+    void scheduleVarsAreCheckedAgainstDeclaredVars() throws IOException {
+        write("s.yml", """
+                command: x
+                vars:
+                  - name: count
+                    type: int
+                    required: true
+                schedule:
+                  - frequency: 60
+                    vars: {cuont: 5}
+                  - frequency: 60
+                    vars: {count: many}
+                """);
+        assertThat(problems()).containsExactly(
+                "s.yml:7:5: schedule does not give required var 'count'",
+                "s.yml:8:12: schedule sets undeclared var 'cuont'; did you mean 'count'?",
+                "s.yml:10:19: var 'count': expected an integer");
+    }
+
+    @Test
+    void scriptMustExistUnderScriptsAndBeExecutable() throws IOException {
+        write("a.yml", "script: missing.sh\n");
+        write("b.yml", "script: ../etc/passwd\n");
+        write("c.yml", "script: plain.sh\n");
+        write("scripts/plain.sh", "echo\n");
+        write("d.yml", "script: \"ok.sh --fast {{ target }}\"\n");
+        write("scripts/ok.sh", "#!/bin/sh\necho\n");
+        Files.setPosixFilePermissions(dir.resolve("scripts/ok.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        RepositoryLoader.Loaded loaded = load();
+        assertThat(loaded.problems()).extracting(Problem::toString).containsExactly(
+                "a.yml:1:9: script 'scripts/missing.sh' does not exist",
+                "b.yml:1:9: 'script' must be a path inside scripts/, got '../etc/passwd'",
+                "c.yml:1:9: script 'scripts/plain.sh' is not executable (chmod +x, and commit the mode)");
+        assertThat(new RepositoryLoader(new JobParser()).load(dir, "").jobs().get(new JobName("d")).action())
+                .isEqualTo(new Action.Script("ok.sh", List.of("--fast", "{{ target }}")));
+    }
+
+    @Test
+    void emptyJobIsValidAndOverseerYmlIsNotAJob() throws IOException {
+        write("noop.yml", "description: nothing to run\n");
+        write("overseer.yml", "hooks:\n  - url: https://example.com/h\n    events: [fail]\n    secret: ${HOOK_SECRET}\n");
+        RepositoryLoader.Loaded loaded = load();
+        assertThat(loaded.problems()).isEmpty();
+        assertThat(loaded.jobs().keySet()).extracting(JobName::value).containsExactly("noop");
+        assertThat(loaded.jobs().get(new JobName("noop")).action()).isEqualTo(new Action.Nothing());
+        assertThat(loaded.settings().hooks()).singleElement()
+                .satisfies(h -> assertThat(h.secretVariable()).contains("HOOK_SECRET"));
+    }
+
+    @Test
+    void yamlSyntaxErrorsNameLineAndColumn() throws IOException {
+        write("bad.yml", "command: echo\n  description: [unclosed\n");
+        assertThat(problems()).singleElement().asString().startsWith("bad.yml:2:").contains("YAML syntax");
+    }
+
+    private static long usedHeap() {
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+}
