@@ -41,6 +41,8 @@ public final class Overseer implements AutoCloseable {
     }
 
     public static Overseer start(Options options) throws IOException, SyncException {
+        // Undertow and XNIO log through jboss-logging; send them to the same one-line log as ours.
+        System.setProperty("org.jboss.logging.provider", "slf4j");
         Clock clock = Clock.systemUTC();
         Files.createDirectories(options.data());
         Optional<Tokens> tokens = options.tokens().isPresent()

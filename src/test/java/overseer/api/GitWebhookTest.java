@@ -1,0 +1,88 @@
+package overseer.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GitWebhookTest {
+    private static final String SECRET = "webhook-secret-for-tests";
+    private static final String PUSH = "{\"ref\":\"refs/heads/main\",\"after\":\"0000000000000000000000000000000000000000\"}";
+
+    @TempDir
+    Path tmp;
+
+    private static String hmac(String secret, String body) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static HttpResponse<String> hook(TestServer server, String header, String value) throws Exception {
+        return server.send(HttpRequest.newBuilder(server.uri("/hooks/git"))
+                .header(header, value)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(PUSH)));
+    }
+
+    @Test
+    void signedPushTriggersASyncFromEveryGitHost() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("a.yml", "command: a\n").commit("a");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).webhookSecret(SECRET).start()) {
+                String github = repo.with("b.yml", "command: b\n").commit("b");
+                assertThat(hook(server, "X-Hub-Signature-256", "sha256=" + hmac(SECRET, PUSH)).statusCode()).isEqualTo(202);
+                server.await("/config", c -> c.get("commit").asText().equals(github));
+
+                String gitlab = repo.with("c.yml", "command: c\n").commit("c");
+                assertThat(hook(server, "X-Gitlab-Token", SECRET).statusCode()).isEqualTo(202);
+                server.await("/config", c -> c.get("commit").asText().equals(gitlab));
+
+                String gitea = repo.with("d.yml", "command: d\n").commit("d");
+                assertThat(hook(server, "X-Gitea-Signature", hmac(SECRET, PUSH)).statusCode()).isEqualTo(202);
+                server.await("/config", c -> c.get("commit").asText().equals(gitea));
+                assertThat(server.json("/jobs")).hasSize(4);
+            }
+        }
+    }
+
+    @Test
+    void badSignatureIsRefusedAndChangesNothing() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            String first = repo.with("a.yml", "command: a\n").commit("a");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).webhookSecret(SECRET).start()) {
+                repo.with("b.yml", "command: b\n").commit("b");
+                HttpResponse<String> wrong = hook(server, "X-Hub-Signature-256", "sha256=" + hmac("other-secret", PUSH));
+                assertThat(wrong.statusCode()).isEqualTo(401);
+                assertThat(wrong.headers().firstValue("Content-Type")).contains("application/problem+json");
+                assertThat(hook(server, "X-Gitlab-Token", "guess").statusCode()).isEqualTo(401);
+                assertThat(server.post("/hooks/git", PUSH).statusCode()).isEqualTo(401);
+
+                Thread.sleep(300);
+                assertThat(server.json("/config").get("commit").asText()).isEqualTo(first);
+                assertThat(server.json("/jobs")).hasSize(1);
+            }
+        }
+    }
+
+    @Test
+    void withoutASecretWebhooksAreOff() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("a.yml", "command: a\n").commit("a");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                HttpResponse<String> response = hook(server, "X-Gitlab-Token", "");
+                assertThat(response.statusCode()).isEqualTo(403);
+                assertThat(response.body()).contains("--git-webhook-secret");
+            }
+        }
+    }
+}

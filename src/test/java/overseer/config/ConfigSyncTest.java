@@ -1,0 +1,189 @@
+package overseer.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigSyncTest {
+    @TempDir
+    Path tmp;
+
+    private static List<String> names(JsonNode jobs) {
+        List<String> names = new ArrayList<>();
+        jobs.forEach(j -> names.add(j.get("name").asText()));
+        return names;
+    }
+
+    @Test
+    void pushedCommitAppearsAfterSync() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            String first = repo.with("backup.yml", "command: echo backup\n").commit("first");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                assertThat(names(server.json("/jobs"))).containsExactly("backup");
+                assertThat(server.json("/config").get("commit").asText()).isEqualTo(first);
+
+                String second = repo.with("reports/nightly.json", "{\"command\": \"make report\"}").commit("second");
+                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("result").asText()).isEqualTo("applied");
+                assertThat(status.get("commit").asText()).isEqualTo(second);
+                assertThat(names(server.json("/jobs"))).containsExactly("backup", "nightly");
+                assertThat(server.json("/jobs/nightly").get("file").asText()).isEqualTo("reports/nightly.json");
+
+                assertThat(TestServer.parse(server.post("/config/sync", "").body()).get("result").asText())
+                        .isEqualTo("unchanged");
+            }
+        }
+    }
+
+    @Test
+    void commitWithOneBrokenFileKeepsThePreviousJobs() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            String good = repo.with("backup.yml", "command: echo backup\n").commit("good");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                String bad = repo.with("deploy.yml", "command: deploy\ntimout: 30\n")
+                        .with("backup.yml", "command: echo new backup\n")
+                        .commit("bad");
+                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("result").asText()).isEqualTo("invalid");
+                assertThat(status.get("commit").asText()).isEqualTo(good);
+                assertThat(status.get("rejected_commit").asText()).isEqualTo(bad);
+
+                JsonNode config = server.json("/config");
+                assertThat(config.get("problems")).singleElement().satisfies(p -> {
+                    assertThat(p.get("file").asText()).isEqualTo("deploy.yml");
+                    assertThat(p.get("line").asInt()).isEqualTo(2);
+                    assertThat(p.get("column").asInt()).isEqualTo(1);
+                    assertThat(p.get("message").asText()).isEqualTo("unknown job key 'timout'; did you mean 'timeout'?");
+                });
+                assertThat(names(server.json("/jobs"))).containsExactly("backup");
+                assertThat(server.json("/jobs/backup").get("command").asText()).isEqualTo("echo backup");
+                assertThat(server.get("/jobs/deploy").statusCode()).isEqualTo(404);
+
+                String fixed = repo.with("deploy.yml", "command: deploy\ntimeout: 30\n").commit("fixed");
+                JsonNode after = TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(after.get("commit").asText()).isEqualTo(fixed);
+                assertThat(after.get("problems")).isEmpty();
+                assertThat(names(server.json("/jobs"))).containsExactly("backup", "deploy");
+            }
+        }
+    }
+
+    @Test
+    void subDirectoryHoldsTheJobs() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("README.md", "docs\n")
+                    .with("ops/jobs/backup.yml", "script: backup.sh\n")
+                    .executable("ops/jobs/scripts/backup.sh", "#!/bin/sh\necho\n")
+                    .with("ops/jobs/broken/x.yml", "nope: 1\n")
+                    .with("other/ignored.yml", "this is: [not even valid\n")
+                    .without("ops/jobs/broken/x.yml")
+                    .commit("sub");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).subdir("ops/jobs").start()) {
+                assertThat(names(server.json("/jobs"))).containsExactly("backup");
+                assertThat(server.json("/jobs/backup").get("file").asText()).isEqualTo("ops/jobs/backup.yml");
+
+                repo.with("ops/jobs/bad.yml", "command: [1]\n").commit("bad");
+                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("problems").get(0).get("text").asText())
+                        .isEqualTo("ops/jobs/bad.yml:1:10: 'command' must be a string, not a list");
+            }
+        }
+    }
+
+    @Test
+    void checkoutsAreImmutableAndOldOnesAreRemoved() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            String first = repo.with("a.yml", "command: one\n").executable("bin/tool", "#!/bin/sh\n").commit("one");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                Path checkouts = tmp.resolve("data/checkouts");
+                assertThat(checkouts.resolve(first + "/a.yml")).hasContent("command: one");
+                assertThat(Files.isExecutable(checkouts.resolve(first + "/bin/tool"))).isTrue();
+                assertThat(Files.isWritable(checkouts.resolve(first + "/a.yml"))
+                        && !System.getProperty("user.name").equals("root")).isFalse();
+
+                String second = repo.with("a.yml", "command: two\n").commit("two");
+                server.post("/config/sync", "");
+                assertThat(checkouts.resolve(second + "/a.yml")).hasContent("command: two");
+                assertThat(checkouts.resolve(first)).doesNotExist();
+            }
+        }
+    }
+
+    @Test
+    void unreachableRemoteKeepsServingAndRecovers() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("backup.yml", "command: echo backup\n").commit("first");
+            Path moved = tmp.resolve("moved");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                Files.move(repo.dir(), moved);
+                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("result").asText()).isEqualTo("failed");
+                assertThat(status.get("error").asText()).contains("fetch of").contains("failed");
+                assertThat(names(server.json("/jobs"))).containsExactly("backup");
+                assertThat(server.json("/health").get("status").asText()).isEqualTo("ok");
+
+                Files.move(moved, repo.dir());
+                assertThat(TestServer.parse(server.post("/config/sync", "").body()).get("result").asText())
+                        .isEqualTo("unchanged");
+            }
+
+            // A restart while the remote is gone still serves the last good revision.
+            Files.move(repo.dir(), moved);
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                assertThat(names(server.json("/jobs"))).containsExactly("backup");
+                assertThat(server.json("/config").get("result").asText()).isEqualTo("failed");
+            }
+        }
+    }
+
+    @Test
+    void unreachableNetworkRemoteFailsCleanly() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (TestServer server = TestServer.on("http://127.0.0.1:" + closedPort + "/repo.git", tmp.resolve("data")).start()) {
+            JsonNode config = server.json("/config");
+            assertThat(config.get("result").asText()).isEqualTo("failed");
+            assertThat(config.get("jobs").asInt()).isZero();
+            assertThat(server.json("/jobs")).isEmpty();
+        }
+    }
+
+    @Test
+    void plainDirectoryIsASnapshotByContentHash() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("plain"));
+        Files.writeString(dir.resolve("hello.yml"), "command: echo hello\n");
+        try (TestServer server = TestServer.on(dir.toString(), tmp.resolve("data")).start()) {
+            String first = server.json("/config").get("commit").asText();
+            assertThat(first).hasSize(40);
+            assertThat(TestServer.parse(server.post("/config/sync", "").body()).get("result").asText()).isEqualTo("unchanged");
+
+            Files.writeString(dir.resolve("bye.yml"), "command: echo bye\n");
+            JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+            assertThat(status.get("result").asText()).isEqualTo("applied");
+            assertThat(status.get("commit").asText()).isNotEqualTo(first);
+            assertThat(names(server.json("/jobs"))).containsExactly("bye", "hello");
+        }
+    }
+
+    @Test
+    void localRepositoryServesCommitsNotTheWorkingTree() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("a.yml", "command: a\n").commit("a");
+            repo.with("uncommitted.yml", "command: b\n");
+            try (TestServer server = TestServer.on(repo.dir().toString(), tmp.resolve("data")).start()) {
+                assertThat(names(server.json("/jobs"))).containsExactly("a");
+            }
+        }
+    }
+}
