@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import overseer.config.FileTree;
 import overseer.config.RepositoryLoader;
 import overseer.job.JobParser;
 import overseer.job.Problem;
@@ -30,7 +31,7 @@ public final class ValidateCommand implements Callable<Integer> {
             err.println("overseer validate: " + dir + " is not a directory");
             return 2;
         }
-        RepositoryLoader.Loaded loaded = new RepositoryLoader(new JobParser()).load(dir, "");
+        RepositoryLoader.Loaded loaded = new RepositoryLoader(new JobParser()).load(FileTree.of(dir), "");
         for (Problem problem : loaded.problems()) {
             out.println(problem);
         }

@@ -3,26 +3,39 @@ package overseer.config;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The directory of per-revision checkouts. A checkout is written once under a temporary name and
- * renamed into place, so a half-written checkout is never visible. Checkouts are kept while
- * something holds them (the active snapshot, running executions) and removed afterwards.
+ * renamed into place, so a half-written checkout is never visible. Writes and removals run one at
+ * a time, in the order asked, on one background thread, so a removal never races a write.
+ * Every checkout but the ones asked to be kept is removed on {@link #prune}.
  */
-public final class Checkouts {
-    private final Path dir;
-    private final Map<String, Integer> holds = new HashMap<>();
+final class Checkouts implements AutoCloseable {
+    private static final String STAGING = ".staging-";
 
-    public Checkouts(Path dir) throws IOException {
+    private final Path dir;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("checkouts").factory());
+
+    Checkouts(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);
+        try (var entries = Files.list(dir)) {
+            for (Path p : entries.toList()) {
+                if (p.getFileName().toString().startsWith(STAGING)) {
+                    delete(p);
+                }
+            }
+        }
     }
 
     /** A writer of a revision's files into an empty directory; returns the revision written. */
@@ -31,16 +44,49 @@ public final class Checkouts {
         String write(Path target) throws SyncException;
     }
 
-    Path path(String revision) {
+    /** Writes the checkout of {@code revision} unless it exists. */
+    Checkout write(String revision, Writer writer) {
+        CompletableFuture<Path> written = new CompletableFuture<>();
+        worker.execute(() -> {
+            try {
+                written.complete(path(create(revision, writer)));
+            } catch (SyncException | RuntimeException e) {
+                written.completeExceptionally(e);
+            }
+        });
+        return new Checkout(revision, written);
+    }
+
+    /** Removes every checkout that is not held and not in {@code keep}, after the writes asked for so far. */
+    void prune(Set<String> keep) {
+        worker.execute(() -> {
+            try (var entries = Files.list(dir)) {
+                for (Path p : entries.toList()) {
+                    String name = p.getFileName().toString();
+                    if (!keep.contains(name) && !name.startsWith(STAGING)) {
+                        delete(p);
+                    }
+                }
+            } catch (IOException e) {
+                // Left for the next prune; nothing depends on the space being freed now.
+            }
+        });
+    }
+
+    /** The checkout of {@code revision} if it is complete on disk. */
+    Optional<Path> existing(String revision) {
+        return Files.isDirectory(path(revision)) ? Optional.of(path(revision)) : Optional.empty();
+    }
+
+    private Path path(String revision) {
         return dir.resolve(revision);
     }
 
-    /** Writes a checkout unless it exists; returns the revision actually written. */
-    String create(String revision, Writer writer) throws SyncException {
+    private String create(String revision, Writer writer) throws SyncException {
         if (Files.isDirectory(path(revision))) {
             return revision;
         }
-        Path staging = dir.resolve(".staging-" + UUID.randomUUID());
+        Path staging = dir.resolve(STAGING + UUID.randomUUID());
         try {
             Files.createDirectories(staging);
             String written = writer.write(staging);
@@ -59,35 +105,8 @@ public final class Checkouts {
         }
     }
 
-    /** Keeps the checkout of {@code revision} until as many {@link #release} calls. */
-    public synchronized void hold(String revision) {
-        holds.merge(revision, 1, Integer::sum);
-    }
-
-    public synchronized void release(String revision) {
-        holds.computeIfPresent(revision, (r, n) -> n == 1 ? null : n - 1);
-    }
-
-    /** Removes every checkout that is not held and not in {@code keep}. */
-    public void prune(Set<String> keep) {
-        try (var entries = Files.list(dir)) {
-            for (Path p : entries.toList()) {
-                String name = p.getFileName().toString();
-                boolean held;
-                synchronized (this) {
-                    held = holds.containsKey(name);
-                }
-                if (!held && !keep.contains(name)) {
-                    delete(p);
-                }
-            }
-        } catch (IOException e) {
-            // Left for the next prune; nothing depends on the space being freed now.
-        }
-    }
-
     private static void delete(Path path) {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try {
@@ -107,5 +126,10 @@ public final class Checkouts {
         } catch (IOException e) {
             // A later prune retries.
         }
+    }
+
+    @Override
+    public void close() {
+        worker.close();
     }
 }

@@ -70,10 +70,6 @@ public final class ConfigSync implements AutoCloseable {
         return status.active();
     }
 
-    public Checkouts checkouts() {
-        return checkouts;
-    }
-
     /**
      * Serves the revision that was active before a restart, from local data only, so that the server
      * has its jobs even while the source is unreachable.
@@ -85,12 +81,19 @@ public final class ConfigSync implements AutoCloseable {
         lock.lock();
         try {
             String revision = Files.readString(activeFile).strip();
-            String written = checkouts.create(revision, target -> revisions.materialize(revision, target));
-            RepositoryLoader.Loaded loaded = loader.load(checkouts.path(written), displayPrefix);
-            if (loaded.valid()) {
-                Snapshot snapshot = new Snapshot(written, checkouts.path(written), loaded.jobs(), loaded.settings(), clock.instant());
-                status = withActive(status, snapshot);
-                log.info("config: restored {} ({} jobs) from the data directory", shortId(written), loaded.jobs().size());
+            Candidate candidate = switch (revisions) {
+                case GitRevisions git -> fromGit(git, revision);
+                case DirectoryRevisions dir -> {
+                    Path existing = checkouts.existing(revision)
+                            .orElseThrow(() -> new SyncException("its checkout is gone"));
+                    yield new Candidate(revision, loader.load(FileTree.of(existing), displayPrefix),
+                            Optional.of(Checkout.ready(revision, existing)));
+                }
+            };
+            if (candidate.loaded().valid()) {
+                status = withActive(status, snapshot(candidate, clock.instant()));
+                log.info("config: restored {} ({} jobs) from the data directory", shortId(revision),
+                        candidate.loaded().jobs().size());
             }
         } catch (IOException | SyncException e) {
             log.warn("config: cannot restore the previous revision: {}", e.getMessage());
@@ -135,6 +138,7 @@ public final class ConfigSync implements AutoCloseable {
         Instant now = clock.instant();
         ConfigStatus before = status;
         String latest;
+        long started = System.nanoTime();
         try {
             latest = revisions.latest();
         } catch (SyncException e) {
@@ -154,7 +158,7 @@ public final class ConfigSync implements AutoCloseable {
                     Optional.empty(), before.rejectedRevision(), before.problems());
         }
         try {
-            return status = apply(latest, now, before);
+            return status = apply(latest, now, before, started);
         } catch (SyncException | IOException e) {
             log.warn("config: cannot apply {}: {}", shortId(latest), e.getMessage());
             return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.FAILED,
@@ -162,29 +166,64 @@ public final class ConfigSync implements AutoCloseable {
         }
     }
 
-    private ConfigStatus apply(String latest, Instant now, ConfigStatus before) throws SyncException, IOException {
-        String revision = checkouts.create(latest, target -> revisions.materialize(latest, target));
-        Path checkout = checkouts.path(revision);
-        RepositoryLoader.Loaded loaded = loader.load(checkout, displayPrefix);
-        Set<String> keep = before.active().map(s -> Set.of(s.revision())).orElse(Set.of());
+    /** A revision read and validated; its checkout is only asked for once it is valid. */
+    private record Candidate(String revision, RepositoryLoader.Loaded loaded, Optional<Checkout> checkout) {}
+
+    private Candidate fromGit(GitRevisions git, String revision) throws SyncException, IOException {
+        RepositoryLoader.Loaded loaded = loader.load(git.tree(revision), displayPrefix);
+        Optional<Checkout> checkout = loaded.valid()
+                ? Optional.of(checkouts.write(revision, target -> git.materialize(revision, target)))
+                : Optional.empty();
+        return new Candidate(revision, loaded, checkout);
+    }
+
+    /** A plain directory can change at any time, so it is copied first and the copy validated. */
+    private Candidate fromDirectory(DirectoryRevisions dir, String latest) throws SyncException, IOException {
+        Path copy;
+        try {
+            copy = checkouts.write(latest, target -> dir.materialize(latest, target)).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException("interrupted while copying the directory");
+        }
+        String revision = copy.getFileName().toString();
+        return new Candidate(revision, loader.load(FileTree.of(copy), displayPrefix),
+                Optional.of(Checkout.ready(revision, copy)));
+    }
+
+    private Snapshot snapshot(Candidate candidate, Instant now) {
+        return new Snapshot(candidate.revision(), candidate.checkout().orElseThrow(), candidate.loaded().jobs(),
+                candidate.loaded().settings(), now);
+    }
+
+    private ConfigStatus apply(String latest, Instant now, ConfigStatus before, long started)
+            throws SyncException, IOException {
+        long fetched = System.nanoTime();
+        Candidate candidate = switch (revisions) {
+            case GitRevisions git -> fromGit(git, latest);
+            case DirectoryRevisions dir -> fromDirectory(dir, latest);
+        };
+        String timing = "fetch %d ms, validation %d ms".formatted((fetched - started) / 1_000_000,
+                (System.nanoTime() - fetched) / 1_000_000);
+        String revision = candidate.revision();
+        RepositoryLoader.Loaded loaded = candidate.loaded();
         if (!loaded.valid()) {
             log.warn("config: {} rejected with {} problem(s); keeping {}", shortId(revision), loaded.problems().size(),
                     before.active().map(s -> shortId(s.revision())).orElse("no jobs"));
             for (Problem p : loaded.problems()) {
                 log.warn("config: {}", p);
             }
-            checkouts.prune(keep);
+            checkouts.prune(before.active().map(s -> Set.of(s.revision())).orElse(Set.of()));
             return new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.INVALID,
                     Optional.empty(), Optional.of(revision), loaded.problems());
         }
-        Snapshot snapshot = new Snapshot(revision, checkout, loaded.jobs(), loaded.settings(), now);
         Path temp = activeFile.resolveSibling(activeFile.getFileName() + ".tmp");
         Files.writeString(temp, revision + "\n");
         Files.move(temp, activeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         checkouts.prune(Set.of(revision));
-        log.info("config: applied {} ({} jobs)", shortId(revision), loaded.jobs().size());
+        log.info("config: applied {} ({} jobs; {})", shortId(revision), loaded.jobs().size(), timing);
         return withActive(new ConfigStatus(source.describe(), Optional.empty(), Optional.of(now),
-                ConfigStatus.Outcome.APPLIED, Optional.empty(), Optional.empty(), List.of()), snapshot);
+                ConfigStatus.Outcome.APPLIED, Optional.empty(), Optional.empty(), List.of()), snapshot(candidate, now));
     }
 
     private static ConfigStatus withActive(ConfigStatus s, Snapshot snapshot) {
@@ -209,6 +248,7 @@ public final class ConfigSync implements AutoCloseable {
         }
         lock.lock();
         try {
+            checkouts.close();
             revisions.close();
         } finally {
             lock.unlock();

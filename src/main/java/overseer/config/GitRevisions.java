@@ -5,14 +5,29 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.errors.MissingObjectException;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
@@ -103,8 +118,51 @@ final class GitRevisions implements Revisions {
         }
     }
 
+    /** Revision {@code id} read from the object database, for validation without a checkout. */
+    ConfigTree tree(String id) throws SyncException {
+        Repository repo = git.getRepository();
+        Map<String, ConfigTree.Entry> entries = new TreeMap<>();
+        Map<String, ObjectId> ids = new HashMap<>();
+        try (ObjectReader reader = repo.newObjectReader()) {
+            for (Blob blob : blobs(id)) {
+                ConfigTree.Kind kind = blob.mode() == FileMode.SYMLINK ? ConfigTree.Kind.SYMLINK
+                        : blob.mode() == FileMode.EXECUTABLE_FILE ? ConfigTree.Kind.EXECUTABLE : ConfigTree.Kind.FILE;
+                if (blob.mode() == FileMode.GITLINK) {
+                    continue;
+                }
+                entries.put(blob.path(), new ConfigTree.Entry(blob.path(), kind,
+                        reader.getObjectSize(blob.id(), Constants.OBJ_BLOB)));
+                ids.put(blob.path(), blob.id());
+            }
+        } catch (IOException e) {
+            throw new SyncException("cannot read " + id + ": " + e.getMessage());
+        }
+        return new ConfigTree() {
+            @Override
+            public Map<String, Entry> entries() {
+                return entries;
+            }
+
+            @Override
+            public byte[] read(Entry entry) throws IOException {
+                // Repository.open takes a fresh reader per call, so parallel validation is safe.
+                return repo.open(ids.get(entry.path()), Constants.OBJ_BLOB).getCachedBytes(Integer.MAX_VALUE);
+            }
+        };
+    }
+
     @Override
     public String materialize(String id, Path target) throws SyncException {
+        try {
+            write(git.getRepository(), blobs(id), target);
+            return id;
+        } catch (IOException e) {
+            throw new SyncException("cannot check out " + id + ": " + e.getMessage());
+        }
+    }
+
+    /** Every file of the configuration root of commit {@code id}. */
+    private List<Blob> blobs(String id) throws SyncException {
         Repository repo = git.getRepository();
         try (RevWalk walk = new RevWalk(repo)) {
             RevCommit commit = walk.parseCommit(ObjectId.fromString(id));
@@ -118,38 +176,79 @@ final class GitRevisions implements Revisions {
                     root = sub.getObjectId(0);
                 }
             }
+            List<Blob> blobs = new ArrayList<>();
             try (TreeWalk files = new TreeWalk(repo)) {
                 files.addTree(root);
                 files.setRecursive(true);
                 while (files.next()) {
-                    write(repo, files, target);
+                    blobs.add(new Blob(files.getPathString(), files.getFileMode(0), files.getObjectId(0)));
                 }
             }
-            return id;
+            return blobs;
         } catch (MissingObjectException e) {
             throw new SyncException("commit " + id + " is not in the local copy");
         } catch (IOException e) {
-            throw new SyncException("cannot check out " + id + ": " + e.getMessage());
+            throw new SyncException("cannot read " + id + ": " + e.getMessage());
         }
     }
 
-    private static void write(Repository repo, TreeWalk files, Path target) throws IOException, SyncException {
-        String path = files.getPathString();
-        Path file = target.resolve(path).normalize();
-        if (!file.startsWith(target) || List.of(path.split("/")).contains("..")) {
-            throw new SyncException("path escapes the checkout: " + path);
-        }
-        FileMode mode = files.getFileMode(0);
-        Files.createDirectories(file.getParent());
-        if (mode == FileMode.SYMLINK) {
-            byte[] link = repo.open(files.getObjectId(0)).getBytes(4096);
-            Files.createSymbolicLink(file, Path.of(new String(link, java.nio.charset.StandardCharsets.UTF_8)));
-        } else if (mode == FileMode.REGULAR_FILE || mode == FileMode.EXECUTABLE_FILE) {
-            try (OutputStream out = Files.newOutputStream(file)) {
-                repo.open(files.getObjectId(0)).copyTo(out);
+    private record Blob(String path, FileMode mode, ObjectId id) {}
+
+    private static final FileAttribute<?> READ_ONLY = PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("r--r--r--"));
+    private static final FileAttribute<?> EXECUTABLE = PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("r-xr-xr-x"));
+
+    /**
+     * Writes the files on as many threads as there are cores: a checkout is thousands of small
+     * files, and creating them is system-call bound. Each thread has its own object reader.
+     */
+    private static void write(Repository repo, List<Blob> blobs, Path target) throws IOException, SyncException {
+        Set<Path> directories = new HashSet<>();
+        for (Blob blob : blobs) {
+            Path file = target.resolve(blob.path()).normalize();
+            if (!file.startsWith(target) || List.of(blob.path().split("/")).contains("..")) {
+                throw new SyncException("path escapes the checkout: " + blob.path());
             }
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(
-                    mode == FileMode.EXECUTABLE_FILE ? "r-xr-xr-x" : "r--r--r--"));
+            if (directories.add(file.getParent())) {
+                Files.createDirectories(file.getParent());
+            }
+        }
+        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), blobs.size() / 256));
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            List<Future<Void>> parts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<Blob> part = blobs.subList(blobs.size() * t / threads, blobs.size() * (t + 1) / threads);
+                parts.add(pool.submit(() -> {
+                    try (ObjectReader reader = repo.newObjectReader()) {
+                        for (Blob blob : part) {
+                            writeOne(reader, blob, target.resolve(blob.path()));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> part : parts) {
+                part.get();
+            }
+        } catch (ExecutionException e) {
+            throw new SyncException("cannot write checkout: " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException("interrupted while writing checkout");
+        }
+    }
+
+    private static void writeOne(ObjectReader reader, Blob blob, Path file) throws IOException {
+        if (blob.mode() == FileMode.SYMLINK) {
+            byte[] link = reader.open(blob.id()).getBytes(4096);
+            Files.createSymbolicLink(file, Path.of(new String(link, StandardCharsets.UTF_8)));
+        } else if (blob.mode() == FileMode.REGULAR_FILE || blob.mode() == FileMode.EXECUTABLE_FILE) {
+            FileAttribute<?> mode = blob.mode() == FileMode.EXECUTABLE_FILE ? EXECUTABLE : READ_ONLY;
+            try (OutputStream out = Channels.newOutputStream(Files.newByteChannel(file,
+                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode))) {
+                reader.open(blob.id()).copyTo(out);
+            }
         }
         // Submodules (gitlinks) have no content in this repository and are left out.
     }

@@ -1,13 +1,10 @@
 package overseer.config;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -18,17 +15,18 @@ import java.util.TreeMap;
 import overseer.job.JobDefinition;
 import overseer.job.JobName;
 import overseer.job.JobParser;
-import overseer.job.Position;
 import overseer.job.Problem;
 import overseer.job.RepoSettings;
 
 /**
- * Reads a configuration directory (a checkout, or a working copy for {@code overseer validate})
- * into jobs and settings, reporting every problem. Repository content is untrusted: links that
- * leave the directory, oversized files and malformed documents are problems, never crashes.
+ * Reads a configuration tree (a Git revision, a checkout, or a working copy for
+ * {@code overseer validate}) into jobs and settings, reporting every problem. Repository content is
+ * untrusted: links that leave the tree, oversized files and malformed documents are problems,
+ * never crashes.
  */
 public final class RepositoryLoader {
     public static final String SETTINGS_FILE = "overseer.yml";
+    private static final int MAX_LINK_HOPS = 8;
 
     private final JobParser parser;
 
@@ -36,7 +34,7 @@ public final class RepositoryLoader {
         this.parser = parser;
     }
 
-    /** What a directory holds. Jobs are only usable when {@code problems} is empty. */
+    /** What a tree holds. Jobs are only usable when {@code problems} is empty. */
     public record Loaded(Map<JobName, JobDefinition> jobs, RepoSettings settings, List<Problem> problems) {
         public Loaded {
             jobs = java.util.Collections.unmodifiableMap(new TreeMap<>(jobs));
@@ -48,55 +46,59 @@ public final class RepositoryLoader {
         }
     }
 
-    private record JobFile(Path path, String display, JobName name) {}
+    /** Where a path leads once links are followed. */
+    private sealed interface Resolved {
+        record File(ConfigTree.Entry entry) implements Resolved {}
+
+        record Directory() implements Resolved {}
+
+        record Missing() implements Resolved {}
+
+        record Outside(String target) implements Resolved {}
+    }
+
+    private record JobFile(ConfigTree.Entry entry, String display, JobName name) {}
 
     /**
-     * @param root the directory holding the job files
      * @param displayPrefix prepended to file names in problems (the sub-directory, if any)
      */
-    public Loaded load(Path root, String displayPrefix) throws IOException {
-        Path realRoot = root.toRealPath();
+    public Loaded load(ConfigTree tree, String displayPrefix) throws IOException {
         List<Problem> problems = new ArrayList<>();
-        List<Path> candidates = new ArrayList<>();
-        Files.walkFileTree(realRoot, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                if (!dir.equals(realRoot) && dir.getFileName().toString().startsWith(".")) {
-                    return FileVisitResult.SKIP_SUBTREE;
+        Map<String, ConfigTree.Entry> entries = tree.entries();
+        List<JobFile> candidates = new ArrayList<>();
+        Map<JobName, JobFile> byName = new HashMap<>();
+        for (ConfigTree.Entry entry : entries.values()) {
+            String display = display(entry.path(), displayPrefix);
+            if (entry.kind() == ConfigTree.Kind.SYMLINK) {
+                String target = new String(tree.read(entry), StandardCharsets.UTF_8);
+                if (normalize(parent(entry.path()), target).isEmpty()) {
+                    problems.add(new Problem(display, 1, 1, "symbolic link points outside the repository (-> " + target + ")"));
+                    continue;
                 }
-                return FileVisitResult.CONTINUE;
             }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                String display = display(realRoot, file, displayPrefix);
-                if (attrs.isSymbolicLink()) {
-                    Optional<String> problem = linkProblem(realRoot, file);
-                    if (problem.isPresent()) {
-                        problems.add(new Problem(display, 1, 1, problem.get()));
-                        return FileVisitResult.CONTINUE;
-                    }
-                }
-                Path relative = realRoot.relativize(file);
-                String top = relative.getNameCount() > 1 ? relative.getName(0).toString() : "";
-                if (!top.equals("bin") && !top.equals("scripts") && isJobFile(relative)) {
-                    candidates.add(file);
-                }
-                return FileVisitResult.CONTINUE;
+            if (!isJobFile(entry.path())) {
+                continue;
             }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) {
-                problems.add(new Problem(display(realRoot, file, displayPrefix), 1, 1, "cannot read: " + e.getMessage()));
-                return FileVisitResult.CONTINUE;
+            String base = entry.path().substring(entry.path().lastIndexOf('/') + 1);
+            String name = base.substring(0, base.lastIndexOf('.'));
+            if (!JobName.isValid(name)) {
+                problems.add(new Problem(display, 1, 1, "job name '" + name
+                        + "' must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127} (rename the file)"));
+                continue;
             }
-        });
+            JobFile job = new JobFile(entry, display, new JobName(name));
+            JobFile earlier = byName.putIfAbsent(job.name(), job);
+            if (earlier != null) {
+                problems.add(new Problem(display, 1, 1, "job name '" + name + "' is already defined by " + earlier.display()));
+                continue;
+            }
+            candidates.add(job);
+        }
 
         RepoSettings settings = RepoSettings.NONE;
-        Path settingsFile = realRoot.resolve(SETTINGS_FILE);
-        if (Files.isRegularFile(settingsFile, LinkOption.NOFOLLOW_LINKS)) {
-            String display = display(realRoot, settingsFile, displayPrefix);
-            Optional<String> text = readText(settingsFile, display, problems);
+        if (entries.containsKey(SETTINGS_FILE)) {
+            String display = display(SETTINGS_FILE, displayPrefix);
+            Optional<String> text = readText(tree, SETTINGS_FILE, display, problems);
             if (text.isPresent()) {
                 JobParser.SettingsResult result = parser.parseSettings(display, text.get());
                 problems.addAll(result.problems());
@@ -104,33 +106,12 @@ public final class RepositoryLoader {
             }
         }
 
-        Map<JobName, JobFile> byName = new HashMap<>();
-        List<JobFile> files = new ArrayList<>();
-        candidates.sort(Comparator.comparing(Path::toString));
-        for (Path file : candidates) {
-            String display = display(realRoot, file, displayPrefix);
-            String base = file.getFileName().toString();
-            String name = base.substring(0, base.lastIndexOf('.'));
-            if (!JobName.isValid(name)) {
-                problems.add(new Problem(display, 1, 1, "job name '" + name
-                        + "' must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127} (rename the file)"));
-                continue;
-            }
-            JobFile job = new JobFile(file, display, new JobName(name));
-            JobFile earlier = byName.putIfAbsent(job.name(), job);
-            if (earlier != null) {
-                problems.add(new Problem(display, 1, 1, "job name '" + name + "' is already defined by " + earlier.display()));
-                continue;
-            }
-            files.add(job);
-        }
-
         RepoSettings repoSettings = settings;
-        JobParser.ScriptCheck scripts = path -> scriptProblem(realRoot, path);
-        List<JobParser.Result> results = files.parallelStream().map(f -> {
+        JobParser.ScriptCheck scripts = path -> scriptProblem(tree, path);
+        List<JobParser.Result> results = candidates.parallelStream().map(f -> {
             List<Problem> readProblems = new ArrayList<>();
-            Optional<String> text = readText(f.path(), f.display(), readProblems);
-            return text.map(t -> parser.parseJob(f.display(), f.name(), t, scripts, repoSettings))
+            return readText(tree, f.entry().path(), f.display(), readProblems)
+                    .map(t -> parser.parseJob(f.display(), f.name(), t, scripts, repoSettings))
                     .orElseGet(() -> new JobParser.Result(Optional.empty(), readProblems));
         }).toList();
         Map<JobName, JobDefinition> jobs = new HashMap<>();
@@ -142,23 +123,40 @@ public final class RepositoryLoader {
         return new Loaded(jobs, settings, problems);
     }
 
-    private static boolean isJobFile(Path relative) {
-        String name = relative.getFileName().toString();
-        if (relative.getNameCount() == 1 && name.equals(SETTINGS_FILE)) {
+    /** Job files: YAML or JSON, not hidden, not in a hidden directory, not in top-level bin/ or scripts/. */
+    private static boolean isJobFile(String path) {
+        if (path.equals(SETTINGS_FILE) || path.startsWith("bin/") || path.startsWith("scripts/")) {
             return false;
         }
-        return name.endsWith(".yml") || name.endsWith(".yaml") || name.endsWith(".json");
+        for (String segment : path.split("/")) {
+            if (segment.startsWith(".")) {
+                return false;
+            }
+        }
+        return path.endsWith(".yml") || path.endsWith(".yaml") || path.endsWith(".json");
     }
 
-    private static Optional<String> readText(Path file, String display, List<Problem> problems) {
+    private static Optional<String> readText(ConfigTree tree, String path, String display, List<Problem> problems) {
         try {
-            long size = Files.size(file);
-            if (size > JobParser.MAX_FILE_BYTES) {
-                problems.add(new Problem(display, 1, 1, "file is " + size + " bytes; the limit is "
+            Resolved resolved = resolve(tree, path);
+            if (!(resolved instanceof Resolved.File(ConfigTree.Entry entry))) {
+                problems.add(new Problem(display, 1, 1, switch (resolved) {
+                    case Resolved.Directory d -> "is a link to a directory, not a file";
+                    case Resolved.Outside o -> "symbolic link resolves outside the repository";
+                    default -> "is a dangling symbolic link";
+                }));
+                return Optional.empty();
+            }
+            if (entry.size() > JobParser.MAX_FILE_BYTES) {
+                problems.add(new Problem(display, 1, 1, "file is " + entry.size() + " bytes; the limit is "
                         + JobParser.MAX_FILE_BYTES + " bytes"));
                 return Optional.empty();
             }
-            return Optional.of(Files.readString(file));
+            byte[] bytes = tree.read(entry);
+            return Optional.of(StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString());
         } catch (CharacterCodingException e) {
             problems.add(new Problem(display, 1, 1, "file is not valid UTF-8"));
         } catch (IOException e) {
@@ -167,50 +165,73 @@ public final class RepositoryLoader {
         return Optional.empty();
     }
 
-    /** A symbolic link is fine only when what it points at is inside the repository. */
-    private static Optional<String> linkProblem(Path root, Path link) {
+    private static Optional<String> scriptProblem(ConfigTree tree, String path) {
+        String full = "scripts/" + path;
         try {
-            Path target = Files.readSymbolicLink(link);
-            Path resolved = link.getParent().resolve(target).normalize();
-            if (!resolved.startsWith(root)) {
-                return Optional.of("symbolic link points outside the repository (-> " + target + ")");
+            return switch (resolve(tree, full)) {
+                case Resolved.File(ConfigTree.Entry entry) when entry.kind() == ConfigTree.Kind.EXECUTABLE -> Optional.empty();
+                case Resolved.File f -> Optional.of("script '" + full + "' is not executable (chmod +x, and commit the mode)");
+                case Resolved.Directory d -> Optional.of("script '" + full + "' is a directory");
+                case Resolved.Outside o -> Optional.of("script '" + full + "' resolves outside the repository");
+                case Resolved.Missing m -> Optional.of("script '" + full + "' does not exist");
+            };
+        } catch (IOException e) {
+            return Optional.of("cannot read script '" + full + "': " + e.getMessage());
+        }
+    }
+
+    /** Follows links inside the tree; a link that leaves it, or loops, is never followed out. */
+    private static Resolved resolve(ConfigTree tree, String path) throws IOException {
+        String current = path;
+        for (int hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+            ConfigTree.Entry entry = tree.entries().get(current);
+            if (entry == null) {
+                String prefix = current + "/";
+                boolean directory = current.isEmpty() || tree.entries().keySet().stream().anyMatch(k -> k.startsWith(prefix));
+                return directory ? new Resolved.Directory() : new Resolved.Missing();
             }
-            if (Files.exists(resolved) && !resolved.toRealPath().startsWith(root)) {
-                return Optional.of("symbolic link resolves outside the repository (-> " + target + ")");
+            if (entry.kind() != ConfigTree.Kind.SYMLINK) {
+                return new Resolved.File(entry);
             }
+            String target = new String(tree.read(entry), StandardCharsets.UTF_8);
+            Optional<String> next = normalize(parent(current), target);
+            if (next.isEmpty()) {
+                return new Resolved.Outside(target);
+            }
+            current = next.get();
+        }
+        return new Resolved.Missing();
+    }
+
+    /** {@code target} taken relative to directory {@code base}, or empty if it leaves the tree. */
+    private static Optional<String> normalize(String base, String target) {
+        if (target.startsWith("/")) {
             return Optional.empty();
-        } catch (IOException e) {
-            return Optional.of("cannot read symbolic link: " + e.getMessage());
         }
-    }
-
-    private static Optional<String> scriptProblem(Path root, String path) {
-        Path scripts = root.resolve("scripts");
-        Path script = scripts.resolve(path).normalize();
-        if (!script.startsWith(scripts)) {
-            return Optional.of("script '" + path + "' is outside scripts/");
-        }
-        if (!Files.exists(script)) {
-            return Optional.of("script 'scripts/" + path + "' does not exist");
-        }
-        try {
-            if (!script.toRealPath().startsWith(root)) {
-                return Optional.of("script 'scripts/" + path + "' resolves outside the repository");
+        List<String> parts = new ArrayList<>();
+        String joined = base.isEmpty() ? target : base + "/" + target;
+        for (String segment : joined.split("/")) {
+            if (segment.isEmpty() || segment.equals(".")) {
+                continue;
             }
-        } catch (IOException e) {
-            return Optional.of("cannot read script 'scripts/" + path + "': " + e.getMessage());
+            if (segment.equals("..")) {
+                if (parts.isEmpty()) {
+                    return Optional.empty();
+                }
+                parts.removeLast();
+            } else {
+                parts.add(segment);
+            }
         }
-        if (!Files.isRegularFile(script)) {
-            return Optional.of("script 'scripts/" + path + "' is not a regular file");
-        }
-        if (!Files.isExecutable(script)) {
-            return Optional.of("script 'scripts/" + path + "' is not executable (chmod +x, and commit the mode)");
-        }
-        return Optional.empty();
+        return Optional.of(String.join("/", parts));
     }
 
-    private static String display(Path root, Path file, String prefix) {
-        String relative = root.relativize(file).toString().replace('\\', '/');
-        return prefix.isEmpty() ? relative : prefix + "/" + relative;
+    private static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? "" : path.substring(0, slash);
+    }
+
+    private static String display(String path, String prefix) {
+        return prefix.isEmpty() ? path : prefix + "/" + path;
     }
 }

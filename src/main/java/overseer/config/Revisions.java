@@ -3,7 +3,7 @@ package overseer.config;
 import java.nio.file.Path;
 
 /** Finds the newest revision of a source and writes any revision's files into a directory. */
-interface Revisions extends AutoCloseable {
+sealed interface Revisions extends AutoCloseable permits GitRevisions, DirectoryRevisions {
     /** The id of the newest revision (a commit SHA, or a content hash for plain directories). */
     String latest() throws SyncException;
 

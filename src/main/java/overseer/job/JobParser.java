@@ -41,6 +41,9 @@ public final class JobParser {
     private static final List<String> HOOK_KEYS = List.of("url", "events", "secret");
     private static final List<String> SETTINGS_KEYS = List.of("hooks", "defaults");
     private static final List<String> DEFAULTS_KEYS = List.of("timeout", "env");
+    private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
+    private static final Pattern BLANKS = Pattern.compile("\\s+");
+    private static final int CRON_CACHE_LIMIT = 10_000;
     private static final ZoneId UTC = ZoneId.of("UTC");
     private static final Set<String> RESERVED_VAR_NAMES = Set.of("job", "execution", "commit");
     private static final Pattern VAR_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
@@ -69,13 +72,15 @@ public final class JobParser {
         }
     }
 
+    /** Repositories repeat the same few expressions, and cron-utils parsing is slow. Cron is immutable. */
+    private final Map<String, Cron> parsedCrons = new java.util.concurrent.ConcurrentHashMap<>();
     private final CronParser unixCron = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
     private final CronParser springCron = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.SPRING53));
     private final CronParser quartzCron = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
 
     /** Reads a YAML or JSON document (chosen by the file's extension) into a tree. */
     public static Node read(String file, String text) throws DocumentException {
-        return file.endsWith(".json") ? new JsonReader().read(text) : new YamlReader().read(file, text);
+        return file.endsWith(".json") ? new JsonReader().read(text) : new YamlReader().read(text);
     }
 
     public Result parseJob(String file, JobName name, String text, ScriptCheck scripts, RepoSettings settings) {
@@ -346,7 +351,7 @@ public final class JobParser {
             return Optional.empty();
         }
         String expression = text.get().strip();
-        if (expression.matches("\\d+(\\.\\d+)?")) {
+        if (NUMBER.matcher(expression).matches()) {
             return seconds(problems, new Node.Decimal(node.position(), Double.parseDouble(expression)), "frequency")
                     .map(Frequency.Period::new);
         }
@@ -358,7 +363,7 @@ public final class JobParser {
                     + ClosestName.hint(expression, CRON_MACROS.keySet()));
             return Optional.empty();
         }
-        int fields = expanded.split("\\s+").length;
+        int fields = BLANKS.split(expanded).length;
         CronParser parser = switch (fields) {
             case 5 -> unixCron;
             case 6 -> expanded.contains("?") ? quartzCron : springCron;
@@ -371,8 +376,14 @@ public final class JobParser {
             return Optional.empty();
         }
         try {
-            Cron cron = parser.parse(expanded);
-            cron.validate();
+            Cron cron = parsedCrons.get(expanded);
+            if (cron == null) {
+                cron = parser.parse(expanded).validate();
+                if (parsedCrons.size() >= CRON_CACHE_LIMIT) {
+                    parsedCrons.clear();
+                }
+                parsedCrons.put(expanded, cron);
+            }
             return Optional.of(new Frequency.CronExpression(expression, cron));
         } catch (IllegalArgumentException e) {
             problems.add(node.position(), "invalid cron expression '" + expression + "': " + e.getMessage());

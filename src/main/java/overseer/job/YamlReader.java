@@ -27,22 +27,22 @@ import org.snakeyaml.engine.v2.resolver.ScalarResolver;
  */
 final class YamlReader {
     private static final ScalarResolver RESOLVER = new CoreScalarResolver(false);
+    /** Immutable, so shared; the code point limit is above the byte limit of job files. */
+    private static final LoadSettings SETTINGS = LoadSettings.builder()
+            .setUseMarks(true)
+            .setCodePointLimit((int) JobParser.MAX_FILE_BYTES + 1)
+            .build();
 
     private record Anchored(Node node, long weight) {}
 
-    Node read(String label, String text) throws DocumentException {
-        LoadSettings settings = LoadSettings.builder()
-                .setLabel(label)
-                .setUseMarks(true)
-                .setCodePointLimit(Math.max(text.length() + 1, 1024))
-                .build();
+    Node read(String text) throws DocumentException {
         TreeBuilder tree = new TreeBuilder();
         Map<String, Anchored> anchors = new HashMap<>();
         Deque<Optional<Anchor>> openAnchors = new ArrayDeque<>();
         Deque<Long> openCounts = new ArrayDeque<>();
         int documents = 0;
         try {
-            for (Event event : new Parse(settings).parseString(text)) {
+            for (Event event : new Parse(SETTINGS).parseString(text)) {
                 Position at = position(event.getStartMark());
                 switch (event.getEventId()) {
                     case DocumentStart -> {

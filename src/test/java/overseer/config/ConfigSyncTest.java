@@ -78,6 +78,22 @@ class ConfigSyncTest {
     }
 
     @Test
+    void commitWithASymlinkOutOfTheRepositoryIsRejected() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("a.yml", "command: a\n").commit("a");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                repo.symlink("passwd.yml", "/etc/passwd").symlink("bin/tool", "../../outside").commit("links");
+                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("result").asText()).isEqualTo("invalid");
+                assertThat(status.get("problems")).extracting(p -> p.get("text").asText()).containsExactly(
+                        "bin/tool:1:1: symbolic link points outside the repository (-> ../../outside)",
+                        "passwd.yml:1:1: symbolic link points outside the repository (-> /etc/passwd)");
+                assertThat(server.get("/jobs").body()).doesNotContain("root:");
+            }
+        }
+    }
+
+    @Test
     void subDirectoryHoldsTheJobs() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("README.md", "docs\n")
@@ -105,6 +121,8 @@ class ConfigSyncTest {
             String first = repo.with("a.yml", "command: one\n").executable("bin/tool", "#!/bin/sh\n").commit("one");
             try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 Path checkouts = tmp.resolve("data/checkouts");
+                assertThat(server.overseer().config().active().orElseThrow().checkout().await())
+                        .isEqualTo(checkouts.resolve(first));
                 assertThat(checkouts.resolve(first + "/a.yml")).hasContent("command: one");
                 assertThat(Files.isExecutable(checkouts.resolve(first + "/bin/tool"))).isTrue();
                 assertThat(Files.isWritable(checkouts.resolve(first + "/a.yml"))
@@ -112,8 +130,16 @@ class ConfigSyncTest {
 
                 String second = repo.with("a.yml", "command: two\n").commit("two");
                 server.post("/config/sync", "");
+                assertThat(server.overseer().config().active().orElseThrow().checkout().await())
+                        .isEqualTo(checkouts.resolve(second));
                 assertThat(checkouts.resolve(second + "/a.yml")).hasContent("command: two");
-                assertThat(checkouts.resolve(first)).doesNotExist();
+                server.await("/config", c -> !Files.exists(checkouts.resolve(first)));
+
+                // A rejected commit is validated from Git objects and never written out.
+                String bad = repo.with("b.yml", "nonsense: true\n").commit("bad");
+                server.post("/config/sync", "");
+                assertThat(checkouts.resolve(bad)).doesNotExist();
+                assertThat(checkouts.resolve(second)).isDirectory();
             }
         }
     }

@@ -33,7 +33,7 @@ class JobFileValidationTest {
     }
 
     private RepositoryLoader.Loaded load() throws IOException {
-        return loader.load(dir, "");
+        return loader.load(FileTree.of(dir), "");
     }
 
     private List<String> problems() throws IOException {
@@ -288,7 +288,7 @@ class JobFileValidationTest {
                 "a.yml:1:9: script 'scripts/missing.sh' does not exist",
                 "b.yml:1:9: 'script' must be a path inside scripts/, got '../etc/passwd'",
                 "c.yml:1:9: script 'scripts/plain.sh' is not executable (chmod +x, and commit the mode)");
-        assertThat(new RepositoryLoader(new JobParser()).load(dir, "").jobs().get(new JobName("d")).action())
+        assertThat(loader.load(FileTree.of(dir), "").jobs().get(new JobName("d")).action())
                 .isEqualTo(new Action.Script("ok.sh", List.of("--fast", "{{ target }}")));
     }
 

@@ -1,0 +1,26 @@
+package overseer.config;
+
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * The files of one revision as validation sees them: paths relative to the configuration root,
+ * with their kind and size, and their bytes on demand. Git revisions are read straight from the
+ * object database, so a revision is validated before (and without) being written to disk.
+ */
+public interface ConfigTree {
+    enum Kind {
+        FILE,
+        EXECUTABLE,
+        SYMLINK
+    }
+
+    /** One file; {@code path} uses '/' and has no leading slash. */
+    record Entry(String path, Kind kind, long size) {}
+
+    /** Every file and link, by path, directories implied. */
+    Map<String, Entry> entries();
+
+    /** The content of a file, or the target of a link. */
+    byte[] read(Entry entry) throws IOException;
+}
