@@ -198,18 +198,9 @@ public final class JobParser {
     }
 
     private static List<VarSpec> vars(Problems problems, Node node) {
-        if (!(node instanceof Node.Sequence seq)) {
-            problems.add(node.position(), "'vars' must be a list of var mappings, not " + node.kind());
-            return List.of();
-        }
         List<VarSpec> vars = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        for (Node item : seq.items()) {
-            if (!(item instanceof Node.Mapping m)) {
-                problems.add(item.position(), "a var must be a mapping with at least 'name', not " + item.kind());
-                continue;
-            }
-            Fields f = new Fields(problems, m, VAR_KEYS, "var key");
+        for (Fields f : mappings(problems, node, "vars", "var", VAR_KEYS)) {
             Optional<String> name = f.require("name").flatMap(n -> text(problems, n, "name"));
             if (name.isEmpty()) {
                 continue;
@@ -246,7 +237,7 @@ public final class JobParser {
             Optional<Node> valuesNode = f.get("values");
             if (type == VarType.ENUM) {
                 if (valuesNode.isEmpty()) {
-                    problems.add(m.position(), "enum var '" + name.get() + "' needs 'values'");
+                    problems.add(f.position(), "enum var '" + name.get() + "' needs 'values'");
                 } else if (!(valuesNode.get() instanceof Node.Sequence vs) || vs.items().isEmpty()
                         || vs.items().stream().anyMatch(v -> v instanceof Node.Mapping || v instanceof Node.Sequence)) {
                     problems.add(valuesNode.get().position(), "'values' must be a non-empty list of plain values");
@@ -275,17 +266,8 @@ public final class JobParser {
     }
 
     private List<ScheduleSpec> schedules(Problems problems, Node node, List<VarSpec> declared) {
-        if (!(node instanceof Node.Sequence seq)) {
-            problems.add(node.position(), "'schedule' must be a list of schedule mappings, not " + node.kind());
-            return List.of();
-        }
         List<ScheduleSpec> schedules = new ArrayList<>();
-        for (Node item : seq.items()) {
-            if (!(item instanceof Node.Mapping m)) {
-                problems.add(item.position(), "a schedule must be a mapping with 'frequency', not " + item.kind());
-                continue;
-            }
-            Fields f = new Fields(problems, m, SCHEDULE_KEYS, "schedule key");
+        for (Fields f : mappings(problems, node, "schedule", "schedule", SCHEDULE_KEYS)) {
             Optional<Frequency> frequency = f.require("frequency").flatMap(n -> frequency(problems, n));
             ZoneId zone = UTC;
             Optional<Node> zoneNode = f.get("timezone");
@@ -307,7 +289,7 @@ public final class JobParser {
             Map<String, Object> vars = f.get("vars").map(n -> scheduleVars(problems, n, declared)).orElse(Map.of());
             for (VarSpec v : declared) {
                 if (v.required() && v.defaultValue().isEmpty() && !vars.containsKey(v.name())) {
-                    problems.add(m.position(), "schedule does not give required var '" + v.name() + "'");
+                    problems.add(f.position(), "schedule does not give required var '" + v.name() + "'");
                 }
             }
             Catchup catchup = f.get("catchup").flatMap(n -> choice(problems, n, "catchup", Catchup.class))
@@ -405,17 +387,8 @@ public final class JobParser {
     }
 
     private static List<HookSpec> hooks(Problems problems, Node node) {
-        if (!(node instanceof Node.Sequence seq)) {
-            problems.add(node.position(), "'hooks' must be a list of hook mappings, not " + node.kind());
-            return List.of();
-        }
         List<HookSpec> hooks = new ArrayList<>();
-        for (Node item : seq.items()) {
-            if (!(item instanceof Node.Mapping m)) {
-                problems.add(item.position(), "a hook must be a mapping with 'url', not " + item.kind());
-                continue;
-            }
-            Fields f = new Fields(problems, m, HOOK_KEYS, "hook key");
+        for (Fields f : mappings(problems, node, "hooks", "hook", HOOK_KEYS)) {
             Optional<URI> url = f.require("url").flatMap(n -> text(problems, n, "url").flatMap(u -> url(problems, n, u)));
             List<String> events = List.of("*");
             Optional<Node> eventsNode = f.get("events");
@@ -453,6 +426,23 @@ public final class JobParser {
             }
         }
         return hooks;
+    }
+
+    /** The items of a list of mappings ({@code vars}, {@code schedule}, {@code hooks}); other items are problems. */
+    private static List<Fields> mappings(Problems problems, Node node, String key, String item, List<String> known) {
+        if (!(node instanceof Node.Sequence seq)) {
+            problems.add(node.position(), "'" + key + "' must be a list of " + item + " mappings, not " + node.kind());
+            return List.of();
+        }
+        List<Fields> mappings = new ArrayList<>();
+        for (Node n : seq.items()) {
+            if (n instanceof Node.Mapping m) {
+                mappings.add(new Fields(problems, m, known, item + " key"));
+            } else {
+                problems.add(n.position(), "a " + item + " must be a mapping, not " + n.kind());
+            }
+        }
+        return mappings;
     }
 
     private static Optional<URI> url(Problems problems, Node at, String text) {
@@ -602,6 +592,10 @@ public final class JobParser {
 
         Optional<Node> get(String key) {
             return mapping.entries().stream().filter(e -> e.key().equals(key)).map(Node.Entry::value).findFirst();
+        }
+
+        Position position() {
+            return mapping.position();
         }
 
         Optional<Node> require(String key) {
