@@ -470,12 +470,11 @@ public final class JobParser {
                 problems.add(e.keyPosition(), "'" + e.key() + "' is not a valid environment variable name");
                 continue;
             }
-            switch (e.value()) {
-                case Node.Text t -> env.put(e.key(), t.value());
-                case Node.Int i -> env.put(e.key(), i.value().toString());
-                case Node.Decimal d -> env.put(e.key(), Double.toString(d.value()));
-                case Node.Bool b -> env.put(e.key(), Boolean.toString(b.value()));
-                default -> problems.add(e.value().position(), "env '" + e.key() + "' must be a plain value, not " + e.value().kind());
+            Optional<String> value = e.value().scalarText();
+            if (value.isPresent()) {
+                env.put(e.key(), value.get());
+            } else {
+                problems.add(e.value().position(), "env '" + e.key() + "' must be a plain value, not " + e.value().kind());
             }
         }
         return env;
@@ -508,13 +507,7 @@ public final class JobParser {
 
     /** For free text, where YAML would read {@code command: true} as a boolean: any plain scalar counts. */
     private static Optional<String> scalarText(Problems problems, Node node, String key) {
-        return switch (node) {
-            case Node.Text t -> Optional.of(t.value());
-            case Node.Bool b -> Optional.of(Boolean.toString(b.value()));
-            case Node.Int i -> Optional.of(i.value().toString());
-            case Node.Decimal d -> Optional.of(Double.toString(d.value()));
-            default -> text(problems, node, key);
-        };
+        return node.scalarText().or(() -> text(problems, node, key));
     }
 
     private static Optional<BigInteger> integer(Problems problems, Node node, String key) {

@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A parsed YAML or JSON document, format-neutral, with the position of every value so that
@@ -17,6 +18,19 @@ public sealed interface Node {
 
     /** The value as plain Java data: String, BigInteger, Double, Boolean, List, Map or null. */
     Object plain();
+
+    /** The text of a string, number or boolean; empty for null, lists and mappings. */
+    default Optional<String> scalarText() {
+        return switch (this) {
+            case Text t -> Optional.of(t.value());
+            case Int i -> Optional.of(i.value().toString());
+            case Decimal d -> Optional.of(Double.toString(d.value()));
+            case Bool b -> Optional.of(Boolean.toString(b.value()));
+            case Mapping m -> Optional.empty();
+            case Sequence s -> Optional.empty();
+            case Null n -> Optional.empty();
+        };
+    }
 
     record Mapping(Position position, List<Entry> entries) implements Node {
         public Mapping {

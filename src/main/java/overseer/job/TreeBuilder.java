@@ -110,14 +110,8 @@ final class TreeBuilder {
             case null -> roots.add(node);
             case SequenceFrame s -> s.items.add(node);
             case MappingFrame m when m.pendingKey == null -> {
-                String key = switch (node) {
-                    case Node.Text t -> t.value();
-                    case Node.Int i -> i.value().toString();
-                    case Node.Bool b -> Boolean.toString(b.value());
-                    case Node.Decimal d -> Double.toString(d.value());
-                    default -> throw new DocumentException(node.position(),
-                            "a mapping key must be a plain value, not " + node.kind());
-                };
+                String key = node.scalarText().orElseThrow(() -> new DocumentException(node.position(),
+                        "a mapping key must be a plain value, not " + node.kind()));
                 Position earlier = m.seen.putIfAbsent(key, node.position());
                 if (earlier != null) {
                     throw new DocumentException(node.position(), "duplicate key '" + key
