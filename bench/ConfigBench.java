@@ -32,17 +32,28 @@ public class ConfigBench {
             Path repo = tmp.resolve("repo");
             long t0 = System.nanoTime();
             writeJobs(repo, jobs);
-            try (Git git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call()) {
+            try (Git git = Git.init()
+                    .setDirectory(repo.toFile())
+                    .setInitialBranch("main")
+                    .call()) {
                 git.add().addFilepattern(".").call();
                 PersonIdent who = new PersonIdent("bench", "bench@example.com");
-                git.commit().setMessage("jobs").setAuthor(who).setCommitter(who).setSign(false).call();
+                git.commit()
+                        .setMessage("jobs")
+                        .setAuthor(who)
+                        .setCommitter(who)
+                        .setSign(false)
+                        .call();
             }
             System.out.printf("setup: %d job files committed in %.1f s%n", jobs, (System.nanoTime() - t0) / 1e9);
             Path plain = tmp.resolve("plain");
             writeJobs(plain, jobs);
 
-            System.out.printf("%nmachine: %d cores, java %s%n", Runtime.getRuntime().availableProcessors(), Runtime.version());
-            for (String[] source : new String[][] {{"git (file://)", repo.toUri().toString()}, {"plain directory", plain.toString()}}) {
+            System.out.printf(
+                    "%nmachine: %d cores, java %s%n", Runtime.getRuntime().availableProcessors(), Runtime.version());
+            for (String[] source :
+                    new String[][] {{"git (file://)", repo.toUri().toString()}, {"plain directory", plain.toString()}
+                    }) {
                 System.out.printf("%n== %s, %d jobs ==%n", source[0], jobs);
                 for (int run = 1; run <= runs; run++) {
                     measure(List.of(), source[1], jobs, tmp.resolve("data-" + source[0].charAt(0) + run), run == runs);
@@ -52,9 +63,19 @@ public class ConfigBench {
             // method profiles; later starts map them instead of loading and warming up again.
             Path aot = tmp.resolve("overseer.aot");
             System.out.printf("%n== git (file://), %d jobs, with an AOT cache from one training run ==%n", jobs);
-            measure(List.of("-XX:AOTCacheOutput=" + aot), repo.toUri().toString(), jobs, tmp.resolve("data-aot-training"), false);
+            measure(
+                    List.of("-XX:AOTCacheOutput=" + aot),
+                    repo.toUri().toString(),
+                    jobs,
+                    tmp.resolve("data-aot-training"),
+                    false);
             for (int run = 1; run <= runs; run++) {
-                measure(List.of("-XX:AOTCache=" + aot), repo.toUri().toString(), jobs, tmp.resolve("data-aot" + run), false);
+                measure(
+                        List.of("-XX:AOTCache=" + aot),
+                        repo.toUri().toString(),
+                        jobs,
+                        tmp.resolve("data-aot" + run),
+                        false);
             }
         } finally {
             try (var walk = Files.walk(tmp)) {
@@ -85,7 +106,8 @@ public class ConfigBench {
         }
     }
 
-    static void measure(List<String> jvmFlags, String repo, int jobs, Path data, boolean measurePolls) throws Exception {
+    static void measure(List<String> jvmFlags, String repo, int jobs, Path data, boolean measurePolls)
+            throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -94,10 +116,21 @@ public class ConfigBench {
         long start = System.nanoTime();
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmFlags);
-        command.addAll(List.of("-jar", "target/overseer.jar", "serve", "--repo", repo,
-                "--data", data.toString(), "--listen", "127.0.0.1:" + port, "--poll", "3600"));
+        command.addAll(List.of(
+                "-jar",
+                "target/overseer.jar",
+                "serve",
+                "--repo",
+                repo,
+                "--data",
+                data.toString(),
+                "--listen",
+                "127.0.0.1:" + port,
+                "--poll",
+                "3600"));
         Process server = new ProcessBuilder(command)
-                .redirectErrorStream(true).redirectOutput(data.resolveSibling(data.getFileName() + ".log").toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(data.resolveSibling(data.getFileName() + ".log").toFile())
                 .start();
         try {
             URI health = URI.create("http://127.0.0.1:" + port + "/health");
@@ -106,7 +139,9 @@ public class ConfigBench {
                     throw new IllegalStateException("server exited; see " + data + ".log");
                 }
                 try {
-                    String body = client.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).body();
+                    String body = client.send(
+                                    HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString())
+                            .body();
                     if (body.contains("\"jobs\":" + jobs)) {
                         break;
                     }
@@ -117,9 +152,14 @@ public class ConfigBench {
             }
             double served = (System.nanoTime() - start) / 1e6;
             String applied = Files.readAllLines(data.resolveSibling(data.getFileName() + ".log")).stream()
-                    .filter(l -> l.contains("config: applied")).findFirst().orElse("");
-            System.out.printf("%s to %d jobs served: %.0f ms (%s)%n",
-                    jvmFlags.stream().anyMatch(f -> f.contains("Output")) ? "training run: start" : "start", jobs, served,
+                    .filter(l -> l.contains("config: applied"))
+                    .findFirst()
+                    .orElse("");
+            System.out.printf(
+                    "%s to %d jobs served: %.0f ms (%s)%n",
+                    jvmFlags.stream().anyMatch(f -> f.contains("Output")) ? "training run: start" : "start",
+                    jobs,
+                    served,
                     applied.replaceAll(".*\\(\\d+ jobs; (.*)\\)$", "$1"));
             if (measurePolls) {
                 URI sync = URI.create("http://127.0.0.1:" + port + "/config/sync");
@@ -133,8 +173,12 @@ public class ConfigBench {
                     polls[i] = time(sync, true);
                     baseline[i] = time(health, false);
                 }
-                System.out.printf("no-change poll (POST /config/sync): p50 %.2f ms, p99 %.2f ms%n", pct(polls, 50), pct(polls, 99));
-                System.out.printf("baseline GET /health:              p50 %.2f ms, p99 %.2f ms%n", pct(baseline, 50), pct(baseline, 99));
+                System.out.printf(
+                        "no-change poll (POST /config/sync): p50 %.2f ms, p99 %.2f ms%n",
+                        pct(polls, 50), pct(polls, 99));
+                System.out.printf(
+                        "baseline GET /health:              p50 %.2f ms, p99 %.2f ms%n",
+                        pct(baseline, 50), pct(baseline, 99));
             }
         } finally {
             server.destroy();

@@ -1,7 +1,6 @@
 package overseer;
 
 import overseer.cli.OverseerCommand;
-import picocli.CommandLine;
 
 /** Entry point of {@code java -jar overseer.jar}. */
 public final class Main {

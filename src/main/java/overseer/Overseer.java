@@ -48,7 +48,8 @@ public final class Overseer implements AutoCloseable {
         Optional<Tokens> tokens = options.tokens().isPresent()
                 ? Optional.of(Tokens.load(options.tokens().get()))
                 : Optional.empty();
-        ConfigSync config = new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser()), clock);
+        ConfigSync config =
+                new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser()), clock);
         try {
             Exchanges exchanges = new Exchanges(new ObjectMapper());
             Router router = new Router();

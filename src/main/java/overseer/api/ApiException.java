@@ -17,8 +17,8 @@ public final class ApiException extends RuntimeException {
         this(status, title, detail, List.of(), Map.of());
     }
 
-    public ApiException(int status, String title, String detail, List<Map<String, Object>> errors,
-            Map<String, String> headers) {
+    public ApiException(
+            int status, String title, String detail, List<Map<String, Object>> errors, Map<String, String> headers) {
         super(detail, null, false, false);
         this.status = status;
         this.title = title;

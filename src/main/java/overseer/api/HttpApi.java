@@ -27,8 +27,9 @@ public final class HttpApi implements AutoCloseable {
 
     public HttpApi(InetSocketAddress listen, Router router, Exchanges exchanges, Optional<Tokens> tokens) {
         if (tokens.isEmpty() && !listen.getAddress().isLoopbackAddress()) {
-            throw new IllegalArgumentException("refusing to listen on " + listen.getAddress().getHostAddress()
-                    + " without --tokens: without tokens anyone who can reach the port could use the API");
+            throw new IllegalArgumentException(
+                    "refusing to listen on " + listen.getAddress().getHostAddress()
+                            + " without --tokens: without tokens anyone who can reach the port could use the API");
         }
         this.router = router;
         this.exchanges = exchanges;
@@ -79,16 +80,27 @@ public final class HttpApi implements AutoCloseable {
         }
         String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw new ApiException(401, "Unauthorized", "an 'Authorization: Bearer <token>' header is required",
-                    java.util.List.of(), java.util.Map.of("WWW-Authenticate", "Bearer"));
+            throw new ApiException(
+                    401,
+                    "Unauthorized",
+                    "an 'Authorization: Bearer <token>' header is required",
+                    java.util.List.of(),
+                    java.util.Map.of("WWW-Authenticate", "Bearer"));
         }
         Optional<Role> role = tokens.get().roleOf(header.substring(7).strip().getBytes(StandardCharsets.UTF_8));
         if (role.isEmpty()) {
-            throw new ApiException(401, "Unauthorized", "unknown token", java.util.List.of(),
+            throw new ApiException(
+                    401,
+                    "Unauthorized",
+                    "unknown token",
+                    java.util.List.of(),
                     java.util.Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""));
         }
         if (!role.get().allows(required)) {
-            throw new ApiException(403, "Forbidden", "this needs a token with role " + required.name().toLowerCase());
+            throw new ApiException(
+                    403,
+                    "Forbidden",
+                    "this needs a token with role " + required.name().toLowerCase());
         }
     }
 

@@ -26,15 +26,20 @@ public final class JobRoutes {
     }
 
     private void list(HttpServerExchange exchange, Map<String, String> params) throws Exception {
-        var jobs = config.active().map(s -> s.jobs().values().stream()
-                .map(j -> Views.jobSummary(j, clock.instant())).toList()).orElse(java.util.List.of());
+        var jobs = config.active()
+                .map(s -> s.jobs().values().stream()
+                        .map(j -> Views.jobSummary(j, clock.instant()))
+                        .toList())
+                .orElse(java.util.List.of());
         exchanges.json(exchange, 200, jobs);
     }
 
     private void show(HttpServerExchange exchange, Map<String, String> params) throws Exception {
         String name = params.get("job");
         Snapshot snapshot = config.active().orElseThrow(() -> ApiException.notFound("no configuration is active yet"));
-        JobDefinition job = (JobName.isValid(name) ? snapshot.job(new JobName(name)) : java.util.Optional.<JobDefinition>empty())
+        JobDefinition job = (JobName.isValid(name)
+                        ? snapshot.job(new JobName(name))
+                        : java.util.Optional.<JobDefinition>empty())
                 .orElseThrow(() -> ApiException.notFound("no job named '" + name + "'"));
         exchanges.json(exchange, 200, Views.job(job, snapshot, clock.instant()));
     }

@@ -56,7 +56,11 @@ public final class Router {
         if (allowed.contains("GET")) {
             allowed.add("HEAD");
         }
-        throw new ApiException(405, "Method Not Allowed", method + " is not allowed on " + path, List.of(),
+        throw new ApiException(
+                405,
+                "Method Not Allowed",
+                method + " is not allowed on " + path,
+                List.of(),
                 Map.of("Allow", String.join(", ", allowed)));
     }
 

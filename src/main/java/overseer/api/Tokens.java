@@ -35,7 +35,8 @@ public final class Tokens {
             String[] parts = line.split("\\s+");
             Optional<Role> role = parts.length == 2 ? roleOf(parts[0]) : Optional.empty();
             if (role.isEmpty() || parts[1].length() < 16) {
-                throw new IOException(file + ":" + (i + 1) + ": expected '<read|trigger|admin> <token of 16+ characters>'");
+                throw new IOException(
+                        file + ":" + (i + 1) + ": expected '<read|trigger|admin> <token of 16+ characters>'");
             }
             entries.add(new Entry(role.get(), parts[1].getBytes(StandardCharsets.UTF_8)));
         }

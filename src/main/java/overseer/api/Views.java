@@ -21,8 +21,8 @@ import overseer.job.VarSpec;
  * what README.rst documents. Secret var defaults never leave the server.
  */
 final class Views {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private Views() {}
 
@@ -35,7 +35,8 @@ final class Views {
         view.put("name", job.name().value());
         view.put("description", job.description().orElse(null));
         view.put("vars", job.vars().stream().map(Views::var).toList());
-        view.put("schedules", job.schedules().stream().map(s -> schedule(s, now)).toList());
+        view.put(
+                "schedules", job.schedules().stream().map(s -> schedule(s, now)).toList());
         return view;
     }
 
@@ -53,7 +54,8 @@ final class Views {
         }
         view.put("timeout", job.timeout().map(t -> t.toMillis() / 1000.0).orElse(null));
         view.put("env", job.env());
-        view.put("concurrency", job.concurrency().isPresent() ? job.concurrency().getAsInt() : null);
+        view.put(
+                "concurrency", job.concurrency().isPresent() ? job.concurrency().getAsInt() : null);
         view.put("overlap", job.overlap().name().toLowerCase());
         view.put("hooks", job.hooks().stream().map(Views::hook).toList());
         return view;
@@ -109,14 +111,16 @@ final class Views {
     }
 
     static List<Map<String, Object>> problems(List<Problem> problems) {
-        return problems.stream().map(p -> {
-            Map<String, Object> view = new LinkedHashMap<>();
-            view.put("file", p.file());
-            view.put("line", p.line());
-            view.put("column", p.column());
-            view.put("message", p.message());
-            view.put("text", p.toString());
-            return view;
-        }).toList();
+        return problems.stream()
+                .map(p -> {
+                    Map<String, Object> view = new LinkedHashMap<>();
+                    view.put("file", p.file());
+                    view.put("line", p.line());
+                    view.put("column", p.column());
+                    view.put("message", p.message());
+                    view.put("text", p.toString());
+                    return view;
+                })
+                .toList();
     }
 }

@@ -4,7 +4,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code overseer} command and its sub-commands. */
-@Command(name = "overseer", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+@Command(
+        name = "overseer",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionCommand.Provider.class,
         description = "A job runner whose whole configuration lives in Git.",
         subcommands = {ServeCommand.class, ValidateCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class OverseerCommand implements Runnable {

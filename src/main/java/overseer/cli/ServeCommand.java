@@ -8,11 +8,11 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import overseer.Overseer;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,44 +25,68 @@ public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--repo", required = true, defaultValue = "${env:OVERSEER_REPO}",
-            description = "the configuration: a Git URL (https, ssh, file://), a local Git repository or a plain directory (env OVERSEER_REPO)")
+    @Option(
+            names = "--repo",
+            required = true,
+            defaultValue = "${env:OVERSEER_REPO}",
+            description =
+                    "the configuration: a Git URL (https, ssh, file://), a local Git repository or a plain directory (env OVERSEER_REPO)")
     String repo;
 
-    @Option(names = "--branch", defaultValue = "${env:OVERSEER_BRANCH}",
+    @Option(
+            names = "--branch",
+            defaultValue = "${env:OVERSEER_BRANCH}",
             description = "the branch to follow (default: the remote's HEAD) (env OVERSEER_BRANCH)")
     String branch;
 
-    @Option(names = "--subdir", defaultValue = "${env:OVERSEER_SUBDIR}",
+    @Option(
+            names = "--subdir",
+            defaultValue = "${env:OVERSEER_SUBDIR}",
             description = "the sub-directory of the repository that holds the jobs (env OVERSEER_SUBDIR)")
     String subdir;
 
-    @Option(names = "--poll", defaultValue = "${env:OVERSEER_POLL:-60}",
+    @Option(
+            names = "--poll",
+            defaultValue = "${env:OVERSEER_POLL:-60}",
             description = "seconds between fetches of the repository (env OVERSEER_POLL)")
     long poll;
 
-    @Option(names = "--data", defaultValue = "${env:OVERSEER_DATA:-./overseer-data}",
+    @Option(
+            names = "--data",
+            defaultValue = "${env:OVERSEER_DATA:-./overseer-data}",
             description = "the data directory (env OVERSEER_DATA)")
     Path data;
 
-    @Option(names = "--listen", defaultValue = "${env:OVERSEER_LISTEN:-127.0.0.1:8080}",
+    @Option(
+            names = "--listen",
+            defaultValue = "${env:OVERSEER_LISTEN:-127.0.0.1:8080}",
             description = "address and port to listen on (env OVERSEER_LISTEN)")
     String listen;
 
-    @Option(names = "--tokens", defaultValue = "${env:OVERSEER_TOKENS}",
+    @Option(
+            names = "--tokens",
+            defaultValue = "${env:OVERSEER_TOKENS}",
             description = "file of '<role> <token>' lines; required to listen beyond loopback (env OVERSEER_TOKENS)")
     Path tokens;
 
-    @Option(names = "--git-webhook-secret", defaultValue = "${env:OVERSEER_GIT_WEBHOOK_SECRET}",
-            description = "secret that push webhooks are signed with; prefer the environment variable (env OVERSEER_GIT_WEBHOOK_SECRET)")
+    @Option(
+            names = "--git-webhook-secret",
+            defaultValue = "${env:OVERSEER_GIT_WEBHOOK_SECRET}",
+            description =
+                    "secret that push webhooks are signed with; prefer the environment variable (env OVERSEER_GIT_WEBHOOK_SECRET)")
     String gitWebhookSecret;
 
-    @Option(names = "--git-ssh-key", defaultValue = "${env:OVERSEER_GIT_SSH_KEY}",
+    @Option(
+            names = "--git-ssh-key",
+            defaultValue = "${env:OVERSEER_GIT_SSH_KEY}",
             description = "private key file for ssh:// repositories (env OVERSEER_GIT_SSH_KEY)")
     Path sshKey;
 
-    @Option(names = "--git-known-hosts", defaultValue = "${env:OVERSEER_GIT_KNOWN_HOSTS}",
-            description = "known_hosts file that SSH host keys are checked against (default: ~/.ssh/known_hosts) (env OVERSEER_GIT_KNOWN_HOSTS)")
+    @Option(
+            names = "--git-known-hosts",
+            defaultValue = "${env:OVERSEER_GIT_KNOWN_HOSTS}",
+            description =
+                    "known_hosts file that SSH host keys are checked against (default: ~/.ssh/known_hosts) (env OVERSEER_GIT_KNOWN_HOSTS)")
     Path knownHosts;
 
     @Override
@@ -78,11 +102,19 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        var settings = new ConfigSync.Settings(source, Optional.ofNullable(branch).filter(s -> !s.isBlank()),
+        var settings = new ConfigSync.Settings(
+                source,
+                Optional.ofNullable(branch).filter(s -> !s.isBlank()),
                 Optional.ofNullable(subdir).filter(s -> !s.isBlank()).map(s -> s.replaceAll("^/+|/+$", "")),
                 Optional.ofNullable(System.getenv("OVERSEER_GIT_TOKEN")).filter(s -> !s.isBlank()),
-                Optional.ofNullable(sshKey), Optional.ofNullable(knownHosts));
-        var options = new Overseer.Options(settings, data, address, Duration.ofSeconds(poll), Optional.ofNullable(tokens),
+                Optional.ofNullable(sshKey),
+                Optional.ofNullable(knownHosts));
+        var options = new Overseer.Options(
+                settings,
+                data,
+                address,
+                Duration.ofSeconds(poll),
+                Optional.ofNullable(tokens),
                 Optional.ofNullable(gitWebhookSecret).filter(s -> !s.isBlank()));
         Overseer overseer;
         try {
@@ -92,8 +124,11 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         InetSocketAddress bound = overseer.address();
-        log.info("overseer: listening on http://{}:{} with configuration from {}",
-                bound.getAddress().getHostAddress(), bound.getPort(), source.describe());
+        log.info(
+                "overseer: listening on http://{}:{} with configuration from {}",
+                bound.getAddress().getHostAddress(),
+                bound.getPort(),
+                source.describe());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("overseer: shutting down");

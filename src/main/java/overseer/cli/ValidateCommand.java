@@ -12,14 +12,21 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code overseer validate [DIR]}: lints a configuration directory the way the server would. */
-@Command(name = "validate", description = {
-        "Check every job file of a configuration repository by the rules the server applies.",
-        "Prints one 'file:line:col: message' line per problem; exit 1 if there is any, 0 if none."})
+@Command(
+        name = "validate",
+        description = {
+            "Check every job file of a configuration repository by the rules the server applies.",
+            "Prints one 'file:line:col: message' line per problem; exit 1 if there is any, 0 if none."
+        })
 public final class ValidateCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Parameters(index = "0", arity = "0..1", defaultValue = ".", paramLabel = "DIR",
+    @CommandLine.Parameters(
+            index = "0",
+            arity = "0..1",
+            defaultValue = ".",
+            paramLabel = "DIR",
             description = "the directory holding the job files (default: the current directory)")
     Path dir;
 

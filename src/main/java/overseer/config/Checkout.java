@@ -32,7 +32,9 @@ public final class Checkout {
         try {
             return written.get();
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof SyncException s ? s : new SyncException("checkout of " + revision + " failed: " + e.getCause());
+            throw e.getCause() instanceof SyncException s
+                    ? s
+                    : new SyncException("checkout of " + revision + " failed: " + e.getCause());
         }
     }
 

@@ -25,7 +25,8 @@ final class Checkouts implements AutoCloseable {
     private static final String STAGING = ".staging-";
 
     private final Path dir;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("checkouts").factory());
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(
+            Thread.ofVirtual().name("checkouts").factory());
 
     Checkouts(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);

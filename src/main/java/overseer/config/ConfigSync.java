@@ -13,9 +13,9 @@ import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import overseer.job.Problem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import overseer.job.Problem;
 
 /**
  * Keeps the active {@link Snapshot} in step with the source: on start, every poll interval, and on
@@ -27,8 +27,13 @@ public final class ConfigSync implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ConfigSync.class);
 
     /** What to sync from: the source and the part of it that holds the jobs. */
-    public record Settings(Source source, Optional<String> branch, Optional<String> subdir, Optional<String> token,
-            Optional<Path> sshKey, Optional<Path> knownHosts) {}
+    public record Settings(
+            Source source,
+            Optional<String> branch,
+            Optional<String> subdir,
+            Optional<String> token,
+            Optional<Path> sshKey,
+            Optional<Path> knownHosts) {}
 
     private final Source source;
     private final Revisions revisions;
@@ -43,7 +48,8 @@ public final class ConfigSync implements AutoCloseable {
     private volatile boolean closed;
     private Thread poller;
 
-    public ConfigSync(Settings settings, Path dataDir, RepositoryLoader loader, Clock clock) throws IOException, SyncException {
+    public ConfigSync(Settings settings, Path dataDir, RepositoryLoader loader, Clock clock)
+            throws IOException, SyncException {
         this.source = settings.source();
         this.loader = loader;
         this.clock = clock;
@@ -51,15 +57,31 @@ public final class ConfigSync implements AutoCloseable {
         this.checkouts = new Checkouts(dataDir.resolve("checkouts"));
         this.activeFile = dataDir.resolve("active-revision");
         this.revisions = switch (source) {
-            case Source.GitRemote r -> new GitRevisions(r.url(), settings.branch(), settings.subdir(),
-                    new GitRevisions.GitAccess(settings.token(), settings.sshKey(), settings.knownHosts()),
-                    dataDir.resolve("git"));
-            case Source.LocalRepo r -> new GitRevisions(r.path().toString(), settings.branch(), settings.subdir(),
-                    new GitRevisions.GitAccess(Optional.empty(), Optional.empty(), Optional.empty()), dataDir.resolve("git"));
-            case Source.PlainDirectory d -> new DirectoryRevisions(settings.subdir().map(d.path()::resolve).orElse(d.path()));
+            case Source.GitRemote r ->
+                new GitRevisions(
+                        r.url(),
+                        settings.branch(),
+                        settings.subdir(),
+                        new GitRevisions.GitAccess(settings.token(), settings.sshKey(), settings.knownHosts()),
+                        dataDir.resolve("git"));
+            case Source.LocalRepo r ->
+                new GitRevisions(
+                        r.path().toString(),
+                        settings.branch(),
+                        settings.subdir(),
+                        new GitRevisions.GitAccess(Optional.empty(), Optional.empty(), Optional.empty()),
+                        dataDir.resolve("git"));
+            case Source.PlainDirectory d ->
+                new DirectoryRevisions(settings.subdir().map(d.path()::resolve).orElse(d.path()));
         };
-        this.status = new ConfigStatus(source.describe(), Optional.empty(), Optional.empty(), ConfigStatus.Outcome.PENDING,
-                Optional.empty(), Optional.empty(), List.of());
+        this.status = new ConfigStatus(
+                source.describe(),
+                Optional.empty(),
+                Optional.empty(),
+                ConfigStatus.Outcome.PENDING,
+                Optional.empty(),
+                Optional.empty(),
+                List.of());
     }
 
     public ConfigStatus status() {
@@ -84,15 +106,19 @@ public final class ConfigSync implements AutoCloseable {
             Candidate candidate = switch (revisions) {
                 case GitRevisions git -> fromGit(git, revision);
                 case DirectoryRevisions dir -> {
-                    Path existing = checkouts.existing(revision)
-                            .orElseThrow(() -> new SyncException("its checkout is gone"));
-                    yield new Candidate(revision, loader.load(FileTree.of(existing), displayPrefix),
+                    Path existing =
+                            checkouts.existing(revision).orElseThrow(() -> new SyncException("its checkout is gone"));
+                    yield new Candidate(
+                            revision,
+                            loader.load(FileTree.of(existing), displayPrefix),
                             Optional.of(Checkout.ready(revision, existing)));
                 }
             };
             if (candidate.loaded().valid()) {
                 status = withActive(status, snapshot(candidate, clock.instant()));
-                log.info("config: restored {} ({} jobs) from the data directory", shortId(revision),
+                log.info(
+                        "config: restored {} ({} jobs) from the data directory",
+                        shortId(revision),
                         candidate.loaded().jobs().size());
             }
         } catch (IOException | SyncException e) {
@@ -142,27 +168,54 @@ public final class ConfigSync implements AutoCloseable {
         try {
             latest = revisions.latest();
         } catch (SyncException e) {
-            if (before.outcome() != ConfigStatus.Outcome.FAILED || !before.error().equals(Optional.of(e.getMessage()))) {
-                log.warn("config: sync failed, keeping {}: {}", before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
+            if (before.outcome() != ConfigStatus.Outcome.FAILED
+                    || !before.error().equals(Optional.of(e.getMessage()))) {
+                log.warn(
+                        "config: sync failed, keeping {}: {}",
+                        before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
                         e.getMessage());
             }
-            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.FAILED,
-                    Optional.of(e.getMessage()), before.rejectedRevision(), before.problems());
+            return status = new ConfigStatus(
+                    source.describe(),
+                    before.active(),
+                    Optional.of(now),
+                    ConfigStatus.Outcome.FAILED,
+                    Optional.of(e.getMessage()),
+                    before.rejectedRevision(),
+                    before.problems());
         }
         if (before.active().map(Snapshot::revision).equals(Optional.of(latest))) {
-            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.UNCHANGED,
-                    Optional.empty(), Optional.empty(), List.of());
+            return status = new ConfigStatus(
+                    source.describe(),
+                    before.active(),
+                    Optional.of(now),
+                    ConfigStatus.Outcome.UNCHANGED,
+                    Optional.empty(),
+                    Optional.empty(),
+                    List.of());
         }
         if (before.rejectedRevision().equals(Optional.of(latest))) {
-            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.INVALID,
-                    Optional.empty(), before.rejectedRevision(), before.problems());
+            return status = new ConfigStatus(
+                    source.describe(),
+                    before.active(),
+                    Optional.of(now),
+                    ConfigStatus.Outcome.INVALID,
+                    Optional.empty(),
+                    before.rejectedRevision(),
+                    before.problems());
         }
         try {
             return status = apply(latest, now, before, started);
         } catch (SyncException | IOException e) {
             log.warn("config: cannot apply {}: {}", shortId(latest), e.getMessage());
-            return status = new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.FAILED,
-                    Optional.of(e.getMessage()), before.rejectedRevision(), before.problems());
+            return status = new ConfigStatus(
+                    source.describe(),
+                    before.active(),
+                    Optional.of(now),
+                    ConfigStatus.Outcome.FAILED,
+                    Optional.of(e.getMessage()),
+                    before.rejectedRevision(),
+                    before.problems());
         }
     }
 
@@ -181,19 +234,25 @@ public final class ConfigSync implements AutoCloseable {
     private Candidate fromDirectory(DirectoryRevisions dir, String latest) throws SyncException, IOException {
         Path copy;
         try {
-            copy = checkouts.write(latest, target -> dir.materialize(latest, target)).await();
+            copy = checkouts
+                    .write(latest, target -> dir.materialize(latest, target))
+                    .await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SyncException("interrupted while copying the directory");
         }
         String revision = copy.getFileName().toString();
-        return new Candidate(revision, loader.load(FileTree.of(copy), displayPrefix),
-                Optional.of(Checkout.ready(revision, copy)));
+        return new Candidate(
+                revision, loader.load(FileTree.of(copy), displayPrefix), Optional.of(Checkout.ready(revision, copy)));
     }
 
     private Snapshot snapshot(Candidate candidate, Instant now) {
-        return new Snapshot(candidate.revision(), candidate.checkout().orElseThrow(), candidate.loaded().jobs(),
-                candidate.loaded().settings(), now);
+        return new Snapshot(
+                candidate.revision(),
+                candidate.checkout().orElseThrow(),
+                candidate.loaded().jobs(),
+                candidate.loaded().settings(),
+                now);
     }
 
     private ConfigStatus apply(String latest, Instant now, ConfigStatus before, long started)
@@ -203,31 +262,58 @@ public final class ConfigSync implements AutoCloseable {
             case GitRevisions git -> fromGit(git, latest);
             case DirectoryRevisions dir -> fromDirectory(dir, latest);
         };
-        String timing = "fetch %d ms, validation %d ms".formatted((fetched - started) / 1_000_000,
-                (System.nanoTime() - fetched) / 1_000_000);
+        String timing = "fetch %d ms, validation %d ms"
+                .formatted((fetched - started) / 1_000_000, (System.nanoTime() - fetched) / 1_000_000);
         String revision = candidate.revision();
         RepositoryLoader.Loaded loaded = candidate.loaded();
         if (!loaded.valid()) {
-            log.warn("config: {} rejected with {} problem(s); keeping {}", shortId(revision), loaded.problems().size(),
+            log.warn(
+                    "config: {} rejected with {} problem(s); keeping {}",
+                    shortId(revision),
+                    loaded.problems().size(),
                     before.active().map(s -> shortId(s.revision())).orElse("no jobs"));
             for (Problem p : loaded.problems()) {
                 log.warn("config: {}", p);
             }
             checkouts.prune(before.active().map(s -> Set.of(s.revision())).orElse(Set.of()));
-            return new ConfigStatus(source.describe(), before.active(), Optional.of(now), ConfigStatus.Outcome.INVALID,
-                    Optional.empty(), Optional.of(revision), loaded.problems());
+            return new ConfigStatus(
+                    source.describe(),
+                    before.active(),
+                    Optional.of(now),
+                    ConfigStatus.Outcome.INVALID,
+                    Optional.empty(),
+                    Optional.of(revision),
+                    loaded.problems());
         }
         Path temp = activeFile.resolveSibling(activeFile.getFileName() + ".tmp");
         Files.writeString(temp, revision + "\n");
         Files.move(temp, activeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         checkouts.prune(Set.of(revision));
-        log.info("config: applied {} ({} jobs; {})", shortId(revision), loaded.jobs().size(), timing);
-        return withActive(new ConfigStatus(source.describe(), Optional.empty(), Optional.of(now),
-                ConfigStatus.Outcome.APPLIED, Optional.empty(), Optional.empty(), List.of()), snapshot(candidate, now));
+        log.info(
+                "config: applied {} ({} jobs; {})",
+                shortId(revision),
+                loaded.jobs().size(),
+                timing);
+        return withActive(
+                new ConfigStatus(
+                        source.describe(),
+                        Optional.empty(),
+                        Optional.of(now),
+                        ConfigStatus.Outcome.APPLIED,
+                        Optional.empty(),
+                        Optional.empty(),
+                        List.of()),
+                snapshot(candidate, now));
     }
 
     private static ConfigStatus withActive(ConfigStatus s, Snapshot snapshot) {
-        return new ConfigStatus(s.source(), Optional.of(snapshot), s.lastSync(), s.outcome(), s.error(), s.rejectedRevision(),
+        return new ConfigStatus(
+                s.source(),
+                Optional.of(snapshot),
+                s.lastSync(),
+                s.outcome(),
+                s.error(),
+                s.rejectedRevision(),
                 s.problems());
     }
 

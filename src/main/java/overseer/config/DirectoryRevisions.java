@@ -52,8 +52,10 @@ final class DirectoryRevisions implements Revisions {
                     Files.createSymbolicLink(to, Files.readSymbolicLink(e.absolute()));
                 } else {
                     Files.copy(e.absolute(), to, StandardCopyOption.COPY_ATTRIBUTES);
-                    Files.setPosixFilePermissions(to, PosixFilePermissions.fromString(
-                            Files.isExecutable(e.absolute()) ? "r-xr-xr-x" : "r--r--r--"));
+                    Files.setPosixFilePermissions(
+                            to,
+                            PosixFilePermissions.fromString(
+                                    Files.isExecutable(e.absolute()) ? "r-xr-xr-x" : "r--r--r--"));
                 }
             }
         } catch (IOException e) {
@@ -72,7 +74,9 @@ final class DirectoryRevisions implements Revisions {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                    return d.getFileName().toString().equals(".git") ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+                    return d.getFileName().toString().equals(".git")
+                            ? FileVisitResult.SKIP_SUBTREE
+                            : FileVisitResult.CONTINUE;
                 }
 
                 @Override
@@ -99,7 +103,8 @@ final class DirectoryRevisions implements Revisions {
                 if (e.attrs().isSymbolicLink()) {
                     total.update(("link " + Files.readSymbolicLink(e.absolute())).getBytes(StandardCharsets.UTF_8));
                 } else {
-                    total.update((Files.isExecutable(e.absolute()) ? "exec " : "file ").getBytes(StandardCharsets.UTF_8));
+                    total.update(
+                            (Files.isExecutable(e.absolute()) ? "exec " : "file ").getBytes(StandardCharsets.UTF_8));
                     total.update(fileHash(e, cacheable).getBytes(StandardCharsets.UTF_8));
                 }
                 total.update((byte) 0);

@@ -37,7 +37,9 @@ public final class FileTree implements ConfigTree {
                 if (attrs.isSymbolicLink()) {
                     entries.put(path, new Entry(path, Kind.SYMLINK, 0));
                 } else if (attrs.isRegularFile()) {
-                    entries.put(path, new Entry(path, Files.isExecutable(file) ? Kind.EXECUTABLE : Kind.FILE, attrs.size()));
+                    entries.put(
+                            path,
+                            new Entry(path, Files.isExecutable(file) ? Kind.EXECUTABLE : Kind.FILE, attrs.size()));
                 }
                 return FileVisitResult.CONTINUE;
             }

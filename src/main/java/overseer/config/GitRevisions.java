@@ -2,21 +2,21 @@ package overseer.config;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -91,7 +91,8 @@ final class GitRevisions implements Revisions {
                         }
                     });
             if (access.token().isPresent()) {
-                fetch.setCredentialsProvider(new UsernamePasswordCredentialsProvider("x-access-token", access.token().get()));
+                fetch.setCredentialsProvider(new UsernamePasswordCredentialsProvider(
+                        "x-access-token", access.token().get()));
             }
             fetch.call();
             Ref tip = git.getRepository().exactRef(TIP);
@@ -101,7 +102,9 @@ final class GitRevisions implements Revisions {
             return tip.getObjectId().name();
         } catch (GitAPIException | IOException | org.eclipse.jgit.api.errors.JGitInternalException e) {
             String message = e.getMessage();
-            if (e.getCause() != null && e.getCause().getMessage() != null && !message.contains(e.getCause().getMessage())) {
+            if (e.getCause() != null
+                    && e.getCause().getMessage() != null
+                    && !message.contains(e.getCause().getMessage())) {
                 message += ": " + e.getCause().getMessage();
             }
             throw new SyncException("fetch of " + url + " failed: " + message);
@@ -125,13 +128,15 @@ final class GitRevisions implements Revisions {
         Map<String, ObjectId> ids = new HashMap<>();
         try (ObjectReader reader = repo.newObjectReader()) {
             for (Blob blob : blobs(id)) {
-                ConfigTree.Kind kind = blob.mode() == FileMode.SYMLINK ? ConfigTree.Kind.SYMLINK
+                ConfigTree.Kind kind = blob.mode() == FileMode.SYMLINK
+                        ? ConfigTree.Kind.SYMLINK
                         : blob.mode() == FileMode.EXECUTABLE_FILE ? ConfigTree.Kind.EXECUTABLE : ConfigTree.Kind.FILE;
                 if (blob.mode() == FileMode.GITLINK) {
                     continue;
                 }
-                entries.put(blob.path(), new ConfigTree.Entry(blob.path(), kind,
-                        reader.getObjectSize(blob.id(), Constants.OBJ_BLOB)));
+                entries.put(
+                        blob.path(),
+                        new ConfigTree.Entry(blob.path(), kind, reader.getObjectSize(blob.id(), Constants.OBJ_BLOB)));
                 ids.put(blob.path(), blob.id());
             }
         } catch (IOException e) {
@@ -194,10 +199,10 @@ final class GitRevisions implements Revisions {
 
     private record Blob(String path, FileMode mode, ObjectId id) {}
 
-    private static final FileAttribute<?> READ_ONLY = PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("r--r--r--"));
-    private static final FileAttribute<?> EXECUTABLE = PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("r-xr-xr-x"));
+    private static final FileAttribute<?> READ_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--"));
+    private static final FileAttribute<?> EXECUTABLE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r-xr-xr-x"));
 
     /**
      * Writes the files on as many threads as there are cores: a checkout is thousands of small
@@ -245,8 +250,8 @@ final class GitRevisions implements Revisions {
             Files.createSymbolicLink(file, Path.of(new String(link, StandardCharsets.UTF_8)));
         } else if (blob.mode() == FileMode.REGULAR_FILE || blob.mode() == FileMode.EXECUTABLE_FILE) {
             FileAttribute<?> mode = blob.mode() == FileMode.EXECUTABLE_FILE ? EXECUTABLE : READ_ONLY;
-            try (OutputStream out = Channels.newOutputStream(Files.newByteChannel(file,
-                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode))) {
+            try (OutputStream out = Channels.newOutputStream(Files.newByteChannel(
+                    file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode))) {
                 reader.open(blob.id()).copyTo(out);
             }
         }
@@ -262,9 +267,11 @@ final class GitRevisions implements Revisions {
         Path hosts = knownHosts.orElse(home.resolve(".ssh/known_hosts"));
         Path config = gitDir.resolve("overseer-ssh-config");
         try {
-            Files.writeString(config, "Host *\n  StrictHostKeyChecking yes\n  IdentitiesOnly yes\n"
-                    + "  UserKnownHostsFile " + hosts.toAbsolutePath() + "\n"
-                    + "  IdentityFile " + key.toAbsolutePath() + "\n");
+            Files.writeString(
+                    config,
+                    "Host *\n  StrictHostKeyChecking yes\n  IdentitiesOnly yes\n"
+                            + "  UserKnownHostsFile " + hosts.toAbsolutePath() + "\n"
+                            + "  IdentityFile " + key.toAbsolutePath() + "\n");
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -72,7 +72,8 @@ public final class RepositoryLoader {
             if (entry.kind() == ConfigTree.Kind.SYMLINK) {
                 String target = new String(tree.read(entry), StandardCharsets.UTF_8);
                 if (normalize(parent(entry.path()), target).isEmpty()) {
-                    problems.add(new Problem(display, 1, 1, "symbolic link points outside the repository (-> " + target + ")"));
+                    problems.add(new Problem(
+                            display, 1, 1, "symbolic link points outside the repository (-> " + target + ")"));
                     continue;
                 }
             }
@@ -82,14 +83,18 @@ public final class RepositoryLoader {
             String base = entry.path().substring(entry.path().lastIndexOf('/') + 1);
             String name = base.substring(0, base.lastIndexOf('.'));
             if (!JobName.isValid(name)) {
-                problems.add(new Problem(display, 1, 1, "job name '" + name
-                        + "' must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127} (rename the file)"));
+                problems.add(new Problem(
+                        display,
+                        1,
+                        1,
+                        "job name '" + name + "' must match [A-Za-z0-9][A-Za-z0-9_.-]{0,127} (rename the file)"));
                 continue;
             }
             JobFile job = new JobFile(entry, display, new JobName(name));
             JobFile earlier = byName.putIfAbsent(job.name(), job);
             if (earlier != null) {
-                problems.add(new Problem(display, 1, 1, "job name '" + name + "' is already defined by " + earlier.display()));
+                problems.add(new Problem(
+                        display, 1, 1, "job name '" + name + "' is already defined by " + earlier.display()));
                 continue;
             }
             candidates.add(job);
@@ -108,18 +113,22 @@ public final class RepositoryLoader {
 
         RepoSettings repoSettings = settings;
         JobParser.ScriptCheck scripts = path -> scriptProblem(tree, path);
-        List<JobParser.Result> results = candidates.parallelStream().map(f -> {
-            List<Problem> readProblems = new ArrayList<>();
-            return readText(tree, f.entry().path(), f.display(), readProblems)
-                    .map(t -> parser.parseJob(f.display(), f.name(), t, scripts, repoSettings))
-                    .orElseGet(() -> new JobParser.Result(Optional.empty(), readProblems));
-        }).toList();
+        List<JobParser.Result> results = candidates.parallelStream()
+                .map(f -> {
+                    List<Problem> readProblems = new ArrayList<>();
+                    return readText(tree, f.entry().path(), f.display(), readProblems)
+                            .map(t -> parser.parseJob(f.display(), f.name(), t, scripts, repoSettings))
+                            .orElseGet(() -> new JobParser.Result(Optional.empty(), readProblems));
+                })
+                .toList();
         Map<JobName, JobDefinition> jobs = new HashMap<>();
         for (JobParser.Result result : results) {
             problems.addAll(result.problems());
             result.job().ifPresent(j -> jobs.put(j.name(), j));
         }
-        problems.sort(Comparator.comparing(Problem::file).thenComparingInt(Problem::line).thenComparingInt(Problem::column));
+        problems.sort(Comparator.comparing(Problem::file)
+                .thenComparingInt(Problem::line)
+                .thenComparingInt(Problem::column));
         return new Loaded(jobs, settings, problems);
     }
 
@@ -140,23 +149,32 @@ public final class RepositoryLoader {
         try {
             Resolved resolved = resolve(tree, path);
             if (!(resolved instanceof Resolved.File(ConfigTree.Entry entry))) {
-                problems.add(new Problem(display, 1, 1, switch (resolved) {
-                    case Resolved.Directory d -> "is a link to a directory, not a file";
-                    case Resolved.Outside o -> "symbolic link resolves outside the repository";
-                    default -> "is a dangling symbolic link";
-                }));
+                problems.add(new Problem(
+                        display,
+                        1,
+                        1,
+                        switch (resolved) {
+                            case Resolved.Directory d -> "is a link to a directory, not a file";
+                            case Resolved.Outside o -> "symbolic link resolves outside the repository";
+                            default -> "is a dangling symbolic link";
+                        }));
                 return Optional.empty();
             }
             if (entry.size() > JobParser.MAX_FILE_BYTES) {
-                problems.add(new Problem(display, 1, 1, "file is " + entry.size() + " bytes; the limit is "
-                        + JobParser.MAX_FILE_BYTES + " bytes"));
+                problems.add(new Problem(
+                        display,
+                        1,
+                        1,
+                        "file is " + entry.size() + " bytes; the limit is " + JobParser.MAX_FILE_BYTES + " bytes"));
                 return Optional.empty();
             }
             byte[] bytes = tree.read(entry);
-            return Optional.of(StandardCharsets.UTF_8.newDecoder()
+            return Optional.of(StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString());
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString());
         } catch (CharacterCodingException e) {
             problems.add(new Problem(display, 1, 1, "file is not valid UTF-8"));
         } catch (IOException e) {
@@ -169,8 +187,10 @@ public final class RepositoryLoader {
         String full = "scripts/" + path;
         try {
             return switch (resolve(tree, full)) {
-                case Resolved.File(ConfigTree.Entry entry) when entry.kind() == ConfigTree.Kind.EXECUTABLE -> Optional.empty();
-                case Resolved.File f -> Optional.of("script '" + full + "' is not executable (chmod +x, and commit the mode)");
+                case Resolved.File(ConfigTree.Entry entry)
+                when entry.kind() == ConfigTree.Kind.EXECUTABLE -> Optional.empty();
+                case Resolved.File f ->
+                    Optional.of("script '" + full + "' is not executable (chmod +x, and commit the mode)");
                 case Resolved.Directory d -> Optional.of("script '" + full + "' is a directory");
                 case Resolved.Outside o -> Optional.of("script '" + full + "' resolves outside the repository");
                 case Resolved.Missing m -> Optional.of("script '" + full + "' does not exist");
@@ -187,7 +207,8 @@ public final class RepositoryLoader {
             ConfigTree.Entry entry = tree.entries().get(current);
             if (entry == null) {
                 String prefix = current + "/";
-                boolean directory = current.isEmpty() || tree.entries().keySet().stream().anyMatch(k -> k.startsWith(prefix));
+                boolean directory =
+                        current.isEmpty() || tree.entries().keySet().stream().anyMatch(k -> k.startsWith(prefix));
                 return directory ? new Resolved.Directory() : new Resolved.Missing();
             }
             if (entry.kind() != ConfigTree.Kind.SYMLINK) {

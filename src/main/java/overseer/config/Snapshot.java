@@ -11,7 +11,11 @@ import overseer.job.RepoSettings;
  * One applied revision of the configuration: its jobs and the immutable checkout that executions
  * of it run in.
  */
-public record Snapshot(String revision, Checkout checkout, Map<JobName, JobDefinition> jobs, RepoSettings settings,
+public record Snapshot(
+        String revision,
+        Checkout checkout,
+        Map<JobName, JobDefinition> jobs,
+        RepoSettings settings,
         Instant appliedAt) {
     public Snapshot {
         jobs = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(jobs));

@@ -12,7 +12,8 @@ final class ClosestName {
         int limit = Math.max(2, wrong.length() / 3);
         String lower = wrong.toLowerCase();
         return known.stream()
-                .filter(k -> distance(lower, k) <= limit || (k.length() >= 3 && lower.startsWith(k)) || k.startsWith(lower))
+                .filter(k ->
+                        distance(lower, k) <= limit || (k.length() >= 3 && lower.startsWith(k)) || k.startsWith(lower))
                 .min(Comparator.comparingInt(k -> distance(lower, k)));
     }
 

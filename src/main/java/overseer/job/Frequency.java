@@ -14,7 +14,9 @@ public sealed interface Frequency {
     record CronExpression(String expression, Cron cron) implements Frequency {
         @Override
         public Optional<ZonedDateTime> nextAfter(ZonedDateTime after, Optional<ZonedDateTime> first) {
-            ZonedDateTime from = first.filter(f -> f.isAfter(after)).map(f -> f.minusNanos(1)).orElse(after);
+            ZonedDateTime from = first.filter(f -> f.isAfter(after))
+                    .map(f -> f.minusNanos(1))
+                    .orElse(after);
             return ExecutionTime.forCron(cron).nextExecution(from);
         }
 

@@ -32,12 +32,21 @@ public final class JobParser {
     /** Job files larger than this are refused before they are read. */
     public static final long MAX_FILE_BYTES = 1024 * 1024;
 
-    private static final List<String> JOB_KEYS = List.of("command", "script", "timeout", "vars", "schedule",
-            "description", "env", "concurrency", "overlap", "hooks");
-    private static final List<String> VAR_KEYS = List.of("name", "type", "option", "values", "required",
-            "default", "secret");
-    private static final List<String> SCHEDULE_KEYS = List.of("frequency", "time", "priority", "timezone",
-            "vars", "catchup", "misfire_grace");
+    private static final List<String> JOB_KEYS = List.of(
+            "command",
+            "script",
+            "timeout",
+            "vars",
+            "schedule",
+            "description",
+            "env",
+            "concurrency",
+            "overlap",
+            "hooks");
+    private static final List<String> VAR_KEYS =
+            List.of("name", "type", "option", "values", "required", "default", "secret");
+    private static final List<String> SCHEDULE_KEYS =
+            List.of("frequency", "time", "priority", "timezone", "vars", "catchup", "misfire_grace");
     private static final List<String> HOOK_KEYS = List.of("url", "events", "secret");
     private static final List<String> SETTINGS_KEYS = List.of("hooks", "defaults");
     private static final List<String> DEFAULTS_KEYS = List.of("timeout", "env");
@@ -50,9 +59,14 @@ public final class JobParser {
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern EVENT_NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]*|\\*");
     private static final Pattern SECRET_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
-    private static final Map<String, String> CRON_MACROS = Map.of(
-            "@yearly", "0 0 1 1 *", "@annually", "0 0 1 1 *", "@monthly", "0 0 1 * *",
-            "@weekly", "0 0 * * 0", "@daily", "0 0 * * *", "@midnight", "0 0 * * *", "@hourly", "0 * * * *");
+    private static final Map<String, String> CRON_MACROS = Map.ofEntries(
+            Map.entry("@yearly", "0 0 1 1 *"),
+            Map.entry("@annually", "0 0 1 1 *"),
+            Map.entry("@monthly", "0 0 1 * *"),
+            Map.entry("@weekly", "0 0 * * 0"),
+            Map.entry("@daily", "0 0 * * *"),
+            Map.entry("@midnight", "0 0 * * *"),
+            Map.entry("@hourly", "0 * * * *"));
 
     /** Tells whether a {@code script:} path names an executable file under scripts/; empty when fine. */
     @FunctionalInterface
@@ -74,8 +88,10 @@ public final class JobParser {
 
     /** Repositories repeat the same few expressions, and cron-utils parsing is slow. Cron is immutable. */
     private final Map<String, Cron> parsedCrons = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final CronParser unixCron = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
-    private final CronParser springCron = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.SPRING53));
+    private final CronParser springCron =
+            new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.SPRING53));
     private final CronParser quartzCron = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
 
     /** Reads a YAML or JSON document (chosen by the file's extension) into a tree. */
@@ -94,8 +110,10 @@ public final class JobParser {
         }
         if (root instanceof Node.Sequence seq) {
             if (seq.items().size() != 1 || !(seq.items().getFirst() instanceof Node.Mapping)) {
-                problems.add(seq.position(), "a job file in list form holds exactly one mapping, found "
-                        + seq.items().size() + " item(s)");
+                problems.add(
+                        seq.position(),
+                        "a job file in list form holds exactly one mapping, found "
+                                + seq.items().size() + " item(s)");
                 return new Result(Optional.empty(), problems.list);
             }
             root = seq.items().getFirst();
@@ -104,7 +122,8 @@ public final class JobParser {
             problems.add(root.position(), "a job file holds a mapping of job keys, not " + root.kind());
             return new Result(Optional.empty(), problems.list);
         }
-        JobDefinition job = job(problems, file, name, new Fields(problems, mapping, JOB_KEYS, "job key"), scripts, settings);
+        JobDefinition job =
+                job(problems, file, name, new Fields(problems, mapping, JOB_KEYS, "job key"), scripts, settings);
         return new Result(problems.list.isEmpty() ? Optional.of(job) : Optional.empty(), problems.list);
     }
 
@@ -135,14 +154,16 @@ public final class JobParser {
                 timeout = df.get("timeout").flatMap(n -> seconds(problems, n, "timeout"));
                 env = df.get("env").map(n -> env(problems, n)).orElse(Map.of());
             } else {
-                problems.add(defaults.get().position(), "'defaults' must be a mapping, not " + defaults.get().kind());
+                problems.add(
+                        defaults.get().position(),
+                        "'defaults' must be a mapping, not " + defaults.get().kind());
             }
         }
         return new SettingsResult(new RepoSettings(hooks, timeout, env), problems.list);
     }
 
-    private JobDefinition job(Problems problems, String file, JobName name, Fields fields, ScriptCheck scripts,
-            RepoSettings settings) {
+    private JobDefinition job(
+            Problems problems, String file, JobName name, Fields fields, ScriptCheck scripts, RepoSettings settings) {
         Optional<String> command = fields.get("command").flatMap(n -> scalarText(problems, n, "command"));
         Optional<Node> scriptNode = fields.get("script");
         Optional<String> script = scriptNode.flatMap(n -> scalarText(problems, n, "script"));
@@ -157,10 +178,12 @@ public final class JobParser {
         } else if (script.isPresent()) {
             action = script(problems, scriptNode.get().position(), script.get(), scripts);
         }
-        Optional<Duration> timeout = fields.get("timeout").flatMap(n -> seconds(problems, n, "timeout"))
+        Optional<Duration> timeout = fields.get("timeout")
+                .flatMap(n -> seconds(problems, n, "timeout"))
                 .or(settings::defaultTimeout);
         List<VarSpec> vars = fields.get("vars").map(n -> vars(problems, n)).orElse(List.of());
-        List<ScheduleSpec> schedules = fields.get("schedule").map(n -> schedules(problems, n, vars)).orElse(List.of());
+        List<ScheduleSpec> schedules =
+                fields.get("schedule").map(n -> schedules(problems, n, vars)).orElse(List.of());
         Optional<String> description = fields.get("description").flatMap(n -> scalarText(problems, n, "description"));
         Map<String, String> env = new LinkedHashMap<>(settings.defaultEnv());
         fields.get("env").ifPresent(n -> env.putAll(env(problems, n)));
@@ -178,8 +201,8 @@ public final class JobParser {
                 .flatMap(n -> choice(problems, n, "overlap", Overlap.class))
                 .orElse(Overlap.QUEUE);
         List<HookSpec> hooks = fields.get("hooks").map(n -> hooks(problems, n)).orElse(List.of());
-        return new JobDefinition(name, file, description, action, timeout, vars, schedules, env, concurrency, overlap,
-                hooks);
+        return new JobDefinition(
+                name, file, description, action, timeout, vars, schedules, env, concurrency, overlap, hooks);
     }
 
     private static Action script(Problems problems, Position at, String value, ScriptCheck scripts) {
@@ -225,20 +248,27 @@ public final class JobParser {
                     if (t.isPresent()) {
                         type = t.get();
                     } else {
-                        problems.add(typeNode.get().position(), "unknown var type '" + id.get() + "'"
-                                + ClosestName.hint(id.get(), VarType.ids()) + " (types: " + String.join(", ", VarType.ids()) + ")");
+                        problems.add(
+                                typeNode.get().position(),
+                                "unknown var type '" + id.get() + "'" + ClosestName.hint(id.get(), VarType.ids())
+                                        + " (types: " + String.join(", ", VarType.ids()) + ")");
                     }
                 }
             }
-            boolean option = f.get("option").flatMap(n -> bool(problems, n, "option")).orElse(false);
-            boolean required = f.get("required").flatMap(n -> bool(problems, n, "required")).orElse(false);
-            boolean secret = f.get("secret").flatMap(n -> bool(problems, n, "secret")).orElse(false);
+            boolean option =
+                    f.get("option").flatMap(n -> bool(problems, n, "option")).orElse(false);
+            boolean required = f.get("required")
+                    .flatMap(n -> bool(problems, n, "required"))
+                    .orElse(false);
+            boolean secret =
+                    f.get("secret").flatMap(n -> bool(problems, n, "secret")).orElse(false);
             List<Object> values = List.of();
             Optional<Node> valuesNode = f.get("values");
             if (type == VarType.ENUM) {
                 if (valuesNode.isEmpty()) {
                     problems.add(f.position(), "enum var '" + name.get() + "' needs 'values'");
-                } else if (!(valuesNode.get() instanceof Node.Sequence vs) || vs.items().isEmpty()
+                } else if (!(valuesNode.get() instanceof Node.Sequence vs)
+                        || vs.items().isEmpty()
                         || vs.items().stream().anyMatch(v -> v instanceof Node.Mapping || v instanceof Node.Sequence)) {
                     problems.add(valuesNode.get().position(), "'values' must be a non-empty list of plain values");
                 } else {
@@ -276,7 +306,9 @@ public final class JobParser {
                 try {
                     zone = z.map(ZoneId::of).orElse(UTC);
                 } catch (DateTimeException e) {
-                    problems.add(zoneNode.get().position(), "unknown time zone '" + z.orElse("") + "' (use an IANA name like Europe/Berlin)");
+                    problems.add(
+                            zoneNode.get().position(),
+                            "unknown time zone '" + z.orElse("") + "' (use an IANA name like Europe/Berlin)");
                 }
             }
             Optional<Instant> time = Optional.empty();
@@ -284,17 +316,23 @@ public final class JobParser {
             if (timeNode.isPresent()) {
                 time = text(problems, timeNode.get(), "time").flatMap(t -> instant(problems, timeNode.get(), t));
             }
-            int priority = f.get("priority").flatMap(n -> integer(problems, n, "priority"))
-                    .filter(p -> p.bitLength() < 32).map(BigInteger::intValue).orElse(0);
-            Map<String, Object> vars = f.get("vars").map(n -> scheduleVars(problems, n, declared)).orElse(Map.of());
+            int priority = f.get("priority")
+                    .flatMap(n -> integer(problems, n, "priority"))
+                    .filter(p -> p.bitLength() < 32)
+                    .map(BigInteger::intValue)
+                    .orElse(0);
+            Map<String, Object> vars =
+                    f.get("vars").map(n -> scheduleVars(problems, n, declared)).orElse(Map.of());
             for (VarSpec v : declared) {
                 if (v.required() && v.defaultValue().isEmpty() && !vars.containsKey(v.name())) {
                     problems.add(f.position(), "schedule does not give required var '" + v.name() + "'");
                 }
             }
-            Catchup catchup = f.get("catchup").flatMap(n -> choice(problems, n, "catchup", Catchup.class))
+            Catchup catchup = f.get("catchup")
+                    .flatMap(n -> choice(problems, n, "catchup", Catchup.class))
                     .orElse(Catchup.LAST);
-            Duration grace = f.get("misfire_grace").flatMap(n -> seconds(problems, n, "misfire_grace"))
+            Duration grace = f.get("misfire_grace")
+                    .flatMap(n -> seconds(problems, n, "misfire_grace"))
                     .orElse(ScheduleSpec.DEFAULT_MISFIRE_GRACE);
             if (frequency.isPresent()) {
                 schedules.add(new ScheduleSpec(frequency.get(), time, priority, zone, vars, catchup, grace));
@@ -311,13 +349,18 @@ public final class JobParser {
         Map<String, Object> values = new LinkedHashMap<>();
         List<String> names = declared.stream().map(VarSpec::name).toList();
         for (Node.Entry e : m.entries()) {
-            Optional<VarSpec> spec = declared.stream().filter(v -> v.name().equals(e.key())).findFirst();
+            Optional<VarSpec> spec =
+                    declared.stream().filter(v -> v.name().equals(e.key())).findFirst();
             if (spec.isEmpty()) {
-                problems.add(e.keyPosition(), "schedule sets undeclared var '" + e.key() + "'" + ClosestName.hint(e.key(), names));
+                problems.add(
+                        e.keyPosition(),
+                        "schedule sets undeclared var '" + e.key() + "'" + ClosestName.hint(e.key(), names));
                 continue;
             }
             Object plain = e.value().plain();
-            spec.get().type().check(plain, spec.get().values())
+            spec.get()
+                    .type()
+                    .check(plain, spec.get().values())
                     .ifPresent(why -> problems.add(e.value().position(), "var '" + e.key() + "': " + why));
             values.put(e.key(), plain);
         }
@@ -341,8 +384,9 @@ public final class JobParser {
                 ? CRON_MACROS.getOrDefault(expression.toLowerCase(Locale.ROOT), "")
                 : expression;
         if (expanded.isEmpty()) {
-            problems.add(node.position(), "unknown cron macro '" + expression + "'"
-                    + ClosestName.hint(expression, CRON_MACROS.keySet()));
+            problems.add(
+                    node.position(),
+                    "unknown cron macro '" + expression + "'" + ClosestName.hint(expression, CRON_MACROS.keySet()));
             return Optional.empty();
         }
         int fields = BLANKS.split(expanded).length;
@@ -353,8 +397,10 @@ public final class JobParser {
             default -> null;
         };
         if (parser == null) {
-            problems.add(node.position(), "cron expression '" + expression + "' has " + fields
-                    + " fields; expected 5 (Unix), 6 (with seconds) or 7 (Quartz with year)");
+            problems.add(
+                    node.position(),
+                    "cron expression '" + expression + "' has " + fields
+                            + " fields; expected 5 (Unix), 6 (with seconds) or 7 (Quartz with year)");
             return Optional.empty();
         }
         try {
@@ -380,7 +426,9 @@ public final class JobParser {
             try {
                 return Optional.of(java.time.LocalDateTime.parse(text).toInstant(ZoneOffset.UTC));
             } catch (DateTimeException e2) {
-                problems.add(at.position(), "'time' must be an ISO-8601 date-time like 2026-01-31T04:00:00Z, got '" + text + "'");
+                problems.add(
+                        at.position(),
+                        "'time' must be an ISO-8601 date-time like 2026-01-31T04:00:00Z, got '" + text + "'");
                 return Optional.empty();
             }
         }
@@ -389,7 +437,8 @@ public final class JobParser {
     private static List<HookSpec> hooks(Problems problems, Node node) {
         List<HookSpec> hooks = new ArrayList<>();
         for (Fields f : mappings(problems, node, "hooks", "hook", HOOK_KEYS)) {
-            Optional<URI> url = f.require("url").flatMap(n -> text(problems, n, "url").flatMap(u -> url(problems, n, u)));
+            Optional<URI> url =
+                    f.require("url").flatMap(n -> text(problems, n, "url").flatMap(u -> url(problems, n, u)));
             List<String> events = List.of("*");
             Optional<Node> eventsNode = f.get("events");
             if (eventsNode.isPresent()) {
@@ -406,7 +455,8 @@ public final class JobParser {
                     }
                     events = names;
                 } else {
-                    problems.add(eventsNode.get().position(), "'events' must be a non-empty list of event names or [\"*\"]");
+                    problems.add(
+                            eventsNode.get().position(), "'events' must be a non-empty list of event names or [\"*\"]");
                 }
             }
             Optional<String> secretVariable = Optional.empty();
@@ -417,8 +467,10 @@ public final class JobParser {
                 if (s.isPresent() && matcher.matches()) {
                     secretVariable = Optional.of(matcher.group(1));
                 } else if (s.isPresent()) {
-                    problems.add(secretNode.get().position(), "'secret' must name a server environment variable as "
-                            + "${NAME}; secrets never live in the repository");
+                    problems.add(
+                            secretNode.get().position(),
+                            "'secret' must name a server environment variable as "
+                                    + "${NAME}; secrets never live in the repository");
                 }
             }
             if (url.isPresent()) {
@@ -474,7 +526,10 @@ public final class JobParser {
             if (value.isPresent()) {
                 env.put(e.key(), value.get());
             } else {
-                problems.add(e.value().position(), "env '" + e.key() + "' must be a plain value, not " + e.value().kind());
+                problems.add(
+                        e.value().position(),
+                        "env '" + e.key() + "' must be a plain value, not "
+                                + e.value().kind());
             }
         }
         return env;
@@ -544,11 +599,14 @@ public final class JobParser {
             return Optional.empty();
         }
         List<String> names = java.util.Arrays.stream(type.getEnumConstants())
-                .map(c -> c.name().toLowerCase(Locale.ROOT)).toList();
+                .map(c -> c.name().toLowerCase(Locale.ROOT))
+                .toList();
         int index = names.indexOf(text.get());
         if (index < 0) {
-            problems.add(node.position(), "'" + key + "' must be one of " + String.join(", ", names) + ", got '"
-                    + text.get() + "'" + ClosestName.hint(text.get(), names));
+            problems.add(
+                    node.position(),
+                    "'" + key + "' must be one of " + String.join(", ", names) + ", got '" + text.get() + "'"
+                            + ClosestName.hint(text.get(), names));
             return Optional.empty();
         }
         return Optional.of(type.getEnumConstants()[index]);
@@ -578,13 +636,18 @@ public final class JobParser {
             this.mapping = mapping;
             for (Node.Entry e : mapping.entries()) {
                 if (!known.contains(e.key())) {
-                    problems.add(e.keyPosition(), "unknown " + what + " '" + e.key() + "'" + ClosestName.hint(e.key(), known));
+                    problems.add(
+                            e.keyPosition(),
+                            "unknown " + what + " '" + e.key() + "'" + ClosestName.hint(e.key(), known));
                 }
             }
         }
 
         Optional<Node> get(String key) {
-            return mapping.entries().stream().filter(e -> e.key().equals(key)).map(Node.Entry::value).findFirst();
+            return mapping.entries().stream()
+                    .filter(e -> e.key().equals(key))
+                    .map(Node.Entry::value)
+                    .findFirst();
         }
 
         Position position() {

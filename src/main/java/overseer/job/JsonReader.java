@@ -39,7 +39,8 @@ final class JsonReader {
             throw new DocumentException(Position.START, "the file is empty");
         }
         if (tree.roots().size() > 1) {
-            throw new DocumentException(tree.roots().get(1).position(), "a job file holds one JSON value, found a second");
+            throw new DocumentException(
+                    tree.roots().get(1).position(), "a job file holds one JSON value, found a second");
         }
         return tree.roots().getFirst();
     }

@@ -32,7 +32,9 @@ final class ScriptWords {
                     i++;
                     braces--;
                 }
-            } else if (c == '{' && i + 1 < value.length() && (value.charAt(i + 1) == '{' || value.charAt(i + 1) == '%')) {
+            } else if (c == '{'
+                    && i + 1 < value.length()
+                    && (value.charAt(i + 1) == '{' || value.charAt(i + 1) == '%')) {
                 word.append(c).append(value.charAt(++i));
                 braces++;
                 inWord = true;

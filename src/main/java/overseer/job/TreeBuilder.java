@@ -73,8 +73,8 @@ final class TreeBuilder {
     void alias(Node node, long weight, Position at) throws DocumentException {
         nodes += weight;
         if (nodes > MAX_NODES) {
-            throw new DocumentException(at,
-                    "document expands to more than " + MAX_NODES + " values (too many aliases?)");
+            throw new DocumentException(
+                    at, "document expands to more than " + MAX_NODES + " values (too many aliases?)");
         }
         add(node);
     }
@@ -109,13 +109,15 @@ final class TreeBuilder {
         switch (top) {
             case null -> roots.add(node);
             case SequenceFrame s -> s.items.add(node);
-            case MappingFrame m when m.pendingKey == null -> {
-                String key = node.scalarText().orElseThrow(() -> new DocumentException(node.position(),
-                        "a mapping key must be a plain value, not " + node.kind()));
+            case MappingFrame m
+            when m.pendingKey == null -> {
+                String key = node.scalarText()
+                        .orElseThrow(() -> new DocumentException(
+                                node.position(), "a mapping key must be a plain value, not " + node.kind()));
                 Position earlier = m.seen.putIfAbsent(key, node.position());
                 if (earlier != null) {
-                    throw new DocumentException(node.position(), "duplicate key '" + key
-                            + "' (first at line " + earlier.line() + ")");
+                    throw new DocumentException(
+                            node.position(), "duplicate key '" + key + "' (first at line " + earlier.line() + ")");
                 }
                 m.pendingKey = key;
                 m.pendingKeyPosition = node.position();

@@ -18,7 +18,19 @@ import java.util.Set;
  * integer, Double, Boolean, List, Map or null, as JSON or YAML produce it).
  */
 public enum VarType {
-    NULL, BOOL, INT, FLOAT, BINARY, TIMESTAMP, PAIRS, OMAP, SET, STR, SEQ, MAP, ENUM;
+    NULL,
+    BOOL,
+    INT,
+    FLOAT,
+    BINARY,
+    TIMESTAMP,
+    PAIRS,
+    OMAP,
+    SET,
+    STR,
+    SEQ,
+    MAP,
+    ENUM;
 
     public String id() {
         return name().toLowerCase(Locale.ROOT);
@@ -52,21 +64,22 @@ public enum VarType {
         if (ok) {
             return Optional.empty();
         }
-        return Optional.of(switch (this) {
-            case NULL -> "expected null";
-            case BOOL -> "expected true or false";
-            case INT -> "expected an integer";
-            case FLOAT -> "expected a number";
-            case BINARY -> "expected base64-encoded data";
-            case TIMESTAMP -> "expected an ISO-8601 date-time with offset, like 2026-01-31T12:00:00Z";
-            case PAIRS -> "expected a list of single-key mappings";
-            case OMAP -> "expected a list of single-key mappings with unique keys";
-            case SET -> "expected a list without repeated items";
-            case STR -> "expected a string";
-            case SEQ -> "expected a list";
-            case MAP -> "expected a mapping";
-            case ENUM -> "expected one of " + enumValues;
-        });
+        return Optional.of(
+                switch (this) {
+                    case NULL -> "expected null";
+                    case BOOL -> "expected true or false";
+                    case INT -> "expected an integer";
+                    case FLOAT -> "expected a number";
+                    case BINARY -> "expected base64-encoded data";
+                    case TIMESTAMP -> "expected an ISO-8601 date-time with offset, like 2026-01-31T12:00:00Z";
+                    case PAIRS -> "expected a list of single-key mappings";
+                    case OMAP -> "expected a list of single-key mappings with unique keys";
+                    case SET -> "expected a list without repeated items";
+                    case STR -> "expected a string";
+                    case SEQ -> "expected a list";
+                    case MAP -> "expected a mapping";
+                    case ENUM -> "expected one of " + enumValues;
+                });
     }
 
     private static boolean sameValue(Object declared, Object given) {

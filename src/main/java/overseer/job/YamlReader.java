@@ -86,7 +86,8 @@ final class YamlReader {
             }
         } catch (MarkedYamlEngineException e) {
             Position at = position(e.getProblemMark().or(e::getContextMark));
-            throw new DocumentException(at, "YAML syntax: " + oneLine(e.getProblem() == null ? e.getContext() : e.getProblem()));
+            throw new DocumentException(
+                    at, "YAML syntax: " + oneLine(e.getProblem() == null ? e.getContext() : e.getProblem()));
         } catch (YamlEngineException e) {
             throw new DocumentException(Position.START, "YAML: " + oneLine(e.getMessage()));
         }

@@ -15,6 +15,7 @@ public record BuildInfo(String version, String java) {
         } catch (IOException e) {
             // An unreadable resource only loses the version string.
         }
-        return new BuildInfo(properties.getProperty("version", "unknown"), Runtime.version().toString());
+        return new BuildInfo(
+                properties.getProperty("version", "unknown"), Runtime.version().toString());
     }
 }

@@ -9,14 +9,15 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import overseer.testing.TestRepo;
-import overseer.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
 
 class GitWebhookTest {
     private static final String SECRET = "webhook-secret-for-tests";
-    private static final String PUSH = "{\"ref\":\"refs/heads/main\",\"after\":\"0000000000000000000000000000000000000000\"}";
+    private static final String PUSH =
+            "{\"ref\":\"refs/heads/main\",\"after\":\"0000000000000000000000000000000000000000\"}";
 
     @TempDir
     Path tmp;
@@ -38,9 +39,13 @@ class GitWebhookTest {
     void signedPushTriggersASyncFromEveryGitHost() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("a.yml", "command: a\n").commit("a");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).webhookSecret(SECRET).start()) {
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                    .webhookSecret(SECRET)
+                    .start()) {
                 String github = repo.with("b.yml", "command: b\n").commit("b");
-                assertThat(hook(server, "X-Hub-Signature-256", "sha256=" + hmac(SECRET, PUSH)).statusCode()).isEqualTo(202);
+                assertThat(hook(server, "X-Hub-Signature-256", "sha256=" + hmac(SECRET, PUSH))
+                                .statusCode())
+                        .isEqualTo(202);
                 server.await("/config", c -> c.get("commit").asText().equals(github));
 
                 String gitlab = repo.with("c.yml", "command: c\n").commit("c");
@@ -48,7 +53,8 @@ class GitWebhookTest {
                 server.await("/config", c -> c.get("commit").asText().equals(gitlab));
 
                 String gitea = repo.with("d.yml", "command: d\n").commit("d");
-                assertThat(hook(server, "X-Gitea-Signature", hmac(SECRET, PUSH)).statusCode()).isEqualTo(202);
+                assertThat(hook(server, "X-Gitea-Signature", hmac(SECRET, PUSH)).statusCode())
+                        .isEqualTo(202);
                 server.await("/config", c -> c.get("commit").asText().equals(gitea));
                 assertThat(server.json("/jobs")).hasSize(4);
             }
@@ -59,9 +65,12 @@ class GitWebhookTest {
     void badSignatureIsRefusedAndChangesNothing() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             String first = repo.with("a.yml", "command: a\n").commit("a");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).webhookSecret(SECRET).start()) {
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                    .webhookSecret(SECRET)
+                    .start()) {
                 repo.with("b.yml", "command: b\n").commit("b");
-                HttpResponse<String> wrong = hook(server, "X-Hub-Signature-256", "sha256=" + hmac("other-secret", PUSH));
+                HttpResponse<String> wrong =
+                        hook(server, "X-Hub-Signature-256", "sha256=" + hmac("other-secret", PUSH));
                 assertThat(wrong.statusCode()).isEqualTo(401);
                 assertThat(wrong.headers().firstValue("Content-Type")).contains("application/problem+json");
                 assertThat(hook(server, "X-Gitlab-Token", "guess").statusCode()).isEqualTo(401);
@@ -78,7 +87,8 @@ class GitWebhookTest {
     void withoutASecretWebhooksAreOff() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("a.yml", "command: a\n").commit("a");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 HttpResponse<String> response = hook(server, "X-Gitlab-Token", "");
                 assertThat(response.statusCode()).isEqualTo(403);
                 assertThat(response.body()).contains("--git-webhook-secret");

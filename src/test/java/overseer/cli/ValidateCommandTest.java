@@ -46,7 +46,8 @@ class ValidateCommandTest {
         Run run = validate(dir.toString());
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.out().lines().toList()).hasSize(2).allMatch(l -> l.matches("[^:]+:\\d+:\\d+: .+"));
-        assertThat(run.out()).contains("team/b.yml:4:11: unknown var type 'nope'")
+        assertThat(run.out())
+                .contains("team/b.yml:4:11: unknown var type 'nope'")
                 .contains("c.json:1:29: 'overlap' must be one of queue, skip, replace, got 'never'");
     }
 

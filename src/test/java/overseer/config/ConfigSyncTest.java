@@ -8,10 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import overseer.testing.TestRepo;
-import overseer.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
 
 class ConfigSyncTest {
     @TempDir
@@ -27,18 +27,23 @@ class ConfigSyncTest {
     void pushedCommitAppearsAfterSync() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             String first = repo.with("backup.yml", "command: echo backup\n").commit("first");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 assertThat(names(server.json("/jobs"))).containsExactly("backup");
                 assertThat(server.json("/config").get("commit").asText()).isEqualTo(first);
 
-                String second = repo.with("reports/nightly.json", "{\"command\": \"make report\"}").commit("second");
-                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                String second = repo.with("reports/nightly.json", "{\"command\": \"make report\"}")
+                        .commit("second");
+                JsonNode status =
+                        TestServer.parse(server.post("/config/sync", "").body());
                 assertThat(status.get("result").asText()).isEqualTo("applied");
                 assertThat(status.get("commit").asText()).isEqualTo(second);
                 assertThat(names(server.json("/jobs"))).containsExactly("backup", "nightly");
                 assertThat(server.json("/jobs/nightly").get("file").asText()).isEqualTo("reports/nightly.json");
 
-                assertThat(TestServer.parse(server.post("/config/sync", "").body()).get("result").asText())
+                assertThat(TestServer.parse(server.post("/config/sync", "").body())
+                                .get("result")
+                                .asText())
                         .isEqualTo("unchanged");
             }
         }
@@ -48,11 +53,13 @@ class ConfigSyncTest {
     void commitWithOneBrokenFileKeepsThePreviousJobs() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             String good = repo.with("backup.yml", "command: echo backup\n").commit("good");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 String bad = repo.with("deploy.yml", "command: deploy\ntimout: 30\n")
                         .with("backup.yml", "command: echo new backup\n")
                         .commit("bad");
-                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                JsonNode status =
+                        TestServer.parse(server.post("/config/sync", "").body());
                 assertThat(status.get("result").asText()).isEqualTo("invalid");
                 assertThat(status.get("commit").asText()).isEqualTo(good);
                 assertThat(status.get("rejected_commit").asText()).isEqualTo(bad);
@@ -62,14 +69,17 @@ class ConfigSyncTest {
                     assertThat(p.get("file").asText()).isEqualTo("deploy.yml");
                     assertThat(p.get("line").asInt()).isEqualTo(2);
                     assertThat(p.get("column").asInt()).isEqualTo(1);
-                    assertThat(p.get("message").asText()).isEqualTo("unknown job key 'timout'; did you mean 'timeout'?");
+                    assertThat(p.get("message").asText())
+                            .isEqualTo("unknown job key 'timout'; did you mean 'timeout'?");
                 });
                 assertThat(names(server.json("/jobs"))).containsExactly("backup");
                 assertThat(server.json("/jobs/backup").get("command").asText()).isEqualTo("echo backup");
                 assertThat(server.get("/jobs/deploy").statusCode()).isEqualTo(404);
 
-                String fixed = repo.with("deploy.yml", "command: deploy\ntimeout: 30\n").commit("fixed");
-                JsonNode after = TestServer.parse(server.post("/config/sync", "").body());
+                String fixed = repo.with("deploy.yml", "command: deploy\ntimeout: 30\n")
+                        .commit("fixed");
+                JsonNode after =
+                        TestServer.parse(server.post("/config/sync", "").body());
                 assertThat(after.get("commit").asText()).isEqualTo(fixed);
                 assertThat(after.get("problems")).isEmpty();
                 assertThat(names(server.json("/jobs"))).containsExactly("backup", "deploy");
@@ -81,13 +91,19 @@ class ConfigSyncTest {
     void commitWithASymlinkOutOfTheRepositoryIsRejected() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("a.yml", "command: a\n").commit("a");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
-                repo.symlink("passwd.yml", "/etc/passwd").symlink("bin/tool", "../../outside").commit("links");
-                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                repo.symlink("passwd.yml", "/etc/passwd")
+                        .symlink("bin/tool", "../../outside")
+                        .commit("links");
+                JsonNode status =
+                        TestServer.parse(server.post("/config/sync", "").body());
                 assertThat(status.get("result").asText()).isEqualTo("invalid");
-                assertThat(status.get("problems")).extracting(p -> p.get("text").asText()).containsExactly(
-                        "bin/tool:1:1: symbolic link points outside the repository (-> ../../outside)",
-                        "passwd.yml:1:1: symbolic link points outside the repository (-> /etc/passwd)");
+                assertThat(status.get("problems"))
+                        .extracting(p -> p.get("text").asText())
+                        .containsExactly(
+                                "bin/tool:1:1: symbolic link points outside the repository (-> ../../outside)",
+                                "passwd.yml:1:1: symbolic link points outside the repository (-> /etc/passwd)");
                 assertThat(server.get("/jobs").body()).doesNotContain("root:");
             }
         }
@@ -103,12 +119,15 @@ class ConfigSyncTest {
                     .with("other/ignored.yml", "this is: [not even valid\n")
                     .without("ops/jobs/broken/x.yml")
                     .commit("sub");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).subdir("ops/jobs").start()) {
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                    .subdir("ops/jobs")
+                    .start()) {
                 assertThat(names(server.json("/jobs"))).containsExactly("backup");
                 assertThat(server.json("/jobs/backup").get("file").asText()).isEqualTo("ops/jobs/backup.yml");
 
                 repo.with("ops/jobs/bad.yml", "command: [1]\n").commit("bad");
-                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                JsonNode status =
+                        TestServer.parse(server.post("/config/sync", "").body());
                 assertThat(status.get("problems").get(0).get("text").asText())
                         .isEqualTo("ops/jobs/bad.yml:1:10: 'command' must be a string, not a list");
             }
@@ -118,19 +137,34 @@ class ConfigSyncTest {
     @Test
     void checkoutsAreImmutableAndOldOnesAreRemoved() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
-            String first = repo.with("a.yml", "command: one\n").executable("bin/tool", "#!/bin/sh\n").commit("one");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            String first = repo.with("a.yml", "command: one\n")
+                    .executable("bin/tool", "#!/bin/sh\n")
+                    .commit("one");
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 Path checkouts = tmp.resolve("data/checkouts");
-                assertThat(server.overseer().config().active().orElseThrow().checkout().await())
+                assertThat(server.overseer()
+                                .config()
+                                .active()
+                                .orElseThrow()
+                                .checkout()
+                                .await())
                         .isEqualTo(checkouts.resolve(first));
                 assertThat(checkouts.resolve(first + "/a.yml")).hasContent("command: one");
-                assertThat(Files.isExecutable(checkouts.resolve(first + "/bin/tool"))).isTrue();
+                assertThat(Files.isExecutable(checkouts.resolve(first + "/bin/tool")))
+                        .isTrue();
                 assertThat(Files.isWritable(checkouts.resolve(first + "/a.yml"))
-                        && !System.getProperty("user.name").equals("root")).isFalse();
+                                && !System.getProperty("user.name").equals("root"))
+                        .isFalse();
 
                 String second = repo.with("a.yml", "command: two\n").commit("two");
                 server.post("/config/sync", "");
-                assertThat(server.overseer().config().active().orElseThrow().checkout().await())
+                assertThat(server.overseer()
+                                .config()
+                                .active()
+                                .orElseThrow()
+                                .checkout()
+                                .await())
                         .isEqualTo(checkouts.resolve(second));
                 assertThat(checkouts.resolve(second + "/a.yml")).hasContent("command: two");
                 server.await("/config", c -> !Files.exists(checkouts.resolve(first)));
@@ -149,22 +183,27 @@ class ConfigSyncTest {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("backup.yml", "command: echo backup\n").commit("first");
             Path moved = tmp.resolve("moved");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 Files.move(repo.dir(), moved);
-                JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+                JsonNode status =
+                        TestServer.parse(server.post("/config/sync", "").body());
                 assertThat(status.get("result").asText()).isEqualTo("failed");
                 assertThat(status.get("error").asText()).contains("fetch of").contains("failed");
                 assertThat(names(server.json("/jobs"))).containsExactly("backup");
                 assertThat(server.json("/health").get("status").asText()).isEqualTo("ok");
 
                 Files.move(moved, repo.dir());
-                assertThat(TestServer.parse(server.post("/config/sync", "").body()).get("result").asText())
+                assertThat(TestServer.parse(server.post("/config/sync", "").body())
+                                .get("result")
+                                .asText())
                         .isEqualTo("unchanged");
             }
 
             // A restart while the remote is gone still serves the last good revision.
             Files.move(repo.dir(), moved);
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 assertThat(names(server.json("/jobs"))).containsExactly("backup");
                 assertThat(server.json("/config").get("result").asText()).isEqualTo("failed");
             }
@@ -177,7 +216,8 @@ class ConfigSyncTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        try (TestServer server = TestServer.on("http://127.0.0.1:" + closedPort + "/repo.git", tmp.resolve("data")).start()) {
+        try (TestServer server = TestServer.on("http://127.0.0.1:" + closedPort + "/repo.git", tmp.resolve("data"))
+                .start()) {
             JsonNode config = server.json("/config");
             assertThat(config.get("result").asText()).isEqualTo("failed");
             assertThat(config.get("jobs").asInt()).isZero();
@@ -189,10 +229,14 @@ class ConfigSyncTest {
     void plainDirectoryIsASnapshotByContentHash() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("plain"));
         Files.writeString(dir.resolve("hello.yml"), "command: echo hello\n");
-        try (TestServer server = TestServer.on(dir.toString(), tmp.resolve("data")).start()) {
+        try (TestServer server =
+                TestServer.on(dir.toString(), tmp.resolve("data")).start()) {
             String first = server.json("/config").get("commit").asText();
             assertThat(first).hasSize(40);
-            assertThat(TestServer.parse(server.post("/config/sync", "").body()).get("result").asText()).isEqualTo("unchanged");
+            assertThat(TestServer.parse(server.post("/config/sync", "").body())
+                            .get("result")
+                            .asText())
+                    .isEqualTo("unchanged");
 
             Files.writeString(dir.resolve("bye.yml"), "command: echo bye\n");
             JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
@@ -207,7 +251,8 @@ class ConfigSyncTest {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("a.yml", "command: a\n").commit("a");
             repo.with("uncommitted.yml", "command: b\n");
-            try (TestServer server = TestServer.on(repo.dir().toString(), tmp.resolve("data")).start()) {
+            try (TestServer server =
+                    TestServer.on(repo.dir().toString(), tmp.resolve("data")).start()) {
                 assertThat(names(server.json("/jobs"))).containsExactly("a");
             }
         }

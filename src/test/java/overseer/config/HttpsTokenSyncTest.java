@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import overseer.job.JobParser;
 import overseer.testing.HttpGitServer;
 import overseer.testing.TestRepo;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class HttpsTokenSyncTest {
     private static final String TOKEN = "glpat-test-token-0123456789";
@@ -18,10 +18,13 @@ class HttpsTokenSyncTest {
     Path tmp;
 
     private ConfigStatus sync(String url, Optional<String> token) throws Exception {
-        var settings = new ConfigSync.Settings(Source.parse(url), Optional.empty(), Optional.empty(), token,
-                Optional.empty(), Optional.empty());
-        try (ConfigSync sync = new ConfigSync(settings, tmp.resolve("data-" + System.nanoTime()),
-                new RepositoryLoader(new JobParser()), Clock.systemUTC())) {
+        var settings = new ConfigSync.Settings(
+                Source.parse(url), Optional.empty(), Optional.empty(), token, Optional.empty(), Optional.empty());
+        try (ConfigSync sync = new ConfigSync(
+                settings,
+                tmp.resolve("data-" + System.nanoTime()),
+                new RepositoryLoader(new JobParser()),
+                Clock.systemUTC())) {
             return sync.syncNow();
         }
     }

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import overseer.job.Action;
 import overseer.job.Frequency;
 import overseer.job.JobDefinition;
@@ -16,8 +18,6 @@ import overseer.job.JobParser;
 import overseer.job.Overlap;
 import overseer.job.Problem;
 import overseer.job.VarType;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class JobFileValidationTest {
     @TempDir
@@ -59,25 +59,33 @@ class JobFileValidationTest {
     @Test
     void listFormWithTwoItemsIsRejected() throws IOException {
         write("b.yml", "- command: one\n- command: two\n");
-        assertThat(problems()).containsExactly("b.yml:1:1: a job file in list form holds exactly one mapping, found 2 item(s)");
+        assertThat(problems())
+                .containsExactly("b.yml:1:1: a job file in list form holds exactly one mapping, found 2 item(s)");
     }
 
     @Test
     void jsonJobsAreReadWithPositions() throws IOException {
-        write("reports/nightly.json", "{\n  \"command\": \"make report\",\n  \"timeout\": 90,\n  \"overlap\": \"skip\"\n}\n");
+        write(
+                "reports/nightly.json",
+                "{\n  \"command\": \"make report\",\n  \"timeout\": 90,\n  \"overlap\": \"skip\"\n}\n");
         JobDefinition job = job("nightly");
         assertThat(job.file()).isEqualTo("reports/nightly.json");
         assertThat(job.timeout()).contains(Duration.ofSeconds(90));
         assertThat(job.overlap()).isEqualTo(Overlap.SKIP);
 
         write("reports/broken.json", "{\n  \"command\": \"x\",\n  \"comand\": 5\n}\n");
-        assertThat(problems()).containsExactly("reports/broken.json:3:3: unknown job key 'comand'; did you mean 'command'?");
+        assertThat(problems())
+                .containsExactly("reports/broken.json:3:3: unknown job key 'comand'; did you mean 'command'?");
     }
 
     @Test
     void jsonSyntaxErrorsNameLineAndColumn() throws IOException {
         write("bad.json", "{\n  \"command\": \"x\",,\n}\n");
-        assertThat(problems()).singleElement().asString().startsWith("bad.json:2:").contains("JSON syntax");
+        assertThat(problems())
+                .singleElement()
+                .asString()
+                .startsWith("bad.json:2:")
+                .contains("JSON syntax");
     }
 
     @Test
@@ -97,7 +105,8 @@ class JobFileValidationTest {
     void twoFilesWithTheSameNameAreAnError() throws IOException {
         write("one/backup.yml", "command: a\n");
         write("two/backup.json", "{\"command\": \"b\"}");
-        assertThat(problems()).containsExactly("two/backup.json:1:1: job name 'backup' is already defined by one/backup.yml");
+        assertThat(problems())
+                .containsExactly("two/backup.json:1:1: job name 'backup' is already defined by one/backup.yml");
     }
 
     @Test
@@ -108,7 +117,8 @@ class JobFileValidationTest {
 
     @Test
     void aliasBombIsRejectedWithoutExpandingIt() throws IOException {
-        StringBuilder yaml = new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        StringBuilder yaml =
+                new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
         for (char c = 'b'; c <= 'j'; c++) {
             char p = (char) (c - 1);
             yaml.append(c).append(": &").append(c).append(" [");
@@ -135,8 +145,11 @@ class JobFileValidationTest {
             }
             out.write("\"\n");
         }
-        assertThat(problems()).singleElement().asString()
-                .startsWith("big.yml:1:1: file is 104").endsWith("the limit is 1048576 bytes");
+        assertThat(problems())
+                .singleElement()
+                .asString()
+                .startsWith("big.yml:1:1: file is 104")
+                .endsWith("the limit is 1048576 bytes");
     }
 
     @Test
@@ -150,9 +163,10 @@ class JobFileValidationTest {
     void duplicateKeysAreAnError() throws IOException {
         write("dup.yml", "command: a\ntimeout: 5\ncommand: b\n");
         write("dup2.json", "{\"command\": \"a\", \"command\": \"b\"}");
-        assertThat(problems()).containsExactly(
-                "dup.yml:3:1: duplicate key 'command' (first at line 1)",
-                "dup2.json:1:18: duplicate key 'command' (first at line 1)");
+        assertThat(problems())
+                .containsExactly(
+                        "dup.yml:3:1: duplicate key 'command' (first at line 1)",
+                        "dup2.json:1:18: duplicate key 'command' (first at line 1)");
     }
 
     @Test
@@ -160,9 +174,10 @@ class JobFileValidationTest {
         Files.createSymbolicLink(dir.resolve("passwd.yml"), Path.of("/etc/passwd"));
         Files.createDirectories(dir.resolve("bin"));
         Files.createSymbolicLink(dir.resolve("bin/sh"), Path.of("../../../../bin/sh"));
-        assertThat(problems()).containsExactly(
-                "bin/sh:1:1: symbolic link points outside the repository (-> ../../../../bin/sh)",
-                "passwd.yml:1:1: symbolic link points outside the repository (-> /etc/passwd)");
+        assertThat(problems())
+                .containsExactly(
+                        "bin/sh:1:1: symbolic link points outside the repository (-> ../../../../bin/sh)",
+                        "passwd.yml:1:1: symbolic link points outside the repository (-> /etc/passwd)");
     }
 
     @Test
@@ -199,20 +214,21 @@ class JobFileValidationTest {
                   - url: ftp://example.com
                     secret: hunter2
                 """);
-        assertThat(problems()).containsExactly(
-                "job.yml:2:9: 'command' and 'script' cannot both be set; choose one",
-                "job.yml:3:10: 'timeout' must be a number of seconds, not a string",
-                "job.yml:4:14: 'concurrency' must be at least 1",
-                "job.yml:5:10: 'overlap' must be one of queue, skip, replace, got 'replce'; did you mean 'replace'?",
-                "job.yml:7:5: enum var 'level' needs 'values'",
-                "job.yml:10:11: unknown var type 'integr'; did you mean 'int'? (types: null, bool, int, float, binary, timestamp, pairs, omap, set, str, seq, map, enum)",
-                "job.yml:13:14: default of var 'size': expected an integer",
-                "job.yml:15:16: invalid cron expression '61 * * * *': Failed to parse cron expression. Value 61 not in range [0, 59]",
-                "job.yml:16:16: unknown cron macro '@fortnightly'",
-                "job.yml:17:5: missing required key 'frequency'",
-                "job.yml:19:3: '1BAD' is not a valid environment variable name",
-                "job.yml:21:10: hook 'url' must be an absolute http(s) URL, got 'ftp://example.com'",
-                "job.yml:22:13: 'secret' must name a server environment variable as ${NAME}; secrets never live in the repository");
+        assertThat(problems())
+                .containsExactly(
+                        "job.yml:2:9: 'command' and 'script' cannot both be set; choose one",
+                        "job.yml:3:10: 'timeout' must be a number of seconds, not a string",
+                        "job.yml:4:14: 'concurrency' must be at least 1",
+                        "job.yml:5:10: 'overlap' must be one of queue, skip, replace, got 'replce'; did you mean 'replace'?",
+                        "job.yml:7:5: enum var 'level' needs 'values'",
+                        "job.yml:10:11: unknown var type 'integr'; did you mean 'int'? (types: null, bool, int, float, binary, timestamp, pairs, omap, set, str, seq, map, enum)",
+                        "job.yml:13:14: default of var 'size': expected an integer",
+                        "job.yml:15:16: invalid cron expression '61 * * * *': Failed to parse cron expression. Value 61 not in range [0, 59]",
+                        "job.yml:16:16: unknown cron macro '@fortnightly'",
+                        "job.yml:17:5: missing required key 'frequency'",
+                        "job.yml:19:3: '1BAD' is not a valid environment variable name",
+                        "job.yml:21:10: hook 'url' must be an absolute http(s) URL, got 'ftp://example.com'",
+                        "job.yml:22:13: 'secret' must name a server environment variable as ${NAME}; secrets never live in the repository");
     }
 
     @Test
@@ -268,10 +284,11 @@ class JobFileValidationTest {
                   - frequency: 60
                     vars: {count: many}
                 """);
-        assertThat(problems()).containsExactly(
-                "s.yml:7:5: schedule does not give required var 'count'",
-                "s.yml:8:12: schedule sets undeclared var 'cuont'; did you mean 'count'?",
-                "s.yml:10:19: var 'count': expected an integer");
+        assertThat(problems())
+                .containsExactly(
+                        "s.yml:7:5: schedule does not give required var 'count'",
+                        "s.yml:8:12: schedule sets undeclared var 'cuont'; did you mean 'count'?",
+                        "s.yml:10:19: var 'count': expected an integer");
     }
 
     @Test
@@ -284,30 +301,42 @@ class JobFileValidationTest {
         write("scripts/ok.sh", "#!/bin/sh\necho\n");
         Files.setPosixFilePermissions(dir.resolve("scripts/ok.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
         RepositoryLoader.Loaded loaded = load();
-        assertThat(loaded.problems()).extracting(Problem::toString).containsExactly(
-                "a.yml:1:9: script 'scripts/missing.sh' does not exist",
-                "b.yml:1:9: 'script' must be a path inside scripts/, got '../etc/passwd'",
-                "c.yml:1:9: script 'scripts/plain.sh' is not executable (chmod +x, and commit the mode)");
-        assertThat(loader.load(FileTree.of(dir), "").jobs().get(new JobName("d")).action())
+        assertThat(loaded.problems())
+                .extracting(Problem::toString)
+                .containsExactly(
+                        "a.yml:1:9: script 'scripts/missing.sh' does not exist",
+                        "b.yml:1:9: 'script' must be a path inside scripts/, got '../etc/passwd'",
+                        "c.yml:1:9: script 'scripts/plain.sh' is not executable (chmod +x, and commit the mode)");
+        assertThat(loader.load(FileTree.of(dir), "")
+                        .jobs()
+                        .get(new JobName("d"))
+                        .action())
                 .isEqualTo(new Action.Script("ok.sh", List.of("--fast", "{{ target }}")));
     }
 
     @Test
     void emptyJobIsValidAndOverseerYmlIsNotAJob() throws IOException {
         write("noop.yml", "description: nothing to run\n");
-        write("overseer.yml", "hooks:\n  - url: https://example.com/h\n    events: [fail]\n    secret: ${HOOK_SECRET}\n");
+        write(
+                "overseer.yml",
+                "hooks:\n  - url: https://example.com/h\n    events: [fail]\n    secret: ${HOOK_SECRET}\n");
         RepositoryLoader.Loaded loaded = load();
         assertThat(loaded.problems()).isEmpty();
         assertThat(loaded.jobs().keySet()).extracting(JobName::value).containsExactly("noop");
         assertThat(loaded.jobs().get(new JobName("noop")).action()).isEqualTo(new Action.Nothing());
-        assertThat(loaded.settings().hooks()).singleElement()
+        assertThat(loaded.settings().hooks())
+                .singleElement()
                 .satisfies(h -> assertThat(h.secretVariable()).contains("HOOK_SECRET"));
     }
 
     @Test
     void yamlSyntaxErrorsNameLineAndColumn() throws IOException {
         write("bad.yml", "command: echo\n  description: [unclosed\n");
-        assertThat(problems()).singleElement().asString().startsWith("bad.yml:2:").contains("YAML syntax");
+        assertThat(problems())
+                .singleElement()
+                .asString()
+                .startsWith("bad.yml:2:")
+                .contains("YAML syntax");
     }
 
     private static long usedHeap() {

@@ -2,26 +2,33 @@ package overseer.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import overseer.job.JobParser;
 import overseer.testing.SshGitServer;
 import overseer.testing.TestRepo;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class SshSyncTest {
     @TempDir
     Path tmp;
 
     private ConfigStatus sync(String url, Path key, Path knownHosts) throws Exception {
-        var settings = new ConfigSync.Settings(Source.parse(url), Optional.of("main"), Optional.empty(), Optional.empty(),
-                Optional.of(key), Optional.of(knownHosts));
-        try (ConfigSync sync = new ConfigSync(settings, tmp.resolve("data-" + System.nanoTime()),
-                new RepositoryLoader(new JobParser()), java.time.Clock.systemUTC())) {
+        var settings = new ConfigSync.Settings(
+                Source.parse(url),
+                Optional.of("main"),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.of(key),
+                Optional.of(knownHosts));
+        try (ConfigSync sync = new ConfigSync(
+                settings,
+                tmp.resolve("data-" + System.nanoTime()),
+                new RepositoryLoader(new JobParser()),
+                java.time.Clock.systemUTC())) {
             return sync.syncNow();
         }
     }
@@ -58,7 +65,8 @@ class SshSyncTest {
             // A host presenting another key than the one on record is refused too.
             String otherKey;
             try (SshGitServer impostor = SshGitServer.start(repo.dir(), client)) {
-                otherKey = impostor.knownHostsLine().substring(impostor.knownHostsLine().indexOf(' '));
+                otherKey = impostor.knownHostsLine()
+                        .substring(impostor.knownHostsLine().indexOf(' '));
             }
             String port = server.url().replaceAll(".*:(\\d+)/.*", "$1");
             Path wrong = Files.writeString(tmp.resolve("known_hosts_wrong"), "[127.0.0.1]:" + port + otherKey + "\n");

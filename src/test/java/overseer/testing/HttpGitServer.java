@@ -5,12 +5,12 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.zip.GZIPInputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPInputStream;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.PacketLineOut;
@@ -27,28 +27,33 @@ public final class HttpGitServer implements AutoCloseable {
     private final AtomicInteger refused = new AtomicInteger();
 
     public HttpGitServer(Path repoDir, String token) throws IOException {
-        this.repository = new FileRepositoryBuilder().setWorkTree(repoDir.toFile()).build();
-        this.server = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(exchange -> {
-            if (exchange.isInIoThread()) {
-                exchange.dispatch(() -> {
-                    try {
-                        handle(exchange, token);
-                    } catch (IOException | RuntimeException e) {
-                        exchange.setStatusCode(500);
-                        exchange.endExchange();
+        this.repository =
+                new FileRepositoryBuilder().setWorkTree(repoDir.toFile()).build();
+        this.server = Undertow.builder()
+                .addHttpListener(0, "127.0.0.1")
+                .setHandler(exchange -> {
+                    if (exchange.isInIoThread()) {
+                        exchange.dispatch(() -> {
+                            try {
+                                handle(exchange, token);
+                            } catch (IOException | RuntimeException e) {
+                                exchange.setStatusCode(500);
+                                exchange.endExchange();
+                            }
+                        });
+                        return;
                     }
-                });
-                return;
-            }
-            handle(exchange, token);
-        }).build();
+                    handle(exchange, token);
+                })
+                .build();
         server.start();
     }
 
     private void handle(HttpServerExchange exchange, String expected) throws IOException {
         String auth = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         String password = auth != null && auth.startsWith("Basic ")
-                ? new String(Base64.getDecoder().decode(auth.substring(6)), StandardCharsets.UTF_8).replaceFirst("^[^:]*:", "")
+                ? new String(Base64.getDecoder().decode(auth.substring(6)), StandardCharsets.UTF_8)
+                        .replaceFirst("^[^:]*:", "")
                 : null;
         if (!expected.equals(password)) {
             refused.incrementAndGet();
@@ -78,8 +83,8 @@ public final class HttpGitServer implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + ((InetSocketAddress) server.getListenerInfo().getFirst().getAddress()).getPort()
-                + "/repo.git";
+        return "http://127.0.0.1:"
+                + ((InetSocketAddress) server.getListenerInfo().getFirst().getAddress()).getPort() + "/repo.git";
     }
 
     /** How many requests were turned away for a missing or wrong token. */

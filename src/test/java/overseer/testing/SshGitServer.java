@@ -38,7 +38,8 @@ public final class SshGitServer implements AutoCloseable {
     /** Serves {@code repoDir} to whoever holds the private key of {@code clientKey}. */
     public static SshGitServer start(Path repoDir, KeyPair clientKey) throws IOException, GeneralSecurityException {
         KeyPair hostKey = newKey();
-        Repository repository = new FileRepositoryBuilder().setWorkTree(repoDir.toFile()).build();
+        Repository repository =
+                new FileRepositoryBuilder().setWorkTree(repoDir.toFile()).build();
         SshServer server = SshServer.setUpDefaultServer();
         server.setHost("127.0.0.1");
         server.setPort(0);

@@ -19,7 +19,9 @@ public final class TestRepo implements AutoCloseable {
     }
 
     public static TestRepo create(Path dir) throws GitAPIException {
-        return new TestRepo(dir, Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call());
+        return new TestRepo(
+                dir,
+                Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call());
     }
 
     public Path dir() {
@@ -60,7 +62,13 @@ public final class TestRepo implements AutoCloseable {
         git.add().addFilepattern(".").call();
         git.add().addFilepattern(".").setUpdate(true).call();
         PersonIdent who = new PersonIdent("Test Operator", "ops@example.com");
-        return git.commit().setMessage(message).setAuthor(who).setCommitter(who).setSign(false).call().name();
+        return git.commit()
+                .setMessage(message)
+                .setAuthor(who)
+                .setCommitter(who)
+                .setSign(false)
+                .call()
+                .name();
     }
 
     @Override

@@ -65,10 +65,10 @@ public final class TestServer implements AutoCloseable {
         }
 
         public TestServer start() throws Exception {
-            var settings = new ConfigSync.Settings(Source.parse(repo), Optional.empty(), subdir, Optional.empty(),
-                    Optional.empty(), Optional.empty());
-            var options = new Overseer.Options(settings, data, new InetSocketAddress("127.0.0.1", 0), poll, tokens,
-                    webhookSecret);
+            var settings = new ConfigSync.Settings(
+                    Source.parse(repo), Optional.empty(), subdir, Optional.empty(), Optional.empty(), Optional.empty());
+            var options = new Overseer.Options(
+                    settings, data, new InetSocketAddress("127.0.0.1", 0), poll, tokens, webhookSecret);
             return new TestServer(Overseer.start(options));
         }
     }
