@@ -57,11 +57,18 @@ public final class Overseer implements AutoCloseable {
             new ConfigRoutes(config, exchanges, options.gitWebhookSecret()).register(router);
             new SystemRoutes(config, exchanges, BuildInfo.current()).register(router);
             HttpApi api = new HttpApi(options.listen(), router, exchanges, tokens);
-            config.restore();
-            config.syncNow();
-            config.startPolling(options.poll());
-            api.start();
-            return new Overseer(config, api);
+            try {
+                // Listen first, so that probes see the server (and /config its progress) during a
+                // long first clone; the previous revision, if any, serves from local data meanwhile.
+                config.restore();
+                api.start();
+                config.syncNow();
+                config.startPolling(options.poll());
+                return new Overseer(config, api);
+            } catch (RuntimeException | Error e) {
+                api.close();
+                throw e;
+            }
         } catch (RuntimeException | Error e) {
             config.close();
             throw e;

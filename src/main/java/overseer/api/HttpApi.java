@@ -1,6 +1,7 @@
 package overseer.api;
 
 import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -18,12 +19,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+    static final long MAX_BODY_BYTES = 16L * 1024 * 1024;
 
     private final Router router;
     private final Exchanges exchanges;
     private final Optional<Tokens> tokens;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Undertow server;
+    private volatile boolean started;
 
     public HttpApi(InetSocketAddress listen, Router router, Exchanges exchanges, Optional<Tokens> tokens) {
         if (tokens.isEmpty() && !listen.getAddress().isLoopbackAddress()) {
@@ -44,11 +47,14 @@ public final class HttpApi implements AutoCloseable {
         this.server = Undertow.builder()
                 .addHttpListener(listen.getPort(), listen.getAddress().getHostAddress())
                 .setHandler(root)
+                // No route takes large bodies; this bounds what a client can make the server read.
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, MAX_BODY_BYTES)
                 .build();
     }
 
     public void start() {
         server.start();
+        started = true;
     }
 
     /** The address actually bound (the port is chosen by the system when 0 was asked for). */
@@ -117,7 +123,9 @@ public final class HttpApi implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop();
+        if (started) {
+            server.stop();
+        }
         executor.close();
     }
 }

@@ -84,6 +84,21 @@ class GitWebhookTest {
     }
 
     @Test
+    void oversizedWebhookBodyIsRefused() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("a.yml", "command: a\n").commit("a");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                    .webhookSecret(SECRET)
+                    .start()) {
+                HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/hooks/git"))
+                        .header("X-Gitlab-Token", SECRET)
+                        .POST(HttpRequest.BodyPublishers.ofString("x".repeat(6 * 1024 * 1024))));
+                assertThat(response.statusCode()).isEqualTo(413);
+            }
+        }
+    }
+
+    @Test
     void withoutASecretWebhooksAreOff() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("a.yml", "command: a\n").commit("a");
