@@ -7,7 +7,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
@@ -74,14 +73,7 @@ public final class ConfigSync implements AutoCloseable {
             case Source.PlainDirectory d ->
                 new DirectoryRevisions(settings.subdir().map(d.path()::resolve).orElse(d.path()));
         };
-        this.status = new ConfigStatus(
-                source.describe(),
-                Optional.empty(),
-                Optional.empty(),
-                ConfigStatus.Outcome.PENDING,
-                Optional.empty(),
-                Optional.empty(),
-                List.of());
+        this.status = ConfigStatus.pending(source.describe());
     }
 
     public ConfigStatus status() {
@@ -115,7 +107,7 @@ public final class ConfigSync implements AutoCloseable {
                 }
             };
             if (candidate.loaded().valid()) {
-                status = withActive(status, snapshot(candidate, clock.instant()));
+                status = status.restored(snapshot(candidate, clock.instant()));
                 log.info(
                         "config: restored {} ({} jobs) from the data directory",
                         shortId(revision),
@@ -175,47 +167,19 @@ public final class ConfigSync implements AutoCloseable {
                         before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
                         e.getMessage());
             }
-            return status = new ConfigStatus(
-                    source.describe(),
-                    before.active(),
-                    Optional.of(now),
-                    ConfigStatus.Outcome.FAILED,
-                    Optional.of(e.getMessage()),
-                    before.rejectedRevision(),
-                    before.problems());
+            return status = before.failed(now, e.getMessage());
         }
         if (before.active().map(Snapshot::revision).equals(Optional.of(latest))) {
-            return status = new ConfigStatus(
-                    source.describe(),
-                    before.active(),
-                    Optional.of(now),
-                    ConfigStatus.Outcome.UNCHANGED,
-                    Optional.empty(),
-                    Optional.empty(),
-                    List.of());
+            return status = before.unchanged(now);
         }
         if (before.rejectedRevision().equals(Optional.of(latest))) {
-            return status = new ConfigStatus(
-                    source.describe(),
-                    before.active(),
-                    Optional.of(now),
-                    ConfigStatus.Outcome.INVALID,
-                    Optional.empty(),
-                    before.rejectedRevision(),
-                    before.problems());
+            return status = before.stillInvalid(now);
         }
         try {
             return status = apply(latest, now, before, started);
         } catch (SyncException | IOException e) {
             log.warn("config: cannot apply {}: {}", shortId(latest), e.getMessage());
-            return status = new ConfigStatus(
-                    source.describe(),
-                    before.active(),
-                    Optional.of(now),
-                    ConfigStatus.Outcome.FAILED,
-                    Optional.of(e.getMessage()),
-                    before.rejectedRevision(),
-                    before.problems());
+            return status = before.failed(now, e.getMessage());
         }
     }
 
@@ -276,14 +240,7 @@ public final class ConfigSync implements AutoCloseable {
                 log.warn("config: {}", p);
             }
             checkouts.prune(before.active().map(s -> Set.of(s.revision())).orElse(Set.of()));
-            return new ConfigStatus(
-                    source.describe(),
-                    before.active(),
-                    Optional.of(now),
-                    ConfigStatus.Outcome.INVALID,
-                    Optional.empty(),
-                    Optional.of(revision),
-                    loaded.problems());
+            return before.rejected(now, revision, loaded.problems());
         }
         Path temp = activeFile.resolveSibling(activeFile.getFileName() + ".tmp");
         Files.writeString(temp, revision + "\n");
@@ -294,27 +251,7 @@ public final class ConfigSync implements AutoCloseable {
                 shortId(revision),
                 loaded.jobs().size(),
                 timing);
-        return withActive(
-                new ConfigStatus(
-                        source.describe(),
-                        Optional.empty(),
-                        Optional.of(now),
-                        ConfigStatus.Outcome.APPLIED,
-                        Optional.empty(),
-                        Optional.empty(),
-                        List.of()),
-                snapshot(candidate, now));
-    }
-
-    private static ConfigStatus withActive(ConfigStatus s, Snapshot snapshot) {
-        return new ConfigStatus(
-                s.source(),
-                Optional.of(snapshot),
-                s.lastSync(),
-                s.outcome(),
-                s.error(),
-                s.rejectedRevision(),
-                s.problems());
+        return before.applied(now, snapshot(candidate, now));
     }
 
     static String shortId(String revision) {
