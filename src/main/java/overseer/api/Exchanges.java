@@ -42,13 +42,15 @@ public final class Exchanges {
         send(exchange, e.status(), PROBLEM_JSON, mapper.writeValueAsBytes(body));
     }
 
-    /** The request body, refusing (413) more than {@code limit} bytes without reading them all. */
+    /**
+     * The request body, refusing (413) more than {@code limit} bytes without reading them all. The
+     * exchange is in blocking mode: {@link HttpApi} runs every route on a virtual thread.
+     */
     public byte[] body(HttpServerExchange exchange, int limit) throws IOException {
         long declared = exchange.getRequestContentLength();
         if (declared > limit) {
             throw tooLarge(limit);
         }
-        exchange.startBlocking();
         InputStream in = exchange.getInputStream();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];

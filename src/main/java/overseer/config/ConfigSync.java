@@ -40,6 +40,9 @@ public final class ConfigSync implements AutoCloseable {
     private final RepositoryLoader loader;
     private final String displayPrefix;
     private final Path activeFile;
+    /** What the active-revision file must name besides the revision for a restore to apply. */
+    private final String identity;
+
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock();
     private final Semaphore wakeups = new Semaphore(0);
@@ -74,6 +77,7 @@ public final class ConfigSync implements AutoCloseable {
                 new DirectoryRevisions(settings.subdir().map(d.path()::resolve).orElse(d.path()));
         };
         this.status = ConfigStatus.pending(source.describe());
+        this.identity = String.join("\n", source.describe(), settings.branch().orElse("HEAD"), displayPrefix);
     }
 
     public ConfigStatus status() {
@@ -94,7 +98,13 @@ public final class ConfigSync implements AutoCloseable {
         }
         lock.lock();
         try {
-            String revision = Files.readString(activeFile).strip();
+            String[] saved = Files.readString(activeFile).split("\n", 2);
+            if (saved.length < 2 || !saved[1].strip().equals(identity)) {
+                log.info(
+                        "config: not restoring the previous revision: it came from another repository, branch or sub-directory");
+                return;
+            }
+            String revision = saved[0].strip();
             Candidate candidate = switch (revisions) {
                 case GitRevisions git -> fromGit(git, revision);
                 case DirectoryRevisions dir -> {
@@ -243,7 +253,7 @@ public final class ConfigSync implements AutoCloseable {
             return before.rejected(now, revision, loaded.problems());
         }
         Path temp = activeFile.resolveSibling(activeFile.getFileName() + ".tmp");
-        Files.writeString(temp, revision + "\n");
+        Files.writeString(temp, revision + "\n" + identity + "\n");
         Files.move(temp, activeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         checkouts.prune(Set.of(revision));
         log.info(

@@ -200,12 +200,17 @@ class ConfigSyncTest {
                         .isEqualTo("unchanged");
             }
 
-            // A restart while the remote is gone still serves the last good revision.
+            // A restart while the remote is gone still serves the last good revision…
+            String url = repo.url();
             Files.move(repo.dir(), moved);
-            try (TestServer server =
-                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            try (TestServer server = TestServer.on(url, tmp.resolve("data")).start()) {
                 assertThat(names(server.json("/jobs"))).containsExactly("backup");
                 assertThat(server.json("/config").get("result").asText()).isEqualTo("failed");
+            }
+            // …but not when it is pointed at another repository with the same data directory.
+            try (TestServer server =
+                    TestServer.on(url + "-other", tmp.resolve("data")).start()) {
+                assertThat(server.json("/jobs")).isEmpty();
             }
         }
     }
