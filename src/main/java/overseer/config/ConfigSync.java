@@ -77,7 +77,7 @@ public final class ConfigSync implements AutoCloseable {
                 new DirectoryRevisions(settings.subdir().map(d.path()::resolve).orElse(d.path()));
         };
         this.status = ConfigStatus.pending(source.describe());
-        this.identity = String.join("\n", source.describe(), settings.branch().orElse("HEAD"), displayPrefix);
+        this.identity = source.describe() + " branch=" + settings.branch().orElse("HEAD") + " subdir=" + displayPrefix;
     }
 
     public ConfigStatus status() {
