@@ -20,7 +20,6 @@ public final class OverseerCommand implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getErr());
         throw new CommandLine.ParameterException(spec.commandLine(), "a sub-command is required");
     }
 }
