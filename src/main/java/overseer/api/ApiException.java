@@ -45,8 +45,4 @@ public final class ApiException extends RuntimeException {
     public static ApiException notFound(String detail) {
         return new ApiException(404, "Not Found", detail);
     }
-
-    public static ApiException badRequest(String detail) {
-        return new ApiException(400, "Bad Request", detail);
-    }
 }

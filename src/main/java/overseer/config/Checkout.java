@@ -1,7 +1,6 @@
 package overseer.config;
 
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -36,9 +35,5 @@ public final class Checkout {
                     ? s
                     : new SyncException("checkout of " + revision + " failed: " + e.getCause());
         }
-    }
-
-    public Optional<Path> ifReady() {
-        return written.isDone() && !written.isCompletedExceptionally() ? Optional.of(written.join()) : Optional.empty();
     }
 }

@@ -111,16 +111,6 @@ final class GitRevisions implements Revisions {
         }
     }
 
-    /** The last fetched revision, without contacting the remote. */
-    Optional<String> fetched() {
-        try {
-            Ref tip = git.getRepository().exactRef(TIP);
-            return Optional.ofNullable(tip).map(Ref::getObjectId).map(ObjectId::name);
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
     /** Revision {@code id} read from the object database, for validation without a checkout. */
     ConfigTree tree(String id) throws SyncException {
         Repository repo = git.getRepository();
