@@ -14,6 +14,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The directory of per-revision checkouts. A checkout is written once under a temporary name and
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
  * Every checkout but the ones asked to be kept is removed on {@link #prune}.
  */
 final class Checkouts implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Checkouts.class);
     private static final String STAGING = ".staging-";
 
     private final Path dir;
@@ -52,6 +55,7 @@ final class Checkouts implements AutoCloseable {
             try {
                 written.complete(path(create(revision, writer)));
             } catch (SyncException | RuntimeException e) {
+                log.warn("config: cannot write the checkout of {}: {}", revision, e.getMessage());
                 written.completeExceptionally(e);
             }
         });
