@@ -42,6 +42,11 @@ public final class ApiException extends RuntimeException {
         return headers;
     }
 
+    /** A 401 with the {@code WWW-Authenticate} challenge that tells the client what to send. */
+    public static ApiException unauthorized(String detail, String challenge) {
+        return new ApiException(401, "Unauthorized", detail, List.of(), Map.of("WWW-Authenticate", challenge));
+    }
+
     public static ApiException notFound(String detail) {
         return new ApiException(404, "Not Found", detail);
     }

@@ -86,21 +86,11 @@ public final class HttpApi implements AutoCloseable {
         }
         String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw new ApiException(
-                    401,
-                    "Unauthorized",
-                    "an 'Authorization: Bearer <token>' header is required",
-                    java.util.List.of(),
-                    java.util.Map.of("WWW-Authenticate", "Bearer"));
+            throw ApiException.unauthorized("an 'Authorization: Bearer <token>' header is required", "Bearer");
         }
         Optional<Role> role = tokens.get().roleOf(header.substring(7).strip().getBytes(StandardCharsets.UTF_8));
         if (role.isEmpty()) {
-            throw new ApiException(
-                    401,
-                    "Unauthorized",
-                    "unknown token",
-                    java.util.List.of(),
-                    java.util.Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""));
+            throw ApiException.unauthorized("unknown token", "Bearer error=\"invalid_token\"");
         }
         if (!role.get().allows(required)) {
             throw new ApiException(

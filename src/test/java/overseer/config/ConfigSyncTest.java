@@ -143,13 +143,7 @@ class ConfigSyncTest {
             try (TestServer server =
                     TestServer.on(repo.url(), tmp.resolve("data")).start()) {
                 Path checkouts = tmp.resolve("data/checkouts");
-                assertThat(server.overseer()
-                                .config()
-                                .active()
-                                .orElseThrow()
-                                .checkout()
-                                .await())
-                        .isEqualTo(checkouts.resolve(first));
+                assertThat(server.activeCheckout()).isEqualTo(checkouts.resolve(first));
                 assertThat(checkouts.resolve(first + "/a.yml")).hasContent("command: one");
                 assertThat(Files.isExecutable(checkouts.resolve(first + "/bin/tool")))
                         .isTrue();
@@ -159,13 +153,7 @@ class ConfigSyncTest {
 
                 String second = repo.with("a.yml", "command: two\n").commit("two");
                 server.post("/config/sync", "");
-                assertThat(server.overseer()
-                                .config()
-                                .active()
-                                .orElseThrow()
-                                .checkout()
-                                .await())
-                        .isEqualTo(checkouts.resolve(second));
+                assertThat(server.activeCheckout()).isEqualTo(checkouts.resolve(second));
                 assertThat(checkouts.resolve(second + "/a.yml")).hasContent("command: two");
                 server.await("/config", c -> !Files.exists(checkouts.resolve(first)));
 

@@ -77,6 +77,11 @@ public final class TestServer implements AutoCloseable {
         return overseer;
     }
 
+    /** The checkout directory of the active revision, once it is completely written. */
+    public Path activeCheckout() throws Exception {
+        return overseer.config().active().orElseThrow().checkout().await();
+    }
+
     public URI uri(String path) {
         InetSocketAddress address = overseer.address();
         return URI.create("http://127.0.0.1:" + address.getPort() + path);
