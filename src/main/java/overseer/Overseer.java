@@ -19,6 +19,7 @@ import overseer.config.ConfigSync;
 import overseer.config.RepositoryLoader;
 import overseer.config.SyncException;
 import overseer.job.JobParser;
+import overseer.template.Renderer;
 import overseer.version.BuildInfo;
 
 /** The running server: every part built here with {@code new}, started in order, stopped in reverse. */
@@ -48,8 +49,11 @@ public final class Overseer implements AutoCloseable {
         Optional<Tokens> tokens = options.tokens().isPresent()
                 ? Optional.of(Tokens.load(options.tokens().get()))
                 : Optional.empty();
-        ConfigSync config =
-                new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser()), clock);
+        ConfigSync config = new ConfigSync(
+                options.source(),
+                options.data(),
+                new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper()))),
+                clock);
         try {
             Exchanges exchanges = new Exchanges(new ObjectMapper());
             Router router = new Router();

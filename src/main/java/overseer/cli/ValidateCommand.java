@@ -1,5 +1,6 @@
 package overseer.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +9,7 @@ import overseer.config.FileTree;
 import overseer.config.RepositoryLoader;
 import overseer.job.JobParser;
 import overseer.job.Problem;
+import overseer.template.Renderer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,7 +40,8 @@ public final class ValidateCommand implements Callable<Integer> {
             err.println("overseer validate: " + dir + " is not a directory");
             return 2;
         }
-        RepositoryLoader.Loaded loaded = new RepositoryLoader(new JobParser()).load(FileTree.of(dir), "");
+        RepositoryLoader.Loaded loaded =
+                new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper()))).load(FileTree.of(dir), "");
         for (Problem problem : loaded.problems()) {
             out.println(problem);
         }

@@ -5,10 +5,10 @@ import java.util.Comparator;
 import java.util.Optional;
 
 /** Finds the known name closest to a misspelt one, for "did you mean" hints. */
-final class ClosestName {
+public final class ClosestName {
     private ClosestName() {}
 
-    static Optional<String> to(String wrong, Collection<String> known) {
+    public static Optional<String> to(String wrong, Collection<String> known) {
         int limit = Math.max(2, wrong.length() / 3);
         String lower = wrong.toLowerCase();
         return known.stream()
@@ -18,7 +18,7 @@ final class ClosestName {
     }
 
     /** Suffix for a message: "; did you mean 'x'?" or nothing. */
-    static String hint(String wrong, Collection<String> known) {
+    public static String hint(String wrong, Collection<String> known) {
         return to(wrong, known).map(k -> "; did you mean '" + k + "'?").orElse("");
     }
 

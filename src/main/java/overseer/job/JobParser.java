@@ -74,6 +74,12 @@ public final class JobParser {
         Optional<String> problem(String path);
     }
 
+    /** Finds what is wrong with a command or argument template (syntax, unknown filters); empty when fine. */
+    @FunctionalInterface
+    public interface TemplateCheck {
+        List<String> problems(String template, List<VarSpec> vars);
+    }
+
     public record Result(Optional<JobDefinition> job, List<Problem> problems) {
         public Result {
             problems = List.copyOf(problems);
@@ -88,6 +94,12 @@ public final class JobParser {
 
     /** Repositories repeat the same few expressions, and cron-utils parsing is slow. Cron is immutable. */
     private final Map<String, Cron> parsedCrons = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final TemplateCheck templates;
+
+    public JobParser(TemplateCheck templates) {
+        this.templates = templates;
+    }
 
     private final CronParser unixCron = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
     private final CronParser springCron =
@@ -182,6 +194,16 @@ public final class JobParser {
                 .flatMap(n -> seconds(problems, n, "timeout"))
                 .or(settings::defaultTimeout);
         List<VarSpec> vars = fields.get("vars").map(n -> vars(problems, n)).orElse(List.of());
+        Position actionAt =
+                fields.get("command").or(() -> scriptNode).map(Node::position).orElse(null);
+        List<String> actionTemplates = switch (action) {
+            case Action.Command c -> List.of(c.template());
+            case Action.Script s -> s.arguments();
+            case Action.Nothing n -> List.of();
+        };
+        for (String template : actionTemplates) {
+            templates.problems(template, vars).forEach(p -> problems.add(actionAt, p));
+        }
         List<ScheduleSpec> schedules =
                 fields.get("schedule").map(n -> schedules(problems, n, vars)).orElse(List.of());
         Optional<String> description = fields.get("description").flatMap(n -> scalarText(problems, n, "description"));

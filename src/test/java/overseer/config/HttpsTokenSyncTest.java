@@ -2,12 +2,14 @@ package overseer.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import overseer.job.JobParser;
+import overseer.template.Renderer;
 import overseer.testing.HttpGitServer;
 import overseer.testing.TestRepo;
 
@@ -23,7 +25,7 @@ class HttpsTokenSyncTest {
         try (ConfigSync sync = new ConfigSync(
                 settings,
                 tmp.resolve("data-" + System.nanoTime()),
-                new RepositoryLoader(new JobParser()),
+                new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper()))),
                 Clock.systemUTC())) {
             return sync.syncNow();
         }

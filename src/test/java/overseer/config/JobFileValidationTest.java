@@ -2,6 +2,7 @@ package overseer.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,12 +19,13 @@ import overseer.job.JobParser;
 import overseer.job.Overlap;
 import overseer.job.Problem;
 import overseer.job.VarType;
+import overseer.template.Renderer;
 
 class JobFileValidationTest {
     @TempDir
     Path dir;
 
-    private final RepositoryLoader loader = new RepositoryLoader(new JobParser());
+    private final RepositoryLoader loader = new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper())));
 
     private Path write(String path, String content) throws IOException {
         Path file = dir.resolve(path);
@@ -54,6 +56,21 @@ class JobFileValidationTest {
         assertThat(loaded.problems()).isEmpty();
         assertThat(loaded.jobs().keySet()).extracting(JobName::value).containsExactly("a", "b");
         assertThat(loaded.jobs().get(new JobName("b")).action()).isEqualTo(new Action.Command("echo hi"));
+    }
+
+    @Test
+    void brokenTemplatesAreFoundWhenTheCommitIsValidated() throws IOException {
+        write("a.yml", "description: x\ncommand: echo {% if name %}\nvars: [{name: name}]\n");
+        write("b.yml", "command: echo {{ name | shout }}\nvars: [{name: name}]\n");
+        write("c.yml", "script: run.sh {{ name | nope }}\nvars: [{name: name}]\n");
+        write("scripts/run.sh", "#!/bin/sh\n");
+        dir.resolve("scripts/run.sh").toFile().setExecutable(true);
+        assertThat(problems())
+                .containsExactly(
+                        "a.yml:2:10: template line 1: Syntax error in '{% if name %}': Missing end tag: endif for tag"
+                                + " defined as: {% if name %}",
+                        "b.yml:1:10: template uses the unknown filter 'shout'",
+                        "c.yml:1:9: template uses the unknown filter 'nope'");
     }
 
     @Test

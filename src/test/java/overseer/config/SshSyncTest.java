@@ -2,6 +2,7 @@ package overseer.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -9,6 +10,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import overseer.job.JobParser;
+import overseer.template.Renderer;
 import overseer.testing.SshGitServer;
 import overseer.testing.TestRepo;
 
@@ -27,7 +29,7 @@ class SshSyncTest {
         try (ConfigSync sync = new ConfigSync(
                 settings,
                 tmp.resolve("data-" + System.nanoTime()),
-                new RepositoryLoader(new JobParser()),
+                new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper()))),
                 java.time.Clock.systemUTC())) {
             return sync.syncNow();
         }

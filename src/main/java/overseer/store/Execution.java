@@ -1,0 +1,33 @@
+package overseer.store;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * One execution as stored. {@code paramsJson} is what the API shows (secret values as
+ * {@code ***}); {@code secretsJson} holds the secret values themselves, which a queued or repeated
+ * run needs and which no route returns.
+ */
+public record Execution(
+        String job,
+        long number,
+        String status,
+        String trigger,
+        String commit,
+        Instant createdAt,
+        Optional<Instant> startedAt,
+        Optional<Instant> finishedAt,
+        OptionalInt exitCode,
+        String paramsJson,
+        String secretsJson,
+        String rendered,
+        int priority,
+        Optional<Instant> scheduledAt,
+        OptionalLong pid,
+        String runId) {
+    public boolean finished() {
+        return finishedAt.isPresent();
+    }
+}

@@ -1,0 +1,358 @@
+package overseer.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The store on one JDBC connection, in portable SQL. Calls are serialized by a lock: SQLite has
+ * one writer anyway, and the driver's native calls should not interleave on a connection.
+ */
+public class JdbcStore implements Store {
+    private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
+            + " finished_at, exit_code, params, secrets, rendered, priority, scheduled_at, pid, run_id";
+
+    private final Connection connection;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    protected JdbcStore(Connection connection) throws SQLException {
+        this.connection = connection;
+        Migrations.apply(connection);
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    private <T> T read(String what, Work<T> work) {
+        lock.lock();
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private <T> T write(String what, Work<T> work) {
+        lock.lock();
+        try {
+            connection.setAutoCommit(false);
+            try {
+                T result = work.run();
+                connection.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Created create(NewExecution e, Event queued) {
+        return write("record an execution", () -> {
+            if (e.idempotencyKey().isPresent()) {
+                Optional<Execution> earlier = one(
+                        "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND idempotency_key = ?"
+                                + " AND created_at >= ? ORDER BY number DESC",
+                        e.job(),
+                        e.idempotencyKey().get(),
+                        e.createdAt().minus(IDEMPOTENCY_WINDOW).toEpochMilli());
+                if (earlier.isPresent()) {
+                    return new Created(earlier.get(), true);
+                }
+            }
+            long number;
+            try (PreparedStatement s = connection.prepareStatement(
+                    "INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
+                            + " DO UPDATE SET last_number = job_counters.last_number + 1 RETURNING last_number")) {
+                s.setString(1, e.job());
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    number = rs.getLong(1);
+                }
+            }
+            update(
+                    "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                    e.job(),
+                    number,
+                    queued.name(),
+                    e.trigger(),
+                    e.commit(),
+                    e.createdAt().toEpochMilli(),
+                    e.paramsJson(),
+                    e.secretsJson(),
+                    e.rendered(),
+                    e.priority(),
+                    e.scheduledAt().map(Instant::toEpochMilli).orElse(null),
+                    e.runId(),
+                    e.idempotencyKey().orElse(null));
+            appendEvent(e.job(), number, queued);
+            return new Created(
+                    one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", e.job(), number)
+                            .orElseThrow(),
+                    false);
+        });
+    }
+
+    @Override
+    public Optional<Execution> execution(String job, long number) {
+        return read(
+                "read an execution",
+                () -> one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number));
+    }
+
+    @Override
+    public List<Execution> executions(String job, ExecutionQuery q) {
+        return read("list executions", () -> {
+            StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM executions WHERE job = ?");
+            List<Object> args = new ArrayList<>(List.of(job));
+            if (q.before().isPresent()) {
+                sql.append(" AND number < ?");
+                args.add(q.before().getAsLong());
+            }
+            if (q.status().isPresent()) {
+                sql.append(" AND status = ?");
+                args.add(q.status().get());
+            }
+            sql.append(" ORDER BY number DESC LIMIT ?");
+            args.add(q.limit());
+            return many(sql.toString(), args.toArray());
+        });
+    }
+
+    @Override
+    public Map<String, Execution> latest() {
+        return read("read the latest executions", () -> {
+            Map<String, Execution> latest = new LinkedHashMap<>();
+            for (Execution e : many("SELECT " + COLUMNS + " FROM executions e WHERE number ="
+                    + " (SELECT last_number FROM job_counters c WHERE c.job = e.job) ORDER BY job")) {
+                latest.put(e.job(), e);
+            }
+            return latest;
+        });
+    }
+
+    @Override
+    public List<Execution> unfinished() {
+        return read(
+                "list unfinished executions",
+                () -> many("SELECT " + COLUMNS + " FROM executions WHERE finished_at IS NULL ORDER BY created_at, job,"
+                        + " number"));
+    }
+
+    @Override
+    public int queued() {
+        return read("count queued executions", () -> {
+            try (PreparedStatement s = connection.prepareStatement(
+                            "SELECT COUNT(*) FROM executions WHERE finished_at IS NULL AND started_at IS NULL");
+                    ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        });
+    }
+
+    @Override
+    public void started(String job, long number, long pid, Event start) {
+        write("record a start", () -> {
+            update(
+                    "UPDATE executions SET started_at = ?, pid = ?, status = ? WHERE job = ? AND number = ?",
+                    start.at().toEpochMilli(),
+                    pid,
+                    start.name(),
+                    job,
+                    number);
+            appendEvent(job, number, start);
+            return null;
+        });
+    }
+
+    @Override
+    public void event(String job, long number, Event event) {
+        write("record an event", () -> {
+            update("UPDATE executions SET status = ? WHERE job = ? AND number = ?", event.name(), job, number);
+            appendEvent(job, number, event);
+            return null;
+        });
+    }
+
+    @Override
+    public void finished(String job, long number, OptionalInt exitCode, Event last) {
+        write("record the end of an execution", () -> {
+            update(
+                    "UPDATE executions SET status = ?, finished_at = ?, exit_code = ? WHERE job = ? AND number = ?",
+                    last.name(),
+                    last.at().toEpochMilli(),
+                    exitCode.isPresent() ? exitCode.getAsInt() : null,
+                    job,
+                    number);
+            appendEvent(job, number, last);
+            return null;
+        });
+    }
+
+    @Override
+    public List<Event> events(String job, long number) {
+        return read("read events", () -> events("WHERE job = ? AND number = ? ORDER BY seq", job, number));
+    }
+
+    @Override
+    public Optional<Event> latestEvent(String job, long number, String name) {
+        return read(
+                "read an event",
+                () ->
+                        events("WHERE job = ? AND number = ? AND name = ? ORDER BY seq DESC LIMIT 1", job, number, name)
+                                .stream()
+                                .findFirst());
+    }
+
+    @Override
+    public Set<String> disabledJobs() {
+        return read("read job states", () -> {
+            Set<String> disabled = new HashSet<>();
+            try (PreparedStatement s = connection.prepareStatement("SELECT job FROM job_state WHERE enabled = 0");
+                    ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    disabled.add(rs.getString(1));
+                }
+            }
+            return disabled;
+        });
+    }
+
+    @Override
+    public void setEnabled(String job, boolean enabled, Instant at) {
+        write("record a job state", () -> {
+            update(
+                    "INSERT INTO job_state (job, enabled, changed_at) VALUES (?, ?, ?) ON CONFLICT (job)"
+                            + " DO UPDATE SET enabled = excluded.enabled, changed_at = excluded.changed_at",
+                    job,
+                    enabled ? 1 : 0,
+                    at.toEpochMilli());
+            return null;
+        });
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            // Closing after a failure: nothing more can be done with the connection.
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void appendEvent(String job, long number, Event event) throws SQLException {
+        update(
+                "INSERT INTO events (job, number, seq, name, cause, at, source) VALUES (?, ?,"
+                        + " (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ? AND number = ?), ?, ?, ?, ?)",
+                job,
+                number,
+                job,
+                number,
+                event.name(),
+                event.cause().orElse(null),
+                event.at().toEpochMilli(),
+                event.source());
+    }
+
+    private List<Event> events(String where, Object... args) throws SQLException {
+        List<Event> events = new ArrayList<>();
+        try (PreparedStatement s = prepare("SELECT name, cause, at, source FROM events " + where, args);
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                events.add(new Event(
+                        rs.getString(1),
+                        Optional.ofNullable(rs.getString(2)),
+                        Instant.ofEpochMilli(rs.getLong(3)),
+                        rs.getString(4)));
+            }
+        }
+        return events;
+    }
+
+    private Optional<Execution> one(String sql, Object... args) throws SQLException {
+        List<Execution> found = many(sql, args);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
+    }
+
+    private List<Execution> many(String sql, Object... args) throws SQLException {
+        List<Execution> found = new ArrayList<>();
+        try (PreparedStatement s = prepare(sql, args);
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                found.add(new Execution(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        Instant.ofEpochMilli(rs.getLong(6)),
+                        instant(rs, 7),
+                        instant(rs, 8),
+                        rs.getObject(9) == null ? OptionalInt.empty() : OptionalInt.of(rs.getInt(9)),
+                        rs.getString(10),
+                        rs.getString(11),
+                        rs.getString(12),
+                        rs.getInt(13),
+                        instant(rs, 14),
+                        rs.getObject(15) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(15)),
+                        rs.getString(16)));
+            }
+        }
+        return found;
+    }
+
+    private static Optional<Instant> instant(ResultSet rs, int column) throws SQLException {
+        long millis = rs.getLong(column);
+        return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
+    }
+
+    private void update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = prepare(sql, args)) {
+            s.executeUpdate();
+        }
+    }
+
+    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+        PreparedStatement s = connection.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            switch (a) {
+                case null -> s.setNull(i + 1, Types.NULL);
+                case String text -> s.setString(i + 1, text);
+                case Long l -> s.setLong(i + 1, l);
+                case Integer n -> s.setInt(i + 1, n);
+                default -> throw new IllegalArgumentException("unsupported SQL argument " + a.getClass());
+            }
+        }
+        return s;
+    }
+}

@@ -1,0 +1,86 @@
+package overseer.store;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The schema, as numbered steps applied in order, each in its own transaction. A step, once
+ * released, is never edited: changes are new steps. Portable SQL only, so that every store shares them.
+ */
+final class Migrations {
+    private static final List<String> STEPS = List.of("""
+            CREATE TABLE job_state (
+                job TEXT PRIMARY KEY,
+                enabled INTEGER NOT NULL,
+                changed_at BIGINT NOT NULL);
+            CREATE TABLE job_counters (
+                job TEXT PRIMARY KEY,
+                last_number BIGINT NOT NULL);
+            CREATE TABLE executions (
+                job TEXT NOT NULL,
+                number BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                trigger_kind TEXT NOT NULL,
+                commit_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                started_at BIGINT,
+                finished_at BIGINT,
+                exit_code INTEGER,
+                params TEXT NOT NULL,
+                secrets TEXT NOT NULL,
+                rendered TEXT NOT NULL,
+                priority INTEGER NOT NULL,
+                scheduled_at BIGINT,
+                pid BIGINT,
+                run_id TEXT NOT NULL,
+                idempotency_key TEXT,
+                PRIMARY KEY (job, number));
+            CREATE INDEX executions_unfinished ON executions (finished_at, created_at);
+            CREATE INDEX executions_idempotency ON executions (job, idempotency_key);
+            CREATE TABLE events (
+                job TEXT NOT NULL,
+                number BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                cause TEXT,
+                at BIGINT NOT NULL,
+                source TEXT NOT NULL,
+                PRIMARY KEY (job, number, seq));
+            """);
+
+    private Migrations() {}
+
+    static void apply(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        }
+        int current;
+        try (Statement s = connection.createStatement();
+                var rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+            current = rs.next() ? rs.getInt(1) : 0;
+        }
+        if (current > STEPS.size()) {
+            throw new SQLException("the database has schema version " + current + ", newer than this Overseer ("
+                    + STEPS.size() + "); use a newer release");
+        }
+        for (int version = current + 1; version <= STEPS.size(); version++) {
+            connection.setAutoCommit(false);
+            try (Statement s = connection.createStatement()) {
+                for (String sql : STEPS.get(version - 1).split(";")) {
+                    if (!sql.isBlank()) {
+                        s.execute(sql);
+                    }
+                }
+                s.execute("INSERT INTO schema_version (version) VALUES (" + version + ")");
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+package overseer.template;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.expression.ExpressionStrategy;
+import com.hubspot.jinjava.tree.output.RenderedOutputNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import overseer.job.Action;
+import overseer.job.JobParser;
+import overseer.job.VarSpec;
+import overseer.job.VarType;
+
+/**
+ * Renders a job's command or script arguments with Jinjava. Every {@code {{ }}} output is
+ * shell-quoted (or, for a script, kept as separate argv words) unless it went through
+ * {@code | raw}; declared vars that the template never references are appended. Thread-safe.
+ */
+public final class Renderer implements JobParser.TemplateCheck {
+    /** The names every template can use besides the job's vars. */
+    public record Builtins(String job, long execution, String commit) {}
+
+    private static final int MAX_OUTPUT = 256 * 1024;
+    /** Separates argv words inside one rendered script argument; exec cannot pass NUL anyway. */
+    private static final char WORD_BREAK = '\0';
+
+    private enum Mode {
+        SHELL,
+        ARGV
+    }
+
+    private final Jinjava jinjava;
+    private final ValueText text;
+
+    public Renderer(ObjectMapper json) {
+        this.text = new ValueText(json);
+        this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
+                .withMaxOutputSize(MAX_OUTPUT)
+                .withMaxRenderDepth(10)
+                .withMaxMacroRecursionDepth(10)
+                .build());
+        // Templates come from the repository: they may not read files or classpath resources.
+        jinjava.setResourceLocator((name, encoding, interpreter) -> {
+            throw new IOException("templates cannot include other files");
+        });
+        jinjava.getGlobalContext().registerFilter(new RawFilter(text));
+    }
+
+    public Rendered render(
+            Action action, List<VarSpec> vars, Map<String, Object> values, Builtins builtins, String scriptsDir)
+            throws RenderException {
+        Map<String, Object> masked = new LinkedHashMap<>(values);
+        for (VarSpec v : vars) {
+            if (v.secret() && values.get(v.name()) != null) {
+                masked.put(v.name(), "***");
+            }
+        }
+        return switch (action) {
+            case Action.Command c -> {
+                String command = shell(c.template(), vars, values, builtins);
+                String display = shell(c.template(), vars, masked, builtins);
+                yield new Rendered(List.of("/bin/sh", "-c", command), display);
+            }
+            case Action.Script s -> {
+                List<String> argv = new ArrayList<>();
+                argv.add(scriptsDir + "/" + s.path());
+                argv.addAll(arguments(s.arguments(), vars, values, builtins));
+                List<String> display = new ArrayList<>();
+                display.add("scripts/" + s.path());
+                display.addAll(arguments(s.arguments(), vars, masked, builtins));
+                yield new Rendered(argv, display.stream().map(ShellWords::quote).collect(Collectors.joining(" ")));
+            }
+            case Action.Nothing n -> new Rendered(List.of(), "");
+        };
+    }
+
+    private String shell(String template, List<VarSpec> vars, Map<String, Object> values, Builtins builtins)
+            throws RenderException {
+        Output out = run(template, values, builtins, Mode.SHELL);
+        StringBuilder command = new StringBuilder(out.text());
+        for (String word : appended(vars, values, out.referenced())) {
+            command.append(' ').append(ShellWords.quote(word));
+        }
+        return command.toString();
+    }
+
+    private List<String> arguments(
+            List<String> templates, List<VarSpec> vars, Map<String, Object> values, Builtins builtins)
+            throws RenderException {
+        List<String> argv = new ArrayList<>();
+        Set<String> referenced = new HashSet<>();
+        for (String template : templates) {
+            Output out = run(template, values, builtins, Mode.ARGV);
+            referenced.addAll(out.referenced());
+            for (String word : out.text().split(String.valueOf(WORD_BREAK), -1)) {
+                argv.add(word);
+            }
+        }
+        argv.addAll(appended(vars, values, referenced));
+        return argv;
+    }
+
+    /** The words for vars with a value that no template referenced, in declaration order. */
+    private List<String> appended(List<VarSpec> vars, Map<String, Object> values, Set<String> referenced) {
+        List<String> words = new ArrayList<>();
+        for (VarSpec v : vars) {
+            Object value = values.get(v.name());
+            if (referenced.contains(v.name()) || value == null) {
+                continue;
+            }
+            if (v.option() && v.type() == VarType.BOOL) {
+                if (Boolean.TRUE.equals(value)) {
+                    words.add("--" + v.name());
+                }
+                continue;
+            }
+            if (v.option()) {
+                words.add("--" + v.name());
+            }
+            words.addAll(text.words(value));
+        }
+        return words;
+    }
+
+    private record Output(String text, Set<String> referenced, List<TemplateError> errors, Set<String> filters) {}
+
+    private Output run(String template, Map<String, Object> values, Builtins builtins, Mode mode)
+            throws RenderException {
+        Output out = evaluate(template, values, builtins, mode);
+        for (TemplateError e : out.errors()) {
+            if (e.getSeverity() != TemplateError.ErrorType.WARNING
+                    || e.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG) {
+                throw new RenderException("line " + e.getLineno() + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private Output evaluate(String template, Map<String, Object> values, Builtins builtins, Mode mode)
+            throws RenderException {
+        Map<String, Object> bindings = new LinkedHashMap<>(values);
+        bindings.put("job", builtins.job());
+        bindings.put("execution", builtins.execution());
+        bindings.put("commit", builtins.commit());
+        Context context = new Context(jinjava.getGlobalContext(), bindings);
+        context.setExpressionStrategy(strategy(mode));
+        JinjavaInterpreter interpreter = new JinjavaInterpreter(jinjava, context, jinjava.getGlobalConfig());
+        JinjavaInterpreter.pushCurrent(interpreter);
+        try {
+            String rendered = interpreter.render(template);
+            Set<String> filters = new HashSet<>();
+            Set<String> names = new HashSet<>();
+            for (String resolved : context.getResolvedValues()) {
+                if (resolved.startsWith("filter:")) {
+                    filters.add(resolved.substring("filter:".length()));
+                } else {
+                    names.add(resolved);
+                }
+            }
+            return new Output(rendered, names, interpreter.getErrorsCopy(), filters);
+        } catch (RuntimeException e) {
+            // Jinjava reports some failures (an include, a sandbox violation) by throwing.
+            throw new RenderException(e.getMessage());
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+    }
+
+    private ExpressionStrategy strategy(Mode mode) {
+        return (token, interpreter) -> {
+            Object value = interpreter.resolveELExpression(token.getExpr(), token.getLineNumber());
+            if (value instanceof Raw raw) {
+                return new RenderedOutputNode(raw.text());
+            }
+            List<String> words = text.words(value);
+            return new RenderedOutputNode(
+                    mode == Mode.SHELL
+                            ? words.stream().map(ShellWords::quote).collect(Collectors.joining(" "))
+                            : String.join(String.valueOf(WORD_BREAK), words));
+        };
+    }
+
+    /**
+     * Problems of a template found without running it: syntax errors and unknown filters, found by
+     * rendering it once with a sample value of each declared var.
+     */
+    @Override
+    public List<String> problems(String template, List<VarSpec> vars) {
+        Map<String, Object> samples = new LinkedHashMap<>();
+        for (VarSpec v : vars) {
+            samples.put(v.name(), sample(v));
+        }
+        Output out;
+        try {
+            out = evaluate(template, samples, new Builtins("job", 1, "0".repeat(40)), Mode.SHELL);
+        } catch (RenderException e) {
+            return List.of("template: " + e.getMessage());
+        }
+        List<String> problems = new ArrayList<>();
+        for (TemplateError e : out.errors()) {
+            if (e.getSeverity() != TemplateError.ErrorType.WARNING
+                    || e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR) {
+                problems.add("template line " + e.getLineno() + ": " + e.getMessage());
+            }
+        }
+        for (String filter : out.filters().stream().sorted().toList()) {
+            if (jinjava.getGlobalContext().getFilter(filter) == null) {
+                problems.add("template uses the unknown filter '" + filter + "'");
+            }
+        }
+        return problems;
+    }
+
+    private static Object sample(VarSpec v) {
+        return switch (v.type()) {
+            case NULL -> null;
+            case BOOL -> true;
+            case INT -> 1;
+            case FLOAT -> 1.5;
+            case BINARY -> "eA==";
+            case TIMESTAMP -> "2026-01-01T00:00:00Z";
+            case PAIRS, OMAP -> List.of(Map.of("k", "v"));
+            case SET, SEQ -> List.of("x");
+            case MAP -> Map.of("k", "v");
+            case STR -> "x";
+            case ENUM -> v.values().isEmpty() ? "x" : v.values().getFirst();
+        };
+    }
+}

@@ -1,0 +1,166 @@
+package overseer.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every behaviour a store must have; each store implementation runs it through a subclass. */
+abstract class StoreContract {
+    static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
+
+    Store store;
+
+    /** A new, empty store. */
+    abstract Store open() throws Exception;
+
+    /** The same store as a restarted server would see it. */
+    abstract Store reopen(Store previous) throws Exception;
+
+    @BeforeEach
+    void openStore() throws Exception {
+        store = open();
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    static NewExecution newExecution(String job, Instant at, Optional<String> key) {
+        return new NewExecution(
+                job,
+                "api",
+                "c0ffee",
+                at,
+                "{\"who\":\"***\"}",
+                "{\"who\":\"secret\"}",
+                "echo ***",
+                0,
+                Optional.empty(),
+                UUID.randomUUID().toString(),
+                key);
+    }
+
+    Execution create(String job, Instant at) {
+        return store.create(newExecution(job, at, Optional.empty()), Event.of("queued", null, at, "api"))
+                .execution();
+    }
+
+    @Test
+    void numbersExecutionsPerJobFromOne() {
+        assertThat(create("a", T0).number()).isEqualTo(1);
+        assertThat(create("a", T0).number()).isEqualTo(2);
+        assertThat(create("b", T0).number()).isEqualTo(1);
+        Execution third = create("a", T0.plusSeconds(1));
+        assertThat(third.number()).isEqualTo(3);
+        assertThat(third.status()).isEqualTo("queued");
+        assertThat(third.createdAt()).isEqualTo(T0.plusSeconds(1));
+        assertThat(third.paramsJson()).isEqualTo("{\"who\":\"***\"}");
+        assertThat(third.secretsJson()).isEqualTo("{\"who\":\"secret\"}");
+        assertThat(third.finished()).isFalse();
+    }
+
+    @Test
+    void numberingAndStateSurviveARestart() throws Exception {
+        create("a", T0);
+        create("a", T0);
+        store.setEnabled("a", false, T0);
+        store = reopen(store);
+        assertThat(create("a", T0).number()).isEqualTo(3);
+        assertThat(store.disabledJobs()).containsExactly("a");
+        store.setEnabled("a", true, T0);
+        assertThat(store.disabledJobs()).isEmpty();
+    }
+
+    @Test
+    void anIdempotencyKeyReturnsTheFirstExecutionForADay() {
+        Event queued = Event.of("queued", null, T0, "api");
+        var first = store.create(newExecution("a", T0, Optional.of("k1")), queued);
+        var again = store.create(newExecution("a", T0.plus(Duration.ofHours(23)), Optional.of("k1")), queued);
+        var otherJob = store.create(newExecution("b", T0, Optional.of("k1")), queued);
+        var later = store.create(newExecution("a", T0.plus(Duration.ofHours(25)), Optional.of("k1")), queued);
+        assertThat(first.existing()).isFalse();
+        assertThat(again.existing()).isTrue();
+        assertThat(again.execution().number()).isEqualTo(first.execution().number());
+        assertThat(otherJob.existing()).isFalse();
+        assertThat(later.existing()).isFalse();
+        assertThat(later.execution().number()).isEqualTo(2);
+    }
+
+    @Test
+    void eventsSetTheStatusInOrder() {
+        Execution e = create("a", T0);
+        store.started("a", e.number(), 4242, Event.of("start", null, T0.plusSeconds(1), "overseer"));
+        store.event("a", e.number(), Event.of("progress", "half way", T0.plusSeconds(2), "job"));
+        assertThat(store.execution("a", 1).orElseThrow().status()).isEqualTo("progress");
+        store.event("a", e.number(), Event.of("progress", "done", T0.plusSeconds(3), "job"));
+        store.finished("a", e.number(), OptionalInt.of(0), Event.of("complete", null, T0.plusSeconds(4), "overseer"));
+
+        Execution done = store.execution("a", 1).orElseThrow();
+        assertThat(done.status()).isEqualTo("complete");
+        assertThat(done.startedAt()).contains(T0.plusSeconds(1));
+        assertThat(done.finishedAt()).contains(T0.plusSeconds(4));
+        assertThat(done.exitCode()).hasValue(0);
+        assertThat(done.pid()).hasValue(4242);
+        assertThat(store.events("a", 1))
+                .extracting(Event::name)
+                .containsExactly("queued", "start", "progress", "progress", "complete");
+        assertThat(store.latestEvent("a", 1, "progress").orElseThrow().cause()).contains("done");
+        assertThat(store.latestEvent("a", 1, "missing")).isEmpty();
+        assertThat(store.execution("a", 2)).isEmpty();
+    }
+
+    @Test
+    void listsNewestFirstWithPagingAndStatus() {
+        for (int i = 0; i < 5; i++) {
+            create("a", T0.plusSeconds(i));
+        }
+        store.finished("a", 2, OptionalInt.of(1), Event.of("fail", "exit code 1", T0, "overseer"));
+        store.finished("a", 4, OptionalInt.of(1), Event.of("fail", "exit code 1", T0, "overseer"));
+        assertThat(store.executions("a", new ExecutionQuery(OptionalLong.empty(), Optional.empty(), 3)))
+                .extracting(Execution::number)
+                .containsExactly(5L, 4L, 3L);
+        assertThat(store.executions("a", new ExecutionQuery(OptionalLong.of(3), Optional.empty(), 10)))
+                .extracting(Execution::number)
+                .containsExactly(2L, 1L);
+        assertThat(store.executions("a", new ExecutionQuery(OptionalLong.empty(), Optional.of("fail"), 10)))
+                .extracting(Execution::number)
+                .containsExactly(4L, 2L);
+        assertThat(store.executions("zzz", new ExecutionQuery(OptionalLong.empty(), Optional.empty(), 10)))
+                .isEmpty();
+    }
+
+    @Test
+    void knowsTheLatestPerJobAndWhatIsUnfinished() {
+        create("a", T0);
+        create("a", T0.plusSeconds(1));
+        create("b", T0.plusSeconds(2));
+        store.started("a", 1, 1, Event.of("start", null, T0, "overseer"));
+        store.finished("b", 1, OptionalInt.empty(), Event.of("lost", "server restarted", T0, "overseer"));
+        assertThat(store.latest()).containsOnlyKeys("a", "b");
+        assertThat(store.latest().get("a").number()).isEqualTo(2);
+        assertThat(store.unfinished())
+                .extracting(e -> e.job() + "/" + e.number())
+                .containsExactly("a/1", "a/2");
+        assertThat(store.queued()).isEqualTo(1);
+        assertThat(store.execution("b", 1).orElseThrow().exitCode()).isEmpty();
+    }
+
+    @Test
+    void keepsTextAsGiven() {
+        String odd = "quote ' \" back\\slash ; DROP TABLE executions; -- ünïcödé";
+        Execution e = create("a", T0);
+        store.event("a", e.number(), Event.of("note", odd, T0, "api"));
+        assertThat(store.latestEvent("a", 1, "note").orElseThrow().cause()).contains(odd);
+        assertThat(List.of(store.execution("a", 1).orElseThrow().status())).containsExactly("note");
+    }
+}

@@ -1,0 +1,121 @@
+package overseer.template;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import overseer.job.Action;
+import overseer.job.VarSpec;
+import overseer.job.VarType;
+
+class RendererTest {
+    private final Renderer renderer = new Renderer(new ObjectMapper());
+    private final Renderer.Builtins builtins = new Renderer.Builtins("deploy", 7, "abc123");
+
+    static VarSpec var(String name, VarType type, boolean option, boolean secret) {
+        return new VarSpec(name, type, option, List.of(), false, Optional.empty(), secret);
+    }
+
+    private String command(String template, List<VarSpec> vars, Map<String, Object> values) throws Exception {
+        Rendered r = renderer.render(new Action.Command(template), vars, values, builtins, "/s");
+        assertThat(r.argv().subList(0, 2)).containsExactly("/bin/sh", "-c");
+        return r.argv().get(2);
+    }
+
+    @Test
+    void quotesValuesSoTheyStayData() throws Exception {
+        var vars = List.of(var("target", VarType.STR, false, false));
+        assertThat(command("echo {{ target }}", vars, Map.of("target", "$(touch /tmp/x); rm -rf ~")))
+                .isEqualTo("echo '$(touch /tmp/x); rm -rf ~'");
+        assertThat(command("echo {{ target }}", vars, Map.of("target", "it's"))).isEqualTo("echo 'it'\\''s'");
+        assertThat(command("echo {{ target }}", vars, Map.of("target", "plain-word_1.2")))
+                .isEqualTo("echo plain-word_1.2");
+        assertThat(command("echo {{ target | upper }}", vars, Map.of("target", "a b")))
+                .isEqualTo("echo 'A B'");
+        assertThat(command("{{ target | raw }}", vars, Map.of("target", "echo a | wc -c")))
+                .isEqualTo("echo a | wc -c");
+    }
+
+    @Test
+    void rendersListsAsWordsAndMapsAsOneJsonWord() throws Exception {
+        var vars = List.of(
+                var("hosts", VarType.SEQ, false, false),
+                var("labels", VarType.MAP, false, false),
+                var("pairs", VarType.PAIRS, false, false));
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("hosts", List.of("a b", "c"));
+        values.put("labels", Map.of("k", "v w"));
+        values.put("pairs", List.of(Map.of("x", 1), Map.of("y", 2)));
+        assertThat(command("run {{ hosts }} {{ labels }} {{ pairs }}", vars, values))
+                .isEqualTo("run 'a b' c '{\"k\":\"v w\"}' '[{\"x\":1},{\"y\":2}]'");
+    }
+
+    @Test
+    void appendsUnreferencedVarsInDeclarationOrder() throws Exception {
+        var vars = List.of(
+                var("env", VarType.STR, false, false),
+                var("force", VarType.BOOL, true, false),
+                var("dry", VarType.BOOL, true, false),
+                var("count", VarType.INT, true, false),
+                var("name", VarType.STR, false, false),
+                var("unset", VarType.STR, false, false));
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("env", "prod");
+        values.put("force", true);
+        values.put("dry", false);
+        values.put("count", 3);
+        values.put("name", "x y");
+        assertThat(command("deploy {{ job }} {{ execution }} {{ commit }} {{ env }}", vars, values))
+                .isEqualTo("deploy deploy 7 abc123 prod --force --count 3 'x y'");
+    }
+
+    @Test
+    void scriptArgumentsAreArgvWordsWithoutQuoting() throws Exception {
+        var vars = List.of(var("files", VarType.SEQ, false, false), var("msg", VarType.STR, true, false));
+        Rendered r = renderer.render(
+                new Action.Script("run.sh", List.of("--files", "{{ files }}")),
+                vars,
+                Map.of("files", List.of("a b", "c"), "msg", "it's $HOME"),
+                builtins,
+                "/checkout/scripts");
+        assertThat(r.argv()).containsExactly("/checkout/scripts/run.sh", "--files", "a b", "c", "--msg", "it's $HOME");
+        assertThat(r.display()).isEqualTo("scripts/run.sh --files 'a b' c --msg 'it'\\''s $HOME'");
+    }
+
+    @Test
+    void secretsAreMaskedInTheDisplayedCommandOnly() throws Exception {
+        var vars = List.of(var("password", VarType.STR, false, true), var("user", VarType.STR, true, false));
+        Rendered r = renderer.render(
+                new Action.Command("login {{ password }}"),
+                vars,
+                Map.of("password", "hunter2", "user", "bob"),
+                builtins,
+                "/s");
+        assertThat(r.argv().get(2)).isEqualTo("login hunter2 --user bob");
+        assertThat(r.display()).isEqualTo("login '***' --user bob");
+    }
+
+    @Test
+    void findsSyntaxErrorsAndUnknownFilters() {
+        var vars = List.of(var("name", VarType.STR, false, false));
+        assertThat(renderer.problems("echo {{ name | upper }}", vars)).isEmpty();
+        assertThat(renderer.problems("echo {% if name %} open", vars))
+                .singleElement()
+                .asString()
+                .contains("template line 1")
+                .contains("endif");
+        assertThat(renderer.problems("echo {{ name | nosuchfilter }}", vars))
+                .containsExactly("template uses the unknown filter 'nosuchfilter'");
+    }
+
+    @Test
+    void templatesCannotIncludeFiles() {
+        assertThatThrownBy(() -> command("{% include '/etc/passwd' %}", List.of(), Map.of()))
+                .isInstanceOf(RenderException.class);
+    }
+}
