@@ -8,8 +8,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import overseer.api.ConfigRoutes;
 import overseer.api.Exchanges;
+import overseer.api.ExecutionRoutes;
 import overseer.api.HttpApi;
 import overseer.api.JobRoutes;
 import overseer.api.Router;
@@ -18,7 +20,12 @@ import overseer.api.Tokens;
 import overseer.config.ConfigSync;
 import overseer.config.RepositoryLoader;
 import overseer.config.SyncException;
+import overseer.execution.Executions;
+import overseer.execution.Params;
+import overseer.execution.PosixSpawnLauncher;
 import overseer.job.JobParser;
+import overseer.store.SqliteStore;
+import overseer.store.Store;
 import overseer.template.Renderer;
 import overseer.version.BuildInfo;
 
@@ -31,14 +38,41 @@ public final class Overseer implements AutoCloseable {
             InetSocketAddress listen,
             Duration poll,
             Optional<Path> tokens,
-            Optional<String> gitWebhookSecret) {}
+            Optional<String> gitWebhookSecret,
+            int maxConcurrent,
+            int maxQueued,
+            Duration killGrace,
+            Duration shutdownGrace,
+            Optional<String> publicUrl) {
+        /** The defaults of everything but the source, data directory and address. */
+        public static Options defaults(ConfigSync.Settings source, Path data, InetSocketAddress listen) {
+            return new Options(
+                    source,
+                    data,
+                    listen,
+                    Duration.ofSeconds(60),
+                    Optional.empty(),
+                    Optional.empty(),
+                    2 * Runtime.getRuntime().availableProcessors(),
+                    10_000,
+                    Duration.ofSeconds(10),
+                    Duration.ofSeconds(30),
+                    Optional.empty());
+        }
+    }
 
     private final ConfigSync config;
+    private final Store store;
+    private final Executions executions;
     private final HttpApi api;
+    private final Duration shutdownGrace;
 
-    private Overseer(ConfigSync config, HttpApi api) {
+    private Overseer(ConfigSync config, Store store, Executions executions, HttpApi api, Duration shutdownGrace) {
         this.config = config;
+        this.store = store;
+        this.executions = executions;
         this.api = api;
+        this.shutdownGrace = shutdownGrace;
     }
 
     public static Overseer start(Options options) throws IOException, SyncException {
@@ -49,15 +83,36 @@ public final class Overseer implements AutoCloseable {
         Optional<Tokens> tokens = options.tokens().isPresent()
                 ? Optional.of(Tokens.load(options.tokens().get()))
                 : Optional.empty();
-        ConfigSync config = new ConfigSync(
-                options.source(),
-                options.data(),
-                new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper()))),
-                clock);
+        ObjectMapper json = new ObjectMapper();
+        Renderer renderer = new Renderer(json);
+        Path library = Files.createDirectories(options.data().resolve("lib"));
+        Files.createDirectories(options.data().resolve("executions"));
+        ConfigSync config =
+                new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser(renderer)), clock);
+        Store store = null;
+        // OVERSEER_URL needs the port actually bound, known once the API listens.
+        AtomicReference<InetSocketAddress> bound = new AtomicReference<>(options.listen());
         try {
-            Exchanges exchanges = new Exchanges(new ObjectMapper());
+            store = SqliteStore.open(options.data().resolve("overseer.db"));
+            Executions executions = new Executions(
+                    new Executions.Settings(
+                            options.data(),
+                            options.maxConcurrent(),
+                            options.maxQueued(),
+                            options.killGrace(),
+                            () -> options.publicUrl().orElseGet(() -> publicUrl(bound.get())),
+                            library),
+                    store,
+                    config,
+                    new PosixSpawnLauncher(),
+                    renderer,
+                    new Params(json),
+                    json,
+                    clock);
+            Exchanges exchanges = new Exchanges(json);
             Router router = new Router();
-            new JobRoutes(config, exchanges, clock).register(router);
+            new JobRoutes(config, executions, exchanges, clock).register(router);
+            new ExecutionRoutes(executions, exchanges).register(router);
             new ConfigRoutes(config, exchanges, options.gitWebhookSecret()).register(router);
             new SystemRoutes(config, exchanges, BuildInfo.current()).register(router);
             HttpApi api = new HttpApi(options.listen(), router, exchanges, tokens);
@@ -65,18 +120,30 @@ public final class Overseer implements AutoCloseable {
                 // Listen first, so that probes see the server (and /config its progress) during a
                 // long first clone; the previous revision, if any, serves from local data meanwhile.
                 config.restore();
+                executions.recover();
                 api.start();
+                bound.set(api.address());
                 config.syncNow();
                 config.startPolling(options.poll());
-                return new Overseer(config, api);
+                return new Overseer(config, store, executions, api, options.shutdownGrace());
             } catch (RuntimeException | Error e) {
                 api.close();
                 throw e;
             }
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException | Error | IOException e) {
             config.close();
+            if (store != null) {
+                store.close();
+            }
             throw e;
         }
+    }
+
+    private static String publicUrl(InetSocketAddress listen) {
+        String host = listen.getAddress().isAnyLocalAddress()
+                ? "127.0.0.1"
+                : listen.getAddress().getHostAddress();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + listen.getPort();
     }
 
     public InetSocketAddress address() {
@@ -87,9 +154,19 @@ public final class Overseer implements AutoCloseable {
         return config;
     }
 
+    public Executions executions() {
+        return executions;
+    }
+
+    /**
+     * Stops in order: no new triggers, running executions get the shutdown grace and are then
+     * terminated, and only then the API, the sync and the store go.
+     */
     @Override
     public void close() {
+        executions.shutdown(shutdownGrace);
         api.close();
         config.close();
+        store.close();
     }
 }

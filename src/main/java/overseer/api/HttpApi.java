@@ -7,6 +7,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,8 +66,11 @@ public final class HttpApi implements AutoCloseable {
     private void handle(HttpServerExchange exchange) {
         try {
             Router.Match match = router.match(exchange.getRequestMethod(), exchange.getRequestPath());
-            if (match.registered().access() instanceof Router.Access.Token(Role required)) {
-                authorize(exchange, required);
+            switch (match.registered().access()) {
+                case Router.Access.Token(Role required) -> authorize(exchange, required, (p, t) -> false, Map.of());
+                case Router.Access.TokenOr(Role required, var alternative) ->
+                    authorize(exchange, required, alternative, match.params());
+                case Router.Access.Open open -> {}
             }
             exchange.startBlocking();
             match.registered().route().handle(exchange, match.params());
@@ -80,7 +84,11 @@ public final class HttpApi implements AutoCloseable {
         }
     }
 
-    private void authorize(HttpServerExchange exchange, Role required) {
+    private void authorize(
+            HttpServerExchange exchange,
+            Role required,
+            java.util.function.BiPredicate<Map<String, String>, String> alternative,
+            Map<String, String> params) {
         if (tokens.isEmpty()) {
             return;
         }
@@ -88,7 +96,11 @@ public final class HttpApi implements AutoCloseable {
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw ApiException.unauthorized("an 'Authorization: Bearer <token>' header is required", "Bearer");
         }
-        Optional<Role> role = tokens.get().roleOf(header.substring(7).strip().getBytes(StandardCharsets.UTF_8));
+        String token = header.substring(7).strip();
+        Optional<Role> role = tokens.get().roleOf(token.getBytes(StandardCharsets.UTF_8));
+        if (role.isEmpty() && alternative.test(params, token)) {
+            return;
+        }
         if (role.isEmpty()) {
             throw ApiException.unauthorized("unknown token", "Bearer error=\"invalid_token\"");
         }

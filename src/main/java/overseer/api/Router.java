@@ -18,6 +18,13 @@ public final class Router {
         record Token(Role role) implements Access {}
 
         record Open() implements Access {}
+
+        /**
+         * A bearer role, or a token that {@code alternative} accepts for this request's path
+         * parameters (an execution's own token, which its job uses to raise events).
+         */
+        record TokenOr(Role role, java.util.function.BiPredicate<Map<String, String>, String> alternative)
+                implements Access {}
     }
 
     record Registered(String method, List<String> segments, Access access, Route route) {}

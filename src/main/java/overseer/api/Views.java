@@ -15,6 +15,8 @@ import overseer.job.JobDefinition;
 import overseer.job.Problem;
 import overseer.job.ScheduleSpec;
 import overseer.job.VarSpec;
+import overseer.store.Event;
+import overseer.store.Execution;
 
 /**
  * The JSON shapes of the API, built as ordered maps so that field order and naming are exactly
@@ -107,6 +109,44 @@ final class Views {
         view.put("error", status.error().orElse(null));
         view.put("rejected_commit", status.rejectedRevision().orElse(null));
         view.put("problems", problems(status.problems()));
+        return view;
+    }
+
+    static Map<String, Object> execution(Execution e, String paramsJson) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("job", e.job());
+        view.put("execution", e.number());
+        view.put("status", e.status());
+        view.put("trigger", e.trigger());
+        view.put("commit", e.commit());
+        view.put("created_at", time(e.createdAt()));
+        view.put("started_at", e.startedAt().map(Views::time).orElse(null));
+        view.put("finished_at", e.finishedAt().map(Views::time).orElse(null));
+        view.put("exit_code", e.exitCode().isPresent() ? e.exitCode().getAsInt() : null);
+        view.put("params", new com.fasterxml.jackson.databind.util.RawValue(paramsJson));
+        view.put("rendered", e.rendered());
+        view.put("priority", e.priority());
+        view.put("scheduled_at", e.scheduledAt().map(Views::time).orElse(null));
+        view.put("url", "/jobs/" + e.job() + "/" + e.number());
+        return view;
+    }
+
+    static Map<String, Object> execution(Execution e, List<Event> events) {
+        Map<String, Object> view = execution(e, e.paramsJson());
+        view.put("events", events.stream().map(Views::event).toList());
+        return view;
+    }
+
+    static Map<String, Object> execution(Execution e) {
+        return execution(e, e.paramsJson());
+    }
+
+    static Map<String, Object> event(Event event) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("name", event.name());
+        view.put("cause", event.cause().orElse(null));
+        view.put("at", time(event.at()));
+        view.put("source", event.source());
         return view;
     }
 

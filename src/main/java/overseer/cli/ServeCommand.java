@@ -89,10 +89,49 @@ public final class ServeCommand implements Callable<Integer> {
                     "known_hosts file that SSH host keys are checked against (default: ~/.ssh/known_hosts) (env OVERSEER_GIT_KNOWN_HOSTS)")
     Path knownHosts;
 
+    @Option(
+            names = "--public-url",
+            defaultValue = "${env:OVERSEER_PUBLIC_URL}",
+            description =
+                    "the URL jobs and webhook receivers reach this server at (default: http://<listen>) (env OVERSEER_PUBLIC_URL)")
+    String publicUrl;
+
+    @Option(
+            names = "--max-concurrent",
+            defaultValue = "${env:OVERSEER_MAX_CONCURRENT}",
+            description = "executions running at once (default: 2 x cores) (env OVERSEER_MAX_CONCURRENT)")
+    Integer maxConcurrent;
+
+    @Option(
+            names = "--max-queued",
+            defaultValue = "${env:OVERSEER_MAX_QUEUED:-10000}",
+            description = "queued executions before triggers get 503 (env OVERSEER_MAX_QUEUED)")
+    int maxQueued;
+
+    @Option(
+            names = "--kill-grace",
+            defaultValue = "${env:OVERSEER_KILL_GRACE:-10}",
+            description =
+                    "seconds between SIGTERM and SIGKILL when an execution times out or is shut down (env OVERSEER_KILL_GRACE)")
+    long killGrace;
+
+    @Option(
+            names = "--shutdown-grace",
+            defaultValue = "${env:OVERSEER_SHUTDOWN_GRACE:-30}",
+            description =
+                    "seconds running executions may finish after SIGTERM before they are terminated (env OVERSEER_SHUTDOWN_GRACE)")
+    long shutdownGrace;
+
     @Override
     public Integer call() throws Exception {
         if (poll < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--poll must be at least 1 second");
+        }
+        int concurrent = maxConcurrent == null ? 2 * Runtime.getRuntime().availableProcessors() : maxConcurrent;
+        if (concurrent < 1 || maxQueued < 0 || killGrace < 0 || shutdownGrace < 0) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--max-concurrent must be at least 1; --max-queued, --kill-grace and --shutdown-grace at least 0");
         }
         Source source;
         InetSocketAddress address;
@@ -115,7 +154,12 @@ public final class ServeCommand implements Callable<Integer> {
                 address,
                 Duration.ofSeconds(poll),
                 Optional.ofNullable(tokens),
-                Optional.ofNullable(gitWebhookSecret).filter(s -> !s.isBlank()));
+                Optional.ofNullable(gitWebhookSecret).filter(s -> !s.isBlank()),
+                concurrent,
+                maxQueued,
+                Duration.ofSeconds(killGrace),
+                Duration.ofSeconds(shutdownGrace),
+                Optional.ofNullable(publicUrl).filter(s -> !s.isBlank()).map(s -> s.replaceAll("/+$", "")));
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

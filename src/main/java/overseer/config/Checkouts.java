@@ -28,6 +28,10 @@ final class Checkouts implements AutoCloseable {
     private static final String STAGING = ".staging-";
 
     private final Path dir;
+    /** Revisions in use by executions, with how many hold each; never pruned. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> holds =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private final ExecutorService worker = Executors.newSingleThreadExecutor(
             Thread.ofVirtual().name("checkouts").factory());
 
@@ -62,13 +66,21 @@ final class Checkouts implements AutoCloseable {
         return new Checkout(revision, written);
     }
 
+    void hold(String revision) {
+        holds.merge(revision, 1, Integer::sum);
+    }
+
+    void release(String revision) {
+        holds.computeIfPresent(revision, (r, n) -> n == 1 ? null : n - 1);
+    }
+
     /** Removes every checkout that is not held and not in {@code keep}, after the writes asked for so far. */
     void prune(Set<String> keep) {
         worker.execute(() -> {
             try (var entries = Files.list(dir)) {
                 for (Path p : entries.toList()) {
                     String name = p.getFileName().toString();
-                    if (!keep.contains(name) && !name.startsWith(STAGING)) {
+                    if (!keep.contains(name) && !holds.containsKey(name) && !name.startsWith(STAGING)) {
                         delete(p);
                     }
                 }

@@ -268,6 +268,25 @@ public final class ConfigSync implements AutoCloseable {
         return revision.length() > 10 ? revision.substring(0, 10) : revision;
     }
 
+    /**
+     * Keeps the checkout of {@code revision} on disk until the lease is closed, writing it again
+     * from the Git objects if it was already pruned. Executions hold the checkout of their commit
+     * from trigger to end, so a sync never removes the files a job runs in.
+     */
+    public CheckoutLease hold(String revision) {
+        checkouts.hold(revision);
+        Optional<Snapshot> current = active();
+        Checkout checkout = current.isPresent() && current.get().revision().equals(revision)
+                ? current.get().checkout()
+                : checkouts.write(revision, target -> switch (revisions) {
+                    case GitRevisions git -> git.materialize(revision, target);
+                    case DirectoryRevisions dir ->
+                        throw new SyncException(
+                                "the directory snapshot " + shortId(revision) + " is no longer available");
+                });
+        return new CheckoutLease(checkout, () -> checkouts.release(revision));
+    }
+
     @Override
     public void close() {
         closed = true;

@@ -23,6 +23,7 @@ public record Execution(
         String paramsJson,
         String secretsJson,
         String rendered,
+        String launchJson,
         int priority,
         Optional<Instant> scheduledAt,
         OptionalLong pid,

@@ -23,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public class JdbcStore implements Store {
     private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
-            + " finished_at, exit_code, params, secrets, rendered, priority, scheduled_at, pid, run_id";
+            + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id";
 
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
@@ -94,9 +94,10 @@ public class JdbcStore implements Store {
                     number = rs.getLong(1);
                 }
             }
+            NewExecution.Prepared prepared = e.prepare().apply(number);
             update(
                     "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                     e.job(),
                     number,
                     queued.name(),
@@ -105,7 +106,8 @@ public class JdbcStore implements Store {
                     e.createdAt().toEpochMilli(),
                     e.paramsJson(),
                     e.secretsJson(),
-                    e.rendered(),
+                    prepared.rendered(),
+                    prepared.launchJson(),
                     e.priority(),
                     e.scheduledAt().map(Instant::toEpochMilli).orElse(null),
                     e.runId(),
@@ -321,10 +323,11 @@ public class JdbcStore implements Store {
                         rs.getString(10),
                         rs.getString(11),
                         rs.getString(12),
-                        rs.getInt(13),
-                        instant(rs, 14),
-                        rs.getObject(15) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(15)),
-                        rs.getString(16)));
+                        rs.getString(13),
+                        rs.getInt(14),
+                        instant(rs, 15),
+                        rs.getObject(16) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(16)),
+                        rs.getString(17)));
             }
         }
         return found;

@@ -31,6 +31,7 @@ final class Migrations {
                 params TEXT NOT NULL,
                 secrets TEXT NOT NULL,
                 rendered TEXT NOT NULL,
+                launch TEXT NOT NULL,
                 priority INTEGER NOT NULL,
                 scheduled_at BIGINT,
                 pid BIGINT,

@@ -84,6 +84,18 @@ public final class Renderer implements JobParser.TemplateCheck {
         };
     }
 
+    /** A value as one piece of text, the way {@code OVERSEER_VAR_<name>} carries it. */
+    public String text(Object value) {
+        return text.plain(value);
+    }
+
+    /** The texts a secret value can appear as in output: the whole value and each item of a list. */
+    public List<String> secretTexts(Object value) {
+        List<String> texts = new ArrayList<>(text.words(value));
+        texts.add(text.plain(value));
+        return texts.stream().distinct().toList();
+    }
+
     private String shell(String template, List<VarSpec> vars, Map<String, Object> values, Builtins builtins)
             throws RenderException {
         Output out = run(template, values, builtins, Mode.SHELL);

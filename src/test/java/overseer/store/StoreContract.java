@@ -43,11 +43,11 @@ abstract class StoreContract {
                 at,
                 "{\"who\":\"***\"}",
                 "{\"who\":\"secret\"}",
-                "echo ***",
                 0,
                 Optional.empty(),
                 UUID.randomUUID().toString(),
-                key);
+                key,
+                n -> new NewExecution.Prepared("echo " + n + " ***", "{}"));
     }
 
     Execution create(String job, Instant at) {
@@ -66,6 +66,7 @@ abstract class StoreContract {
         assertThat(third.createdAt()).isEqualTo(T0.plusSeconds(1));
         assertThat(third.paramsJson()).isEqualTo("{\"who\":\"***\"}");
         assertThat(third.secretsJson()).isEqualTo("{\"who\":\"secret\"}");
+        assertThat(third.rendered()).isEqualTo("echo 3 ***");
         assertThat(third.finished()).isFalse();
     }
 

@@ -38,6 +38,10 @@ public final class TestServer implements AutoCloseable {
         private Optional<String> webhookSecret = Optional.empty();
         private Optional<Path> tokens = Optional.empty();
         private Duration poll = Duration.ofHours(1);
+        private int maxConcurrent = 8;
+        private int maxQueued = 10_000;
+        private Duration killGrace = Duration.ofSeconds(10);
+        private Duration shutdownGrace = Duration.ofSeconds(30);
 
         Builder(String repo, Path data) {
             this.repo = repo;
@@ -64,11 +68,41 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        public Builder maxConcurrent(int value) {
+            maxConcurrent = value;
+            return this;
+        }
+
+        public Builder maxQueued(int value) {
+            maxQueued = value;
+            return this;
+        }
+
+        public Builder killGrace(Duration value) {
+            killGrace = value;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration value) {
+            shutdownGrace = value;
+            return this;
+        }
+
         public TestServer start() throws Exception {
             var settings = new ConfigSync.Settings(
                     Source.parse(repo), Optional.empty(), subdir, Optional.empty(), Optional.empty(), Optional.empty());
             var options = new Overseer.Options(
-                    settings, data, new InetSocketAddress("127.0.0.1", 0), poll, tokens, webhookSecret);
+                    settings,
+                    data,
+                    new InetSocketAddress("127.0.0.1", 0),
+                    poll,
+                    tokens,
+                    webhookSecret,
+                    maxConcurrent,
+                    maxQueued,
+                    killGrace,
+                    shutdownGrace,
+                    Optional.empty());
             return new TestServer(Overseer.start(options));
         }
     }
@@ -97,6 +131,36 @@ public final class TestServer implements AutoCloseable {
 
     public HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    public HttpResponse<String> postJson(String path, String json) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResponse<String> put(String path, String json) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResponse<String> delete(String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    }
+
+    /** POSTs JSON params to a job, expecting 201; returns the execution. */
+    public JsonNode trigger(String job, String params) throws IOException, InterruptedException {
+        HttpResponse<String> response = postJson("/jobs/" + job, params);
+        if (response.statusCode() != 201) {
+            throw new AssertionError("POST /jobs/" + job + " gave " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    /** Waits until the execution has finished; returns it. */
+    public JsonNode awaitFinished(String job, long number) throws Exception {
+        return await("/jobs/" + job + "/" + number, e -> !e.get("finished_at").isNull());
     }
 
     public JsonNode json(String path) throws IOException, InterruptedException {

@@ -1,0 +1,443 @@
+package overseer.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import overseer.execution.Executions;
+import overseer.execution.InvalidParams;
+import overseer.execution.Refused;
+import overseer.store.Execution;
+import overseer.store.ExecutionQuery;
+import overseer.store.Store;
+
+/** Triggering executions and everything under {@code /jobs/<job>/<n>}. */
+public final class ExecutionRoutes {
+    private static final int MAX_BODY = 1024 * 1024;
+    private static final Duration MAX_WAIT = Duration.ofMinutes(5);
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+    private static final List<String> STREAMS = List.of("stdout", "stderr", "output");
+
+    private final Executions executions;
+    private final Exchanges exchanges;
+
+    public ExecutionRoutes(Executions executions, Exchanges exchanges) {
+        this.executions = executions;
+        this.exchanges = exchanges;
+    }
+
+    public void register(Router router) {
+        Router.Access trigger = new Router.Access.Token(Role.TRIGGER);
+        Router.Access admin = new Router.Access.Token(Role.ADMIN);
+        Router.Access eventRaiser = new Router.Access.TokenOr(
+                Role.TRIGGER,
+                (params, token) -> number(params.get("n"))
+                        .map(n -> executions.tokenMatches(params.get("job"), n, token))
+                        .orElse(false));
+        router.add("POST", "/jobs/{job}", trigger, this::trigger);
+        router.add("DELETE", "/jobs/{job}", admin, (exchange, params) -> enable(exchange, params, false));
+        router.add("PUT", "/jobs/{job}", admin, (exchange, params) -> enable(exchange, params, true));
+        router.get("/jobs/{job}/executions", this::list);
+        router.get("/jobs/{job}/{n}", this::show);
+        router.add("POST", "/jobs/{job}/{n}", trigger, this::repeat);
+        router.add("PUT", "/jobs/{job}/{n}", eventRaiser, this::event);
+        for (String stream : STREAMS) {
+            router.get("/jobs/{job}/{n}/" + stream, (exchange, params) -> output(exchange, params, stream));
+        }
+        router.get("/jobs/{job}/{n}/{event}", this::latestEvent);
+    }
+
+    private void trigger(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        Executions.Input input = input(exchange);
+        Store.Created created = call(() -> executions.trigger(new Executions.Trigger(
+                params.get("job"), input, "api", idempotencyKey(exchange), 0, Optional.empty())));
+        respondCreated(exchange, created);
+    }
+
+    private void repeat(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        long n = requireNumber(params);
+        Store.Created created = call(() -> executions.repeat(params.get("job"), n, idempotencyKey(exchange)));
+        respondCreated(exchange, created);
+    }
+
+    private void respondCreated(HttpServerExchange exchange, Store.Created created) throws Exception {
+        Execution e = created.execution();
+        Optional<Duration> wait = query(exchange, "wait").map(ExecutionRoutes::waitDuration);
+        if (wait.isPresent()) {
+            e = executions.awaitEnd(e.job(), e.number(), wait.get());
+        }
+        exchange.getResponseHeaders().put(Headers.LOCATION, "/jobs/" + e.job() + "/" + e.number());
+        if (created.existing()) {
+            exchange.getResponseHeaders().put(new HttpString("Idempotent-Replayed"), "true");
+        }
+        exchanges.json(exchange, 201, Views.execution(e, executions.store().events(e.job(), e.number())));
+    }
+
+    private static Duration waitDuration(String text) {
+        try {
+            double seconds = Double.parseDouble(text);
+            if (!(seconds >= 0)) {
+                throw new NumberFormatException();
+            }
+            Duration d = Duration.ofMillis((long) (seconds * 1000));
+            return d.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : d;
+        } catch (NumberFormatException e) {
+            throw badRequest("wait", "expected a number of seconds, got '" + text + "'");
+        }
+    }
+
+    private static Optional<String> idempotencyKey(HttpServerExchange exchange) {
+        String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+        if (key == null || key.isBlank()) {
+            return Optional.empty();
+        }
+        if (key.length() > 255) {
+            throw badRequest("Idempotency-Key", "at most 255 characters");
+        }
+        return Optional.of(key.strip());
+    }
+
+    /** The trigger's params: a JSON object, or form fields and query parameters (except {@code wait}). */
+    private Executions.Input input(HttpServerExchange exchange) throws IOException {
+        byte[] body = exchanges.body(exchange, MAX_BODY);
+        Map<String, List<String>> strings = new LinkedHashMap<>();
+        for (Map.Entry<String, Deque<String>> q : exchange.getQueryParameters().entrySet()) {
+            if (!q.getKey().equals("wait")) {
+                strings.computeIfAbsent(q.getKey(), k -> new ArrayList<>()).addAll(q.getValue());
+            }
+        }
+        String type = Optional.ofNullable(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE))
+                .orElse("")
+                .toLowerCase();
+        boolean blank = new String(body, StandardCharsets.UTF_8).isBlank();
+        if (type.startsWith("application/x-www-form-urlencoded")) {
+            for (String pair : new String(body, StandardCharsets.US_ASCII).split("&")) {
+                if (pair.isEmpty()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                strings.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+            }
+            return new Executions.Input.Strings(strings);
+        }
+        if (blank) {
+            return new Executions.Input.Strings(strings);
+        }
+        if (!type.isEmpty() && !type.startsWith("application/json")) {
+            throw new ApiException(
+                    415,
+                    "Unsupported Media Type",
+                    "send params as application/json or application/x-www-form-urlencoded");
+        }
+        if (!strings.isEmpty()) {
+            throw badRequest("query", "give params either as a JSON body or as query parameters, not both");
+        }
+        JsonNode node;
+        try {
+            node = exchanges.mapper().readTree(body);
+        } catch (JsonProcessingException e) {
+            throw badRequest("body", "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (!node.isObject()) {
+            throw badRequest("body", "expected a JSON object of params");
+        }
+        Map<String, Object> values = exchanges
+                .mapper()
+                .convertValue(
+                        node, new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() {});
+        return new Executions.Input.Json(values);
+    }
+
+    private void enable(HttpServerExchange exchange, Map<String, String> params, boolean enabled) throws Exception {
+        String job = params.get("job");
+        executions.setEnabled(job, enabled);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("job", job);
+        body.put("enabled", enabled);
+        exchanges.json(exchange, 200, body);
+    }
+
+    private void list(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        int limit =
+                query(exchange, "limit").map(t -> parseInt("limit", t, 1, 500)).orElse(20);
+        OptionalLong before = query(exchange, "before")
+                .map(t -> OptionalLong.of(parseInt("before", t, 1, Integer.MAX_VALUE)))
+                .orElse(OptionalLong.empty());
+        List<Execution> page = executions
+                .store()
+                .executions(params.get("job"), new ExecutionQuery(before, query(exchange, "status"), limit));
+        exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());
+    }
+
+    private void show(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        Execution e = find(params);
+        exchanges.json(exchange, 200, Views.execution(e, executions.store().events(e.job(), e.number())));
+    }
+
+    private void event(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        long n = requireNumber(params);
+        JsonNode body;
+        try {
+            body = exchanges.mapper().readTree(exchanges.body(exchange, 64 * 1024));
+        } catch (JsonProcessingException e) {
+            throw badRequest("body", "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (body == null || !body.isObject() || !body.path("event").isTextual()) {
+            throw badRequest("event", "expected {\"event\": name, \"cause\": text}");
+        }
+        JsonNode causeNode = body.path("cause");
+        Optional<String> cause = causeNode.isMissingNode() || causeNode.isNull()
+                ? Optional.empty()
+                : Optional.of(causeNode.isTextual() ? causeNode.asText() : causeNode.toString());
+        if (cause.isPresent() && cause.get().length() > 4096) {
+            throw badRequest("cause", "at most 4096 characters");
+        }
+        String name = body.path("event").asText();
+        Execution e;
+        try {
+            e = call(() -> executions.event(params.get("job"), n, name, cause, "api"));
+        } catch (IllegalArgumentException bad) {
+            throw badRequest("event", bad.getMessage());
+        }
+        exchanges.json(exchange, 200, Views.execution(e, executions.store().events(e.job(), e.number())));
+    }
+
+    private void latestEvent(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        Execution e = find(params);
+        String name = params.get("event");
+        var event = executions
+                .store()
+                .latestEvent(e.job(), e.number(), name)
+                .orElseThrow(() -> ApiException.notFound(
+                        "execution " + e.job() + "/" + e.number() + " has no event '" + name + "'"));
+        exchanges.json(exchange, 200, Views.event(event));
+    }
+
+    /**
+     * A captured stream as text, with a byte {@code Range}. {@code ?follow=1} keeps the response
+     * open and sends what the job writes until the execution ends.
+     */
+    private void output(HttpServerExchange exchange, Map<String, String> params, String stream) throws Exception {
+        Execution e = find(params);
+        Path file = executions.outputDir(e.job(), e.number()).resolve(stream);
+        boolean follow = query(exchange, "follow")
+                .map(v -> !v.equals("0") && !v.equals("false"))
+                .orElse(false);
+        CompletableFuture<Void> done = executions.completion(e.job(), e.number());
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        exchange.getResponseHeaders().put(Headers.ACCEPT_RANGES, "bytes");
+        try (FileChannel channel = open(file)) {
+            long size = channel == null ? 0 : channel.size();
+            long start = 0;
+            long end = size; // exclusive
+            String range = exchange.getRequestHeaders().getFirst(Headers.RANGE);
+            if (range != null && !follow) {
+                Matcher m = RANGE.matcher(range.strip());
+                if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
+                    if (m.group(1).isEmpty()) {
+                        start = Math.max(0, size - Long.parseLong(m.group(2)));
+                    } else {
+                        start = Long.parseLong(m.group(1));
+                        end = m.group(2).isEmpty() ? size : Math.min(size, Long.parseLong(m.group(2)) + 1);
+                    }
+                    if (start >= size || start >= end) {
+                        exchange.getResponseHeaders().put(Headers.CONTENT_RANGE, "bytes */" + size);
+                        throw new ApiException(416, "Range Not Satisfiable", "the stream has " + size + " bytes");
+                    }
+                    exchange.setStatusCode(206);
+                    exchange.getResponseHeaders()
+                            .put(Headers.CONTENT_RANGE, "bytes " + start + "-" + (end - 1) + "/" + size);
+                }
+            } else if (range != null) {
+                Matcher m = RANGE.matcher(range.strip());
+                if (m.matches() && !m.group(1).isEmpty()) {
+                    start = Long.parseLong(m.group(1));
+                }
+            }
+            if (!follow) {
+                exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, end - start);
+                if (exchange.getRequestMethod().equalToString("HEAD")) {
+                    return;
+                }
+                copy(channel, start, end, exchange.getOutputStream(), false);
+                return;
+            }
+            follow(exchange, file, channel, start, done);
+        }
+    }
+
+    private static void follow(
+            HttpServerExchange exchange, Path file, FileChannel first, long start, CompletableFuture<Void> done)
+            throws IOException, InterruptedException {
+        OutputStream out = exchange.getOutputStream();
+        FileChannel channel = first;
+        long position = start;
+        try {
+            while (true) {
+                boolean ended = done.isDone();
+                if (channel == null) {
+                    channel = open(file);
+                }
+                if (channel != null) {
+                    long size = channel.size();
+                    if (size > position) {
+                        position = copy(channel, position, size, out, true);
+                        continue;
+                    }
+                }
+                if (ended) {
+                    return;
+                }
+                try {
+                    done.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    // Look for new bytes again.
+                }
+            }
+        } finally {
+            if (channel != null && channel != first) {
+                channel.close();
+            }
+        }
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /** Copies bytes [from, to) of the file; returns the position reached. */
+    private static long copy(FileChannel channel, long from, long to, OutputStream out, boolean flush)
+            throws IOException {
+        if (channel == null) {
+            return from;
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        long position = from;
+        while (position < to) {
+            buffer.clear();
+            buffer.limit((int) Math.min(buffer.capacity(), to - position));
+            int n = channel.read(buffer, position);
+            if (n <= 0) {
+                break;
+            }
+            out.write(buffer.array(), 0, n);
+            position += n;
+        }
+        if (flush) {
+            out.flush();
+        }
+        return position;
+    }
+
+    private Execution find(Map<String, String> params) throws Exception {
+        long n = requireNumber(params);
+        return call(() -> executions.execution(params.get("job"), n));
+    }
+
+    private static long requireNumber(Map<String, String> params) {
+        return number(params.get("n"))
+                .orElseThrow(() ->
+                        ApiException.notFound("no resource at /jobs/" + params.get("job") + "/" + params.get("n")));
+    }
+
+    private static Optional<Long> number(String text) {
+        if (text == null
+                || text.isEmpty()
+                || text.length() > 18
+                || !text.chars().allMatch(Character::isDigit)) {
+            return Optional.empty();
+        }
+        return Optional.of(Long.parseLong(text));
+    }
+
+    private static int parseInt(String name, String text, int min, int max) {
+        try {
+            int value = Integer.parseInt(text);
+            if (value < min || value > max) {
+                throw new NumberFormatException();
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw badRequest(name, "expected an integer from " + min + " to " + max + ", got '" + text + "'");
+        }
+    }
+
+    private static Optional<String> query(HttpServerExchange exchange, String name) {
+        Deque<String> values = exchange.getQueryParameters().get(name);
+        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
+    }
+
+    static ApiException badRequest(String field, String message) {
+        return new ApiException(
+                400,
+                "Bad Request",
+                field + ": " + message,
+                List.of(Map.of("field", field, "message", message)),
+                Map.of());
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run() throws Refused, InvalidParams, InterruptedException;
+    }
+
+    /** Runs an engine call, turning its refusals into the HTTP answers SPEC section 5 gives. */
+    private static <T> T call(Call<T> call) throws InterruptedException {
+        try {
+            return call.run();
+        } catch (InvalidParams e) {
+            throw new ApiException(
+                    400,
+                    "Bad Request",
+                    e.getMessage(),
+                    e.errors().stream()
+                            .map(f -> Map.<String, Object>of("field", f.field(), "message", f.message()))
+                            .toList(),
+                    Map.of());
+        } catch (Refused e) {
+            throw switch (e.reason()) {
+                case UNKNOWN_JOB, UNKNOWN_EXECUTION, NO_CONFIGURATION -> ApiException.notFound(e.getMessage());
+                case DISABLED, CONCURRENCY_REACHED, FINISHED -> new ApiException(409, "Conflict", e.getMessage());
+                case QUEUE_FULL ->
+                    new ApiException(503, "Service Unavailable", e.getMessage(), List.of(), Map.of("Retry-After", "5"));
+                case SHUTTING_DOWN ->
+                    new ApiException(
+                            503, "Service Unavailable", e.getMessage(), List.of(), Map.of("Retry-After", "30"));
+                case CANNOT_RENDER ->
+                    new ApiException(
+                            400,
+                            "Bad Request",
+                            e.getMessage(),
+                            List.of(Map.of("field", "command", "message", e.getMessage())),
+                            Map.of());
+            };
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package overseer.config;
+
+/** A checkout kept from pruning until {@link #close()}. */
+public final class CheckoutLease implements AutoCloseable {
+    private final Checkout checkout;
+    private final Runnable release;
+    private boolean closed;
+
+    CheckoutLease(Checkout checkout, Runnable release) {
+        this.checkout = checkout;
+        this.release = release;
+    }
+
+    public Checkout checkout() {
+        return checkout;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            release.run();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package overseer.execution;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything needed to start an execution, fixed when it is triggered and stored with it, so a
+ * queued execution starts the same after a restart or a new commit. {@code argv[0]} is relative
+ * to the checkout for a script. {@code masked} lists the secret values to hide in the output;
+ * {@code hiddenEnv} the server variables that hold hook secrets, which the job must not see.
+ */
+public record LaunchSpec(
+        List<String> argv,
+        Map<String, String> env,
+        Long timeoutMillis,
+        Integer concurrency,
+        String overlap,
+        List<String> masked,
+        List<String> hiddenEnv) {
+    public LaunchSpec {
+        argv = List.copyOf(argv);
+        env = Map.copyOf(env);
+        masked = List.copyOf(masked);
+        hiddenEnv = List.copyOf(hiddenEnv);
+    }
+
+    boolean runsNothing() {
+        return argv.isEmpty();
+    }
+}

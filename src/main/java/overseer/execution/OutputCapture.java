@@ -1,0 +1,95 @@
+package overseer.execution;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies a process's stdout and stderr to the files {@code stdout}, {@code stderr} and the
+ * interleaved {@code output}, each read written at once (so the files can be read while the job
+ * runs) through one fixed buffer per stream: memory stays the same whatever the job prints.
+ */
+final class OutputCapture {
+    private static final Logger log = LoggerFactory.getLogger(OutputCapture.class);
+    private static final int BUFFER = 64 * 1024;
+
+    private final OutputStream combined;
+    private final Thread stdout;
+    private final Thread stderr;
+
+    private OutputCapture(OutputStream combined, Thread stdout, Thread stderr) {
+        this.combined = combined;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    static OutputCapture start(Path dir, InputStream out, InputStream err, List<String> secrets, String name)
+            throws IOException {
+        OutputStream combined = new FileOutputStream(dir.resolve("output").toFile(), true);
+        OutputStream stdoutFile = new FileOutputStream(dir.resolve("stdout").toFile(), true);
+        OutputStream stderrFile = new FileOutputStream(dir.resolve("stderr").toFile(), true);
+        // Platform threads: a blocking pipe read would hold a virtual thread's carrier for as long
+        // as a quiet job runs.
+        Thread a = Thread.ofPlatform()
+                .daemon()
+                .name(name + "-stdout")
+                .start(() -> pump(out, stdoutFile, combined, new SecretMask(secrets)));
+        Thread b = Thread.ofPlatform()
+                .daemon()
+                .name(name + "-stderr")
+                .start(() -> pump(err, stderrFile, combined, new SecretMask(secrets)));
+        return new OutputCapture(combined, a, b);
+    }
+
+    private static void pump(InputStream in, OutputStream own, OutputStream combined, SecretMask mask) {
+        byte[] buffer = new byte[BUFFER];
+        try (in;
+                own) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (mask.active()) {
+                    byte[] masked = mask.apply(buffer, n);
+                    write(own, combined, masked, masked.length);
+                } else {
+                    write(own, combined, buffer, n);
+                }
+            }
+            byte[] rest = mask.finish();
+            write(own, combined, rest, rest.length);
+        } catch (IOException e) {
+            log.warn("execution: output capture failed: {}", e.getMessage());
+        }
+    }
+
+    private static void write(OutputStream own, OutputStream combined, byte[] bytes, int length) throws IOException {
+        if (length == 0) {
+            return;
+        }
+        own.write(bytes, 0, length);
+        synchronized (combined) {
+            combined.write(bytes, 0, length);
+        }
+    }
+
+    /** Waits until both streams reached their end, at most {@code limit}; true when they did. */
+    boolean awaitEnd(Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        stdout.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        stderr.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        boolean ended = !stdout.isAlive() && !stderr.isAlive();
+        if (ended) {
+            try {
+                combined.close();
+            } catch (IOException e) {
+                log.warn("execution: cannot close output: {}", e.getMessage());
+            }
+        }
+        return ended;
+    }
+}

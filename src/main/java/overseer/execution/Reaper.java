@@ -1,0 +1,110 @@
+package overseer.execution;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reaps every child of the server. The server is a child subreaper, so descendants that a job
+ * orphaned (a double fork, {@code setsid}) become its children too; they are reaped here as they
+ * end and never pile up as zombies. This process must own all its children: nothing else in it
+ * may use {@link ProcessBuilder}, whose exit codes this reaper would take.
+ *
+ * <p>There is one per JVM, by nature: {@code waitpid(-1)} reaps for the whole process, so two
+ * reapers would take each other's children.
+ */
+final class Reaper {
+    private static final Logger log = LoggerFactory.getLogger(Reaper.class);
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition spawned = lock.newCondition();
+    private final Map<Integer, CompletableFuture<ExitStatus>> waiting = new HashMap<>();
+    private static Reaper instance;
+
+    /** The reaper of this process, started on first use. */
+    static synchronized Reaper instance() throws Libc.Failure {
+        if (instance == null) {
+            instance = new Reaper();
+        }
+        return instance;
+    }
+
+    private Reaper() throws Libc.Failure {
+        Libc.becomeSubreaper();
+        // A platform thread: waitpid blocks in native code, which would pin a virtual thread's carrier.
+        Thread.ofPlatform().daemon().name("reaper").start(this::loop);
+    }
+
+    /** A process spawned by {@code spawn}, whose exit is reported through the returned future. */
+    interface Spawn {
+        int run() throws Libc.Failure;
+    }
+
+    record Child(int pid, CompletableFuture<ExitStatus> exit) {}
+
+    /**
+     * Runs {@code spawn} under the lock the reaper takes before it looks a pid up, so a child that
+     * ends at once is never reaped before its future exists.
+     */
+    Child spawn(Spawn spawn) throws Libc.Failure {
+        lock.lock();
+        try {
+            int pid = spawn.run();
+            CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+            waiting.put(pid, exit);
+            spawned.signalAll();
+            return new Child(pid, exit);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void loop() {
+        while (true) {
+            Libc.Reaped reaped;
+            try {
+                reaped = Libc.waitAny();
+            } catch (Libc.Failure e) {
+                if (e.errno == Libc.ECHILD) {
+                    idle();
+                } else if (e.errno != Libc.EINTR) {
+                    log.warn("reaper: {}", e.getMessage());
+                    idle();
+                }
+                continue;
+            }
+            CompletableFuture<ExitStatus> exit;
+            lock.lock();
+            try {
+                exit = waiting.remove(reaped.pid());
+            } finally {
+                lock.unlock();
+            }
+            if (exit != null) {
+                exit.complete(ExitStatus.of(reaped.status()));
+            } else {
+                log.debug("reaper: reaped orphaned process {}", reaped.pid());
+            }
+        }
+    }
+
+    /**
+     * No children: wait for a spawn, or a short while, since an orphan re-parented to us arrives
+     * without notice.
+     */
+    private void idle() {
+        lock.lock();
+        try {
+            spawned.await(200, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+}
