@@ -1,0 +1,218 @@
+package overseer.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+
+/** Signals, time-outs and the guarantee that no process of a job outlives it. */
+class ProcessControlTest {
+    @TempDir
+    Path tmp;
+
+    TestRepo repo;
+    TestServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        repo = TestRepo.create(tmp.resolve("repo"));
+        // Each job prints the pids of the processes it leaves behind, one per line, then waits.
+        repo.with("background.yml", "command: sleep 600 & echo $!; sleep 600\n")
+                .with("escapes.yml", """
+                        command: |
+                          setsid sh -c 'echo $$; exec sleep 600' &
+                          (sh -c 'echo $$; exec sleep 600' &) ; sleep 600
+                        """)
+                .with("slow.yml", """
+                        command: |
+                          setsid sh -c 'echo $$; exec sleep 600' &
+                          trap 'echo ignoring TERM' TERM; while true; do sleep 0.1; done
+                        timeout: 1
+                        """)
+                .with("ticker.yml", "command: i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done\n")
+                .with("quick.yml", "command: echo done\n")
+                .commit("jobs");
+        server = TestServer.on(repo.url(), tmp.resolve("data"))
+                .killGrace(Duration.ofMillis(500))
+                .start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        repo.close();
+    }
+
+    private String stdout(String job, long n) throws Exception {
+        return server.get("/jobs/" + job + "/" + n + "/stdout").body();
+    }
+
+    /** Waits until the job has printed {@code count} pids; returns them. */
+    private List<Long> pids(String job, int count) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            List<Long> pids = new ArrayList<>();
+            for (String line : stdout(job, 1).split("\n")) {
+                if (line.matches("\\d+")) {
+                    pids.add(Long.parseLong(line));
+                }
+            }
+            if (pids.size() >= count) {
+                return pids;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(job + " did not print " + count + " pids: " + stdout(job, 1));
+    }
+
+    private static boolean alive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    private static void assertAllGone(List<Long> pids) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (pids.stream().anyMatch(ProcessControlTest::alive) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(pids).noneMatch(ProcessControlTest::alive);
+    }
+
+    private JsonNode event(String job, String body) throws Exception {
+        var r = server.put("/jobs/" + job + "/1", body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return TestServer.parse(r.body());
+    }
+
+    @Test
+    void killTakesTheBackgroundGrandchildToo() throws Exception {
+        server.trigger("background", "{}");
+        List<Long> pids = pids("background", 1);
+        assertThat(pids).allMatch(ProcessControlTest::alive);
+        event("background", "{\"event\": \"kill\", \"cause\": \"test\"}");
+        JsonNode done = server.awaitFinished("background", 1);
+        assertThat(done.get("status").asText()).isEqualTo("fail");
+        assertThat(server.json("/jobs/background/1/fail").get("cause").asText())
+                .isEqualTo("killed by signal 9 (SIGKILL)");
+        assertThat(server.json("/jobs/background/1/kill").get("cause").asText()).isEqualTo("test");
+        assertAllGone(pids);
+    }
+
+    @Test
+    void processesThatLeftTheGroupDieWithTheJob() throws Exception {
+        server.trigger("escapes", "{}");
+        List<Long> pids = pids("escapes", 2);
+        assertThat(pids).allMatch(ProcessControlTest::alive);
+        event("escapes", "{\"event\": \"kill\"}");
+        server.awaitFinished("escapes", 1);
+        assertAllGone(pids);
+    }
+
+    @Test
+    void aTimeOutTerminatesThenKillsEverything() throws Exception {
+        server.trigger("slow", "{}");
+        List<Long> pids = pids("slow", 1);
+        JsonNode done = server.awaitFinished("slow", 1);
+        assertThat(done.get("status").asText()).isEqualTo("time-out");
+        assertThat(done.get("events"))
+                .extracting(e -> e.get("name").asText())
+                .containsExactly("queued", "start", "time-out");
+        assertThat(server.json("/jobs/slow/1/time-out").get("cause").asText())
+                .isEqualTo("timed out after 1 s; sent SIGTERM, then SIGKILL after 0.5 s");
+        assertThat(stdout("slow", 1)).contains("ignoring TERM");
+        assertAllGone(pids);
+    }
+
+    @Test
+    void stopPausesAndContinueResumesTheOutput() throws Exception {
+        server.trigger("ticker", "{}");
+        server.await("/jobs/ticker/1", e -> e.get("status").asText().equals("start"));
+        Thread.sleep(200);
+        event("ticker", "{\"event\": \"stop\"}");
+        Thread.sleep(150);
+        int paused = stdout("ticker", 1).length();
+        Thread.sleep(400);
+        assertThat(stdout("ticker", 1)).hasSize(paused);
+        assertThat(server.json("/jobs/ticker/1").get("status").asText()).isEqualTo("stop");
+        event("ticker", "{\"event\": \"continue\"}");
+        Thread.sleep(400);
+        assertThat(stdout("ticker", 1).length()).isGreaterThan(paused);
+        event("ticker", "{\"event\": \"terminate\", \"cause\": \"enough\"}");
+        JsonNode done = server.awaitFinished("ticker", 1);
+        assertThat(server.json("/jobs/ticker/1/fail").get("cause").asText()).isEqualTo("killed by signal 15 (SIGTERM)");
+        assertThat(done.get("exit_code").isNull()).isTrue();
+    }
+
+    @Test
+    void customEventsSetTheStatusAndFinishedExecutionsRefuseEvents() throws Exception {
+        server.trigger("ticker", "{}");
+        server.await("/jobs/ticker/1", e -> e.get("status").asText().equals("start"));
+        JsonNode e = event("ticker", "{\"event\": \"half-way\", \"cause\": \"50%\"}");
+        assertThat(e.get("status").asText()).isEqualTo("half-way");
+        assertThat(server.json("/jobs/ticker/1/half-way").get("cause").asText()).isEqualTo("50%");
+        assertThat(server.put("/jobs/ticker/1", "{\"event\": \"Bad Name\"}").statusCode())
+                .isEqualTo(400);
+        assertThat(server.put("/jobs/ticker/1", "{\"event\": \"complete\"}").statusCode())
+                .isEqualTo(400);
+        event("ticker", "{\"event\": \"kill\"}");
+        server.awaitFinished("ticker", 1);
+        assertThat(server.put("/jobs/ticker/1", "{\"event\": \"kill\"}").statusCode())
+                .isEqualTo(409);
+        assertThat(server.put("/jobs/ticker/9", "{\"event\": \"kill\"}").statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
+    void orphansAreReapedNotLeftAsZombies() throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            server.trigger("quick", "{}");
+        }
+        for (int i = 1; i <= 3; i++) {
+            server.awaitFinished("quick", i);
+        }
+        server.trigger("escapes", "{}");
+        pids("escapes", 2);
+        event("escapes", "{\"event\": \"kill\"}");
+        server.awaitFinished("escapes", 1);
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (zombieChildren() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(zombieChildren()).isZero();
+    }
+
+    private static long zombieChildren() throws IOException {
+        long self = ProcessHandle.current().pid();
+        long zombies = 0;
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+"))
+                    .toList()) {
+                try {
+                    String stat = Files.readString(p.resolve("stat"));
+                    String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    if (rest[0].equals("Z") && Long.parseLong(rest[1]) == self) {
+                        zombies++;
+                    }
+                } catch (IOException gone) {
+                    // Ended meanwhile.
+                }
+            }
+        }
+        return zombies;
+    }
+}
