@@ -1,0 +1,148 @@
+package overseer.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+
+/** --max-concurrent, job concurrency with its overlap policies, and the bounded queue. */
+class CapacityTest {
+    @TempDir
+    Path tmp;
+
+    private TestRepo repo() throws Exception {
+        TestRepo repo = TestRepo.create(tmp.resolve("repo"));
+        repo.with("hold.yml", "command: sleep 30\n")
+                .with("quick.yml", "command: \"true\"\n")
+                .with("single.yml", "command: sleep 30\nconcurrency: 1\n")
+                .with("skipper.yml", "command: sleep 30\nconcurrency: 1\noverlap: skip\n")
+                .with("replacer.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n")
+                .commit("jobs");
+        return repo;
+    }
+
+    private static String status(TestServer server, String job, int n) throws Exception {
+        return server.json("/jobs/" + job + "/" + n).get("status").asText();
+    }
+
+    @Test
+    void runsOverTheLimitWaitInTheQueueUntilASlotFrees() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(1)
+                        .start()) {
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("quick", "{}");
+            Thread.sleep(300);
+            assertThat(status(server, "quick", 1)).isEqualTo("queued");
+            server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+            assertThat(server.awaitFinished("quick", 1).get("status").asText()).isEqualTo("complete");
+        }
+    }
+
+    @Test
+    void jobConcurrencyQueuesSkipsOrReplaces() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            server.trigger("single", "{}");
+            server.trigger("single", "{}");
+            server.await("/jobs/single/1", e -> e.get("status").asText().equals("start"));
+            Thread.sleep(300);
+            assertThat(status(server, "single", 2)).isEqualTo("queued");
+
+            server.trigger("skipper", "{}");
+            HttpResponse<String> skipped = server.postJson("/jobs/skipper", "{}");
+            assertThat(skipped.statusCode()).isEqualTo(409);
+            assertThat(skipped.body()).contains("overlap policy is skip");
+
+            server.trigger("replacer", "{}");
+            server.await("/jobs/replacer/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("replacer", "{}");
+            JsonNode old = server.awaitFinished("replacer", 1);
+            assertThat(old.get("status").asText()).isEqualTo("fail");
+            assertThat(server.json("/jobs/replacer/1/kill").get("cause").asText())
+                    .isEqualTo("replaced by execution 2");
+            server.await("/jobs/replacer/2", e -> e.get("status").asText().equals("start"));
+            for (String job : List.of("single", "skipper", "replacer")) {
+                for (JsonNode e : server.json("/jobs/" + job + "/executions")) {
+                    server.put("/jobs/" + job + "/" + e.get("execution").asText(), "{\"event\": \"kill\"}");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFullQueueAnswers503WithRetryAfter() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(1)
+                        .maxQueued(2)
+                        .start()) {
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("hold", "{}");
+            server.trigger("hold", "{}");
+            HttpResponse<String> full = server.postJson("/jobs/hold", "{}");
+            assertThat(full.statusCode()).isEqualTo(503);
+            assertThat(full.headers().firstValue("Retry-After")).isPresent();
+            assertThat(server.put("/jobs/hold/3", "{\"event\": \"kill\"}").statusCode())
+                    .isEqualTo(200);
+            assertThat(server.json("/jobs/hold/3/fail").get("cause").asText())
+                    .isEqualTo("cancelled by 'kill' before it started");
+            assertThat(server.postJson("/jobs/hold", "{}").statusCode()).isEqualTo(201);
+            for (int n = 1; n <= 4; n++) {
+                server.put("/jobs/hold/" + n, "{\"event\": \"kill\"}");
+            }
+        }
+    }
+
+    @Test
+    void twoHundredConcurrentTriggersGetOnly201Or503AndAllFinish() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(4)
+                        .maxQueued(100)
+                        .start()) {
+            Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+            List<Integer> created = java.util.Collections.synchronizedList(new ArrayList<>());
+            try (ExecutorService clients = Executors.newFixedThreadPool(8)) {
+                List<Future<?>> calls = new ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    calls.add(clients.submit(() -> {
+                        HttpResponse<String> r = server.postJson("/jobs/quick", "{}");
+                        statuses.merge(r.statusCode(), 1, Integer::sum);
+                        if (r.statusCode() == 201) {
+                            created.add(
+                                    TestServer.parse(r.body()).get("execution").asInt());
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : calls) {
+                    f.get();
+                }
+            }
+            assertThat(statuses.keySet()).isSubsetOf(201, 503);
+            assertThat(statuses.get(201)).isGreaterThanOrEqualTo(100);
+            for (int n : created) {
+                assertThat(server.awaitFinished("quick", n).get("status").asText())
+                        .isEqualTo("complete");
+            }
+            assertThat(created).doesNotHaveDuplicates();
+        }
+    }
+}
