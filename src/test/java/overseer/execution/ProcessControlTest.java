@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.Processes;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -76,21 +77,12 @@ class ProcessControlTest {
         throw new AssertionError(job + " did not print " + count + " pids: " + stdout(job, 1));
     }
 
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (IOException gone) {
-            return false;
-        }
-    }
-
     private static void assertAllGone(List<Long> pids) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (pids.stream().anyMatch(ProcessControlTest::alive) && System.nanoTime() < deadline) {
+        while (pids.stream().anyMatch(Processes::alive) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(pids).noneMatch(ProcessControlTest::alive);
+        assertThat(pids).noneMatch(Processes::alive);
     }
 
     private JsonNode event(String job, String body) throws Exception {
@@ -103,7 +95,7 @@ class ProcessControlTest {
     void killTakesTheBackgroundGrandchildToo() throws Exception {
         server.trigger("background", "{}");
         List<Long> pids = pids("background", 1);
-        assertThat(pids).allMatch(ProcessControlTest::alive);
+        assertThat(pids).allMatch(Processes::alive);
         event("background", "{\"event\": \"kill\", \"cause\": \"test\"}");
         JsonNode done = server.awaitFinished("background", 1);
         assertThat(done.get("status").asText()).isEqualTo("fail");
@@ -117,7 +109,7 @@ class ProcessControlTest {
     void processesThatLeftTheGroupDieWithTheJob() throws Exception {
         server.trigger("escapes", "{}");
         List<Long> pids = pids("escapes", 2);
-        assertThat(pids).allMatch(ProcessControlTest::alive);
+        assertThat(pids).allMatch(Processes::alive);
         event("escapes", "{\"event\": \"kill\"}");
         server.awaitFinished("escapes", 1);
         assertAllGone(pids);

@@ -1,0 +1,108 @@
+package overseer.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The packaged jar running {@code overseer serve} as its own process, as users run it. */
+public final class JarServer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Process process;
+    private final int port;
+    private final Path log;
+    private final HttpClient client = HttpClient.newHttpClient();
+
+    private JarServer(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    /** Starts the jar with {@code serve --repo repo --data data} and more arguments; waits until it serves jobs. */
+    public static JarServer start(String repo, Path data, Path log, String... more) throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                "target/overseer.jar",
+                "serve",
+                "--repo",
+                repo,
+                "--data",
+                data.toString(),
+                "--listen",
+                "127.0.0.1:" + port));
+        command.addAll(List.of(more));
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        JarServer server = new JarServer(process, port, log);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (server.json("/jobs").size() > 0) {
+                    return server;
+                }
+            } catch (IOException notListeningYet) {
+                // Still starting.
+            }
+            Thread.sleep(100);
+        }
+        process.destroyForcibly();
+        throw new AssertionError("the jar did not serve jobs; log: " + Files.readString(log));
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    public JsonNode json(String path) throws IOException, InterruptedException {
+        return JSON.readTree(send(HttpRequest.newBuilder(uri(path))).body());
+    }
+
+    public JsonNode post(String path) throws IOException, InterruptedException {
+        return JSON.readTree(send(HttpRequest.newBuilder(uri(path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{}")))
+                .body());
+    }
+
+    /** Stops the server as an operator does (SIGTERM); true when it exited in time. */
+    public boolean stop(Duration limit) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}
