@@ -9,7 +9,13 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "A job runner whose whole configuration lives in Git.",
-        subcommands = {ServeCommand.class, ValidateCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            ServeCommand.class,
+            ValidateCommand.class,
+            RunCommand.class,
+            VersionCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class OverseerCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

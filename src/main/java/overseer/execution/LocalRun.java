@@ -1,0 +1,141 @@
+package overseer.execution;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import overseer.job.JobDefinition;
+import overseer.job.VarSpec;
+import overseer.template.RenderException;
+import overseer.template.Rendered;
+import overseer.template.Renderer;
+
+/**
+ * {@code overseer run}: one execution of a job from a local directory, with the same parameter
+ * checks and rendering as the server, its output going to the terminal and nothing recorded.
+ */
+public final class LocalRun {
+    /** What {@code timeout(1)} exits with, so scripts can tell a time-out from a failure. */
+    public static final int TIMED_OUT = 124;
+
+    private final Launcher launcher;
+    private final Renderer renderer;
+    private final Params params;
+    private final ProcessGroups groups = new ProcessGroups();
+
+    public LocalRun(Launcher launcher, Renderer renderer, Params params) {
+        this.launcher = launcher;
+        this.renderer = renderer;
+        this.params = params;
+    }
+
+    /** Runs the job to its end; returns its exit code (128 + signal when a signal ended it). */
+    public int run(JobDefinition job, Map<String, List<String>> given, Path repo, OutputStream out, OutputStream err)
+            throws InvalidParams, RenderException, IOException, InterruptedException {
+        Map<String, Object> values = params.fromStrings(job.vars(), given);
+        Rendered rendered = renderer.render(
+                job.action(),
+                job.vars(),
+                values,
+                new Renderer.Builtins(job.name().value(), 0, "local"),
+                "scripts");
+        if (rendered.argv().isEmpty()) {
+            return 0;
+        }
+        List<String> argv = new ArrayList<>(rendered.argv());
+        if (!argv.getFirst().startsWith("/")) {
+            argv.set(0, repo.resolve(argv.getFirst()).toString());
+        }
+        String runId = UUID.randomUUID().toString();
+        Map<String, String> env = new TreeMap<>(System.getenv());
+        env.putAll(job.env());
+        values.forEach((name, value) -> {
+            if (value != null) {
+                env.put("OVERSEER_VAR_" + name, renderer.text(value));
+            }
+        });
+        env.put("OVERSEER_JOB", job.name().value());
+        env.put("OVERSEER_EXECUTION", "0");
+        env.put("OVERSEER_COMMIT", "local");
+        env.put(ProcessGroups.MARKER, runId);
+        env.put("PATH", repo.resolve("bin") + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
+        Launcher.Process process = launcher.start(new Launcher.Command(
+                argv,
+                env.entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue())
+                        .toList(),
+                repo));
+        // The job has its own session, so a Ctrl-C reaches only us: pass it on.
+        Thread forward = new Thread(() -> groups.signalAll(process.pid(), runId, ProcessGroups.SIGTERM));
+        Runtime.getRuntime().addShutdownHook(forward);
+        List<String> secrets = new ArrayList<>();
+        for (VarSpec v : job.vars()) {
+            if (v.secret() && values.get(v.name()) != null) {
+                secrets.addAll(renderer.secretTexts(values.get(v.name())));
+            }
+        }
+        Thread a = pump(process.stdout(), out, secrets);
+        Thread b = pump(process.stderr(), err, secrets);
+        ExitStatus status;
+        boolean timedOut = false;
+        try {
+            if (job.timeout().isPresent()) {
+                try {
+                    status = process.exit().get(job.timeout().get().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    timedOut = true;
+                    groups.signalAll(process.pid(), runId, ProcessGroups.SIGTERM);
+                    try {
+                        status = process.exit().get(10, TimeUnit.SECONDS);
+                    } catch (TimeoutException again) {
+                        groups.killAll(process.pid(), runId);
+                        status = process.exit().get();
+                    }
+                }
+            } else {
+                status = process.exit().get();
+            }
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause());
+        }
+        groups.signal(process.pid(), ProcessGroups.SIGKILL);
+        a.join();
+        b.join();
+        Runtime.getRuntime().removeShutdownHook(forward);
+        return switch (status) {
+            case ExitStatus.Exited(int code) -> timedOut ? TIMED_OUT : code;
+            case ExitStatus.Signaled(int signal) -> timedOut ? TIMED_OUT : 128 + signal;
+        };
+    }
+
+    private static Thread pump(InputStream in, OutputStream to, List<String> secrets) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            SecretMask mask = new SecretMask(secrets);
+            byte[] buffer = new byte[16 * 1024];
+            try (in) {
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                    byte[] masked = mask.apply(buffer, n);
+                    synchronized (to) {
+                        to.write(masked);
+                        to.flush();
+                    }
+                }
+                synchronized (to) {
+                    to.write(mask.finish());
+                    to.flush();
+                }
+            } catch (IOException e) {
+                // The terminal went away; the job's end is still waited for.
+            }
+        });
+    }
+}
