@@ -24,6 +24,9 @@ final class Reaper {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition spawned = lock.newCondition();
     private final Map<Integer, CompletableFuture<ExitStatus>> waiting = new HashMap<>();
+    /** Counts spawns, so that the reaper sees one that happened after its waitpid found no child. */
+    private long spawns;
+
     private static Reaper instance;
 
     /** The reaper of this process, started on first use. */
@@ -57,6 +60,7 @@ final class Reaper {
             int pid = spawn.run();
             CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
             waiting.put(pid, exit);
+            spawns++;
             spawned.signalAll();
             return new Child(pid, exit);
         } finally {
@@ -64,17 +68,27 @@ final class Reaper {
         }
     }
 
+    private long spawnCount() {
+        lock.lock();
+        try {
+            return spawns;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void loop() {
         while (true) {
+            long seen = spawnCount();
             Libc.Reaped reaped;
             try {
                 reaped = Libc.waitAny();
             } catch (Libc.Failure e) {
                 if (e.errno == Libc.ECHILD) {
-                    idle();
+                    idle(seen);
                 } else if (e.errno != Libc.EINTR) {
                     log.warn("reaper: {}", e.getMessage());
-                    idle();
+                    idle(seen);
                 }
                 continue;
             }
@@ -97,10 +111,12 @@ final class Reaper {
      * No children: wait for a spawn, or a short while, since an orphan re-parented to us arrives
      * without notice.
      */
-    private void idle() {
+    private void idle(long seen) {
         lock.lock();
         try {
-            spawned.await(200, TimeUnit.MILLISECONDS);
+            if (spawns == seen) {
+                spawned.await(200, TimeUnit.MILLISECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
