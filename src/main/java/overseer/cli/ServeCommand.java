@@ -128,10 +128,10 @@ public final class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--poll must be at least 1 second");
         }
         int concurrent = maxConcurrent == null ? 2 * Runtime.getRuntime().availableProcessors() : maxConcurrent;
-        if (concurrent < 1 || maxQueued < 0 || killGrace < 0 || shutdownGrace < 0) {
+        if (concurrent < 1 || maxQueued < 1 || killGrace < 0 || shutdownGrace < 0) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
-                    "--max-concurrent must be at least 1; --max-queued, --kill-grace and --shutdown-grace at least 0");
+                    "--max-concurrent and --max-queued must be at least 1; --kill-grace and --shutdown-grace at least 0");
         }
         Source source;
         InetSocketAddress address;

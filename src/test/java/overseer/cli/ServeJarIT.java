@@ -20,6 +20,15 @@ class ServeJarIT {
             assertThat(server.json("/jobs"))
                     .extracting(j -> j.get("name").asText())
                     .containsExactly("backup", "deploy", "heartbeat", "nightly");
+            // The README's example: a form-encoded trigger that waits for the end.
+            var response = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/deploy?wait=20"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("service=web&dry_run=true")));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+            assertThat(server.json("/jobs/deploy/1").get("status").asText()).isEqualTo("complete");
+            assertThat(server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/deploy/1/output")))
+                            .body())
+                    .isEqualTo("deploying web to staging (dry run: yes)\n");
             assertThat(server.stop(Duration.ofSeconds(20))).isTrue();
             assertThat(server.log()).contains("overseer: shutting down");
         }
