@@ -109,33 +109,39 @@ final class Libc {
         }
     }
 
+    /** A libc call that sets errno on failure: gets the segment errno is captured into and its arena. */
+    @FunctionalInterface
+    private interface ErrnoCall {
+        int call(MemorySegment state, Arena arena) throws Throwable;
+    }
+
+    /** A call's non-negative result; a negative one is a {@link Failure} with the captured errno. */
+    private static int withErrno(String name, Arena arena, ErrnoCall call) throws Failure {
+        MemorySegment state = arena.allocate(CAPTURE);
+        int result;
+        try {
+            result = call.call(state, arena);
+        } catch (Throwable t) {
+            throw new IllegalStateException(name + " could not be called", t);
+        }
+        if (result < 0) {
+            throw new Failure(name, (int) ERRNO.get(state, 0L));
+        }
+        return result;
+    }
+
     /** {@code kill(pid, signal)}; a negative pid signals the process group. */
     static void kill(long pid, int signal) throws Failure {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
-            int result = (int) KILL.invokeExact(state, (int) pid, signal);
-            if (result != 0) {
-                throw new Failure("kill", (int) ERRNO.get(state, 0L));
-            }
-        } catch (Failure f) {
-            throw f;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            withErrno("kill", arena, (state, a) -> (int) KILL.invokeExact(state, (int) pid, signal));
         }
     }
 
     /** Makes orphaned descendants of this process its children instead of init's. */
     static void becomeSubreaper() throws Failure {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
-            int result = (int) PRCTL.invokeExact(state, PR_SET_CHILD_SUBREAPER, 1L);
-            if (result != 0) {
-                throw new Failure("prctl(PR_SET_CHILD_SUBREAPER)", (int) ERRNO.get(state, 0L));
-            }
-        } catch (Failure f) {
-            throw f;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            withErrno("prctl(PR_SET_CHILD_SUBREAPER)", arena, (state, a) ->
+                    (int) PRCTL.invokeExact(state, PR_SET_CHILD_SUBREAPER, 1L));
         }
     }
 
@@ -145,34 +151,18 @@ final class Libc {
     /** Blocks until any child ends and reaps it. */
     static Reaped waitAny() throws Failure {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment status = arena.allocate(INT);
-            int pid = (int) WAITPID.invokeExact(state, -1, status, 0);
-            if (pid < 0) {
-                throw new Failure("waitpid", (int) ERRNO.get(state, 0L));
-            }
+            int pid = withErrno("waitpid", arena, (state, a) -> (int) WAITPID.invokeExact(state, -1, status, 0));
             return new Reaped(pid, status.get(INT, 0));
-        } catch (Failure f) {
-            throw f;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
     /** A new pipe, both ends close-on-exec: {read, write}. */
     static int[] pipe() throws Failure {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment fds = arena.allocate(INT, 2);
-            int result = (int) PIPE2.invokeExact(state, fds, O_CLOEXEC);
-            if (result != 0) {
-                throw new Failure("pipe2", (int) ERRNO.get(state, 0L));
-            }
+            withErrno("pipe2", arena, (state, a) -> (int) PIPE2.invokeExact(state, fds, O_CLOEXEC));
             return new int[] {fds.getAtIndex(INT, 0), fds.getAtIndex(INT, 1)};
-        } catch (Failure f) {
-            throw f;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
