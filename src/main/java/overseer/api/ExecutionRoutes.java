@@ -173,7 +173,10 @@ public final class ExecutionRoutes {
 
     private void enable(HttpServerExchange exchange, Map<String, String> params, boolean enabled) throws Exception {
         String job = params.get("job");
-        executions.setEnabled(job, enabled);
+        call(() -> {
+            executions.setEnabled(job, enabled);
+            return null;
+        });
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("job", job);
         body.put("enabled", enabled);
@@ -186,9 +189,12 @@ public final class ExecutionRoutes {
         OptionalLong before = query(exchange, "before")
                 .map(t -> OptionalLong.of(parseInt("before", t, 1, Integer.MAX_VALUE)))
                 .orElse(OptionalLong.empty());
-        List<Execution> page = executions
-                .store()
-                .executions(params.get("job"), new ExecutionQuery(before, query(exchange, "status"), limit));
+        String job = params.get("job");
+        if (!executions.known(job)) {
+            throw ApiException.notFound("no job named '" + job + "'");
+        }
+        List<Execution> page =
+                executions.store().executions(job, new ExecutionQuery(before, query(exchange, "status"), limit));
         exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());
     }
 

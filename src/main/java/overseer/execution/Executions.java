@@ -181,11 +181,25 @@ public final class Executions implements AutoCloseable {
         dispatch();
     }
 
+    /** A job of the active configuration, or one that has executions on record. */
+    public boolean known(String job) {
+        boolean configured = JobName.isValid(job)
+                && config.active().flatMap(s -> s.job(new JobName(job))).isPresent();
+        return configured
+                || !store.executions(
+                                job,
+                                new overseer.store.ExecutionQuery(java.util.OptionalLong.empty(), Optional.empty(), 1))
+                        .isEmpty();
+    }
+
     public boolean enabled(String job) {
         return !disabled.contains(job);
     }
 
-    public void setEnabled(String job, boolean enabled) {
+    public void setEnabled(String job, boolean enabled) throws Refused {
+        if (!known(job)) {
+            throw new Refused(Refused.Reason.UNKNOWN_JOB, "no job named '" + job + "'");
+        }
         store.setEnabled(job, enabled, now());
         if (enabled) {
             disabled.remove(job);

@@ -209,6 +209,8 @@ class ExecutionApiTest {
         assertThat(server.put("/jobs/fails", "").statusCode()).isEqualTo(200);
         assertThat(server.postJson("/jobs/fails", "{}").statusCode()).isEqualTo(201);
         assertThat(server.postJson("/jobs/nosuchjob", "{}").statusCode()).isEqualTo(404);
+        assertThat(server.delete("/jobs/nosuchjob").statusCode()).isEqualTo(404);
+        assertThat(server.get("/jobs/nosuchjob/executions").statusCode()).isEqualTo(404);
     }
 
     @Test
