@@ -32,6 +32,12 @@ public final class JarServer implements AutoCloseable {
 
     /** Starts the jar with {@code serve --repo repo --data data} and more arguments; waits until it serves jobs. */
     public static JarServer start(String repo, Path data, Path log, String... more) throws Exception {
+        return start(repo, data, log, java.util.Map.of(), more);
+    }
+
+    /** The same, with variables added to the server's environment. */
+    public static JarServer start(String repo, Path data, Path log, java.util.Map<String, String> env, String... more)
+            throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -48,8 +54,9 @@ public final class JarServer implements AutoCloseable {
                 "--listen",
                 "127.0.0.1:" + port));
         command.addAll(List.of(more));
-        Process process = new ProcessBuilder(command)
-                .redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(env);
+        Process process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         JarServer server = new JarServer(process, port, log);
