@@ -42,7 +42,8 @@ class RestartIT {
             }
             assertThat(Processes.alive(background)).as("survives the crash").isTrue();
 
-            try (JarServer second = JarServer.start(repo.url(), data, log)) {
+            try (JarServer second =
+                    JarServer.start(repo.url(), data, log, "--shutdown-grace", "1", "--kill-grace", "1")) {
                 JsonNode lost = second.json("/jobs/long/1");
                 assertThat(lost.get("status").asText()).isEqualTo("lost");
                 assertThat(second.json("/jobs/long/1/lost").get("cause").asText())
@@ -53,7 +54,7 @@ class RestartIT {
                 assertThat(Processes.alive(background)).isFalse();
                 assertThat(Processes.alive(escaped)).isFalse();
                 assertThat(second.post("/jobs/long").get("execution").asInt()).isEqualTo(2);
-                assertThat(second.stop(Duration.ofSeconds(60))).isTrue();
+                assertThat(second.stop(Duration.ofSeconds(20))).isTrue();
             }
             assertThat(Files.readString(log)).contains("lost");
         }
