@@ -8,12 +8,7 @@ import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URLDecoder;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -23,10 +18,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import overseer.execution.Executions;
 import overseer.execution.InvalidParams;
+import overseer.execution.OutputView;
 import overseer.execution.Refused;
 import overseer.store.Execution;
 import overseer.store.ExecutionQuery;
@@ -248,118 +247,67 @@ public final class ExecutionRoutes {
      */
     private void output(HttpServerExchange exchange, Map<String, String> params, String stream) throws Exception {
         Execution e = find(params);
-        Path file = executions.outputDir(e.job(), e.number()).resolve(stream);
+        OutputView view = executions.output(e.job(), e.number(), stream);
         boolean follow = query(exchange, "follow")
                 .map(v -> !v.equals("0") && !v.equals("false"))
                 .orElse(false);
         CompletableFuture<Void> done = executions.completion(e.job(), e.number());
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
         exchange.getResponseHeaders().put(Headers.ACCEPT_RANGES, "bytes");
-        try (FileChannel channel = open(file)) {
-            long size = channel == null ? 0 : channel.size();
-            long start = 0;
-            long end = size; // exclusive
-            String range = exchange.getRequestHeaders().getFirst(Headers.RANGE);
-            if (range != null && !follow) {
-                Matcher m = RANGE.matcher(range.strip());
-                if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
-                    if (m.group(1).isEmpty()) {
-                        start = Math.max(0, size - Long.parseLong(m.group(2)));
-                    } else {
-                        start = Long.parseLong(m.group(1));
-                        end = m.group(2).isEmpty() ? size : Math.min(size, Long.parseLong(m.group(2)) + 1);
-                    }
-                    if (start >= size || start >= end) {
-                        exchange.getResponseHeaders().put(Headers.CONTENT_RANGE, "bytes */" + size);
-                        throw new ApiException(416, "Range Not Satisfiable", "the stream has " + size + " bytes");
-                    }
-                    exchange.setStatusCode(206);
-                    exchange.getResponseHeaders()
-                            .put(Headers.CONTENT_RANGE, "bytes " + start + "-" + (end - 1) + "/" + size);
-                }
-            } else if (range != null) {
-                Matcher m = RANGE.matcher(range.strip());
-                if (m.matches() && !m.group(1).isEmpty()) {
-                    start = Long.parseLong(m.group(1));
-                }
+        long size = view.size();
+        long start = 0;
+        long end = size; // exclusive
+        String range = exchange.getRequestHeaders().getFirst(Headers.RANGE);
+        Matcher m = range == null ? null : RANGE.matcher(range.strip());
+        if (m != null && m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
+            if (m.group(1).isEmpty()) {
+                start = Math.max(0, size - Long.parseLong(m.group(2)));
+            } else {
+                start = Long.parseLong(m.group(1));
+                end = m.group(2).isEmpty() ? size : Math.min(size, Long.parseLong(m.group(2)) + 1);
             }
             if (!follow) {
-                exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, end - start);
-                if (exchange.getRequestMethod().equalToString("HEAD")) {
-                    return;
+                if (start >= size || start >= end) {
+                    exchange.getResponseHeaders().put(Headers.CONTENT_RANGE, "bytes */" + size);
+                    throw new ApiException(416, "Range Not Satisfiable", "the stream has " + size + " bytes");
                 }
-                copy(channel, start, end, exchange.getOutputStream(), false);
+                exchange.setStatusCode(206);
+                exchange.getResponseHeaders()
+                        .put(Headers.CONTENT_RANGE, "bytes " + start + "-" + (end - 1) + "/" + size);
+            }
+        }
+        if (follow) {
+            follow(exchange.getOutputStream(), view, start, done);
+            return;
+        }
+        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, end - start);
+        if (!exchange.getRequestMethod().equalToString("HEAD")) {
+            view.copy(start, end, exchange.getOutputStream());
+        }
+    }
+
+    /** Sends new bytes as they come, until the execution has finished and all is sent. */
+    private static void follow(OutputStream out, OutputView view, long start, CompletableFuture<Void> done)
+            throws IOException, InterruptedException {
+        long position = start;
+        while (true) {
+            boolean ended = done.isDone();
+            long size = view.size();
+            if (size > position) {
+                view.copy(position, size, out);
+                out.flush();
+                position = size;
+                continue;
+            }
+            if (ended) {
                 return;
             }
-            follow(exchange, file, channel, start, done);
-        }
-    }
-
-    private static void follow(
-            HttpServerExchange exchange, Path file, FileChannel first, long start, CompletableFuture<Void> done)
-            throws IOException, InterruptedException {
-        OutputStream out = exchange.getOutputStream();
-        FileChannel channel = first;
-        long position = start;
-        try {
-            while (true) {
-                boolean ended = done.isDone();
-                if (channel == null) {
-                    channel = open(file);
-                }
-                if (channel != null) {
-                    long size = channel.size();
-                    if (size > position) {
-                        position = copy(channel, position, size, out, true);
-                        continue;
-                    }
-                }
-                if (ended) {
-                    return;
-                }
-                try {
-                    done.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-                    // Look for new bytes again.
-                }
-            }
-        } finally {
-            if (channel != null && channel != first) {
-                channel.close();
+            try {
+                done.get(100, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // Look for new bytes again.
             }
         }
-    }
-
-    private static FileChannel open(Path file) throws IOException {
-        try {
-            return FileChannel.open(file, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            return null;
-        }
-    }
-
-    /** Copies bytes [from, to) of the file; returns the position reached. */
-    private static long copy(FileChannel channel, long from, long to, OutputStream out, boolean flush)
-            throws IOException {
-        if (channel == null) {
-            return from;
-        }
-        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-        long position = from;
-        while (position < to) {
-            buffer.clear();
-            buffer.limit((int) Math.min(buffer.capacity(), to - position));
-            int n = channel.read(buffer, position);
-            if (n <= 0) {
-                break;
-            }
-            out.write(buffer.array(), 0, n);
-            position += n;
-        }
-        if (flush) {
-            out.flush();
-        }
-        return position;
     }
 
     private Execution find(Map<String, String> params) throws Exception {

@@ -55,7 +55,7 @@ final class ExecutionRun {
         Path checkout;
         try {
             Files.createDirectories(dir);
-            for (String name : List.of("stdout", "stderr", "output")) {
+            for (String name : List.of("stdout", "stderr", OutputIndex.FILE)) {
                 if (!Files.exists(dir.resolve(name))) {
                     Files.createFile(dir.resolve(name));
                 }

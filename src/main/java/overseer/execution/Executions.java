@@ -469,8 +469,9 @@ public final class Executions implements AutoCloseable {
         return a == null ? CompletableFuture.completedFuture(null) : a.done();
     }
 
-    public Path outputDir(String job, long number) {
-        return ExecutionRun.directory(settings.dataDir(), job, number);
+    /** A captured stream ({@code stdout}, {@code stderr} or {@code output}) of an execution. */
+    public OutputView output(String job, long number, String stream) {
+        return OutputView.of(ExecutionRun.directory(settings.dataDir(), job, number), stream);
     }
 
     /** Whether {@code token} is the per-execution token of this running execution. */

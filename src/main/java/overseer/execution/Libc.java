@@ -46,6 +46,11 @@ final class Libc {
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(INT, INT, INT));
     private static final MethodHandle WAITPID = errnoCall("waitpid", FunctionDescriptor.of(INT, INT, ADDRESS, INT));
     private static final MethodHandle PIPE2 = errnoCall("pipe2", FunctionDescriptor.of(INT, ADDRESS, INT));
+    private static final MethodHandle FCNTL = LINKER.downcallHandle(
+            LIBC.find("fcntl").orElseThrow(),
+            FunctionDescriptor.of(INT, INT, INT, INT),
+            Linker.Option.firstVariadicArg(2));
+    private static final int F_SETPIPE_SZ = 1031;
     private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle PRCTL = LINKER.downcallHandle(
             LIBC.find("prctl").orElseThrow(),
@@ -163,6 +168,18 @@ final class Libc {
             MemorySegment fds = arena.allocate(INT, 2);
             withErrno("pipe2", arena, (state, a) -> (int) PIPE2.invokeExact(state, fds, O_CLOEXEC));
             return new int[] {fds.getAtIndex(INT, 0), fds.getAtIndex(INT, 1)};
+        }
+    }
+
+    /**
+     * Asks for a pipe buffer of {@code bytes} (the kernel's default is 64 KiB, its limit for
+     * unprivileged processes 1 MiB); a refusal is harmless, the pipe only stays smaller.
+     */
+    static void growPipe(int fd, int bytes) {
+        try {
+            int ignored = (int) FCNTL.invokeExact(fd, F_SETPIPE_SZ, bytes);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
         }
     }
 

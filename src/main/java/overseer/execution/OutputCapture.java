@@ -11,19 +11,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Copies a process's stdout and stderr to the files {@code stdout}, {@code stderr} and the
- * interleaved {@code output}, each read written at once (so the files can be read while the job
- * runs) through one fixed buffer per stream: memory stays the same whatever the job prints.
+ * Copies a process's stdout and stderr to the files {@code stdout} and {@code stderr}, and
+ * records their interleaving in the {@link OutputIndex}, each read written at once (so the files can be read while the job
+ * runs) through one fixed 256 KiB buffer per stream: memory stays the same whatever the job prints.
  */
 final class OutputCapture {
     private static final Logger log = LoggerFactory.getLogger(OutputCapture.class);
-    private static final int BUFFER = 64 * 1024;
+    private static final int BUFFER = 256 * 1024;
 
-    private final OutputStream combined;
+    private final OutputIndex combined;
     private final Thread stdout;
     private final Thread stderr;
 
-    private OutputCapture(OutputStream combined, Thread stdout, Thread stderr) {
+    private OutputCapture(OutputIndex combined, Thread stdout, Thread stderr) {
         this.combined = combined;
         this.stdout = stdout;
         this.stderr = stderr;
@@ -31,7 +31,7 @@ final class OutputCapture {
 
     static OutputCapture start(Path dir, InputStream out, InputStream err, List<String> secrets, String name)
             throws IOException {
-        OutputStream combined = new FileOutputStream(dir.resolve("output").toFile(), true);
+        OutputIndex combined = new OutputIndex(dir);
         OutputStream stdoutFile = new FileOutputStream(dir.resolve("stdout").toFile(), true);
         OutputStream stderrFile = new FileOutputStream(dir.resolve("stderr").toFile(), true);
         // Platform threads: a blocking pipe read would hold a virtual thread's carrier for as long
@@ -39,15 +39,16 @@ final class OutputCapture {
         Thread a = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stdout")
-                .start(() -> pump(out, stdoutFile, combined, new SecretMask(secrets)));
+                .start(() -> pump(out, stdoutFile, combined, OutputIndex.Stream.STDOUT, new SecretMask(secrets)));
         Thread b = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stderr")
-                .start(() -> pump(err, stderrFile, combined, new SecretMask(secrets)));
+                .start(() -> pump(err, stderrFile, combined, OutputIndex.Stream.STDERR, new SecretMask(secrets)));
         return new OutputCapture(combined, a, b);
     }
 
-    private static void pump(InputStream in, OutputStream own, OutputStream combined, SecretMask mask) {
+    private static void pump(
+            InputStream in, OutputStream own, OutputIndex combined, OutputIndex.Stream stream, SecretMask mask) {
         byte[] buffer = new byte[BUFFER];
         try (in;
                 own) {
@@ -55,26 +56,26 @@ final class OutputCapture {
             while ((n = in.read(buffer)) > 0) {
                 if (mask.active()) {
                     byte[] masked = mask.apply(buffer, n);
-                    write(own, combined, masked, masked.length);
+                    write(own, combined, stream, masked, masked.length);
                 } else {
-                    write(own, combined, buffer, n);
+                    write(own, combined, stream, buffer, n);
                 }
             }
             byte[] rest = mask.finish();
-            write(own, combined, rest, rest.length);
+            write(own, combined, stream, rest, rest.length);
         } catch (IOException e) {
             log.warn("execution: output capture failed: {}", e.getMessage());
         }
     }
 
-    private static void write(OutputStream own, OutputStream combined, byte[] bytes, int length) throws IOException {
+    private static void write(
+            OutputStream own, OutputIndex combined, OutputIndex.Stream stream, byte[] bytes, int length)
+            throws IOException {
         if (length == 0) {
             return;
         }
         own.write(bytes, 0, length);
-        synchronized (combined) {
-            combined.write(bytes, 0, length);
-        }
+        combined.append(stream, length);
     }
 
     /** Waits until both streams reached their end, at most {@code limit}; true when they did. */

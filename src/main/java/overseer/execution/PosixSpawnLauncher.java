@@ -13,6 +13,8 @@ import java.lang.foreign.ValueLayout;
  * closed, and the exit reported by the {@link Reaper}.
  */
 public final class PosixSpawnLauncher implements Launcher {
+    private static final int PIPE_BYTES = 1024 * 1024;
+
     private final Reaper reaper;
 
     public PosixSpawnLauncher() throws IOException {
@@ -39,6 +41,9 @@ public final class PosixSpawnLauncher implements Launcher {
             Libc.close(out[1]);
             throw new IOException(e.getMessage());
         }
+        // Fewer, larger reads when a job writes a lot: the reader wakes once per buffer, not per 64 KiB.
+        Libc.growPipe(out[0], PIPE_BYTES);
+        Libc.growPipe(err[0], PIPE_BYTES);
         Reaper.Child child;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(Libc.FILE_ACTIONS_BYTES, 16);

@@ -35,6 +35,7 @@ class OutputTest {
         repo.with(
                         "big.yml",
                         "command: f=$(mktemp); head -c 52428800 /dev/urandom > $f; cat $f; sha256sum < $f >&2; rm $f\n")
+                .with("mixed.yml", "command: echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three\n")
                 .with("lines.yml", "command: for i in 1 2 3; do echo line $i; sleep 0.3; done\n")
                 .with("secret.yml", """
                         command: printf '%s' "$OVERSEER_VAR_token" | cut -c1-4; printf '%s\\n' "$OVERSEER_VAR_token"; printf 'a%sb\\n' {{ token }}
@@ -79,6 +80,18 @@ class OutputTest {
         // stderr holds the job's own checksum of what it wrote.
         assertThat(server.get("/jobs/big/1/stderr").body())
                 .isEqualTo(HexFormat.of().formatHex(sha.digest()) + "  -\n");
+    }
+
+    @Test
+    void outputInterleavesBothStreamsInOrder() throws Exception {
+        server.trigger("mixed", "{}");
+        server.awaitFinished("mixed", 1);
+        assertThat(server.get("/jobs/mixed/1/output").body()).isEqualTo("one\ntwo\nthree\n");
+        HttpResponse<String> middle = server.send(
+                HttpRequest.newBuilder(server.uri("/jobs/mixed/1/output")).header("Range", "bytes=2-9"));
+        assertThat(middle.statusCode()).isEqualTo(206);
+        assertThat(middle.body()).isEqualTo("e\ntwo\nth");
+        assertThat(middle.headers().firstValue("Content-Range")).contains("bytes 2-9/14");
     }
 
     @Test
