@@ -49,7 +49,7 @@ import overseer.template.Renderer;
  * their job is under its {@code concurrency}. Each running execution has one virtual thread that
  * waits for it ({@link ExecutionRun}).
  */
-public final class Executions implements AutoCloseable {
+public final class Executions {
     private static final Logger log = LoggerFactory.getLogger(Executions.class);
     private static final Pattern EVENT_NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
     private static final Set<String> RESERVED_EVENTS = Set.of(
@@ -599,11 +599,6 @@ public final class Executions implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    @Override
-    public void close() {
-        accepting = false;
     }
 
     private String token() {

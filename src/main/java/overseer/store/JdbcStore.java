@@ -167,18 +167,6 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public int queued() {
-        return read("count queued executions", () -> {
-            try (PreparedStatement s = connection.prepareStatement(
-                            "SELECT COUNT(*) FROM executions WHERE finished_at IS NULL AND started_at IS NULL");
-                    ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        });
-    }
-
-    @Override
     public void started(String job, long number, long pid, Event start) {
         write("record a start", () -> {
             update(

@@ -32,9 +32,6 @@ public interface Store extends AutoCloseable {
     /** Executions not finished: queued or running, oldest first. */
     List<Execution> unfinished();
 
-    /** Counts executions that are queued, of all jobs. */
-    int queued();
-
     void started(String job, long number, long pid, Event start);
 
     /** Appends an event; it becomes the execution's status. */

@@ -152,7 +152,6 @@ abstract class StoreContract {
         assertThat(store.unfinished())
                 .extracting(e -> e.job() + "/" + e.number())
                 .containsExactly("a/1", "a/2");
-        assertThat(store.queued()).isEqualTo(1);
         assertThat(store.execution("b", 1).orElseThrow().exitCode()).isEmpty();
     }
 
