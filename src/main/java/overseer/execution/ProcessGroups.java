@@ -36,24 +36,7 @@ public final class ProcessGroups {
      * outside the group.
      */
     public int killAll(long pgid, String runId) {
-        int escaped = 0;
-        for (int round = 0; round < 50; round++) {
-            boolean group = signal(pgid, Libc.SIGKILL);
-            List<Long> marked = marked(runId);
-            for (long pid : marked) {
-                try {
-                    Libc.kill(pid, Libc.SIGKILL);
-                    escaped++;
-                } catch (Libc.Failure e) {
-                    // Ended meanwhile.
-                }
-            }
-            if (!group && marked.isEmpty()) {
-                return escaped;
-            }
-            pause();
-        }
-        return escaped;
+        return kill(pgid, runId);
     }
 
     /**
@@ -61,12 +44,15 @@ public final class ProcessGroups {
      * id, which may belong to someone else by now. Returns how many were killed.
      */
     public int killMarked(String runId) {
+        return kill(0, runId);
+    }
+
+    /** The kill loop of both: the group too when {@code pgid} is positive. */
+    private int kill(long pgid, String runId) {
         int killed = 0;
         for (int round = 0; round < 50; round++) {
+            boolean group = pgid > 0 && signal(pgid, Libc.SIGKILL);
             List<Long> marked = marked(runId);
-            if (marked.isEmpty()) {
-                return killed;
-            }
             for (long pid : marked) {
                 try {
                     Libc.kill(pid, Libc.SIGKILL);
@@ -74,6 +60,9 @@ public final class ProcessGroups {
                 } catch (Libc.Failure e) {
                     // Ended meanwhile.
                 }
+            }
+            if (!group && marked.isEmpty()) {
+                return killed;
             }
             pause();
         }
