@@ -249,11 +249,6 @@ public final class Executions {
             throw new Refused(Refused.Reason.DISABLED, "job '" + t.job() + "' is disabled");
         }
         String commit = snapshot.revision();
-        try {
-            renderer.render(job.action(), job.vars(), values, new Renderer.Builtins(t.job(), 0, commit), "scripts");
-        } catch (RenderException e) {
-            throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
-        }
         lock.lock();
         try {
             if (queue.size() >= settings.maxQueued()) {
@@ -298,6 +293,9 @@ public final class Executions {
             h.secretVariable().ifPresent(hidden::add);
         }
         CheckoutLease lease = config.hold(commit);
+        // Rendered inside the store's transaction, which assigns the number the template may use.
+        java.util.concurrent.atomic.AtomicReference<LaunchSpec> built =
+                new java.util.concurrent.atomic.AtomicReference<>();
         Store.Created created;
         try {
             created = store.create(
@@ -324,9 +322,13 @@ public final class Executions {
                                         job.overlap().name().toLowerCase(),
                                         masked,
                                         hidden);
+                                built.set(spec);
                                 return new NewExecution.Prepared(r.display(), write(spec));
                             }),
                     Event.of("queued", "triggered by " + t.kind(), now(), t.kind()));
+        } catch (RenderFailed e) {
+            lease.close();
+            throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
         } catch (RuntimeException e) {
             lease.close();
             throw e;
@@ -336,13 +338,7 @@ public final class Executions {
             return created;
         }
         Execution e = created.execution();
-        LaunchSpec spec;
-        try {
-            spec = json.readValue(e.launchJson(), LaunchSpec.class);
-        } catch (JsonProcessingException ex) {
-            lease.close();
-            throw new IllegalStateException(ex);
-        }
+        LaunchSpec spec = built.get();
         Active a = new Active(e, spec, lease, token());
         Optional<Active> replaced = Optional.empty();
         lock.lock();
@@ -372,13 +368,19 @@ public final class Executions {
         return created;
     }
 
+    /** Carries a render failure out of the store's transaction, which it rolls back. */
+    private static final class RenderFailed extends RuntimeException {
+        RenderFailed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     private Rendered render(JobDefinition job, Map<String, Object> values, String name, long number, String commit) {
         try {
             return renderer.render(
                     job.action(), job.vars(), values, new Renderer.Builtins(name, number, commit), "scripts");
         } catch (RenderException e) {
-            // It rendered a moment ago with the same values; only the number differs.
-            throw new IllegalStateException("cannot render the command: " + e.getMessage());
+            throw new RenderFailed(e.getMessage());
         }
     }
 

@@ -56,6 +56,12 @@ class ExecutionApiTest {
                         """)
                 .executable("bin/helper", "#!/bin/sh\necho helper-ran\n")
                 .with("fails.yml", "command: exit 3\n")
+                .with("huge.yml", """
+                        command: echo {% for i in range(n) %}{{ pad }}{% endfor %}
+                        vars:
+                          - {name: n, type: int, required: true}
+                          - {name: pad, required: true}
+                        """)
                 .with("nothing.yml", "description: no command\n")
                 .commit("jobs");
         server = TestServer.on(repo.url(), tmp.resolve("data")).start();
@@ -183,6 +189,20 @@ class ExecutionApiTest {
                 .contains(checkout + "\n")
                 .contains("helper-ran\n")
                 .containsPattern("OVERSEER_TOKEN=[0-9a-f]{48}\n");
+    }
+
+    @Test
+    void aCommandThatCannotBeRenderedIsA400AndRecordsNothing() throws Exception {
+        HttpResponse<String> r = server.postJson("/jobs/huge", "{\"n\": 1000, \"pad\": \"" + "y".repeat(1000) + "\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(TestServer.parse(r.body()).get("errors").get(0).get("field").asText())
+                .isEqualTo("command");
+        assertThat(server.trigger("huge", "{\"n\": 2, \"pad\": \"ab\"}")
+                        .get("execution")
+                        .asInt())
+                .isEqualTo(1);
+        assertThat(server.awaitFinished("huge", 1).get("status").asText()).isEqualTo("complete");
+        assertThat(server.get("/jobs/huge/1/stdout").body()).isEqualTo("abab\n");
     }
 
     @Test
