@@ -18,8 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import org.eclipse.jgit.api.Git;
-import org.eclipse.jgit.lib.PersonIdent;
 
 public class ConfigBench {
     static final HttpClient client = HttpClient.newHttpClient();
@@ -32,22 +30,7 @@ public class ConfigBench {
             Path repo = tmp.resolve("repo");
             long t0 = System.nanoTime();
             writeJobs(repo, jobs);
-            try (Git git = Git.init()
-                    .setDirectory(repo.toFile())
-                    .setInitialBranch("main")
-                    .call()) {
-                git.add().addFilepattern(".").call();
-                PersonIdent who = new PersonIdent("bench", "bench@example.com");
-                git.commit()
-                        .setMessage("jobs")
-                        .setAuthor(who)
-                        .setCommitter(who)
-                        .setSign(false)
-                        .call();
-                // Git hosts serve packed repositories; fetching loose objects would measure
-                // compressing them instead.
-                git.gc().call();
-            }
+            BenchRepos.commitAll(repo);
             System.out.printf("setup: %d job files committed in %.1f s%n", jobs, (System.nanoTime() - t0) / 1e9);
             Path plain = tmp.resolve("plain");
             writeJobs(plain, jobs);

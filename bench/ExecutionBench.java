@@ -31,8 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.jgit.api.Git;
-import org.eclipse.jgit.lib.PersonIdent;
 import overseer.Overseer;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
@@ -51,17 +49,7 @@ public class ExecutionBench {
         Files.createDirectories(repo);
         Files.writeString(repo.resolve("true.yml"), "command: \"true\"\n");
         Files.writeString(repo.resolve("gib.yml"), "command: head -c " + GIB + " /dev/zero\n");
-        try (Git git =
-                Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call()) {
-            git.add().addFilepattern(".").call();
-            PersonIdent who = new PersonIdent("bench", "bench@example.com");
-            git.commit()
-                    .setMessage("jobs")
-                    .setAuthor(who)
-                    .setCommitter(who)
-                    .setSign(false)
-                    .call();
-        }
+        BenchRepos.commitAll(repo);
         System.out.printf(
                 "machine: %d cores, java %s, max heap %d MB%n",
                 Runtime.getRuntime().availableProcessors(),
