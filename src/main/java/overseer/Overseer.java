@@ -114,7 +114,7 @@ public final class Overseer implements AutoCloseable {
             new JobRoutes(config, executions, exchanges, clock).register(router);
             new ExecutionRoutes(executions, exchanges).register(router);
             new ConfigRoutes(config, exchanges, options.gitWebhookSecret()).register(router);
-            new SystemRoutes(config, exchanges, BuildInfo.current()).register(router);
+            new SystemRoutes(config, executions, exchanges, BuildInfo.current()).register(router);
             HttpApi api = new HttpApi(options.listen(), router, exchanges, tokens);
             try {
                 // Listen first, so that probes see the server (and /config its progress) during a

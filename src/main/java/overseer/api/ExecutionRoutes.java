@@ -29,7 +29,9 @@ import overseer.execution.OutputView;
 import overseer.execution.Refused;
 import overseer.store.Execution;
 import overseer.store.ExecutionQuery;
+import overseer.store.StaleState;
 import overseer.store.Store;
+import overseer.store.StoreException;
 
 /** Triggering executions and everything under {@code /jobs/<job>/<n>}. */
 public final class ExecutionRoutes {
@@ -74,9 +76,16 @@ public final class ExecutionRoutes {
         respondCreated(exchange, created);
     }
 
+    /** Repeats an execution; a JSON body may give params anew (secret values must be, once it ended). */
     private void repeat(HttpServerExchange exchange, Map<String, String> params) throws Exception {
         long n = requireNumber(params);
-        Store.Created created = call(() -> executions.repeat(params.get("job"), n, idempotencyKey(exchange)));
+        byte[] body = exchanges.body(exchange, MAX_BODY);
+        Map<String, Object> given = new LinkedHashMap<>();
+        if (!new String(body, StandardCharsets.UTF_8).isBlank()) {
+            given = jsonObject(body);
+        }
+        Map<String, Object> values = given;
+        Store.Created created = call(() -> executions.repeat(params.get("job"), n, values, idempotencyKey(exchange)));
         respondCreated(exchange, created);
     }
 
@@ -154,20 +163,26 @@ public final class ExecutionRoutes {
         if (!strings.isEmpty()) {
             throw badRequest("query", "give params either as a JSON body or as query parameters, not both");
         }
+        return new Executions.Input.Json(jsonObject(body));
+    }
+
+    private Map<String, Object> jsonObject(byte[] body) {
         JsonNode node;
         try {
             node = exchanges.mapper().readTree(body);
-        } catch (JsonProcessingException e) {
-            throw badRequest("body", "not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw badRequest(
+                    "body",
+                    "not valid JSON: "
+                            + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
         }
-        if (!node.isObject()) {
+        if (node == null || !node.isObject()) {
             throw badRequest("body", "expected a JSON object of params");
         }
-        Map<String, Object> values = exchanges
+        return exchanges
                 .mapper()
                 .convertValue(
                         node, new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() {});
-        return new Executions.Input.Json(values);
     }
 
     private void enable(HttpServerExchange exchange, Map<String, String> params, boolean enabled) throws Exception {
@@ -277,7 +292,7 @@ public final class ExecutionRoutes {
             }
         }
         if (follow) {
-            follow(exchange.getOutputStream(), view, start, done);
+            follow(exchange, view, start, done);
             return;
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, end - start);
@@ -286,12 +301,17 @@ public final class ExecutionRoutes {
         }
     }
 
-    /** Sends new bytes as they come, until the execution has finished and all is sent. */
-    private static void follow(OutputStream out, OutputView view, long start, CompletableFuture<Void> done)
+    /**
+     * Sends new bytes as they come, until the execution has finished and all is sent, the client
+     * went away, or the server shuts down (then it sends what there is and closes).
+     */
+    private void follow(HttpServerExchange exchange, OutputView view, long start, CompletableFuture<Void> done)
             throws IOException, InterruptedException {
+        OutputStream out = exchange.getOutputStream();
+        CompletableFuture<Object> stop = CompletableFuture.anyOf(done, executions.closing());
         long position = start;
         while (true) {
-            boolean ended = done.isDone();
+            boolean ended = stop.isDone();
             long size = view.size();
             if (size > position) {
                 view.copy(position, size, out);
@@ -299,11 +319,11 @@ public final class ExecutionRoutes {
                 position = size;
                 continue;
             }
-            if (ended) {
+            if (ended || !exchange.getConnection().isOpen()) {
                 return;
             }
             try {
-                done.get(100, TimeUnit.MILLISECONDS);
+                stop.get(100, TimeUnit.MILLISECONDS);
             } catch (TimeoutException | ExecutionException e) {
                 // Look for new bytes again.
             }
@@ -366,6 +386,11 @@ public final class ExecutionRoutes {
     private static <T> T call(Call<T> call) throws InterruptedException {
         try {
             return call.run();
+        } catch (StaleState e) {
+            // Someone else changed the execution first: the caller's view is out of date.
+            throw new ApiException(409, "Conflict", e.getMessage());
+        } catch (StoreException e) {
+            throw new ApiException(503, "Service Unavailable", e.getMessage(), List.of(), Map.of("Retry-After", "30"));
         } catch (InvalidParams e) {
             throw new ApiException(
                     400,
@@ -378,7 +403,8 @@ public final class ExecutionRoutes {
         } catch (Refused e) {
             throw switch (e.reason()) {
                 case UNKNOWN_JOB, UNKNOWN_EXECUTION, NO_CONFIGURATION -> ApiException.notFound(e.getMessage());
-                case DISABLED, CONCURRENCY_REACHED, FINISHED -> new ApiException(409, "Conflict", e.getMessage());
+                case DISABLED, CONCURRENCY_REACHED, FINISHED, NOT_RUNNING ->
+                    new ApiException(409, "Conflict", e.getMessage());
                 case QUEUE_FULL ->
                     new ApiException(503, "Service Unavailable", e.getMessage(), List.of(), Map.of("Retry-After", "5"));
                 case SHUTTING_DOWN ->

@@ -7,10 +7,12 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
     static final long MAX_BODY_BYTES = 16L * 1024 * 1024;
+    private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(5);
 
     private final Router router;
     private final Exchanges exchanges;
@@ -123,11 +126,24 @@ public final class HttpApi implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops listening and closes the connections, then gives running handlers {@link
+     * #CLOSE_DEADLINE} to finish before interrupting them: a stuck handler never holds up shutdown.
+     */
     @Override
     public void close() {
         if (started) {
             server.stop();
         }
-        executor.close();
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(CLOSE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("api: handlers still running after {} s; interrupting them", CLOSE_DEADLINE.toSeconds());
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }

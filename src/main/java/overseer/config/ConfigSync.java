@@ -7,11 +7,14 @@ import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.job.Problem;
@@ -49,6 +52,7 @@ public final class ConfigSync implements AutoCloseable {
     private volatile ConfigStatus status;
     private volatile boolean closed;
     private Thread poller;
+    private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
 
     public ConfigSync(Settings settings, Path dataDir, RepositoryLoader loader, Clock clock)
             throws IOException, SyncException {
@@ -132,12 +136,27 @@ public final class ConfigSync implements AutoCloseable {
 
     /** Fetches and, if there is a new valid revision, applies it. One sync runs at a time. */
     public ConfigStatus syncNow() {
+        ConfigStatus after;
+        Optional<Snapshot> before;
         lock.lock();
         try {
-            return sync();
+            before = status.active();
+            after = sync();
         } finally {
             lock.unlock();
         }
+        Optional<Snapshot> now = after.active();
+        if (now.isPresent() && !now.map(Snapshot::revision).equals(before.map(Snapshot::revision))) {
+            for (Consumer<Snapshot> listener : listeners) {
+                listener.accept(now.get());
+            }
+        }
+        return after;
+    }
+
+    /** Calls {@code listener} with each snapshot that becomes active from now on. */
+    public void onApplied(Consumer<Snapshot> listener) {
+        listeners.add(listener);
     }
 
     /** Asks the poller for a sync soon, without waiting for it (push webhooks). */
@@ -156,7 +175,12 @@ public final class ConfigSync implements AutoCloseable {
                     return;
                 }
                 if (!closed) {
-                    syncNow();
+                    try {
+                        syncNow();
+                    } catch (RuntimeException e) {
+                        // Whatever went wrong, the next poll tries again: the poller never dies.
+                        log.error("config: sync failed unexpectedly: {}", e.toString(), e);
+                    }
                 }
             }
         });

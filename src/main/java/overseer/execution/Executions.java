@@ -1,21 +1,22 @@
 package overseer.execution;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -23,31 +24,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.config.CheckoutLease;
 import overseer.config.ConfigSync;
 import overseer.config.Snapshot;
-import overseer.job.HookSpec;
 import overseer.job.JobDefinition;
 import overseer.job.JobName;
-import overseer.job.Overlap;
 import overseer.job.VarSpec;
 import overseer.store.Event;
 import overseer.store.Execution;
+import overseer.store.ExecutionQuery;
 import overseer.store.NewExecution;
 import overseer.store.Store;
 import overseer.template.RenderException;
-import overseer.template.Rendered;
-import overseer.template.Renderer;
 
 /**
- * Triggers, queues, starts and signals executions. Triggered executions are stored as
- * {@code queued}, then started by priority and age while fewer than {@code maxConcurrent} run and
- * their job is under its {@code concurrency}. Each running execution has one virtual thread that
- * waits for it ({@link ExecutionRun}).
+ * The execution engine as the API and the server see it: triggers, repeats, events and signals,
+ * waiting, recovery and shutdown. Who may run is {@link Admission}'s, what an execution may do
+ * next is {@link Lifecycle}'s, and one execution's run is {@link ExecutionRun}'s.
  */
 public final class Executions {
     private static final Logger log = LoggerFactory.getLogger(Executions.class);
@@ -65,18 +62,14 @@ public final class Executions {
             "time-out",
             "lost",
             "skipped");
-    private static final Map<String, Integer> SIGNALS = Map.of(
-            "stop", ProcessGroups.SIGSTOP,
-            "continue", ProcessGroups.SIGCONT,
-            "terminate", ProcessGroups.SIGTERM,
-            "kill", ProcessGroups.SIGKILL);
+    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {};
 
     public record Settings(
             Path dataDir,
             int maxConcurrent,
             int maxQueued,
             Duration killGrace,
-            java.util.function.Supplier<String> publicUrl,
+            Supplier<String> publicUrl,
             Path libraryDir) {}
 
     /** Trigger input: a JSON object (typed) or form/query strings (coerced). */
@@ -98,32 +91,30 @@ public final class Executions {
     private final Store store;
     private final ConfigSync config;
     private final Launcher launcher;
-    private final Renderer renderer;
+    private final LaunchPreparation preparation;
     private final Params params;
     private final ObjectMapper json;
     private final Clock clock;
     private final ProcessGroups groups = new ProcessGroups();
+    private final Lifecycle lifecycle;
+    private final Admission admission;
     private final SecureRandom random = new SecureRandom();
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final TreeSet<Active> queue = new TreeSet<>(Comparator.comparingInt((Active a) -> -a.priority())
-            .thenComparing(Active::createdAt)
-            .thenComparing(Active::job)
-            .thenComparingLong(Active::number));
-    private final Map<String, Active> running = new LinkedHashMap<>();
-    private final Map<String, Integer> perJob = new HashMap<>();
-    /** Every execution that is queued or running, by "job/number". */
-    private final Map<String, Active> unfinished = new ConcurrentHashMap<>();
+    /** Every execution from admission until it ended, by "job/number". */
+    private final Map<String, Unfinished> unfinished = new ConcurrentHashMap<>();
+    /** Each unfinished execution's claim in {@link #admission}. */
+    private final Map<Unfinished, Admission.Claim> claims = new ConcurrentHashMap<>();
 
     private final Set<String> disabled = ConcurrentHashMap.newKeySet();
-    private volatile boolean accepting = true;
+    /** Completes when shutdown begins: waiting and following requests answer then. */
+    private final CompletableFuture<Void> closing = new CompletableFuture<>();
 
     public Executions(
             Settings settings,
             Store store,
             ConfigSync config,
             Launcher launcher,
-            Renderer renderer,
+            overseer.template.Renderer renderer,
             Params params,
             ObjectMapper json,
             Clock clock) {
@@ -131,10 +122,12 @@ public final class Executions {
         this.store = store;
         this.config = config;
         this.launcher = launcher;
-        this.renderer = renderer;
+        this.preparation = new LaunchPreparation(renderer);
         this.params = params;
         this.json = json;
         this.clock = clock;
+        this.lifecycle = new Lifecycle(store, groups, clock);
+        this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued());
     }
 
     public Store store() {
@@ -142,43 +135,33 @@ public final class Executions {
     }
 
     /**
-     * Makes the store's state true again after a restart: executions that were running are
-     * {@code lost} (their leftover processes killed), queued ones wait again. Then starts what fits.
+     * Makes the store's state true again after a restart: executions that were starting or
+     * running are {@code lost} (their leftover processes killed), queued ones wait again. Then
+     * starts what fits, and from now on cancels the queued executions of jobs a new commit removes.
      */
     public void recover() {
         disabled.addAll(store.disabledJobs());
-        for (Execution e : store.unfinished()) {
-            if (e.startedAt().isPresent()) {
-                int killed = groups.killMarked(e.runId());
-                String cause = "the server stopped while it ran"
-                        + (killed > 0 ? "; killed " + killed + " leftover process(es)" : "");
-                store.finished(e.job(), e.number(), OptionalInt.empty(), Event.of("lost", cause, now(), "overseer"));
-                log.warn("execution: {}/{} lost: {}", e.job(), e.number(), cause);
-                continue;
-            }
-            try {
-                LaunchSpec spec = json.readValue(e.launchJson(), LaunchSpec.class);
-                Active a = new Active(e, spec, config.hold(e.commit()), token());
-                lock.lock();
-                try {
-                    queue.add(a);
-                    unfinished.put(a.key(), a);
-                } finally {
-                    lock.unlock();
+        new Recovery(store, groups, clock).recover(e -> {
+            LaunchSpec spec = json.readValue(e.launchJson(), LaunchSpec.class);
+            Unfinished u = new Unfinished(e, spec, config.hold(e.commit()), token());
+            Admission.Claim claim = admission.restore(u);
+            track(u, claim);
+        });
+        config.onApplied(this::applied);
+        dispatch();
+    }
+
+    /** A new commit is active: queued executions of jobs it no longer has will never run. */
+    private void applied(Snapshot snapshot) {
+        for (Unfinished u : admission.queued()) {
+            if (!JobName.isValid(u.job()) || snapshot.job(new JobName(u.job())).isEmpty()) {
+                String cause = "job '" + u.job() + "' is not in commit " + shortId(snapshot.revision()) + " any more";
+                if (lifecycle.cancel(u, cause)) {
+                    log.info("execution: {} cancelled: {}", u.key(), cause);
+                    ended(u);
                 }
-            } catch (JsonProcessingException ex) {
-                store.finished(
-                        e.job(),
-                        e.number(),
-                        OptionalInt.empty(),
-                        Event.of(
-                                "fail",
-                                "cannot read its stored launch spec: " + ex.getOriginalMessage(),
-                                now(),
-                                "overseer"));
             }
         }
-        dispatch();
     }
 
     /** A job of the active configuration, or one that has executions on record. */
@@ -186,9 +169,7 @@ public final class Executions {
         boolean configured = JobName.isValid(job)
                 && config.active().flatMap(s -> s.job(new JobName(job))).isPresent();
         return configured
-                || !store.executions(
-                                job,
-                                new overseer.store.ExecutionQuery(java.util.OptionalLong.empty(), Optional.empty(), 1))
+                || !store.executions(job, new ExecutionQuery(OptionalLong.empty(), Optional.empty(), 1))
                         .isEmpty();
     }
 
@@ -211,10 +192,7 @@ public final class Executions {
     public Store.Created trigger(Trigger t) throws Refused, InvalidParams {
         Snapshot snapshot = config.active()
                 .orElseThrow(() -> new Refused(Refused.Reason.NO_CONFIGURATION, "no configuration is active yet"));
-        JobDefinition job = (JobName.isValid(t.job())
-                        ? snapshot.job(new JobName(t.job()))
-                        : Optional.<JobDefinition>empty())
-                .orElseThrow(() -> new Refused(Refused.Reason.UNKNOWN_JOB, "no job named '" + t.job() + "'"));
+        JobDefinition job = configured(snapshot, t.job());
         Map<String, Object> values = switch (t.input()) {
             case Input.Json j -> params.fromJson(job.vars(), j.values());
             case Input.Strings s -> params.fromStrings(job.vars(), s.values());
@@ -222,150 +200,147 @@ public final class Executions {
         return create(t, snapshot, job, values);
     }
 
-    /** A new execution of {@code job} with the params of execution {@code number}. */
-    public Store.Created repeat(String job, long number, Optional<String> idempotencyKey)
+    private static JobDefinition configured(Snapshot snapshot, String name) throws Refused {
+        return (JobName.isValid(name) ? snapshot.job(new JobName(name)) : Optional.<JobDefinition>empty())
+                .orElseThrow(() -> new Refused(Refused.Reason.UNKNOWN_JOB, "no job named '" + name + "'"));
+    }
+
+    /**
+     * A new execution of {@code job} with the params of execution {@code number}, overridden by
+     * {@code given}. Secret values are kept only while an execution is unfinished: for a finished
+     * one, each secret var it had must be given again.
+     */
+    public Store.Created repeat(String job, long number, Map<String, Object> given, Optional<String> idempotencyKey)
             throws Refused, InvalidParams {
         Execution e = execution(job, number);
+        Snapshot snapshot = config.active()
+                .orElseThrow(() -> new Refused(Refused.Reason.NO_CONFIGURATION, "no configuration is active yet"));
+        JobDefinition definition = configured(snapshot, job);
         Map<String, Object> values;
+        Map<String, Object> secrets;
         try {
             values = new LinkedHashMap<>(json.readValue(e.paramsJson(), MAP));
-            values.putAll(json.readValue(e.secretsJson(), MAP));
+            secrets = json.readValue(e.secretsJson(), MAP);
         } catch (JsonProcessingException ex) {
             throw new IllegalStateException("stored params of " + job + "/" + number + " are unreadable", ex);
         }
+        List<InvalidParams.FieldError> missing = new ArrayList<>();
+        for (VarSpec v : definition.vars()) {
+            if (v.secret() && values.containsKey(v.name())) {
+                values.remove(v.name());
+                if (secrets.containsKey(v.name())) {
+                    values.put(v.name(), secrets.get(v.name()));
+                } else if (!given.containsKey(v.name())) {
+                    missing.add(new InvalidParams.FieldError(
+                            v.name(), "secret values are not kept after an execution ends; give it again"));
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidParams(missing);
+        }
+        values.putAll(given);
         return trigger(
                 new Trigger(job, new Input.Json(values), "repeat", idempotencyKey, e.priority(), Optional.empty()));
     }
 
-    private static final com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>> MAP =
-            new com.fasterxml.jackson.core.type.TypeReference<>() {};
-
+    /**
+     * Admission, storing and queueing as one step for the rules: the claim is taken before the
+     * store write and given back if it fails, so concurrent triggers never overshoot a limit.
+     */
     private Store.Created create(Trigger t, Snapshot snapshot, JobDefinition job, Map<String, Object> values)
             throws Refused {
-        if (!accepting) {
-            throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
-        }
         if (disabled.contains(t.job())) {
             throw new Refused(Refused.Reason.DISABLED, "job '" + t.job() + "' is disabled");
         }
-        String commit = snapshot.revision();
-        lock.lock();
+        Admission.Admitted admitted;
         try {
-            if (queue.size() >= settings.maxQueued()) {
-                throw new Refused(
-                        Refused.Reason.QUEUE_FULL, "the queue holds " + queue.size() + " executions; try again later");
-            }
-            if (job.concurrency().isPresent()
-                    && job.overlap() == Overlap.SKIP
-                    && t.idempotencyKey().isEmpty()
-                    && occupied(t.job()) >= job.concurrency().getAsInt()) {
-                throw new Refused(
-                        Refused.Reason.CONCURRENCY_REACHED,
-                        "job '" + t.job() + "' already runs "
-                                + job.concurrency().getAsInt() + " execution(s) and its overlap policy is skip");
-            }
-        } finally {
-            lock.unlock();
-        }
-        Map<String, Object> shown = new LinkedHashMap<>(values);
-        Map<String, Object> secrets = new LinkedHashMap<>();
-        List<String> masked = new ArrayList<>();
-        for (VarSpec v : job.vars()) {
-            if (v.secret() && values.containsKey(v.name())) {
-                shown.put(v.name(), "***");
-                secrets.put(v.name(), values.get(v.name()));
-                if (values.get(v.name()) != null) {
-                    masked.addAll(renderer.secretTexts(values.get(v.name())));
+            admitted = admission.reserve(t.job(), job.concurrency(), job.overlap());
+        } catch (Refused refused) {
+            // A retried POST whose first attempt was accepted gets that execution, whatever the rules say now.
+            if (t.idempotencyKey().isPresent()) {
+                Optional<Execution> earlier =
+                        store.idempotent(t.job(), t.idempotencyKey().get(), now());
+                if (earlier.isPresent()) {
+                    return new Store.Created(earlier.get(), true);
                 }
             }
+            throw refused;
         }
-        Map<String, String> env = new LinkedHashMap<>(job.env());
-        values.forEach((name, value) -> {
-            if (value != null) {
-                env.put("OVERSEER_VAR_" + name, renderer.text(value));
-            }
-        });
-        List<String> hidden = new ArrayList<>();
-        for (HookSpec h : snapshot.settings().hooks()) {
-            h.secretVariable().ifPresent(hidden::add);
-        }
-        for (HookSpec h : job.hooks()) {
-            h.secretVariable().ifPresent(hidden::add);
-        }
-        CheckoutLease lease = config.hold(commit);
-        // Rendered inside the store's transaction, which assigns the number the template may use.
-        java.util.concurrent.atomic.AtomicReference<LaunchSpec> built =
-                new java.util.concurrent.atomic.AtomicReference<>();
+        LaunchPreparation.Prepared prepared = preparation.prepare(snapshot, job, values);
+        String commit = snapshot.revision();
+        LaunchPreparation.Launch[] launch = new LaunchPreparation.Launch[1];
         Store.Created created;
+        CheckoutLease lease = null;
         try {
+            lease = config.hold(commit);
+            // Rendered inside the store's transaction, which assigns the number the template may use.
             created = store.create(
                     new NewExecution(
                             t.job(),
                             t.kind(),
                             commit,
                             now(),
-                            write(shown),
-                            write(secrets),
+                            write(prepared.shown()),
+                            write(prepared.secrets()),
                             t.priority(),
                             t.scheduledAt(),
                             UUID.randomUUID().toString(),
                             t.idempotencyKey(),
                             number -> {
-                                Rendered r = render(job, values, t.job(), number, commit);
-                                LaunchSpec spec = new LaunchSpec(
-                                        r.argv(),
-                                        env,
-                                        job.timeout().map(Duration::toMillis).orElse(null),
-                                        job.concurrency().isPresent()
-                                                ? job.concurrency().getAsInt()
-                                                : null,
-                                        job.overlap().name().toLowerCase(),
-                                        masked,
-                                        hidden);
-                                built.set(spec);
-                                return new NewExecution.Prepared(r.display(), write(spec));
+                                try {
+                                    launch[0] = preparation.render(prepared, number, commit);
+                                } catch (RenderException e) {
+                                    throw new RenderFailed(e.getMessage());
+                                }
+                                return new NewExecution.Prepared(launch[0].display(), write(launch[0].spec()));
                             }),
                     Event.of("queued", "triggered by " + t.kind(), now(), t.kind()));
         } catch (RenderFailed e) {
+            admission.withdraw(admitted.claim());
             lease.close();
             throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
         } catch (RuntimeException e) {
-            lease.close();
+            admission.withdraw(admitted.claim());
+            if (lease != null) {
+                lease.close();
+            }
             throw e;
         }
         if (created.existing()) {
+            admission.withdraw(admitted.claim());
             lease.close();
             return created;
         }
         Execution e = created.execution();
-        LaunchSpec spec = built.get();
-        Active a = new Active(e, spec, lease, token());
-        Optional<Active> replaced = Optional.empty();
-        lock.lock();
-        try {
-            queue.add(a);
-            unfinished.put(a.key(), a);
-            if (job.overlap() == Overlap.REPLACE
-                    && job.concurrency().isPresent()
-                    && perJob.getOrDefault(t.job(), 0) >= job.concurrency().getAsInt()) {
-                replaced = running.values().stream()
-                        .filter(r -> r.job().equals(t.job()) && !r.replaced)
-                        .findFirst();
-                replaced.ifPresent(r -> r.replaced = true);
-            }
-        } finally {
-            lock.unlock();
+        Unfinished u = new Unfinished(e, launch[0].spec(), lease, token());
+        track(u, admitted.claim());
+        boolean keep = admission.admit(admitted.claim(), u);
+        String replaced = "replaced by execution " + e.number();
+        if (!keep) {
+            supersede(u, "replaced by a later execution");
         }
-        if (replaced.isPresent()) {
-            Active old = replaced.get();
-            try {
-                signal(old, "kill", Optional.of("replaced by execution " + e.number()), "overseer");
-            } catch (Refused ignored) {
-                // It ended meanwhile, which frees the slot as well.
-            }
+        for (Admission.Claim victim : admitted.victims()) {
+            supersede(Admission.execution(victim), replaced);
         }
         dispatch();
         return created;
+    }
+
+    private void track(Unfinished u, Admission.Claim claim) {
+        claims.put(u, claim);
+        unfinished.put(u.key(), u);
+    }
+
+    /** Ends an execution to make room under {@code overlap: replace}. */
+    private void supersede(Unfinished u, String cause) {
+        try {
+            if (lifecycle.signal(u, "kill", Optional.of(cause), "overseer")) {
+                ended(u);
+            }
+        } catch (Refused ignored) {
+            // It ended meanwhile, which frees the slot as well.
+        }
     }
 
     /** Carries a render failure out of the store's transaction, which it rolls back. */
@@ -375,76 +350,40 @@ public final class Executions {
         }
     }
 
-    private Rendered render(JobDefinition job, Map<String, Object> values, String name, long number, String commit) {
-        try {
-            return renderer.render(
-                    job.action(), job.vars(), values, new Renderer.Builtins(name, number, commit), "scripts");
-        } catch (RenderException e) {
-            throw new RenderFailed(e.getMessage());
-        }
-    }
-
-    /** Running plus queued executions of a job. */
-    private int occupied(String job) {
-        int queued = (int) queue.stream().filter(a -> a.job().equals(job)).count();
-        return perJob.getOrDefault(job, 0) + queued;
-    }
-
     /** Starts queued executions while there are free slots, best priority and oldest first. */
     private void dispatch() {
-        List<Active> starting = new ArrayList<>();
-        lock.lock();
-        try {
-            if (!accepting) {
-                return;
-            }
-            var it = queue.iterator();
-            while (running.size() < settings.maxConcurrent() && it.hasNext()) {
-                Active a = it.next();
-                Integer limit = a.spec().concurrency();
-                if (limit != null && perJob.getOrDefault(a.job(), 0) >= limit) {
-                    continue;
-                }
-                it.remove();
-                running.put(a.key(), a);
-                perJob.merge(a.job(), 1, Integer::sum);
-                starting.add(a);
-            }
-        } finally {
-            lock.unlock();
-        }
-        for (Active a : starting) {
-            Thread.ofVirtual().name("execution-" + a.key()).start(() -> run(a));
+        for (Admission.Claim c : admission.startable()) {
+            Unfinished u = Admission.execution(c);
+            Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
         }
     }
 
-    private void run(Active a) {
+    private void run(Unfinished u) {
         try {
-            new ExecutionRun(a, store, launcher, groups, settings, clock).run();
+            new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone).run();
         } catch (RuntimeException e) {
-            log.error("execution: {} failed in the runner: {}", a.key(), e.toString(), e);
-            try {
-                store.finished(
-                        a.job(),
-                        a.number(),
-                        OptionalInt.empty(),
-                        Event.of("fail", "overseer failed to run it: " + e.getMessage(), now(), "overseer"));
-            } catch (RuntimeException again) {
-                log.error("execution: {} cannot be marked failed: {}", a.key(), again.getMessage());
-            }
+            log.error("execution: {} failed in the runner: {}", u.key(), e.toString(), e);
+            lifecycle.finish(
+                    u,
+                    java.util.OptionalInt.empty(),
+                    Event.of("fail", "overseer failed to run it: " + e.getMessage(), now(), "overseer"),
+                    closing::isDone);
         } finally {
-            a.lease().close();
-            lock.lock();
-            try {
-                running.remove(a.key());
-                perJob.computeIfPresent(a.job(), (j, n) -> n == 1 ? null : n - 1);
-                unfinished.remove(a.key());
-            } finally {
-                lock.unlock();
-            }
-            a.done().complete(null);
-            dispatch();
+            ended(u);
         }
+    }
+
+    /** Releases what an ended (or cancelled) execution held, and starts what fits now. */
+    private void ended(Unfinished u) {
+        Admission.Claim claim = claims.remove(u);
+        if (claim == null) {
+            return;
+        }
+        u.lease().close();
+        admission.release(claim);
+        unfinished.remove(u.key());
+        u.ended().complete(null);
+        dispatch();
     }
 
     public Execution execution(String job, long number) throws Refused {
@@ -452,23 +391,36 @@ public final class Executions {
                 .orElseThrow(() -> new Refused(Refused.Reason.UNKNOWN_EXECUTION, "no execution " + job + "/" + number));
     }
 
-    /** Waits until the execution has finished, at most {@code limit}; returns it as it is then. */
+    /**
+     * Waits until the execution has finished, at most {@code limit} and no longer than until
+     * shutdown begins; returns it as it is then.
+     */
     public Execution awaitEnd(String job, long number, Duration limit) throws Refused, InterruptedException {
-        Active a = unfinished.get(job + "/" + number);
-        if (a != null) {
-            try {
-                a.done().get(limit.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
-                // Answer with the state it has now.
-            }
+        try {
+            CompletableFuture.anyOf(completion(job, number), closing).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            // Answer with the state it has now.
         }
         return execution(job, number);
     }
 
     /** Completes when the execution has finished (at once if it has). */
     public CompletableFuture<Void> completion(String job, long number) {
-        Active a = unfinished.get(job + "/" + number);
-        return a == null ? CompletableFuture.completedFuture(null) : a.done();
+        Unfinished u = unfinished.get(job + "/" + number);
+        return u == null ? CompletableFuture.completedFuture(null) : u.ended();
+    }
+
+    /** Completes when the server begins to shut down. */
+    public CompletableFuture<Void> closing() {
+        return closing;
+    }
+
+    /** Why the engine cannot take work now (shutting down, the store failing), if so. */
+    public Optional<String> unready() {
+        if (closing.isDone()) {
+            return Optional.of("the server is shutting down");
+        }
+        return store.writeFailure().map(f -> "the store cannot record changes: " + f);
     }
 
     /** A captured stream ({@code stdout}, {@code stderr} or {@code output}) of an execution. */
@@ -476,13 +428,12 @@ public final class Executions {
         return OutputView.of(ExecutionRun.directory(settings.dataDir(), job, number), stream);
     }
 
-    /** Whether {@code token} is the per-execution token of this running execution. */
+    /** Whether {@code token} is the per-execution token of this unfinished execution. */
     public boolean tokenMatches(String job, long number, String token) {
-        Active a = unfinished.get(job + "/" + number);
-        return a != null
-                && java.security.MessageDigest.isEqual(
-                        a.token().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                        token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Unfinished u = unfinished.get(job + "/" + number);
+        return u != null
+                && MessageDigest.isEqual(
+                        u.token().getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -495,107 +446,59 @@ public final class Executions {
                     + " and not be one of " + new TreeSet<>(RESERVED_EVENTS));
         }
         Execution e = execution(job, number);
-        Active a = unfinished.get(e.job() + "/" + e.number());
-        if (e.finished() || a == null) {
+        Unfinished u = unfinished.get(e.job() + "/" + e.number());
+        if (u == null) {
             throw new Refused(
                     Refused.Reason.FINISHED, "execution " + job + "/" + number + " has finished (" + e.status() + ")");
         }
-        if (SIGNALS.containsKey(name)) {
-            signal(a, name, cause, source);
+        if (Lifecycle.SIGNALS.containsKey(name)) {
+            if (lifecycle.signal(u, name, cause, source)) {
+                ended(u);
+            }
         } else {
-            store.event(job, number, new Event(name, cause, now(), source));
+            lifecycle.event(u, new Event(name, cause, now(), source));
         }
         return execution(job, number);
     }
 
-    private void signal(Active a, String name, Optional<String> cause, String source) throws Refused {
-        boolean cancelled = false;
-        lock.lock();
-        try {
-            if (queue.contains(a)) {
-                if (name.equals("stop") || name.equals("continue")) {
-                    throw new Refused(Refused.Reason.FINISHED, "execution " + a.key() + " is queued, not running");
-                }
-                queue.remove(a);
-                unfinished.remove(a.key());
-                cancelled = true;
-            }
-        } finally {
-            lock.unlock();
-        }
-        store.event(a.job(), a.number(), new Event(name, cause, now(), source));
-        if (cancelled) {
-            a.lease().close();
-            store.finished(
-                    a.job(),
-                    a.number(),
-                    OptionalInt.empty(),
-                    Event.of("fail", "cancelled by '" + name + "' before it started", now(), "overseer"));
-            a.done().complete(null);
-            return;
-        }
-        long pgid;
-        try {
-            pgid = a.pid().get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new Refused(Refused.Reason.FINISHED, "execution " + a.key() + " did not start");
-        }
-        if (pgid <= 0) {
-            return;
-        }
-        switch (name) {
-            case "kill" -> groups.killAll(pgid, a.runId());
-            case "terminate" -> {
-                groups.signalAll(pgid, a.runId(), ProcessGroups.SIGTERM);
-                // A stopped process acts on SIGTERM only once it runs again.
-                groups.signalAll(pgid, a.runId(), ProcessGroups.SIGCONT);
-            }
-            default -> groups.signalAll(pgid, a.runId(), SIGNALS.get(name));
-        }
-    }
-
     /**
-     * Stops taking triggers, lets running executions finish for up to {@code grace}, then
-     * terminates the rest (recording why) and waits for them to end. Queued ones stay queued.
+     * Stops taking triggers and ends waiting requests, lets running executions finish for up to
+     * {@code grace}, then terminates the rest (recording why) and waits for them to end. Queued
+     * ones stay queued for the next start.
      */
     public void shutdown(Duration grace) {
-        accepting = false;
-        List<Active> left;
-        lock.lock();
-        try {
-            left = new ArrayList<>(running.values());
-        } finally {
-            lock.unlock();
-        }
+        admission.close();
+        closing.complete(null);
+        List<Unfinished> left = admission.running();
         long deadline = System.nanoTime() + grace.toNanos();
-        for (Active a : left) {
-            waitFor(a, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        for (Unfinished u : left) {
+            waitFor(u, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         }
-        for (Active a : left) {
-            if (!a.done().isDone()) {
-                try {
-                    signal(a, "terminate", Optional.of("the server is shutting down"), "overseer");
-                } catch (Refused | RuntimeException e) {
-                    // Ended meanwhile.
-                }
-            }
+        signalAll(left, "terminate");
+        for (Unfinished u : left) {
+            waitFor(u, settings.killGrace());
         }
-        for (Active a : left) {
-            waitFor(a, settings.killGrace());
-            if (!a.done().isDone()) {
+        signalAll(left, "kill");
+        for (Unfinished u : left) {
+            waitFor(u, Duration.ofSeconds(5));
+        }
+    }
+
+    private void signalAll(List<Unfinished> executions, String signal) {
+        for (Unfinished u : executions) {
+            if (!u.ended().isDone()) {
                 try {
-                    signal(a, "kill", Optional.of("the server is shutting down"), "overseer");
+                    lifecycle.signal(u, signal, Optional.of("the server is shutting down"), "overseer");
                 } catch (Refused | RuntimeException e) {
-                    // Ended meanwhile.
+                    // Ended (or ending) meanwhile.
                 }
-                waitFor(a, Duration.ofSeconds(5));
             }
         }
     }
 
-    private static void waitFor(Active a, Duration limit) {
+    private static void waitFor(Unfinished u, Duration limit) {
         try {
-            a.done().get(Math.max(1, limit.toMillis()), TimeUnit.MILLISECONDS);
+            u.ended().get(Math.max(1, limit.toMillis()), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             // Still running.
         } catch (InterruptedException e) {
@@ -615,6 +518,10 @@ public final class Executions {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static String shortId(String revision) {
+        return revision.length() > 10 ? revision.substring(0, 10) : revision;
     }
 
     private Instant now() {

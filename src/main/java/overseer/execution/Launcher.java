@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /** Starts a job's process: in its own session and process group, stdin from /dev/null. */
@@ -16,8 +17,17 @@ public interface Launcher {
         }
     }
 
-    /** A started process; its pid is also its process group and session id. */
-    record Process(long pid, InputStream stdout, InputStream stderr, CompletableFuture<ExitStatus> exit) {}
+    /**
+     * A started process; its pid is also its process group and session id. {@code pipes} names
+     * the pipes its output goes to as {@code /proc/<pid>/fd} shows them ({@code pipe:[inode]}):
+     * whatever process still holds one after the job ended belongs to the job.
+     */
+    record Process(
+            long pid, InputStream stdout, InputStream stderr, CompletableFuture<ExitStatus> exit, Set<String> pipes) {
+        public Process {
+            pipes = Set.copyOf(pipes);
+        }
+    }
 
     Process start(Command command) throws IOException;
 }

@@ -4,14 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import overseer.job.JobDefinition;
 import overseer.job.VarSpec;
 import overseer.template.RenderException;
@@ -55,24 +53,17 @@ public final class LocalRun {
             argv.set(0, repo.resolve(argv.getFirst()).toString());
         }
         String runId = UUID.randomUUID().toString();
-        Map<String, String> env = new TreeMap<>(System.getenv());
-        env.putAll(job.env());
-        values.forEach((name, value) -> {
-            if (value != null) {
-                env.put("OVERSEER_VAR_" + name, renderer.text(value));
-            }
-        });
-        env.put("OVERSEER_JOB", job.name().value());
-        env.put("OVERSEER_EXECUTION", "0");
-        env.put("OVERSEER_COMMIT", "local");
-        env.put(ProcessGroups.MARKER, runId);
-        env.put("PATH", repo.resolve("bin") + ":" + env.getOrDefault("PATH", "/usr/bin:/bin"));
-        Launcher.Process process = launcher.start(new Launcher.Command(
-                argv,
-                env.entrySet().stream()
-                        .map(e -> e.getKey() + "=" + e.getValue())
-                        .toList(),
-                repo));
+        Map<String, String> vars = new TreeMap<>(job.env());
+        vars.putAll(LaunchPreparation.varEnvironment(renderer, values));
+        List<String> env = new JobEnvironment(System.getenv(), List.of())
+                .putAll(vars)
+                .put("OVERSEER_JOB", job.name().value())
+                .put("OVERSEER_EXECUTION", "0")
+                .put("OVERSEER_COMMIT", "local")
+                .put(ProcessGroups.MARKER, runId)
+                .path(List.of(repo.resolve("bin")))
+                .entries();
+        Launcher.Process process = launcher.start(new Launcher.Command(argv, env, repo));
         // The job has its own session, so a Ctrl-C reaches only us: pass it on.
         Thread forward = new Thread(() -> groups.signalAll(process.pid(), runId, ProcessGroups.SIGTERM));
         Runtime.getRuntime().addShutdownHook(forward);
@@ -84,28 +75,10 @@ public final class LocalRun {
         }
         Thread a = pump(process.stdout(), out, secrets);
         Thread b = pump(process.stderr(), err, secrets);
-        ExitStatus status;
-        boolean timedOut = false;
-        try {
-            if (job.timeout().isPresent()) {
-                try {
-                    status = process.exit().get(job.timeout().get().toMillis(), TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    timedOut = true;
-                    groups.signalAll(process.pid(), runId, ProcessGroups.SIGTERM);
-                    try {
-                        status = process.exit().get(10, TimeUnit.SECONDS);
-                    } catch (TimeoutException again) {
-                        groups.killAll(process.pid(), runId);
-                        status = process.exit().get();
-                    }
-                }
-            } else {
-                status = process.exit().get();
-            }
-        } catch (ExecutionException e) {
-            throw new IOException(e.getCause());
-        }
+        Supervision.Outcome outcome =
+                new Supervision(groups).await(process, runId, job.timeout(), Duration.ofSeconds(10));
+        boolean timedOut = outcome.timeout().isPresent();
+        ExitStatus status = outcome.status();
         groups.signal(process.pid(), ProcessGroups.SIGKILL);
         a.join();
         b.join();

@@ -4,7 +4,9 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -19,11 +21,13 @@ final class OutputCapture {
     private static final Logger log = LoggerFactory.getLogger(OutputCapture.class);
     private static final int BUFFER = 256 * 1024;
 
+    private final Path dir;
     private final OutputIndex combined;
     private final Thread stdout;
     private final Thread stderr;
 
-    private OutputCapture(OutputIndex combined, Thread stdout, Thread stderr) {
+    private OutputCapture(Path dir, OutputIndex combined, Thread stdout, Thread stderr) {
+        this.dir = dir;
         this.combined = combined;
         this.stdout = stdout;
         this.stderr = stderr;
@@ -31,20 +35,35 @@ final class OutputCapture {
 
     static OutputCapture start(Path dir, InputStream out, InputStream err, List<String> secrets, String name)
             throws IOException {
-        OutputIndex combined = new OutputIndex(dir);
-        OutputStream stdoutFile = new FileOutputStream(dir.resolve("stdout").toFile(), true);
-        OutputStream stderrFile = new FileOutputStream(dir.resolve("stderr").toFile(), true);
+        OutputIndex combined = null;
+        OutputStream stdoutFile = null;
+        OutputStream stderrFile;
+        try {
+            combined = new OutputIndex(dir);
+            stdoutFile = new FileOutputStream(dir.resolve("stdout").toFile(), true);
+            stderrFile = new FileOutputStream(dir.resolve("stderr").toFile(), true);
+        } catch (IOException e) {
+            if (stdoutFile != null) {
+                stdoutFile.close();
+            }
+            if (combined != null) {
+                combined.close();
+            }
+            throw e;
+        }
+        OutputIndex index = combined;
+        OutputStream outFile = stdoutFile;
         // Platform threads: a blocking pipe read would hold a virtual thread's carrier for as long
         // as a quiet job runs.
         Thread a = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stdout")
-                .start(() -> pump(out, stdoutFile, combined, OutputIndex.Stream.STDOUT, new SecretMask(secrets)));
+                .start(() -> pump(out, outFile, index, OutputIndex.Stream.STDOUT, new SecretMask(secrets)));
         Thread b = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stderr")
-                .start(() -> pump(err, stderrFile, combined, OutputIndex.Stream.STDERR, new SecretMask(secrets)));
-        return new OutputCapture(combined, a, b);
+                .start(() -> pump(err, stderrFile, index, OutputIndex.Stream.STDERR, new SecretMask(secrets)));
+        return new OutputCapture(dir, index, a, b);
     }
 
     private static void pump(
@@ -92,5 +111,16 @@ final class OutputCapture {
             }
         }
         return ended;
+    }
+
+    /** Makes the captured output durable: called once, after both streams ended. */
+    void sync() {
+        for (String name : List.of("stdout", "stderr", OutputIndex.FILE)) {
+            try (FileChannel file = FileChannel.open(dir.resolve(name), StandardOpenOption.WRITE)) {
+                file.force(true);
+            } catch (IOException e) {
+                log.warn("execution: cannot sync {}: {}", dir.resolve(name), e.getMessage());
+            }
+        }
     }
 }

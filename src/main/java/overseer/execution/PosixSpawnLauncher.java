@@ -6,6 +6,9 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * Starts processes with {@code posix_spawn} through the FFM API: no helper process (ProcessBuilder
@@ -44,6 +47,15 @@ public final class PosixSpawnLauncher implements Launcher {
         // Fewer, larger reads when a job writes a lot: the reader wakes once per buffer, not per 64 KiB.
         Libc.growPipe(out[0], PIPE_BYTES);
         Libc.growPipe(err[0], PIPE_BYTES);
+        Set<String> pipes;
+        try {
+            pipes = Set.of(pipeName(out[1]), pipeName(err[1]));
+        } catch (IOException e) {
+            closeAll(out, err);
+            Libc.close(out[1]);
+            Libc.close(err[1]);
+            throw e;
+        }
         Reaper.Child child;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(Libc.FILE_ACTIONS_BYTES, 16);
@@ -95,7 +107,7 @@ public final class PosixSpawnLauncher implements Launcher {
             Libc.close(out[1]);
             Libc.close(err[1]);
         }
-        return new Process(child.pid(), reopen(out[0]), reopen(err[0]), child.exit());
+        return new Process(child.pid(), reopen(out[0]), reopen(err[0]), child.exit(), pipes);
     }
 
     /**
@@ -108,6 +120,11 @@ public final class PosixSpawnLauncher implements Launcher {
         } finally {
             Libc.close(fd);
         }
+    }
+
+    /** How /proc shows the pipe of our descriptor {@code fd}: {@code pipe:[inode]}. */
+    private static String pipeName(int fd) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
     }
 
     private static void closeAll(int[] out, int[] err) {

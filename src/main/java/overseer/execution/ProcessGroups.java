@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Signals the processes of an execution: its process group, and also every process that left the
@@ -106,6 +107,65 @@ public final class ProcessGroups {
             throw new IllegalStateException("cannot list /proc: " + e.getMessage());
         }
         return found;
+    }
+
+    /**
+     * Kills every process that holds one of {@code pipes} open (as {@code /proc/<pid>/fd} names
+     * them): a descendant that hid its marker still holds the job's output. Returns how many.
+     */
+    public int killHolders(Set<String> pipes) {
+        int killed = 0;
+        for (int round = 0; round < 50; round++) {
+            List<Long> holders = holders(pipes);
+            if (holders.isEmpty()) {
+                return killed;
+            }
+            for (long pid : holders) {
+                try {
+                    Libc.kill(pid, Libc.SIGKILL);
+                    killed++;
+                } catch (Libc.Failure e) {
+                    // Ended meanwhile.
+                }
+            }
+            pause();
+        }
+        return killed;
+    }
+
+    /** Live processes other than this one with a descriptor on one of {@code pipes}. */
+    List<Long> holders(Set<String> pipes) {
+        List<Long> found = new ArrayList<>();
+        long self = ProcessHandle.current().pid();
+        try (DirectoryStream<Path> entries =
+                Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
+            for (Path p : entries) {
+                long pid = Long.parseLong(p.getFileName().toString());
+                if (pid != self && !isZombie(p) && holdsAny(p.resolve("fd"), pipes)) {
+                    found.add(pid);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc: " + e.getMessage());
+        }
+        return found;
+    }
+
+    private static boolean holdsAny(Path fds, Set<String> pipes) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(fds)) {
+            for (Path fd : entries) {
+                try {
+                    if (pipes.contains(Files.readSymbolicLink(fd).toString())) {
+                        return true;
+                    }
+                } catch (IOException e) {
+                    // Closed meanwhile.
+                }
+            }
+        } catch (IOException e) {
+            // Gone, or not ours to read.
+        }
+        return false;
     }
 
     /** Lets the killed processes die (and the reaper reap them) before looking again. */

@@ -10,6 +10,7 @@ public final class Refused extends Exception {
         CONCURRENCY_REACHED,
         QUEUE_FULL,
         FINISHED,
+        NOT_RUNNING,
         CANNOT_RENDER,
         SHUTTING_DOWN
     }

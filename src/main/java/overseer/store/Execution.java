@@ -8,7 +8,7 @@ import java.util.OptionalLong;
 /**
  * One execution as stored. {@code paramsJson} is what the API shows (secret values as
  * {@code ***}); {@code secretsJson} holds the secret values themselves, which a queued or repeated
- * run needs and which no route returns.
+ * run needs until it ends and which no route returns.
  */
 public record Execution(
         String job,
@@ -27,8 +27,9 @@ public record Execution(
         int priority,
         Optional<Instant> scheduledAt,
         OptionalLong pid,
-        String runId) {
+        String runId,
+        ExecutionState state) {
     public boolean finished() {
-        return finishedAt.isPresent();
+        return state.terminal();
     }
 }

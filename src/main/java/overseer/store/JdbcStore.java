@@ -23,10 +23,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public class JdbcStore implements Store {
     private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
-            + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id";
+            + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state";
 
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
+    private volatile Optional<String> writeFailure = Optional.empty();
 
     protected JdbcStore(Connection connection) throws SQLException {
         this.connection = connection;
@@ -56,6 +57,7 @@ public class JdbcStore implements Store {
             try {
                 T result = work.run();
                 connection.commit();
+                writeFailure = Optional.empty();
                 return result;
             } catch (SQLException | RuntimeException e) {
                 connection.rollback();
@@ -64,6 +66,7 @@ public class JdbcStore implements Store {
                 connection.setAutoCommit(true);
             }
         } catch (SQLException e) {
+            writeFailure = Optional.of(e.getMessage());
             throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
         } finally {
             lock.unlock();
@@ -71,15 +74,30 @@ public class JdbcStore implements Store {
     }
 
     @Override
+    public Optional<String> writeFailure() {
+        return writeFailure;
+    }
+
+    @Override
+    public Optional<Execution> idempotent(String job, String key, Instant now) {
+        return read("look up an idempotency key", () -> idempotentLocked(job, key, now));
+    }
+
+    private Optional<Execution> idempotentLocked(String job, String key, Instant now) throws SQLException {
+        return one(
+                "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND idempotency_key = ?"
+                        + " AND created_at >= ? ORDER BY number DESC",
+                job,
+                key,
+                now.minus(IDEMPOTENCY_WINDOW).toEpochMilli());
+    }
+
+    @Override
     public Created create(NewExecution e, Event queued) {
         return write("record an execution", () -> {
             if (e.idempotencyKey().isPresent()) {
-                Optional<Execution> earlier = one(
-                        "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND idempotency_key = ?"
-                                + " AND created_at >= ? ORDER BY number DESC",
-                        e.job(),
-                        e.idempotencyKey().get(),
-                        e.createdAt().minus(IDEMPOTENCY_WINDOW).toEpochMilli());
+                Optional<Execution> earlier =
+                        idempotentLocked(e.job(), e.idempotencyKey().get(), e.createdAt());
                 if (earlier.isPresent()) {
                     return new Created(earlier.get(), true);
                 }
@@ -97,7 +115,7 @@ public class JdbcStore implements Store {
             NewExecution.Prepared prepared = e.prepare().apply(number);
             update(
                     "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued', ?)",
                     e.job(),
                     number,
                     queued.name(),
@@ -150,8 +168,9 @@ public class JdbcStore implements Store {
     public Map<String, Execution> latest() {
         return read("read the latest executions", () -> {
             Map<String, Execution> latest = new LinkedHashMap<>();
-            for (Execution e : many("SELECT " + COLUMNS + " FROM executions e WHERE number ="
-                    + " (SELECT last_number FROM job_counters c WHERE c.job = e.job) ORDER BY job")) {
+            // A join on the counters: one primary-key look-up per job, not a scan per execution.
+            for (Execution e : many("SELECT " + prefixed("e.") + " FROM job_counters c JOIN executions e"
+                    + " ON e.job = c.job AND e.number = c.last_number ORDER BY c.job")) {
                 latest.put(e.job(), e);
             }
             return latest;
@@ -167,42 +186,108 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public void started(String job, long number, long pid, Event start) {
+    public void starting(String job, long number) {
+        write("record a starting execution", () -> {
+            move(job, number, ExecutionState.QUEUED, ExecutionState.STARTING, "");
+            return null;
+        });
+    }
+
+    @Override
+    public void started(String job, long number, long processGroup, Event start) {
         write("record a start", () -> {
-            update(
-                    "UPDATE executions SET started_at = ?, pid = ?, status = ? WHERE job = ? AND number = ?",
-                    start.at().toEpochMilli(),
-                    pid,
-                    start.name(),
+            move(
                     job,
-                    number);
+                    number,
+                    ExecutionState.STARTING,
+                    ExecutionState.RUNNING,
+                    ", started_at = ?, pid = ?, status = ?",
+                    start.at().toEpochMilli(),
+                    processGroup,
+                    start.name());
             appendEvent(job, number, start);
             return null;
         });
     }
 
     @Override
-    public void event(String job, long number, Event event) {
-        write("record an event", () -> {
-            update("UPDATE executions SET status = ? WHERE job = ? AND number = ?", event.name(), job, number);
+    public boolean event(String job, long number, Event event) {
+        return write("record an event", () -> {
+            int changed = count(
+                    "UPDATE executions SET status = ? WHERE job = ? AND number = ? AND finished_at IS NULL",
+                    event.name(),
+                    job,
+                    number);
+            if (changed == 0) {
+                return false;
+            }
             appendEvent(job, number, event);
+            return true;
+        });
+    }
+
+    @Override
+    public void finished(String job, long number, ExecutionState from, OptionalInt exitCode, Event last) {
+        ExecutionState recorded = from == ExecutionState.ENDING ? ExecutionState.RUNNING : from;
+        write("record the end of an execution", () -> {
+            move(
+                    job,
+                    number,
+                    recorded,
+                    ExecutionState.DONE,
+                    ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}'",
+                    last.name(),
+                    last.at().toEpochMilli(),
+                    exitCode.isPresent() ? exitCode.getAsInt() : null);
+            appendEvent(job, number, last);
             return null;
         });
     }
 
     @Override
-    public void finished(String job, long number, OptionalInt exitCode, Event last) {
-        write("record the end of an execution", () -> {
-            update(
-                    "UPDATE executions SET status = ?, finished_at = ?, exit_code = ? WHERE job = ? AND number = ?",
-                    last.name(),
-                    last.at().toEpochMilli(),
-                    exitCode.isPresent() ? exitCode.getAsInt() : null,
+    public void cancelled(String job, long number, Event last) {
+        write("record a cancelled execution", () -> {
+            move(
                     job,
-                    number);
+                    number,
+                    ExecutionState.QUEUED,
+                    ExecutionState.CANCELLED,
+                    ", status = ?, finished_at = ?, secrets = '{}'",
+                    last.name(),
+                    last.at().toEpochMilli());
             appendEvent(job, number, last);
             return null;
         });
+    }
+
+    /**
+     * The one guarded state change: {@code from} → {@code to} plus {@code set}, or {@link
+     * StaleState} when the row is in another state (the transaction then rolls back).
+     */
+    private void move(String job, long number, ExecutionState from, ExecutionState to, String set, Object... values)
+            throws SQLException {
+        if (!from.canMoveTo(to)) {
+            throw new IllegalArgumentException("no move from " + from + " to " + to);
+        }
+        Object[] args = new Object[values.length + 4];
+        args[0] = to.column();
+        System.arraycopy(values, 0, args, 1, values.length);
+        args[values.length + 1] = job;
+        args[values.length + 2] = number;
+        args[values.length + 3] = from.column();
+        int changed =
+                count("UPDATE executions SET state = ?" + set + " WHERE job = ? AND number = ? AND state = ?", args);
+        if (changed != 1) {
+            String actual = one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number)
+                    .map(e -> e.state().column())
+                    .orElse("missing");
+            throw new StaleState("store: execution " + job + "/" + number + " is " + actual + ", not " + from.column()
+                    + "; cannot make it " + to.column());
+        }
+    }
+
+    private static String prefixed(String alias) {
+        return alias + COLUMNS.replace(", ", ", " + alias);
     }
 
     @Override
@@ -244,6 +329,16 @@ public class JdbcStore implements Store {
                     enabled ? 1 : 0,
                     at.toEpochMilli());
             return null;
+        });
+    }
+
+    /** A setting of this connection, such as SQLite's {@code synchronous}, as text. */
+    String setting(String pragma) {
+        return read("read a setting", () -> {
+            try (PreparedStatement s = connection.prepareStatement("PRAGMA " + pragma);
+                    ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "";
+            }
         });
     }
 
@@ -315,7 +410,8 @@ public class JdbcStore implements Store {
                         rs.getInt(14),
                         instant(rs, 15),
                         rs.getObject(16) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(16)),
-                        rs.getString(17)));
+                        rs.getString(17),
+                        ExecutionState.ofColumn(rs.getString(18))));
             }
         }
         return found;
@@ -327,8 +423,12 @@ public class JdbcStore implements Store {
     }
 
     private void update(String sql, Object... args) throws SQLException {
+        count(sql, args);
+    }
+
+    private int count(String sql, Object... args) throws SQLException {
         try (PreparedStatement s = prepare(sql, args)) {
-            s.executeUpdate();
+            return s.executeUpdate();
         }
     }
 

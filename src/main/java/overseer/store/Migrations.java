@@ -49,6 +49,10 @@ final class Migrations {
                 at BIGINT NOT NULL,
                 source TEXT NOT NULL,
                 PRIMARY KEY (job, number, seq));
+            """, """
+            ALTER TABLE executions ADD COLUMN state TEXT NOT NULL DEFAULT 'queued';
+            UPDATE executions SET state = CASE WHEN finished_at IS NOT NULL THEN 'done'
+                WHEN started_at IS NOT NULL THEN 'running' ELSE 'queued' END;
             """);
 
     private Migrations() {}

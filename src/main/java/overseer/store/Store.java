@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * Everything Overseer keeps across restarts. Every method that writes returns only after the
  * write is durable, so an API response sent after it never acknowledges something a crash could
- * lose. Implementations are thread-safe.
+ * lose. Implementations are thread-safe. Writes that move an execution name the state they
+ * expect and throw {@link StaleState} when it is another.
  */
 public interface Store extends AutoCloseable {
     /** How long an {@code Idempotency-Key} answers with the execution it first created. */
@@ -24,21 +25,40 @@ public interface Store extends AutoCloseable {
 
     Optional<Execution> execution(String job, long number);
 
+    /** The execution an {@code Idempotency-Key} created for {@code job} within the window before {@code now}. */
+    Optional<Execution> idempotent(String job, String key, Instant now);
+
+    /** The error of the latest write, when it failed; empty once a write succeeds again. */
+    Optional<String> writeFailure();
+
     List<Execution> executions(String job, ExecutionQuery query);
 
     /** The most recent execution of each job that has one. */
     Map<String, Execution> latest();
 
-    /** Executions not finished: queued or running, oldest first. */
+    /** Executions not finished (QUEUED, STARTING or RUNNING), oldest first. */
     List<Execution> unfinished();
 
-    void started(String job, long number, long pid, Event start);
+    /** QUEUED → STARTING, recorded before the process is spawned. */
+    void starting(String job, long number);
 
-    /** Appends an event; it becomes the execution's status. */
-    void event(String job, long number, Event event);
+    /** STARTING → RUNNING: the {@code start} event and the process group it runs in. */
+    void started(String job, long number, long processGroup, Event start);
 
-    /** Appends the final event and marks the execution finished. */
-    void finished(String job, long number, OptionalInt exitCode, Event last);
+    /**
+     * Appends an event to an execution that has not finished; it becomes the status. Returns
+     * false, writing nothing, when the execution has finished: no event ever follows the last.
+     */
+    boolean event(String job, long number, Event event);
+
+    /**
+     * {@code from} → DONE: appends the final event and marks the execution finished. The secret
+     * values it was started with are forgotten. {@code from} ENDING is recorded as RUNNING.
+     */
+    void finished(String job, long number, ExecutionState from, OptionalInt exitCode, Event last);
+
+    /** QUEUED → CANCELLED: appends the final event; the execution never started. */
+    void cancelled(String job, long number, Event last);
 
     List<Event> events(String job, long number);
 

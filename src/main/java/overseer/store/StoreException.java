@@ -1,7 +1,7 @@
 package overseer.store;
 
 /** The store failed (disk full, database corrupt): nothing was acknowledged. */
-public final class StoreException extends RuntimeException {
+public sealed class StoreException extends RuntimeException permits StaleState {
     public StoreException(String message, Throwable cause) {
         super(message, cause);
     }

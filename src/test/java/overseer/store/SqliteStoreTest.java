@@ -30,5 +30,7 @@ class SqliteStoreTest extends StoreContract {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("wal");
         }
+        // synchronous is a setting of each connection: ask the store's own. 2 is FULL.
+        assertThat(((SqliteStore) store).setting("synchronous")).isEqualTo("2");
     }
 }

@@ -1,6 +1,7 @@
 package overseer.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -100,11 +101,17 @@ abstract class StoreContract {
     @Test
     void eventsSetTheStatusInOrder() {
         Execution e = create("a", T0);
+        store.starting("a", e.number());
         store.started("a", e.number(), 4242, Event.of("start", null, T0.plusSeconds(1), "overseer"));
         store.event("a", e.number(), Event.of("progress", "half way", T0.plusSeconds(2), "job"));
         assertThat(store.execution("a", 1).orElseThrow().status()).isEqualTo("progress");
         store.event("a", e.number(), Event.of("progress", "done", T0.plusSeconds(3), "job"));
-        store.finished("a", e.number(), OptionalInt.of(0), Event.of("complete", null, T0.plusSeconds(4), "overseer"));
+        store.finished(
+                "a",
+                e.number(),
+                ExecutionState.RUNNING,
+                OptionalInt.of(0),
+                Event.of("complete", null, T0.plusSeconds(4), "overseer"));
 
         Execution done = store.execution("a", 1).orElseThrow();
         assertThat(done.status()).isEqualTo("complete");
@@ -112,6 +119,8 @@ abstract class StoreContract {
         assertThat(done.finishedAt()).contains(T0.plusSeconds(4));
         assertThat(done.exitCode()).hasValue(0);
         assertThat(done.pid()).hasValue(4242);
+        assertThat(done.state()).isEqualTo(ExecutionState.DONE);
+        assertThat(done.secretsJson()).isEqualTo("{}");
         assertThat(store.events("a", 1))
                 .extracting(Event::name)
                 .containsExactly("queued", "start", "progress", "progress", "complete");
@@ -125,8 +134,8 @@ abstract class StoreContract {
         for (int i = 0; i < 5; i++) {
             create("a", T0.plusSeconds(i));
         }
-        store.finished("a", 2, OptionalInt.of(1), Event.of("fail", "exit code 1", T0, "overseer"));
-        store.finished("a", 4, OptionalInt.of(1), Event.of("fail", "exit code 1", T0, "overseer"));
+        store.cancelled("a", 2, Event.of("fail", "cancelled", T0, "overseer"));
+        store.cancelled("a", 4, Event.of("fail", "cancelled", T0, "overseer"));
         assertThat(store.executions("a", new ExecutionQuery(OptionalLong.empty(), Optional.empty(), 3)))
                 .extracting(Execution::number)
                 .containsExactly(5L, 4L, 3L);
@@ -145,8 +154,15 @@ abstract class StoreContract {
         create("a", T0);
         create("a", T0.plusSeconds(1));
         create("b", T0.plusSeconds(2));
+        store.starting("a", 1);
         store.started("a", 1, 1, Event.of("start", null, T0, "overseer"));
-        store.finished("b", 1, OptionalInt.empty(), Event.of("lost", "server restarted", T0, "overseer"));
+        store.starting("b", 1);
+        store.finished(
+                "b",
+                1,
+                ExecutionState.STARTING,
+                OptionalInt.empty(),
+                Event.of("lost", "server restarted", T0, "overseer"));
         assertThat(store.latest()).containsOnlyKeys("a", "b");
         assertThat(store.latest().get("a").number()).isEqualTo(2);
         assertThat(store.unfinished())
@@ -162,5 +178,47 @@ abstract class StoreContract {
         store.event("a", e.number(), Event.of("note", odd, T0, "api"));
         assertThat(store.latestEvent("a", 1, "note").orElseThrow().cause()).contains(odd);
         assertThat(List.of(store.execution("a", 1).orElseThrow().status())).containsExactly("note");
+    }
+
+    @Test
+    void noEventIsRecordedAfterTheLast() {
+        Execution e = create("a", T0);
+        store.starting("a", e.number());
+        store.started("a", e.number(), 1, Event.of("start", null, T0, "overseer"));
+        store.finished(
+                "a", e.number(), ExecutionState.ENDING, OptionalInt.of(0), Event.of("complete", null, T0, "overseer"));
+        assertThat(store.event("a", e.number(), Event.of("note", null, T0, "api")))
+                .isFalse();
+        Execution done = store.execution("a", 1).orElseThrow();
+        assertThat(done.status()).isEqualTo("complete");
+        assertThat(store.events("a", 1)).extracting(Event::name).containsExactly("queued", "start", "complete");
+    }
+
+    @Test
+    void aMoveFromAStateTheExecutionIsNoLongerInIsRefusedAndWritesNothing() {
+        Execution e = create("a", T0);
+        store.cancelled("a", e.number(), Event.of("fail", "cancelled", T0, "overseer"));
+        assertThatThrownBy(() -> store.starting("a", e.number()))
+                .isInstanceOf(StaleState.class)
+                .hasMessageContaining("is cancelled, not queued");
+        assertThatThrownBy(() -> store.finished(
+                        "a",
+                        e.number(),
+                        ExecutionState.RUNNING,
+                        OptionalInt.of(0),
+                        Event.of("complete", null, T0, "x")))
+                .isInstanceOf(StaleState.class);
+        assertThat(store.events("a", 1)).extracting(Event::name).containsExactly("queued", "fail");
+        assertThat(store.execution("a", 1).orElseThrow().state()).isEqualTo(ExecutionState.CANCELLED);
+    }
+
+    @Test
+    void theStartingStateIsRecordedBeforeTheStartSoARestartSeesIt() throws Exception {
+        Execution e = create("a", T0);
+        store.starting("a", e.number());
+        store = reopen(store);
+        Execution seen = store.unfinished().getFirst();
+        assertThat(seen.state()).isEqualTo(ExecutionState.STARTING);
+        assertThat(seen.startedAt()).isEmpty();
     }
 }

@@ -1,0 +1,258 @@
+package overseer.execution;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
+import overseer.job.Overlap;
+
+/**
+ * Who may run, and when: the bounded queue, the running slots, and each job's concurrency with
+ * its overlap policy. Admission is one atomic step: a trigger takes a {@link Claim} under the
+ * lock before its execution is stored, so concurrent triggers see each other whatever the order of
+ * their store writes. No store or process work happens under the lock.
+ */
+final class Admission {
+    /** A trigger's place from admission until its execution ends or is cancelled. */
+    static final class Claim {
+        private final String job;
+        private Optional<Unfinished> execution = Optional.empty();
+        private boolean running;
+        /** Chosen to make room by a later trigger of an {@code overlap: replace} job. */
+        private boolean superseded;
+        /** Superseded before its own trigger had stored it. */
+        private boolean supersedeOnAdmit;
+
+        private Claim(String job) {
+            this.job = job;
+        }
+    }
+
+    /** What admission decided: the claim, and the executions to end to make room for it. */
+    record Admitted(Claim claim, List<Claim> victims) {}
+
+    private final int maxConcurrent;
+    private final int maxQueued;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final TreeSet<Claim> queue = new TreeSet<>(
+            Comparator.comparingInt((Claim c) -> -c.execution.orElseThrow().priority())
+                    .thenComparing(c -> c.execution.orElseThrow().createdAt())
+                    .thenComparing(c -> c.job)
+                    .thenComparingLong(c -> c.execution.orElseThrow().number()));
+    /** Every claim by job, oldest first: reserved, queued and running. */
+    private final Map<String, List<Claim>> claims = new HashMap<>();
+
+    private int reserved;
+    private int running;
+    private boolean accepting = true;
+
+    Admission(int maxConcurrent, int maxQueued) {
+        this.maxConcurrent = maxConcurrent;
+        this.maxQueued = maxQueued;
+    }
+
+    /**
+     * Takes a place for a new execution of {@code job}, or refuses: while shutting down, when the
+     * queue is full, or when the job is at its concurrency with {@code overlap: skip}. With
+     * {@code overlap: replace}, the oldest claims over the limit are marked as superseded and
+     * returned, to be ended by the caller.
+     */
+    Admitted reserve(String job, OptionalInt concurrency, Overlap overlap) throws Refused {
+        lock.lock();
+        try {
+            if (!accepting) {
+                throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
+            }
+            if (queue.size() + reserved >= maxQueued) {
+                throw new Refused(
+                        Refused.Reason.QUEUE_FULL,
+                        "the queue holds " + (queue.size() + reserved) + " executions; try again later");
+            }
+            List<Claim> ofJob = claims.computeIfAbsent(job, j -> new ArrayList<>());
+            List<Claim> victims = new ArrayList<>();
+            if (concurrency.isPresent()) {
+                int limit = concurrency.getAsInt();
+                List<Claim> live = ofJob.stream()
+                        .filter(c -> !c.superseded && !c.supersedeOnAdmit)
+                        .toList();
+                if (live.size() >= limit) {
+                    switch (overlap) {
+                        case SKIP ->
+                            throw new Refused(
+                                    Refused.Reason.CONCURRENCY_REACHED,
+                                    "job '" + job + "' already has " + live.size()
+                                            + " execution(s) and its overlap policy is skip");
+                        case REPLACE -> victims.addAll(live.subList(0, live.size() - limit + 1));
+                        case QUEUE -> {}
+                    }
+                }
+            }
+            Claim claim = new Claim(job);
+            for (Claim v : victims) {
+                if (v.execution.isEmpty()) {
+                    // Its trigger is still storing it: it is cancelled as soon as it is admitted.
+                    v.supersedeOnAdmit = true;
+                } else {
+                    v.superseded = true;
+                }
+            }
+            ofJob.add(claim);
+            reserved++;
+            return new Admitted(
+                    claim, victims.stream().filter(v -> !v.supersedeOnAdmit).toList());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The claim's execution is stored: it joins the queue. Returns false when a later trigger
+     * superseded it meanwhile; it is then still claimed, and the caller cancels it.
+     */
+    boolean admit(Claim claim, Unfinished execution) {
+        lock.lock();
+        try {
+            reserved--;
+            claim.execution = Optional.of(execution);
+            queue.add(claim);
+            return !claim.supersedeOnAdmit;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The claim's trigger failed or found an earlier execution (idempotency): it gives its place back. */
+    void withdraw(Claim claim) {
+        lock.lock();
+        try {
+            reserved--;
+            forget(claim);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts back a queued execution found in the store after a restart. */
+    Claim restore(Unfinished execution) {
+        lock.lock();
+        try {
+            Claim claim = new Claim(execution.job());
+            claim.execution = Optional.of(execution);
+            claims.computeIfAbsent(execution.job(), j -> new ArrayList<>()).add(claim);
+            queue.add(claim);
+            return claim;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes the queued executions that may start now, best priority and oldest first, and counts
+     * them as running. Nothing starts once shutdown began.
+     */
+    List<Claim> startable() {
+        List<Claim> starting = new ArrayList<>();
+        lock.lock();
+        try {
+            if (!accepting) {
+                return starting;
+            }
+            var it = queue.iterator();
+            while (running < maxConcurrent && it.hasNext()) {
+                Claim c = it.next();
+                LaunchSpec spec = c.execution.orElseThrow().spec();
+                if (spec.concurrency() != null && runningOf(c.job) >= spec.concurrency()) {
+                    continue;
+                }
+                it.remove();
+                c.running = true;
+                running++;
+                starting.add(c);
+            }
+        } finally {
+            lock.unlock();
+        }
+        return starting;
+    }
+
+    /** The claim's execution ended (or was cancelled): its place and slot are free. */
+    void release(Claim claim) {
+        lock.lock();
+        try {
+            if (claim.running) {
+                running--;
+            }
+            queue.remove(claim);
+            forget(claim);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops admitting and starting; what is queued stays queued. */
+    void close() {
+        lock.lock();
+        try {
+            accepting = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every execution that holds a running slot. */
+    List<Unfinished> running() {
+        return select(c -> c.running);
+    }
+
+    /** Every queued execution. */
+    List<Unfinished> queued() {
+        return select(c -> !c.running);
+    }
+
+    int queueLength() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    static Unfinished execution(Claim claim) {
+        return claim.execution.orElseThrow();
+    }
+
+    private List<Unfinished> select(java.util.function.Predicate<Claim> which) {
+        lock.lock();
+        try {
+            return claims.values().stream()
+                    .flatMap(List::stream)
+                    .filter(c -> c.execution.isPresent() && which.test(c))
+                    .map(c -> c.execution.get())
+                    .toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int runningOf(String job) {
+        return (int) claims.getOrDefault(job, List.of()).stream()
+                .filter(c -> c.running)
+                .count();
+    }
+
+    private void forget(Claim claim) {
+        List<Claim> ofJob = claims.get(claim.job);
+        if (ofJob != null) {
+            ofJob.remove(claim);
+            if (ofJob.isEmpty()) {
+                claims.remove(claim.job);
+            }
+        }
+    }
+}

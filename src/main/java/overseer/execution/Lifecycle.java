@@ -1,0 +1,292 @@
+package overseer.execution;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import overseer.store.Event;
+import overseer.store.ExecutionState;
+import overseer.store.StaleState;
+import overseer.store.Store;
+import overseer.store.StoreException;
+
+/**
+ * The one place where an execution changes state. Each change takes the execution's lock, checks
+ * the state it starts from, writes the change to the store (which checks it again, against the
+ * row) and only then moves the execution in memory. Events and signals go through here too, so
+ * none can land after the final event.
+ */
+final class Lifecycle {
+    private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+    static final Map<String, Integer> SIGNALS = Map.of(
+            "stop", ProcessGroups.SIGSTOP,
+            "continue", ProcessGroups.SIGCONT,
+            "terminate", ProcessGroups.SIGTERM,
+            "kill", ProcessGroups.SIGKILL);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final Store store;
+    private final ProcessGroups groups;
+    private final Clock clock;
+
+    Lifecycle(Store store, ProcessGroups groups, Clock clock) {
+        this.store = store;
+        this.groups = groups;
+        this.clock = clock;
+    }
+
+    /** What became of a request to spawn a STARTING execution's process. */
+    sealed interface Spawn {
+        /** RUNNING: the process is there, in its own process group. */
+        record Running(Launcher.Process process) implements Spawn {}
+
+        /** DONE without a process: a signal cancelled it, or it could not be started. */
+        record NotStarted() implements Spawn {}
+    }
+
+    @FunctionalInterface
+    interface Spawner {
+        Launcher.Process spawn() throws java.io.IOException;
+    }
+
+    /** QUEUED → STARTING; false when it left QUEUED meanwhile (a signal cancelled it). */
+    boolean starting(Unfinished u) {
+        u.lock.lock();
+        try {
+            if (u.state() != ExecutionState.QUEUED) {
+                return false;
+            }
+            store.starting(u.job(), u.number());
+            u.moveTo(ExecutionState.STARTING);
+            return true;
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /**
+     * STARTING → RUNNING. Spawns under the lock, so a signal either came before (a {@code kill} or
+     * {@code terminate} cancels the spawn; {@code stop} and {@code continue} are sent right after
+     * it) or finds the process group.
+     */
+    Spawn spawn(Unfinished u, Spawner spawner) {
+        Launcher.Process process;
+        u.lock.lock();
+        try {
+            Optional<String> ender = u.pendingSignals().stream()
+                    .filter(s -> s.equals("kill") || s.equals("terminate"))
+                    .findFirst();
+            if (ender.isPresent()) {
+                finishLocked(
+                        u, OptionalInt.empty(), event("fail", "cancelled by '" + ender.get() + "' before it started"));
+                return new Spawn.NotStarted();
+            }
+            try {
+                process = spawner.spawn();
+            } catch (java.io.IOException e) {
+                notStartedLocked(u, e.getMessage());
+                return new Spawn.NotStarted();
+            }
+            try {
+                store.started(u.job(), u.number(), process.pid(), event("start", null));
+            } catch (StoreException e) {
+                // Unrecorded, it must not run: the row stays STARTING until the failure is recorded.
+                groups.killAll(process.pid(), u.runId());
+                log.error("execution: {} killed: its start cannot be recorded: {}", u.key(), e.getMessage());
+                throw e;
+            }
+            u.moveTo(ExecutionState.RUNNING);
+            u.processGroup(process.pid());
+            for (String pending : u.pendingSignals()) {
+                send(u, pending);
+            }
+            u.pendingSignals().clear();
+        } finally {
+            u.lock.unlock();
+        }
+        return new Spawn.Running(process);
+    }
+
+    /** STARTING → DONE for an execution whose preparation failed: {@code start}, then {@code fail}. */
+    void notStarted(Unfinished u, String cause) {
+        u.lock.lock();
+        try {
+            notStartedLocked(u, cause);
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /** STARTING → DONE for a job with nothing to run: {@code start}, then {@code complete}. */
+    void nothingToRun(Unfinished u) {
+        u.lock.lock();
+        try {
+            store.started(u.job(), u.number(), 0, event("start", null));
+            u.moveTo(ExecutionState.RUNNING);
+            finishLocked(u, OptionalInt.of(0), event("complete", "nothing to run"));
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    private void notStartedLocked(Unfinished u, String cause) {
+        store.started(u.job(), u.number(), 0, event("start", null));
+        u.moveTo(ExecutionState.RUNNING);
+        finishLocked(u, OptionalInt.empty(), event("fail", cause));
+    }
+
+    /** RUNNING → ENDING: the process exited; signals are refused from now on. */
+    void ending(Unfinished u) {
+        u.lock.lock();
+        try {
+            u.moveTo(ExecutionState.ENDING);
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /**
+     * → DONE with the final event. A store that cannot write (a full disk) is retried with backoff
+     * until it can, or until {@code giveUp} says to stop (shutdown): the row then stays unfinished
+     * and the next start marks it {@code lost}. Meanwhile {@code /ready} reports the failure.
+     */
+    void finish(Unfinished u, OptionalInt exitCode, Event last, java.util.function.BooleanSupplier giveUp) {
+        Duration backoff = Duration.ofMillis(100);
+        while (true) {
+            u.lock.lock();
+            try {
+                if (u.state().terminal()) {
+                    log.warn("execution: {} has ended already; not recording '{}'", u.key(), last.name());
+                    return;
+                }
+                finishLocked(u, exitCode, last);
+                return;
+            } catch (StaleState e) {
+                throw e;
+            } catch (StoreException e) {
+                log.error(
+                        "execution: {} end not recorded, retrying in {} ms: {}",
+                        u.key(),
+                        backoff.toMillis(),
+                        e.getMessage());
+            } finally {
+                u.lock.unlock();
+            }
+            if (giveUp.getAsBoolean()) {
+                log.error("execution: {} end left unrecorded at shutdown; the next start marks it lost", u.key());
+                return;
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    private void finishLocked(Unfinished u, OptionalInt exitCode, Event last) {
+        store.finished(u.job(), u.number(), u.state(), exitCode, last);
+        u.moveTo(ExecutionState.DONE);
+    }
+
+    /**
+     * Records {@code signal} and acts on it: a QUEUED execution is cancelled ({@code kill},
+     * {@code terminate}), a STARTING one gets it as soon as its process exists, a RUNNING one at
+     * once. Returns whether the execution was cancelled (and so has ended).
+     */
+    boolean signal(Unfinished u, String signal, Optional<String> cause, String source) throws Refused {
+        u.lock.lock();
+        try {
+            ExecutionState state = u.state();
+            switch (state) {
+                case QUEUED -> {
+                    if (signal.equals("stop") || signal.equals("continue")) {
+                        throw new Refused(
+                                Refused.Reason.NOT_RUNNING, "execution " + u.key() + " is queued, not running");
+                    }
+                    record(u, new Event(signal, cause, clock.instant(), source));
+                    store.cancelled(
+                            u.job(), u.number(), event("fail", "cancelled by '" + signal + "' before it started"));
+                    u.moveTo(ExecutionState.CANCELLED);
+                    return true;
+                }
+                case STARTING -> {
+                    record(u, new Event(signal, cause, clock.instant(), source));
+                    u.pendingSignals().add(signal);
+                    return false;
+                }
+                case RUNNING -> {
+                    record(u, new Event(signal, cause, clock.instant(), source));
+                    send(u, signal);
+                    return false;
+                }
+                case ENDING, DONE, CANCELLED -> throw finished(u, state);
+            }
+            throw new IllegalStateException("unreachable");
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /** QUEUED → CANCELLED with {@code cause}; false when it is no longer queued. */
+    boolean cancel(Unfinished u, String cause) {
+        u.lock.lock();
+        try {
+            if (u.state() != ExecutionState.QUEUED) {
+                return false;
+            }
+            store.cancelled(u.job(), u.number(), event("fail", cause));
+            u.moveTo(ExecutionState.CANCELLED);
+            return true;
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /** Records a custom event on an execution that has not ended. */
+    void event(Unfinished u, Event event) throws Refused {
+        u.lock.lock();
+        try {
+            if (u.state().terminal()) {
+                throw finished(u, u.state());
+            }
+            record(u, event);
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    private void record(Unfinished u, Event event) throws Refused {
+        if (!store.event(u.job(), u.number(), event)) {
+            throw finished(u, ExecutionState.DONE);
+        }
+    }
+
+    private void send(Unfinished u, String signal) {
+        long pgid = u.processGroup();
+        switch (signal) {
+            case "kill" -> groups.killAll(pgid, u.runId());
+            case "terminate" -> {
+                groups.signalAll(pgid, u.runId(), ProcessGroups.SIGTERM);
+                // A stopped process acts on SIGTERM only once it runs again.
+                groups.signalAll(pgid, u.runId(), ProcessGroups.SIGCONT);
+            }
+            default -> groups.signalAll(pgid, u.runId(), SIGNALS.get(signal));
+        }
+    }
+
+    private static Refused finished(Unfinished u, ExecutionState state) {
+        return new Refused(
+                Refused.Reason.FINISHED,
+                "execution " + u.key() + (state == ExecutionState.ENDING ? " is ending" : " has finished"));
+    }
+
+    private Event event(String name, String cause) {
+        return Event.of(name, cause, clock.instant(), "overseer");
+    }
+}

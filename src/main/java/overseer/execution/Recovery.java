@@ -1,0 +1,67 @@
+package overseer.execution;
+
+import java.time.Clock;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import overseer.store.Event;
+import overseer.store.Execution;
+import overseer.store.Store;
+
+/**
+ * What a start does with the executions the previous server left unfinished. STARTING and RUNNING
+ * ones are {@code lost}: whatever of them still runs is killed by its marker (a process that
+ * removed its marker from its environment and left the process group escapes this; only a cgroup per
+ * execution would catch it). QUEUED ones are handed back to be queued again.
+ */
+final class Recovery {
+    private static final Logger log = LoggerFactory.getLogger(Recovery.class);
+
+    /** Queues a stored QUEUED execution again; fails when its stored launch spec is unreadable. */
+    @FunctionalInterface
+    interface Requeue {
+        void accept(Execution execution) throws com.fasterxml.jackson.core.JsonProcessingException;
+    }
+
+    private final Store store;
+    private final ProcessGroups groups;
+    private final Clock clock;
+
+    Recovery(Store store, ProcessGroups groups, Clock clock) {
+        this.store = store;
+        this.groups = groups;
+        this.clock = clock;
+    }
+
+    void recover(Requeue requeue) {
+        for (Execution e : store.unfinished()) {
+            switch (e.state()) {
+                case STARTING, RUNNING -> {
+                    int killed = groups.killMarked(e.runId());
+                    String cause = "the server stopped while it "
+                            + (e.startedAt().isPresent() ? "ran" : "was starting")
+                            + (killed > 0 ? "; killed " + killed + " leftover process(es)" : "");
+                    store.finished(e.job(), e.number(), e.state(), OptionalInt.empty(), event("lost", cause));
+                    log.warn("execution: {}/{} lost: {}", e.job(), e.number(), cause);
+                }
+                case QUEUED -> {
+                    try {
+                        requeue.accept(e);
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+                        store.cancelled(
+                                e.job(),
+                                e.number(),
+                                event("fail", "cannot read its stored launch spec: " + ex.getOriginalMessage()));
+                    }
+                }
+                case ENDING, DONE, CANCELLED ->
+                    throw new IllegalStateException(
+                            "store listed " + e.job() + "/" + e.number() + " as unfinished in state " + e.state());
+            }
+        }
+    }
+
+    private Event event(String name, String cause) {
+        return Event.of(name, cause, clock.instant(), "overseer");
+    }
+}
