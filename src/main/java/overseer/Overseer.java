@@ -44,6 +44,21 @@ public final class Overseer implements AutoCloseable {
             Duration killGrace,
             Duration shutdownGrace,
             Optional<String> publicUrl) {
+        Options withData(Path dir) {
+            return new Options(
+                    source,
+                    dir,
+                    listen,
+                    poll,
+                    tokens,
+                    gitWebhookSecret,
+                    maxConcurrent,
+                    maxQueued,
+                    killGrace,
+                    shutdownGrace,
+                    publicUrl);
+        }
+
         /** The defaults of everything but the source, data directory and address. */
         public static Options defaults(ConfigSync.Settings source, Path data, InetSocketAddress listen) {
             return new Options(
@@ -75,7 +90,8 @@ public final class Overseer implements AutoCloseable {
         this.shutdownGrace = shutdownGrace;
     }
 
-    public static Overseer start(Options options) throws IOException, SyncException {
+    public static Overseer start(Options given) throws IOException, SyncException {
+        Options options = given.withData(given.data().toAbsolutePath().normalize());
         // Undertow and XNIO log through jboss-logging; send them to the same one-line log as ours.
         System.setProperty("org.jboss.logging.provider", "slf4j");
         Clock clock = Clock.systemUTC();

@@ -146,14 +146,14 @@ public final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(branch).filter(s -> !s.isBlank()),
                 Optional.ofNullable(subdir).filter(s -> !s.isBlank()).map(s -> s.replaceAll("^/+|/+$", "")),
                 Optional.ofNullable(System.getenv("OVERSEER_GIT_TOKEN")).filter(s -> !s.isBlank()),
-                Optional.ofNullable(sshKey),
-                Optional.ofNullable(knownHosts));
+                Optional.ofNullable(sshKey).map(ServeCommand::absolute),
+                Optional.ofNullable(knownHosts).map(ServeCommand::absolute));
         var options = new Overseer.Options(
                 settings,
-                data,
+                absolute(data),
                 address,
                 Duration.ofSeconds(poll),
-                Optional.ofNullable(tokens),
+                Optional.ofNullable(tokens).map(ServeCommand::absolute),
                 Optional.ofNullable(gitWebhookSecret).filter(s -> !s.isBlank()),
                 concurrent,
                 maxQueued,
@@ -181,6 +181,14 @@ public final class ServeCommand implements Callable<Integer> {
         }));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Every path option is resolved once, at start: a job runs in its checkout, so a path left
+     * relative would point somewhere else there.
+     */
+    private static Path absolute(Path path) {
+        return path.toAbsolutePath().normalize();
     }
 
     static InetSocketAddress listenAddress(String value) {

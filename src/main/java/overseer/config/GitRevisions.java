@@ -61,6 +61,7 @@ final class GitRevisions implements Revisions {
 
     GitRevisions(String url, Optional<String> branch, Optional<String> subdir, GitAccess access, Path gitDir)
             throws SyncException {
+        GitWithoutProcesses.install();
         this.url = url;
         this.branch = branch;
         this.subdir = subdir;

@@ -26,9 +26,50 @@ public final class Params {
         this.json = json;
     }
 
-    /** Values from a JSON object, typed as given. */
+    /**
+     * Values from a JSON object. As lax as forms (SPEC section 2): a string that spells a value of
+     * the var's type is that value ({@code "5"} for an {@code int}), and a number or boolean given
+     * for a {@code str} var is its text.
+     */
     public Map<String, Object> fromJson(List<VarSpec> vars, Map<String, Object> given) throws InvalidParams {
-        return bind(vars, given, List.of());
+        List<InvalidParams.FieldError> errors = new ArrayList<>();
+        Map<String, Object> typed = new LinkedHashMap<>();
+        Map<String, VarSpec> byName = new LinkedHashMap<>();
+        vars.forEach(v -> byName.put(v.name(), v));
+        given.forEach((name, value) -> {
+            VarSpec spec = byName.get(name);
+            try {
+                typed.put(name, spec == null ? value : loosen(spec, value));
+            } catch (IllegalArgumentException e) {
+                errors.add(new InvalidParams.FieldError(name, e.getMessage()));
+            }
+        });
+        return bind(vars, typed, errors);
+    }
+
+    private Object loosen(VarSpec spec, Object value) {
+        return switch (value) {
+            case String text
+            when spec.type() == VarType.SEQ || spec.type() == VarType.SET ->
+                text.strip().startsWith("[") ? parseJson(text) : value;
+            case String text when !textual(spec.type()) -> coerce(spec, List.of(text));
+            case Number n when spec.type() == VarType.STR -> n.toString();
+            case Boolean b when spec.type() == VarType.STR -> b.toString();
+            case Number n when spec.type() == VarType.ENUM -> enumValue(spec, n.toString(), value);
+            case null, default -> value;
+        };
+    }
+
+    /** Types whose JSON form is a string anyway. */
+    private static boolean textual(VarType type) {
+        return type == VarType.STR || type == VarType.BINARY || type == VarType.TIMESTAMP;
+    }
+
+    private static Object enumValue(VarSpec spec, String text, Object otherwise) {
+        return spec.values().stream()
+                .filter(v -> String.valueOf(v).equals(text))
+                .findFirst()
+                .orElse(otherwise);
     }
 
     /** Values from a form body or the query string: every value is text, coerced to its var's type. */
@@ -124,11 +165,7 @@ public final class Params {
             case INT -> number(text, true);
             case FLOAT -> number(text, false);
             case MAP, PAIRS, OMAP -> parseJson(text);
-            case ENUM ->
-                spec.values().stream()
-                        .filter(v -> String.valueOf(v).equals(text))
-                        .findFirst()
-                        .orElse(text);
+            case ENUM -> enumValue(spec, text, text);
             case BINARY, TIMESTAMP, STR -> text;
         };
     }

@@ -1,0 +1,209 @@
+package overseer.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+
+/**
+ * The execution lifecycle under concurrency: nothing after the final event, admission rules that
+ * hold for bursts as they do one at a time.
+ */
+class LifecycleRaceTest {
+    private static final Set<String> FINAL = Set.of("complete", "fail", "time-out", "lost");
+
+    @TempDir
+    Path tmp;
+
+    private TestRepo repo() throws Exception {
+        TestRepo repo = TestRepo.create(tmp.resolve("repo"));
+        repo.with("brief.yml", "command: sleep 0.05\n")
+                .with("hold.yml", "command: sleep 30\n")
+                .with("skipper.yml", "command: sleep 30\nconcurrency: 1\noverlap: skip\n")
+                .with("replacer.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n")
+                .commit("jobs");
+        return repo;
+    }
+
+    /** Runs {@code n} copies of {@code call} at once; returns their results. */
+    private static <T> List<T> burst(int n, Callable<T> call) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<T>> futures = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(n)) {
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return call.call();
+                }));
+            }
+            go.countDown();
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                results.add(f.get());
+            }
+            return results;
+        }
+    }
+
+    private static void assertEndsWithOneFinalEvent(TestServer server, String job, long n) throws Exception {
+        JsonNode e = server.awaitFinished(job, n);
+        List<String> names = new ArrayList<>();
+        e.get("events").forEach(ev -> names.add(ev.get("name").asText()));
+        assertThat(FINAL).as("%s/%d events %s", job, n, names).contains(names.getLast());
+        assertThat(names.stream().filter(FINAL::contains))
+                .as("%s/%d events %s", job, n, names)
+                .hasSize(1);
+        assertThat(e.get("status").asText()).isEqualTo(names.getLast());
+    }
+
+    @Test
+    void eventsRacingTheEndNeverFollowTheFinalEvent() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            for (int round = 0; round < 15; round++) {
+                long n = server.trigger("brief", "{}").get("execution").asLong();
+                // Four clients keep adding events until the execution refuses them.
+                List<Integer> refusals = burst(4, () -> {
+                    for (int i = 0; i < 500; i++) {
+                        int status = server.put("/jobs/brief/" + n, "{\"event\": \"note\"}")
+                                .statusCode();
+                        if (status != 200) {
+                            return status;
+                        }
+                    }
+                    return 200;
+                });
+                assertThat(refusals).containsOnly(409);
+                assertEndsWithOneFinalEvent(server, "brief", n);
+            }
+        }
+    }
+
+    @Test
+    void aBurstOfTriggersForASkipJobStartsExactlyOne() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            List<Integer> statuses =
+                    burst(30, () -> server.postJson("/jobs/skipper", "{}").statusCode());
+            assertThat(statuses.stream().filter(s -> s == 201)).hasSize(1);
+            assertThat(statuses.stream().filter(s -> s == 409)).hasSize(29);
+            server.await("/jobs/skipper/1", e -> e.get("status").asText().equals("start"));
+            server.put("/jobs/skipper/1", "{\"event\": \"kill\"}");
+        }
+    }
+
+    @Test
+    void anIdempotencyKeyDoesNotBypassSkipButReplaysItsOwnExecution() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            var first = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
+                    .header("Content-Type", "application/json")
+                    .header("Idempotency-Key", "a")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(first.statusCode()).isEqualTo(201);
+            var other = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
+                    .header("Content-Type", "application/json")
+                    .header("Idempotency-Key", "b")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(other.statusCode()).as(other.body()).isEqualTo(409);
+            var again = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
+                    .header("Content-Type", "application/json")
+                    .header("Idempotency-Key", "a")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(again.statusCode()).isEqualTo(201);
+            assertThat(again.headers().firstValue("Idempotent-Replayed")).contains("true");
+            assertThat(TestServer.parse(again.body()).get("execution").asInt()).isEqualTo(1);
+            server.put("/jobs/skipper/1", "{\"event\": \"kill\"}");
+        }
+    }
+
+    @Test
+    void aBurstOfTriggersNeverOverfillsTheQueue() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(1)
+                        .maxQueued(5)
+                        .start()) {
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            List<Integer> statuses =
+                    burst(50, () -> server.postJson("/jobs/hold", "{}").statusCode());
+            assertThat(statuses.stream().filter(s -> s == 201)).hasSize(5);
+            assertThat(statuses.stream().filter(s -> s == 503)).hasSize(45);
+            for (int n = 1; n <= 6; n++) {
+                server.put("/jobs/hold/" + n, "{\"event\": \"kill\"}");
+            }
+        }
+    }
+
+    @Test
+    void aBurstOfTriggersForAReplaceJobLeavesOnlyTheLastRunning() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            List<Integer> statuses =
+                    burst(10, () -> server.postJson("/jobs/replacer", "{}").statusCode());
+            assertThat(statuses).containsOnly(201);
+            // Every execution but one was killed or cancelled within seconds, not after its 30 s.
+            Map<Long, String> unfinished = new ConcurrentHashMap<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            do {
+                unfinished.clear();
+                for (JsonNode e : server.json("/jobs/replacer/executions")) {
+                    if (e.get("finished_at").isNull()) {
+                        unfinished.put(
+                                e.get("execution").asLong(), e.get("status").asText());
+                    }
+                }
+                Thread.sleep(100);
+            } while (unfinished.size() > 1 && System.nanoTime() < deadline);
+            assertThat(unfinished).hasSize(1);
+            long survivor = unfinished.keySet().iterator().next();
+            server.await(
+                    "/jobs/replacer/" + survivor, e -> e.get("status").asText().equals("start"));
+            for (long n = 1; n <= 10; n++) {
+                if (n != survivor) {
+                    assertEndsWithOneFinalEvent(server, "replacer", n);
+                    assertThat(server.json("/jobs/replacer/" + n + "/fail")
+                                    .get("cause")
+                                    .asText())
+                            .containsAnyOf("before it started", "SIGKILL");
+                }
+            }
+            server.put("/jobs/replacer/" + survivor, "{\"event\": \"kill\"}");
+        }
+    }
+
+    @Test
+    void aSignalToAFinishedExecutionIs409AndRecordsNothing() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            server.trigger("brief", "{}");
+            server.awaitFinished("brief", 1);
+            HttpResponse<String> late = server.put("/jobs/brief/1", "{\"event\": \"kill\"}");
+            assertThat(late.statusCode()).isEqualTo(409);
+            assertEndsWithOneFinalEvent(server, "brief", 1);
+            assertThat(server.json("/jobs/brief/1").get("events")).hasSize(3);
+        }
+    }
+}
