@@ -207,8 +207,8 @@ public final class Executions {
 
     /**
      * A new execution of {@code job} with the params of execution {@code number}, overridden by
-     * {@code given}. Secret values are kept only while an execution is unfinished: for a finished
-     * one, each secret var it had must be given again.
+     * {@code given}. Secret values are never kept for a repeat: each secret var the execution had
+     * must be given again.
      */
     public Store.Created repeat(String job, long number, Map<String, Object> given, Optional<String> idempotencyKey)
             throws Refused, InvalidParams {
@@ -217,23 +217,16 @@ public final class Executions {
                 .orElseThrow(() -> new Refused(Refused.Reason.NO_CONFIGURATION, "no configuration is active yet"));
         JobDefinition definition = configured(snapshot, job);
         Map<String, Object> values;
-        Map<String, Object> secrets;
         try {
             values = new LinkedHashMap<>(json.readValue(e.paramsJson(), MAP));
-            secrets = json.readValue(e.secretsJson(), MAP);
         } catch (JsonProcessingException ex) {
             throw new IllegalStateException("stored params of " + job + "/" + number + " are unreadable", ex);
         }
         List<InvalidParams.FieldError> missing = new ArrayList<>();
         for (VarSpec v : definition.vars()) {
-            if (v.secret() && values.containsKey(v.name())) {
-                values.remove(v.name());
-                if (secrets.containsKey(v.name())) {
-                    values.put(v.name(), secrets.get(v.name()));
-                } else if (!given.containsKey(v.name())) {
-                    missing.add(new InvalidParams.FieldError(
-                            v.name(), "secret values are not kept after an execution ends; give it again"));
-                }
+            if (v.secret() && values.remove(v.name()) != null && !given.containsKey(v.name())) {
+                missing.add(new InvalidParams.FieldError(
+                        v.name(), "secret values are not kept; give it again in the body"));
             }
         }
         if (!missing.isEmpty()) {
@@ -282,7 +275,7 @@ public final class Executions {
                             commit,
                             now(),
                             write(prepared.shown()),
-                            write(prepared.secrets()),
+                            "{}",
                             t.priority(),
                             t.scheduledAt(),
                             UUID.randomUUID().toString(),

@@ -15,8 +15,9 @@ import overseer.template.Renderer;
 
 /**
  * Turns a job and its bound params into what its execution is stored and started with: the params
- * as shown (secrets {@code ***}), the secret values apart, and the {@link LaunchSpec} with the
- * command rendered once, for the execution's number.
+ * as shown (secrets {@code ***}) and the {@link LaunchSpec} with the command rendered once, for
+ * the execution's number. The launch spec is the one place secret values are kept, until the
+ * execution ends.
  */
 final class LaunchPreparation {
     private final Renderer renderer;
@@ -30,7 +31,6 @@ final class LaunchPreparation {
             JobDefinition job,
             Map<String, Object> values,
             Map<String, Object> shown,
-            Map<String, Object> secrets,
             Map<String, String> env,
             List<String> masked,
             List<String> hiddenEnv) {}
@@ -40,12 +40,10 @@ final class LaunchPreparation {
 
     Prepared prepare(Snapshot snapshot, JobDefinition job, Map<String, Object> values) {
         Map<String, Object> shown = new LinkedHashMap<>(values);
-        Map<String, Object> secrets = new LinkedHashMap<>();
         List<String> masked = new ArrayList<>();
         for (VarSpec v : job.vars()) {
             if (v.secret() && values.containsKey(v.name())) {
                 shown.put(v.name(), "***");
-                secrets.put(v.name(), values.get(v.name()));
                 if (values.get(v.name()) != null) {
                     masked.addAll(renderer.secretTexts(values.get(v.name())));
                 }
@@ -60,7 +58,7 @@ final class LaunchPreparation {
         for (HookSpec h : job.hooks()) {
             h.secretVariable().ifPresent(hidden::add);
         }
-        return new Prepared(job, values, shown, secrets, env, masked, hidden);
+        return new Prepared(job, values, shown, env, masked, hidden);
     }
 
     /** Each var with a value as {@code OVERSEER_VAR_<name>}, as the job sees it. */

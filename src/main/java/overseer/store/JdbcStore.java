@@ -235,7 +235,7 @@ public class JdbcStore implements Store {
                     number,
                     recorded,
                     ExecutionState.DONE,
-                    ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}'",
+                    ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}', launch = '{}'",
                     last.name(),
                     last.at().toEpochMilli(),
                     exitCode.isPresent() ? exitCode.getAsInt() : null);
@@ -252,7 +252,7 @@ public class JdbcStore implements Store {
                     number,
                     ExecutionState.QUEUED,
                     ExecutionState.CANCELLED,
-                    ", status = ?, finished_at = ?, secrets = '{}'",
+                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
                     last.name(),
                     last.at().toEpochMilli());
             appendEvent(job, number, last);

@@ -53,7 +53,7 @@ public interface Store extends AutoCloseable {
 
     /**
      * {@code from} → DONE: appends the final event and marks the execution finished. The secret
-     * values it was started with are forgotten. {@code from} ENDING is recorded as RUNNING.
+     * values it was started with (in its launch spec) are forgotten. {@code from} ENDING is recorded as RUNNING.
      */
     void finished(String job, long number, ExecutionState from, OptionalInt exitCode, Event last);
 

@@ -63,6 +63,12 @@ class ExecutionApiTest {
                           - {name: pad, required: true}
                         """)
                 .with("nothing.yml", "description: no command\n")
+                .with("secretive.yml", """
+                        command: echo "$OVERSEER_VAR_token" {{ who }}
+                        vars:
+                          - {name: token, secret: true, required: true}
+                          - {name: who}
+                        """)
                 .commit("jobs");
         server = TestServer.on(repo.url(), tmp.resolve("data")).start();
     }
@@ -260,5 +266,51 @@ class ExecutionApiTest {
         server.awaitFinished("echo", 2);
         assertThat(output("echo", 2, "stdout")).startsWith("same\n");
         assertThat(Files.exists(tmp.resolve("data/executions/echo/2/stdout"))).isTrue();
+    }
+
+    @Test
+    void jsonStringsThatSpellAValueOfTheTypeAreAcceptedAsInForms() throws Exception {
+        HttpResponse<String> r = server.postJson(
+                "/jobs/typed",
+                "{\"n\": \"5\", \"f\": \"2.5\", \"on\": \"true\", \"color\": \"green\","
+                        + " \"labels\": \"{\\\"a\\\": 1}\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        JsonNode params = TestServer.parse(r.body()).get("params");
+        assertThat(params.get("n").isIntegralNumber()).isTrue();
+        assertThat(params.get("n").asInt()).isEqualTo(5);
+        assertThat(params.get("f").asDouble()).isEqualTo(2.5);
+        assertThat(params.get("on").isBoolean()).isTrue();
+        assertThat(params.get("labels").get("a").asInt()).isEqualTo(1);
+        JsonNode echo = server.trigger("echo", "{\"text\": 5}");
+        assertThat(echo.get("params").get("text").asText()).isEqualTo("5");
+        assertThat(echo.get("params").get("text").isTextual()).isTrue();
+        HttpResponse<String> bad = server.postJson("/jobs/typed", "{\"n\": \"5x\", \"on\": \"perhaps\"}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(TestServer.parse(bad.body()).get("errors"))
+                .extracting(x -> x.get("field").asText())
+                .containsExactlyInAnyOrder("n", "on");
+    }
+
+    @Test
+    void aRepeatOfAFinishedExecutionNeedsItsSecretsAgain() throws Exception {
+        server.trigger("secretive", "{\"token\": \"s3cr3t-value\", \"who\": \"me\"}");
+        server.awaitFinished("secretive", 1);
+        assertThat(output("secretive", 1, "stdout")).isEqualTo("*** me ***\n");
+        HttpResponse<String> without = server.post("/jobs/secretive/1", "");
+        assertThat(without.statusCode()).isEqualTo(400);
+        assertThat(TestServer.parse(without.body()).get("errors"))
+                .extracting(x -> x.get("field").asText())
+                .containsExactly("token");
+        HttpResponse<String> with = server.postJson("/jobs/secretive/1", "{\"token\": \"another\"}");
+        assertThat(with.statusCode()).as(with.body()).isEqualTo(201);
+        server.awaitFinished("secretive", 2);
+        assertThat(output("secretive", 2, "stdout")).isEqualTo("*** me ***\n");
+        // The secret is gone from the store once the execution ended.
+        try (var db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + tmp.resolve("data/overseer.db"));
+                var rs = db.createStatement().executeQuery("SELECT secrets, launch FROM executions")) {
+            while (rs.next()) {
+                assertThat(rs.getString(1) + rs.getString(2)).doesNotContain("s3cr3t-value", "another");
+            }
+        }
     }
 }

@@ -206,4 +206,29 @@ class LifecycleRaceTest {
             assertThat(server.json("/jobs/brief/1").get("events")).hasSize(3);
         }
     }
+
+    @Test
+    void aJobRemovedFromTheRepositoryCancelsItsQueuedRunsAndKeepsItsHistory() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(1)
+                        .start()) {
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("brief", "{}");
+            String commit = repo.without("brief.yml").without("hold.yml").commit("remove brief and hold");
+            assertThat(server.post("/config/sync", "").statusCode()).isEqualTo(200);
+            JsonNode cancelled = server.awaitFinished("brief", 1);
+            assertThat(cancelled.get("status").asText()).isEqualTo("fail");
+            assertThat(server.json("/jobs/brief/1/fail").get("cause").asText())
+                    .isEqualTo("job 'brief' is not in commit " + commit.substring(0, 10) + " any more");
+            assertThat(server.json("/jobs/brief/executions")).hasSize(1);
+            assertThat(server.postJson("/jobs/brief", "{}").statusCode()).isEqualTo(404);
+            // The running one goes on with the files of its own commit.
+            assertThat(server.json("/jobs/hold/1").get("status").asText()).isEqualTo("start");
+            assertThat(server.put("/jobs/hold/1", "{\"event\": \"kill\"}").statusCode())
+                    .isEqualTo(200);
+            assertEndsWithOneFinalEvent(server, "hold", 1);
+        }
+    }
 }

@@ -43,6 +43,12 @@ class ProcessControlTest {
                         """)
                 .with("ticker.yml", "command: i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done\n")
                 .with("quick.yml", "command: echo done\n")
+                .with("hider.yml", """
+                        command: |
+                          env -u OVERSEER_RUN_ID setsid sh -c 'echo $$; exec sleep 600' &
+                          env -i setsid sh -c 'echo $$; exec sleep 600' &
+                          sleep 0.5
+                        """)
                 .commit("jobs");
         server = TestServer.on(repo.url(), tmp.resolve("data"))
                 .killGrace(Duration.ofMillis(500))
@@ -102,6 +108,15 @@ class ProcessControlTest {
         assertThat(server.json("/jobs/background/1/fail").get("cause").asText())
                 .isEqualTo("killed by signal 9 (SIGKILL)");
         assertThat(server.json("/jobs/background/1/kill").get("cause").asText()).isEqualTo("test");
+        assertAllGone(pids);
+    }
+
+    @Test
+    void processesThatHidTheirMarkerDieWithTheJobByTheOutputTheyHold() throws Exception {
+        server.trigger("hider", "{}");
+        List<Long> pids = pids("hider", 2);
+        JsonNode done = server.awaitFinished("hider", 1);
+        assertThat(done.get("status").asText()).isEqualTo("complete");
         assertAllGone(pids);
     }
 

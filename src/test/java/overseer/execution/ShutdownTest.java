@@ -2,8 +2,15 @@ package overseer.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import overseer.testing.TestRepo;
@@ -43,6 +50,42 @@ class ShutdownTest {
                 // The queued execution waited in the store and runs after the restart.
                 assertThat(again.awaitFinished("queued", 1).get("status").asText())
                         .isEqualTo("complete");
+            }
+        }
+    }
+
+    @Test
+    void shutdownEndsClientsThatFollowOrWaitForAQueuedExecution() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("long.yml", "command: sleep 600\n").commit("jobs");
+            TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                    .maxConcurrent(1)
+                    .shutdownGrace(Duration.ofMillis(200))
+                    .killGrace(Duration.ofMillis(200))
+                    .start();
+            server.trigger("long", "{}");
+            server.trigger("long", "{}");
+            server.await("/jobs/long/1", e -> e.get("status").asText().equals("start"));
+            HttpClient client = HttpClient.newHttpClient();
+            CompletableFuture<HttpResponse<String>> follow = client.sendAsync(
+                    HttpRequest.newBuilder(server.uri("/jobs/long/2/output?follow=1"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> wait = client.sendAsync(
+                    HttpRequest.newBuilder(server.uri("/jobs/long/2?wait=300"))
+                            .POST(HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Thread.sleep(300);
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(server::close);
+            closed.get(20, TimeUnit.SECONDS);
+            // Both requests came back (with what there was, or a closed connection), none hangs.
+            for (CompletableFuture<HttpResponse<String>> request : List.of(follow, wait)) {
+                try {
+                    request.get(5, TimeUnit.SECONDS);
+                } catch (ExecutionException closedConnection) {
+                    assertThat(closedConnection.getCause()).isInstanceOf(java.io.IOException.class);
+                }
             }
         }
     }
