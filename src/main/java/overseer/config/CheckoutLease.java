@@ -11,6 +11,11 @@ public final class CheckoutLease implements AutoCloseable {
         this.release = release;
     }
 
+    /** A lease on a directory that nothing prunes, such as the working tree of {@code overseer run}. */
+    public static CheckoutLease unmanaged(String revision, java.nio.file.Path dir) {
+        return new CheckoutLease(Checkout.ready(revision, dir), () -> {});
+    }
+
     public Checkout checkout() {
         return checkout;
     }

@@ -2,11 +2,15 @@ package overseer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import overseer.testing.JarServer;
+import overseer.testing.TestRepo;
 
 /** The quick start as a user runs it: the packaged jar serving the example repository. */
 class ServeJarIT {
@@ -32,5 +36,45 @@ class ServeJarIT {
             assertThat(server.stop(Duration.ofSeconds(20))).isTrue();
             assertThat(server.log()).contains("overseer: shutting down");
         }
+    }
+
+    @Test
+    void withoutDataTheJarKeepsItsDataInTheWorkingDirectoryAndJobsFindTheirTools() throws Exception {
+        Path work = Files.createDirectories(tmp.resolve("elsewhere"));
+        String example = Path.of("example-config-repo").toAbsolutePath().toString();
+        try (JarServer server =
+                JarServer.startIn(work, tmp.resolve("server.log"), Map.of(), List.of("--repo", example))) {
+            var response = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/deploy?wait=20"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("service=web&dry_run=true")));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+            assertThat(server.json("/jobs/deploy/1").get("status").asText())
+                    .as(server.log())
+                    .isEqualTo("complete");
+            assertThat(work.resolve("overseer-data/overseer.db")).exists();
+            assertThat(server.stop(Duration.ofSeconds(20))).isTrue();
+        }
+    }
+
+    @Test
+    void syncingAGitRepositoryStartsNoGitProcess() throws Exception {
+        // A git on the server's PATH that records each call: JGit must never call it.
+        Path bin = Files.createDirectories(tmp.resolve("fake-bin"));
+        Path calls = tmp.resolve("git-calls");
+        Path git = bin.resolve("git");
+        Files.writeString(git, "#!/bin/sh\necho \"$@\" >> " + calls + "\nexec /usr/bin/git \"$@\"\n");
+        git.toFile().setExecutable(true);
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("hello.yml", "command: echo hello\n").commit("a job");
+            Map<String, String> env = Map.of("PATH", bin + ":" + System.getenv("PATH"));
+            try (JarServer server = JarServer.start(repo.url(), tmp.resolve("data"), tmp.resolve("server.log"), env)) {
+                repo.with("second.yml", "command: echo second\n").commit("another job");
+                server.send(java.net.http.HttpRequest.newBuilder(server.uri("/config/sync"))
+                        .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+                assertThat(server.json("/jobs")).hasSize(2);
+                assertThat(server.stop(Duration.ofSeconds(20))).isTrue();
+            }
+        }
+        assertThat(calls).doesNotExist();
     }
 }

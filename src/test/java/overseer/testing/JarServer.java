@@ -38,6 +38,14 @@ public final class JarServer implements AutoCloseable {
     /** The same, with variables added to the server's environment. */
     public static JarServer start(String repo, Path data, Path log, java.util.Map<String, String> env, String... more)
             throws Exception {
+        List<String> args = new ArrayList<>(List.of("--repo", repo, "--data", data.toString()));
+        args.addAll(List.of(more));
+        return startIn(Path.of("").toAbsolutePath(), log, env, args);
+    }
+
+    /** Starts {@code serve} with exactly {@code args} (and a free port) in the working directory {@code dir}. */
+    public static JarServer startIn(Path dir, Path log, java.util.Map<String, String> env, List<String> args)
+            throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -45,16 +53,12 @@ public final class JarServer implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar",
-                "target/overseer.jar",
+                Path.of("target/overseer.jar").toAbsolutePath().toString(),
                 "serve",
-                "--repo",
-                repo,
-                "--data",
-                data.toString(),
                 "--listen",
                 "127.0.0.1:" + port));
-        command.addAll(List.of(more));
-        ProcessBuilder builder = new ProcessBuilder(command);
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
         builder.environment().putAll(env);
         Process process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -1,0 +1,145 @@
+package overseer.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import overseer.config.CheckoutLease;
+import overseer.store.Event;
+import overseer.store.Execution;
+import overseer.store.ExecutionState;
+import overseer.store.NewExecution;
+import overseer.store.SqliteStore;
+import overseer.store.Store;
+import overseer.testing.Processes;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+
+/**
+ * The STARTING state: recorded before the spawn, so a signal that comes before the process exists
+ * is neither lost nor refused, and a crash between the spawn and the {@code start} event is noticed.
+ */
+class StartingTest {
+    @TempDir
+    Path tmp;
+
+    private static final LaunchSpec SLEEP =
+            new LaunchSpec(List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of());
+
+    private static Execution create(Store store, String job) {
+        return store.create(
+                        new NewExecution(
+                                job,
+                                "api",
+                                "c0ffee",
+                                Instant.now(),
+                                "{}",
+                                "{}",
+                                0,
+                                Optional.empty(),
+                                UUID.randomUUID().toString(),
+                                Optional.empty(),
+                                n -> new NewExecution.Prepared("sleep 600", "{}")),
+                        Event.of("queued", null, Instant.now(), "api"))
+                .execution();
+    }
+
+    private Unfinished unfinished(Execution e) {
+        return new Unfinished(e, SLEEP, CheckoutLease.unmanaged("c0ffee", tmp), "token");
+    }
+
+    private Launcher.Process spawn(Launcher launcher, Execution e) throws java.io.IOException {
+        return launcher.start(new Launcher.Command(
+                SLEEP.argv(), List.of(ProcessGroups.MARKER + "=" + e.runId(), "PATH=/usr/bin:/bin"), tmp));
+    }
+
+    @Test
+    void aKillWhileStartingCancelsTheSpawn() throws Exception {
+        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+            Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
+            Execution e = create(store, "job");
+            Unfinished u = unfinished(e);
+            assertThat(lifecycle.starting(u)).isTrue();
+            assertThat(lifecycle.signal(u, "kill", Optional.of("early"), "api")).isFalse();
+            AtomicBoolean spawned = new AtomicBoolean();
+            Lifecycle.Spawn result = lifecycle.spawn(u, () -> {
+                spawned.set(true);
+                return spawn(new PosixSpawnLauncher(), e);
+            });
+            assertThat(result).isInstanceOf(Lifecycle.Spawn.NotStarted.class);
+            assertThat(spawned).isFalse();
+            assertThat(store.events("job", 1)).extracting(Event::name).containsExactly("queued", "kill", "fail");
+            assertThat(store.latestEvent("job", 1, "fail").orElseThrow().cause())
+                    .contains("cancelled by 'kill' before it started");
+            assertThat(store.execution("job", 1).orElseThrow().state()).isEqualTo(ExecutionState.DONE);
+        }
+    }
+
+    @Test
+    void aStopWhileStartingReachesTheProcessAsSoonAsItExists() throws Exception {
+        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+            Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
+            Execution e = create(store, "job");
+            Unfinished u = unfinished(e);
+            lifecycle.starting(u);
+            lifecycle.signal(u, "stop", Optional.empty(), "api");
+            Lifecycle.Spawn result = lifecycle.spawn(u, () -> spawn(new PosixSpawnLauncher(), e));
+            long pid = ((Lifecycle.Spawn.Running) result).process().pid();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (state(pid) != 'T' && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(state(pid)).isEqualTo('T');
+            lifecycle.signal(u, "kill", Optional.empty(), "api");
+            ((Lifecycle.Spawn.Running) result).process().exit().get();
+            assertThat(Processes.alive(pid)).isFalse();
+            assertThat(store.events("job", 1))
+                    .extracting(Event::name)
+                    .containsExactly("queued", "stop", "start", "kill");
+        }
+    }
+
+    private static char state(long pid) throws java.io.IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    @Test
+    void aRestartFindsAnExecutionThatWasStartingLostAndKillsWhatItStarted() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("hold.yml", "command: sleep 600\n").commit("jobs");
+            Path data = Files.createDirectories(tmp.resolve("data"));
+            Execution e;
+            Launcher.Process leftover;
+            // A server that crashed between posix_spawn and recording the start left this behind.
+            try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
+                e = create(store, "hold");
+                store.starting("hold", e.number());
+                leftover = spawn(new PosixSpawnLauncher(), e);
+            }
+            assertThat(Processes.alive(leftover.pid())).isTrue();
+            try (TestServer server = TestServer.on(repo.url(), data).start()) {
+                JsonNode lost = server.json("/jobs/hold/1");
+                assertThat(lost.get("status").asText()).isEqualTo("lost");
+                assertThat(lost.get("events"))
+                        .extracting(ev -> ev.get("name").asText())
+                        .containsExactly("queued", "lost");
+                assertThat(server.json("/jobs/hold/1/lost").get("cause").asText())
+                        .isEqualTo("the server stopped while it was starting; killed 1 leftover process(es)");
+                leftover.exit().get();
+                assertThat(Processes.alive(leftover.pid())).isFalse();
+            }
+        }
+    }
+}
