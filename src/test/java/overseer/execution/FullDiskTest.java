@@ -1,0 +1,94 @@
+package overseer.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+
+/**
+ * A data directory that fills up: the end of an execution is recorded once there is room again,
+ * and meanwhile the server says it is not ready and refuses triggers with 503. Needs a small
+ * tmpfs, so it runs where the tests may mount one (as root, as in CI).
+ */
+class FullDiskTest {
+    @TempDir
+    Path tmp;
+
+    private Path mounted;
+
+    private static int run(String... command) throws Exception {
+        return new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        if (mounted != null) {
+            run("umount", "-l", mounted.toString());
+        }
+    }
+
+    /** Writes zeros until the file system is full. */
+    private static void fill(Path file) throws IOException {
+        byte[] block = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            while (true) {
+                out.write(block);
+            }
+        } catch (IOException full) {
+            if (!String.valueOf(full.getMessage()).contains("space")) {
+                throw full;
+            }
+        }
+    }
+
+    @Test
+    void anEndThatCannotBeRecordedIsRetriedWhileTheServerSaysItIsNotReady() throws Exception {
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        assumeTrue(
+                run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", data.toString()) == 0,
+                "cannot mount a tmpfs here");
+        mounted = data;
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("step.yml", "command: sleep 1; echo done\n").commit("jobs");
+            try (TestServer server = TestServer.on(repo.url(), data).start()) {
+                assertThat(server.get("/ready").statusCode()).isEqualTo(200);
+                server.trigger("step", "{}");
+                server.await("/jobs/step/1", e -> e.get("status").asText().equals("start"));
+                Path filler = data.resolve("filler");
+                fill(filler);
+                // Writes fail now; the execution's end waits to be recorded.
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                HttpResponse<String> ready;
+                do {
+                    Thread.sleep(100);
+                    server.postJson("/jobs/step", "{}");
+                    ready = server.get("/ready");
+                } while (ready.statusCode() == 200 && System.nanoTime() < deadline);
+                assertThat(ready.statusCode()).isEqualTo(503);
+                assertThat(ready.body()).contains("the store cannot record changes");
+                // The job has exited by now; its end is not recorded while the disk is full.
+                Thread.sleep(2000);
+                HttpResponse<String> refused = server.postJson("/jobs/step", "{}");
+                assertThat(refused.statusCode()).isEqualTo(503);
+                assertThat(server.json("/jobs/step/1").get("finished_at").isNull())
+                        .isTrue();
+
+                Files.delete(filler);
+                assertThat(server.awaitFinished("step", 1).get("status").asText())
+                        .isEqualTo("complete");
+                server.await("/jobs/step/1", e -> true);
+                assertThat(server.get("/ready").statusCode()).isEqualTo(200);
+            }
+        }
+    }
+}
