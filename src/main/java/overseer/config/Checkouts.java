@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Checkouts implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Checkouts.class);
+
+    private static final Logger log = LoggerFactory.getLogger(Checkouts.class);
     private static final String STAGING = ".staging-";
 
     private final Path dir;
@@ -86,6 +88,7 @@ final class Checkouts implements AutoCloseable {
                 }
             } catch (IOException e) {
                 // Left for the next prune; nothing depends on the space being freed now.
+                log.warn("config: cannot list checkouts to prune: {}", e.getMessage());
             }
         });
     }
@@ -142,6 +145,7 @@ final class Checkouts implements AutoCloseable {
             });
         } catch (IOException e) {
             // A later prune retries.
+            log.warn("config: cannot remove checkout {}: {}", path.getFileName(), e.getMessage());
         }
     }
 

@@ -1,9 +1,11 @@
 package overseer.config;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -278,6 +280,9 @@ public final class ConfigSync implements AutoCloseable {
         }
         Path temp = activeFile.resolveSibling(activeFile.getFileName() + ".tmp");
         Files.writeString(temp, revision + "\n" + identity + "\n");
+        try (FileChannel written = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            written.force(true);
+        }
         Files.move(temp, activeFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         checkouts.prune(Set.of(revision));
         log.info(

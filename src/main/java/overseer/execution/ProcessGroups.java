@@ -50,11 +50,20 @@ public final class ProcessGroups {
 
     /** The kill loop of both: the group too when {@code pgid} is positive. */
     private int kill(long pgid, String runId) {
+        return killUntilGone(pgid, () -> marked(runId));
+    }
+
+    /**
+     * SIGKILLs the group (when {@code pgid} is positive) and whatever {@code found} lists, again
+     * and again while any is left, since a dying process may still fork. Returns how many listed
+     * processes were killed.
+     */
+    private int killUntilGone(long pgid, java.util.function.Supplier<List<Long>> found) {
         int killed = 0;
         for (int round = 0; round < 50; round++) {
             boolean group = pgid > 0 && signal(pgid, Libc.SIGKILL);
-            List<Long> marked = marked(runId);
-            for (long pid : marked) {
+            List<Long> left = found.get();
+            for (long pid : left) {
                 try {
                     Libc.kill(pid, Libc.SIGKILL);
                     killed++;
@@ -62,7 +71,7 @@ public final class ProcessGroups {
                     // Ended meanwhile.
                 }
             }
-            if (!group && marked.isEmpty()) {
+            if (!group && left.isEmpty()) {
                 return killed;
             }
             pause();
@@ -114,23 +123,7 @@ public final class ProcessGroups {
      * them): a descendant that hid its marker still holds the job's output. Returns how many.
      */
     public int killHolders(Set<String> pipes) {
-        int killed = 0;
-        for (int round = 0; round < 50; round++) {
-            List<Long> holders = holders(pipes);
-            if (holders.isEmpty()) {
-                return killed;
-            }
-            for (long pid : holders) {
-                try {
-                    Libc.kill(pid, Libc.SIGKILL);
-                    killed++;
-                } catch (Libc.Failure e) {
-                    // Ended meanwhile.
-                }
-            }
-            pause();
-        }
-        return killed;
+        return killUntilGone(0, () -> holders(pipes));
     }
 
     /** Live processes other than this one with a descriptor on one of {@code pipes}. */
