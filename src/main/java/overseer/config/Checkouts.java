@@ -25,8 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Checkouts implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Checkouts.class);
-
-    private static final Logger log = LoggerFactory.getLogger(Checkouts.class);
     private static final String STAGING = ".staging-";
 
     private final Path dir;
