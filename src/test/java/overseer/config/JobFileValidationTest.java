@@ -145,27 +145,24 @@ class JobFileValidationTest {
             yaml.append("]\n");
         }
         write("bomb.yml", yaml.toString());
-        long heapBefore = usedHeap();
-        List<String> problems = problems();
+        // Expanded, the bomb is 9^10 strings: the parser must stop at the alias count instead. The
+        // bound is a hang guard only; the answer takes milliseconds.
+        List<String> problems =
+                org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), this::problems);
         assertThat(problems).singleElement().asString().startsWith("bomb.yml:").contains("too many aliases");
-        assertThat(usedHeap() - heapBefore).isLessThan(256L * 1024 * 1024);
     }
 
     @Test
-    void tenMegabyteFileIsRejectedBeforeReading() throws IOException {
-        Path big = dir.resolve("big.yml");
-        try (var out = Files.newBufferedWriter(big)) {
-            out.write("command: echo\ndescription: \"");
-            String chunk = "x".repeat(1023) + "\n";
-            for (int i = 0; i < 10 * 1024; i++) {
-                out.write(chunk);
-            }
-            out.write("\"\n");
+    void aHugeFileIsRejectedBeforeReading() throws IOException {
+        // A sparse 3 GiB file: reading it whole would fail (no Java array holds it), so only a
+        // check of the size before reading gives this answer.
+        try (var file = new java.io.RandomAccessFile(dir.resolve("big.yml").toFile(), "rw")) {
+            file.setLength(3L * 1024 * 1024 * 1024);
         }
         assertThat(problems())
                 .singleElement()
                 .asString()
-                .startsWith("big.yml:1:1: file is 104")
+                .startsWith("big.yml:1:1: file is 3221225472 bytes")
                 .endsWith("the limit is 1048576 bytes");
     }
 
@@ -354,10 +351,5 @@ class JobFileValidationTest {
                 .asString()
                 .startsWith("bad.yml:2:")
                 .contains("YAML syntax");
-    }
-
-    private static long usedHeap() {
-        Runtime r = Runtime.getRuntime();
-        return r.totalMemory() - r.freeMemory();
     }
 }
