@@ -12,7 +12,9 @@ public interface ConfigTree {
     enum Kind {
         FILE,
         EXECUTABLE,
-        SYMLINK
+        SYMLINK,
+        /** Something that cannot be read as a file (a FIFO, a socket, no permission): reading it fails. */
+        UNREADABLE
     }
 
     /** One file; {@code path} uses '/' and has no leading slash. */

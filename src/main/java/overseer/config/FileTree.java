@@ -14,15 +14,19 @@ import java.util.TreeMap;
 public final class FileTree implements ConfigTree {
     private final Path root;
     private final Map<String, Entry> entries;
+    /** Why each UNREADABLE entry cannot be read. */
+    private final Map<String, String> unreadable;
 
-    private FileTree(Path root, Map<String, Entry> entries) {
+    private FileTree(Path root, Map<String, Entry> entries, Map<String, String> unreadable) {
         this.root = root;
         this.entries = entries;
+        this.unreadable = unreadable;
     }
 
     public static FileTree of(Path root) throws IOException {
         Path dir = root.toAbsolutePath().normalize();
         Map<String, Entry> entries = new TreeMap<>();
+        Map<String, String> unreadable = new TreeMap<>();
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
@@ -40,16 +44,23 @@ public final class FileTree implements ConfigTree {
                     entries.put(
                             path,
                             new Entry(path, Files.isExecutable(file) ? Kind.EXECUTABLE : Kind.FILE, attrs.size()));
+                } else if (!attrs.isDirectory()) {
+                    entries.put(path, new Entry(path, Kind.UNREADABLE, 0));
+                    unreadable.put(path, "not a regular file");
                 }
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFileFailed(Path file, IOException e) {
+                // Reported where it matters (a job file is a problem), instead of silently missing.
+                String path = dir.relativize(file).toString().replace('\\', '/');
+                entries.put(path, new Entry(path, Kind.UNREADABLE, 0));
+                unreadable.put(path, String.valueOf(e.getMessage()));
                 return FileVisitResult.CONTINUE;
             }
         });
-        return new FileTree(dir, entries);
+        return new FileTree(dir, entries, unreadable);
     }
 
     @Override
@@ -60,6 +71,9 @@ public final class FileTree implements ConfigTree {
     @Override
     public byte[] read(Entry entry) throws IOException {
         Path file = root.resolve(entry.path());
+        if (entry.kind() == Kind.UNREADABLE) {
+            throw new IOException(unreadable.getOrDefault(entry.path(), "not readable"));
+        }
         if (entry.kind() == Kind.SYMLINK) {
             return Files.readSymbolicLink(file).toString().getBytes(StandardCharsets.UTF_8);
         }

@@ -69,6 +69,18 @@ public final class RepositoryLoader {
         Map<JobName, JobFile> byName = new HashMap<>();
         for (ConfigTree.Entry entry : entries.values()) {
             String display = display(entry.path(), displayPrefix);
+            if (entry.kind() == ConfigTree.Kind.UNREADABLE) {
+                // Whatever it holds would be missing silently: a job file, a directory of them.
+                String why;
+                try {
+                    tree.read(entry);
+                    why = "not readable";
+                } catch (IOException e) {
+                    why = e.getMessage();
+                }
+                problems.add(new Problem(display, 1, 1, "cannot read: " + why));
+                continue;
+            }
             if (entry.kind() == ConfigTree.Kind.SYMLINK) {
                 String target = new String(tree.read(entry), StandardCharsets.UTF_8);
                 if (normalize(parent(entry.path()), target).isEmpty()) {

@@ -52,6 +52,18 @@ class ValidateCommandTest {
     }
 
     @Test
+    void aJobFileThatCannotBeReadIsAProblemNotAMissingJob() throws Exception {
+        Files.writeString(dir.resolve("good.yml"), "command: echo good\n");
+        assertThat(new ProcessBuilder("mkfifo", dir.resolve("pipe.yml").toString())
+                        .start()
+                        .waitFor())
+                .isZero();
+        Run run = validate(dir.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.out() + run.err()).contains("pipe.yml:1:1: cannot read: not a regular file");
+    }
+
+    @Test
     void exampleRepositoryOfThisProjectIsValid() {
         Run run = validate("example-config-repo");
         assertThat(run.out()).isEmpty();
