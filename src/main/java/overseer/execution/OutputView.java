@@ -1,13 +1,15 @@
 package overseer.execution;
 
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 
 /**
  * One captured stream of an execution as the API reads it, while the job may still be writing:
@@ -60,30 +62,116 @@ public sealed interface OutputView {
         }
     }
 
-    record Combined(Path dir) implements OutputView {
-        @Override
-        public long size() throws IOException {
-            return OutputIndex.runs(dir).stream()
-                    .mapToLong(OutputIndex.Run::length)
-                    .sum();
+    /**
+     * The interleaving, read through the index as a stream of runs with bounded memory. It
+     * remembers where the last read ended, so a client that follows the output reads each part of
+     * the index once; the stream files are each opened once per read.
+     */
+    final class Combined implements OutputView {
+        private final Path dir;
+        /** The first run a later read may need: its record in the index, its start in the output. */
+        private long cursorRecord;
+
+        private long cursorStart;
+        /** Where each stream's file stands at that run. */
+        private final long[] cursorOffsets = new long[2];
+
+        Combined(Path dir) {
+            this.dir = dir;
         }
 
         @Override
-        public void copy(long from, long to, OutputStream out) throws IOException {
-            List<OutputIndex.Run> runs = OutputIndex.runs(dir);
-            long start = 0;
-            for (OutputIndex.Run run : runs) {
-                long end = start + run.length();
-                if (end > from && start < to) {
+        public synchronized long size() throws IOException {
+            long[] end = {cursorStart};
+            scan(-1, (stream, offset, start, length) -> end[0] = start + length);
+            return end[0];
+        }
+
+        @Override
+        public synchronized void copy(long from, long to, OutputStream out) throws IOException {
+            if (from >= to) {
+                return;
+            }
+            if (from < cursorStart) {
+                cursorRecord = 0;
+                cursorStart = 0;
+                cursorOffsets[0] = 0;
+                cursorOffsets[1] = 0;
+            }
+            FileChannel[] files = new FileChannel[2];
+            try {
+                scan(from, (stream, offset, start, length) -> {
+                    long end = start + length;
+                    if (end <= from || start >= to) {
+                        return;
+                    }
                     long skip = Math.max(0, from - start);
                     long take = Math.min(end, to) - start - skip;
-                    new File(dir.resolve(run.stream() == OutputIndex.Stream.STDOUT ? "stdout" : "stderr"))
-                            .copy(run.offset() + skip, run.offset() + skip + take, out);
+                    int i = stream.ordinal();
+                    if (files[i] == null) {
+                        files[i] = FileChannel.open(
+                                dir.resolve(stream == OutputIndex.Stream.STDOUT ? "stdout" : "stderr"),
+                                StandardOpenOption.READ);
+                    }
+                    copy(files[i], offset + skip, take, out);
+                });
+            } finally {
+                for (FileChannel f : files) {
+                    if (f != null) {
+                        f.close();
+                    }
                 }
-                start = end;
-                if (start >= to) {
-                    return;
+            }
+        }
+
+        private static void copy(FileChannel in, long position, long length, OutputStream out) throws IOException {
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(64 * 1024, Math.max(1, length)));
+            long end = position + length;
+            while (position < end) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
+                int n = in.read(buffer, position);
+                if (n <= 0) {
+                    throw new IOException("the output is shorter than its index says");
                 }
+                out.write(buffer.array(), 0, n);
+                position += n;
+            }
+        }
+
+        @FunctionalInterface
+        private interface RunVisitor {
+            void visit(OutputIndex.Stream stream, long offset, long start, long length) throws IOException;
+        }
+
+        /**
+         * Visits the runs from the cursor on, and moves the cursor up to the last complete run that
+         * ends at or before {@code keepFrom}. The last record may still grow, so it is never passed.
+         */
+        private void scan(long keepFrom, RunVisitor visitor) throws IOException {
+            try (FileChannel index = FileChannel.open(dir.resolve(OutputIndex.FILE), StandardOpenOption.READ);
+                    DataInputStream records = new DataInputStream(new BufferedInputStream(
+                            Channels.newInputStream(index.position(cursorRecord)), 64 * 1024))) {
+                long available = (index.size() - cursorRecord) / OutputIndex.RECORD;
+                long record = cursorRecord;
+                long start = cursorStart;
+                long[] offsets = cursorOffsets.clone();
+                for (long i = 0; i < available; i++) {
+                    OutputIndex.Stream stream = OutputIndex.Stream.values()[records.readByte()];
+                    long length = records.readLong();
+                    visitor.visit(stream, offsets[stream.ordinal()], start, length);
+                    boolean last = i == available - 1;
+                    start += length;
+                    offsets[stream.ordinal()] += length;
+                    record += OutputIndex.RECORD;
+                    if (!last && start <= keepFrom) {
+                        cursorRecord = record;
+                        cursorStart = start;
+                        cursorOffsets[0] = offsets[0];
+                        cursorOffsets[1] = offsets[1];
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // No output yet.
             }
         }
     }
