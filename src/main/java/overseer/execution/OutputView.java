@@ -98,7 +98,7 @@ public sealed interface OutputView {
                 cursorOffsets[0] = 0;
                 cursorOffsets[1] = 0;
             }
-            FileChannel[] files = new FileChannel[2];
+            ReadAhead[] files = new ReadAhead[2];
             try {
                 scan(from, (stream, offset, start, length) -> {
                     long end = start + length;
@@ -109,32 +109,51 @@ public sealed interface OutputView {
                     long take = Math.min(end, to) - start - skip;
                     int i = stream.ordinal();
                     if (files[i] == null) {
-                        files[i] = FileChannel.open(
+                        files[i] = new ReadAhead(FileChannel.open(
                                 dir.resolve(stream == OutputIndex.Stream.STDOUT ? "stdout" : "stderr"),
-                                StandardOpenOption.READ);
+                                StandardOpenOption.READ));
                     }
-                    copy(files[i], offset + skip, take, out);
+                    files[i].copy(offset + skip, take, out);
                 });
             } finally {
-                for (FileChannel f : files) {
+                for (ReadAhead f : files) {
                     if (f != null) {
-                        f.close();
+                        f.file.close();
                     }
                 }
             }
         }
 
-        private static void copy(FileChannel in, long position, long length, OutputStream out) throws IOException {
-            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(64 * 1024, Math.max(1, length)));
-            long end = position + length;
-            while (position < end) {
-                buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
-                int n = in.read(buffer, position);
-                if (n <= 0) {
-                    throw new IOException("the output is shorter than its index says");
+        /**
+         * One stream's file read in 64 KiB blocks: its runs come in file order, so a block serves
+         * many short runs (a job that switches streams every line) with one read.
+         */
+        private static final class ReadAhead {
+            private final FileChannel file;
+            private final ByteBuffer block = ByteBuffer.allocate(64 * 1024);
+            private long blockStart = -1;
+
+            ReadAhead(FileChannel file) {
+                this.file = file;
+            }
+
+            void copy(long position, long length, OutputStream out) throws IOException {
+                long end = position + length;
+                while (position < end) {
+                    if (blockStart < 0 || position < blockStart || position >= blockStart + block.limit()) {
+                        block.clear();
+                        int n = file.read(block, position);
+                        if (n <= 0) {
+                            throw new IOException("the output is shorter than its index says");
+                        }
+                        block.flip();
+                        blockStart = position;
+                    }
+                    int at = (int) (position - blockStart);
+                    int n = (int) Math.min(block.limit() - at, end - position);
+                    out.write(block.array(), at, n);
+                    position += n;
                 }
-                out.write(buffer.array(), 0, n);
-                position += n;
             }
         }
 
