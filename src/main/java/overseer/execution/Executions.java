@@ -246,6 +246,16 @@ public final class Executions {
         if (disabled.contains(t.job())) {
             throw new Refused(Refused.Reason.DISABLED, "job '" + t.job() + "' is disabled");
         }
+        LaunchPreparation.Prepared prepared = preparation.prepare(snapshot, job, values);
+        String commit = snapshot.revision();
+        // Rendered here, outside every lock; only a template that uses {{ execution }} is rendered
+        // again inside the store's transaction, which assigns the number.
+        LaunchPreparation.Launch provisional;
+        try {
+            provisional = preparation.render(prepared, 0, commit);
+        } catch (RenderException e) {
+            throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
+        }
         Admission.Admitted admitted;
         try {
             admitted = admission.reserve(t.job(), job.concurrency(), job.overlap());
@@ -260,14 +270,11 @@ public final class Executions {
             }
             throw refused;
         }
-        LaunchPreparation.Prepared prepared = preparation.prepare(snapshot, job, values);
-        String commit = snapshot.revision();
-        LaunchPreparation.Launch[] launch = new LaunchPreparation.Launch[1];
+        LaunchPreparation.Launch[] launch = {provisional};
         Store.Created created;
         CheckoutLease lease = null;
         try {
             lease = config.hold(commit);
-            // Rendered inside the store's transaction, which assigns the number the template may use.
             created = store.create(
                     new NewExecution(
                             t.job(),
@@ -281,10 +288,12 @@ public final class Executions {
                             UUID.randomUUID().toString(),
                             t.idempotencyKey(),
                             number -> {
-                                try {
-                                    launch[0] = preparation.render(prepared, number, commit);
-                                } catch (RenderException e) {
-                                    throw new RenderFailed(e.getMessage());
+                                if (provisional.usesNumber()) {
+                                    try {
+                                        launch[0] = preparation.render(prepared, number, commit);
+                                    } catch (RenderException e) {
+                                        throw new RenderFailed(e.getMessage());
+                                    }
                                 }
                                 return new NewExecution.Prepared(launch[0].display(), write(launch[0].spec()));
                             }),

@@ -35,8 +35,8 @@ final class LaunchPreparation {
             List<String> masked,
             List<String> hiddenEnv) {}
 
-    /** The launch spec and the command as the API shows it. */
-    record Launch(LaunchSpec spec, String display) {}
+    /** The launch spec, the command as the API shows it, and whether it depends on the number. */
+    record Launch(LaunchSpec spec, String display, boolean usesNumber) {}
 
     Prepared prepare(Snapshot snapshot, JobDefinition job, Map<String, Object> values) {
         Map<String, Object> shown = new LinkedHashMap<>(values);
@@ -88,6 +88,6 @@ final class LaunchPreparation {
                 job.overlap().name().toLowerCase(),
                 p.masked(),
                 p.hiddenEnv());
-        return new Launch(spec, r.display());
+        return new Launch(spec, r.display(), r.usesNumber());
     }
 }

@@ -65,22 +65,26 @@ public final class Renderer implements JobParser.TemplateCheck {
                 masked.put(v.name(), "***");
             }
         }
+        Set<String> used = new HashSet<>();
         return switch (action) {
             case Action.Command c -> {
-                String command = shell(c.template(), vars, values, builtins);
-                String display = shell(c.template(), vars, masked, builtins);
-                yield new Rendered(List.of("/bin/sh", "-c", command), display);
+                String command = shell(c.template(), vars, values, builtins, used);
+                String display = shell(c.template(), vars, masked, builtins, used);
+                yield new Rendered(List.of("/bin/sh", "-c", command), display, used.contains("execution"));
             }
             case Action.Script s -> {
                 List<String> argv = new ArrayList<>();
                 argv.add(scriptsDir + "/" + s.path());
-                argv.addAll(arguments(s.arguments(), vars, values, builtins));
+                argv.addAll(arguments(s.arguments(), vars, values, builtins, used));
                 List<String> display = new ArrayList<>();
                 display.add("scripts/" + s.path());
-                display.addAll(arguments(s.arguments(), vars, masked, builtins));
-                yield new Rendered(argv, display.stream().map(ShellWords::quote).collect(Collectors.joining(" ")));
+                display.addAll(arguments(s.arguments(), vars, masked, builtins, used));
+                yield new Rendered(
+                        argv,
+                        display.stream().map(ShellWords::quote).collect(Collectors.joining(" ")),
+                        used.contains("execution"));
             }
-            case Action.Nothing n -> new Rendered(List.of(), "");
+            case Action.Nothing n -> new Rendered(List.of(), "", false);
         };
     }
 
@@ -96,9 +100,11 @@ public final class Renderer implements JobParser.TemplateCheck {
         return texts.stream().distinct().toList();
     }
 
-    private String shell(String template, List<VarSpec> vars, Map<String, Object> values, Builtins builtins)
+    private String shell(
+            String template, List<VarSpec> vars, Map<String, Object> values, Builtins builtins, Set<String> used)
             throws RenderException {
         Output out = run(template, values, builtins, Mode.SHELL);
+        used.addAll(out.referenced());
         StringBuilder command = new StringBuilder(out.text());
         for (String word : appended(vars, values, out.referenced())) {
             command.append(' ').append(ShellWords.quote(word));
@@ -107,13 +113,14 @@ public final class Renderer implements JobParser.TemplateCheck {
     }
 
     private List<String> arguments(
-            List<String> templates, List<VarSpec> vars, Map<String, Object> values, Builtins builtins)
+            List<String> templates, List<VarSpec> vars, Map<String, Object> values, Builtins builtins, Set<String> used)
             throws RenderException {
         List<String> argv = new ArrayList<>();
         Set<String> referenced = new HashSet<>();
         for (String template : templates) {
             Output out = run(template, values, builtins, Mode.ARGV);
             referenced.addAll(out.referenced());
+            used.addAll(out.referenced());
             for (String word : out.text().split(String.valueOf(WORD_BREAK), -1)) {
                 argv.add(word);
             }

@@ -63,6 +63,7 @@ class ExecutionApiTest {
                           - {name: pad, required: true}
                         """)
                 .with("nothing.yml", "description: no command\n")
+                .with("numbered.yml", "command: echo run {{ execution }} of {{ job }}\n")
                 .with("secretive.yml", """
                         command: echo "$OVERSEER_VAR_token" {{ who }}
                         vars:
@@ -319,5 +320,13 @@ class ExecutionApiTest {
                 assertThat(rs.getString(1) + rs.getString(2)).doesNotContain("s3cr3t-value", "another");
             }
         }
+    }
+
+    @Test
+    void aTemplateThatUsesTheExecutionNumberGetsItsOwn() throws Exception {
+        assertThat(server.trigger("numbered", "{}").get("rendered").asText()).isEqualTo("echo run 1 of numbered");
+        assertThat(server.trigger("numbered", "{}").get("rendered").asText()).isEqualTo("echo run 2 of numbered");
+        server.awaitFinished("numbered", 2);
+        assertThat(output("numbered", 2, "stdout")).isEqualTo("run 2 of numbered\n");
     }
 }

@@ -118,4 +118,15 @@ class RendererTest {
         assertThatThrownBy(() -> command("{% include '/etc/passwd' %}", List.of(), Map.of()))
                 .isInstanceOf(RenderException.class);
     }
+
+    @Test
+    void saysWhetherTheRenderDependsOnTheExecutionNumber() throws Exception {
+        assertThat(renderer.render(new Action.Command("echo {{ execution }}"), List.of(), Map.of(), builtins, "/s")
+                        .usesNumber())
+                .isTrue();
+        assertThat(renderer.render(
+                                new Action.Command("echo {{ job }} {{ commit }}"), List.of(), Map.of(), builtins, "/s")
+                        .usesNumber())
+                .isFalse();
+    }
 }
