@@ -1,0 +1,212 @@
+package overseer.execution;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import overseer.config.CheckoutLease;
+import overseer.job.JobName;
+import overseer.store.Event;
+import overseer.store.Execution;
+import overseer.store.Store;
+
+/**
+ * The executions the server holds, from admission until they end: it queues them, starts them
+ * when {@link Admission} allows (one virtual thread each, running an {@link ExecutionRun}), passes
+ * signals on through the {@link Lifecycle}, and releases what each held once it ended.
+ */
+final class Engine {
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+    private final Executions.Settings settings;
+    private final Launcher launcher;
+    private final ProcessGroups groups;
+    private final Lifecycle lifecycle;
+    private final Admission admission;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    /** Every execution from admission until it ended, by "job/number". */
+    private final Map<String, Unfinished> unfinished = new ConcurrentHashMap<>();
+    /** Each unfinished execution's claim in {@link #admission}. */
+    private final Map<Unfinished, Admission.Claim> claims = new ConcurrentHashMap<>();
+    /** Completes when shutdown begins: waiting and following requests answer then. */
+    private final CompletableFuture<Void> closing = new CompletableFuture<>();
+
+    Engine(Executions.Settings settings, Store store, Launcher launcher, ProcessGroups groups, Clock clock) {
+        this.settings = settings;
+        this.launcher = launcher;
+        this.groups = groups;
+        this.clock = clock;
+        this.lifecycle = new Lifecycle(store, groups, clock);
+        this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued());
+    }
+
+    Lifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    Admission admission() {
+        return admission;
+    }
+
+    CompletableFuture<Void> closing() {
+        return closing;
+    }
+
+    /** The engine's view of a stored execution, with a fresh per-execution token. */
+    Unfinished hold(Execution e, LaunchSpec spec, CheckoutLease lease) {
+        byte[] bytes = new byte[24];
+        random.nextBytes(bytes);
+        return new Unfinished(e, spec, lease, HexFormat.of().formatHex(bytes));
+    }
+
+    /**
+     * Queues a stored execution under the claim its trigger took, ends the executions it
+     * supersedes ({@code overlap: replace}), and starts what fits.
+     */
+    void enqueue(Admission.Claim claim, Unfinished u, List<Admission.Claim> victims) {
+        track(u, claim);
+        if (!admission.admit(claim, u)) {
+            supersede(u, "replaced by a later execution");
+        }
+        for (Admission.Claim victim : victims) {
+            supersede(Admission.execution(victim), "replaced by execution " + u.number());
+        }
+        dispatch();
+    }
+
+    /** Queues again an execution that was queued when the server stopped. */
+    void restore(Unfinished u) {
+        track(u, admission.restore(u));
+    }
+
+    Optional<Unfinished> find(String job, long number) {
+        return Optional.ofNullable(unfinished.get(job + "/" + number));
+    }
+
+    /** Signals an execution through its lifecycle, releasing it when that cancelled it. */
+    void signal(Unfinished u, String signal, Optional<String> cause, String source) throws Refused {
+        if (lifecycle.signal(u, signal, cause, source)) {
+            ended(u);
+        }
+    }
+
+    /** Cancels the queued executions of jobs that {@code revision} no longer has. */
+    void cancelRemoved(java.util.function.Predicate<String> exists, String revision) {
+        for (Unfinished u : admission.queued()) {
+            if (!JobName.isValid(u.job()) || !exists.test(u.job())) {
+                String cause = "job '" + u.job() + "' is not in commit " + revision + " any more";
+                if (lifecycle.cancel(u, cause)) {
+                    log.info("execution: {} cancelled: {}", u.key(), cause);
+                    ended(u);
+                }
+            }
+        }
+    }
+
+    private void track(Unfinished u, Admission.Claim claim) {
+        claims.put(u, claim);
+        unfinished.put(u.key(), u);
+    }
+
+    /** Ends an execution to make room under {@code overlap: replace}. */
+    private void supersede(Unfinished u, String cause) {
+        try {
+            signal(u, "kill", Optional.of(cause), "overseer");
+        } catch (Refused ignored) {
+            // It ended meanwhile, which frees the slot as well.
+        }
+    }
+
+    /** Starts queued executions while there are free slots, best priority and oldest first. */
+    void dispatch() {
+        for (Admission.Claim c : admission.startable()) {
+            Unfinished u = Admission.execution(c);
+            Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+        }
+    }
+
+    private void run(Unfinished u) {
+        try {
+            new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone).run();
+        } catch (RuntimeException e) {
+            log.error("execution: {} failed in the runner: {}", u.key(), e.toString(), e);
+            lifecycle.finish(
+                    u,
+                    OptionalInt.empty(),
+                    Event.of("fail", "overseer failed to run it: " + e.getMessage(), clock.instant(), "overseer"),
+                    closing::isDone);
+        } finally {
+            ended(u);
+        }
+    }
+
+    /** Releases what an ended (or cancelled) execution held, and starts what fits now. */
+    private void ended(Unfinished u) {
+        Admission.Claim claim = claims.remove(u);
+        if (claim == null) {
+            return;
+        }
+        u.lease().close();
+        admission.release(claim);
+        unfinished.remove(u.key());
+        u.ended().complete(null);
+        dispatch();
+    }
+
+    /**
+     * Stops admitting and starting, ends waiting requests, lets running executions finish for up
+     * to {@code grace}, then terminates the rest (recording why) and waits for them to end.
+     * Queued ones stay queued for the next start.
+     */
+    void shutdown(Duration grace) {
+        admission.close();
+        closing.complete(null);
+        List<Unfinished> left = admission.running();
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (Unfinished u : left) {
+            waitFor(u, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+        signalAll(left, "terminate");
+        for (Unfinished u : left) {
+            waitFor(u, settings.killGrace());
+        }
+        signalAll(left, "kill");
+        for (Unfinished u : left) {
+            waitFor(u, Duration.ofSeconds(5));
+        }
+    }
+
+    private void signalAll(List<Unfinished> executions, String signal) {
+        for (Unfinished u : executions) {
+            if (!u.ended().isDone()) {
+                try {
+                    lifecycle.signal(u, signal, Optional.of("the server is shutting down"), "overseer");
+                } catch (Refused | RuntimeException e) {
+                    // Ended (or ending) meanwhile.
+                }
+            }
+        }
+    }
+
+    private static void waitFor(Unfinished u, Duration limit) {
+        try {
+            u.ended().get(Math.max(1, limit.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            // Still running.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package overseer.execution;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Predicate;
+import overseer.config.CheckoutLease;
+import overseer.config.ConfigSync;
+import overseer.config.Snapshot;
+import overseer.job.JobDefinition;
+import overseer.job.JobName;
+import overseer.job.VarSpec;
+import overseer.store.Event;
+import overseer.store.Execution;
+import overseer.store.NewExecution;
+import overseer.store.Store;
+import overseer.template.RenderException;
+
+/**
+ * Turns triggers and repeats into stored, queued executions: binds the params, renders the
+ * command, takes the execution's place through {@link Admission}, stores it and hands it to the
+ * {@link Engine}. Nothing is stored for a trigger that is refused.
+ */
+final class Triggers {
+    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {};
+
+    private final ConfigSync config;
+    private final Params params;
+    private final LaunchPreparation preparation;
+    private final Store store;
+    private final Engine engine;
+    private final Admission admission;
+    private final Predicate<String> disabled;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    Triggers(
+            ConfigSync config,
+            Params params,
+            LaunchPreparation preparation,
+            Store store,
+            Engine engine,
+            Predicate<String> disabled,
+            ObjectMapper json,
+            Clock clock) {
+        this.config = config;
+        this.params = params;
+        this.preparation = preparation;
+        this.store = store;
+        this.engine = engine;
+        this.admission = engine.admission();
+        this.disabled = disabled;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    Store.Created trigger(Executions.Trigger t) throws Refused, InvalidParams {
+        Snapshot snapshot = config.active()
+                .orElseThrow(() -> new Refused(Refused.Reason.NO_CONFIGURATION, "no configuration is active yet"));
+        JobDefinition job = configured(snapshot, t.job());
+        Map<String, Object> values = switch (t.input()) {
+            case Executions.Input.Json j -> params.fromJson(job.vars(), j.values());
+            case Executions.Input.Strings s -> params.fromStrings(job.vars(), s.values());
+        };
+        return create(t, snapshot, job, values);
+    }
+
+    private static JobDefinition configured(Snapshot snapshot, String name) throws Refused {
+        return (JobName.isValid(name) ? snapshot.job(new JobName(name)) : Optional.<JobDefinition>empty())
+                .orElseThrow(() -> new Refused(Refused.Reason.UNKNOWN_JOB, "no job named '" + name + "'"));
+    }
+
+    /**
+     * A new execution of {@code job} with the params of execution {@code number}, overridden by
+     * {@code given}. Secret values are never kept for a repeat: each secret var the execution had
+     * must be given again.
+     */
+    Store.Created repeat(String job, long number, Map<String, Object> given, Optional<String> idempotencyKey)
+            throws Refused, InvalidParams {
+        Execution e = store.execution(job, number)
+                .orElseThrow(() -> new Refused(Refused.Reason.UNKNOWN_EXECUTION, "no execution " + job + "/" + number));
+        Snapshot snapshot = config.active()
+                .orElseThrow(() -> new Refused(Refused.Reason.NO_CONFIGURATION, "no configuration is active yet"));
+        JobDefinition definition = configured(snapshot, job);
+        Map<String, Object> values;
+        try {
+            values = new LinkedHashMap<>(json.readValue(e.paramsJson(), MAP));
+        } catch (JsonProcessingException ex) {
+            throw new IllegalStateException("stored params of " + job + "/" + number + " are unreadable", ex);
+        }
+        List<InvalidParams.FieldError> missing = new ArrayList<>();
+        for (VarSpec v : definition.vars()) {
+            if (v.secret() && values.remove(v.name()) != null && !given.containsKey(v.name())) {
+                missing.add(new InvalidParams.FieldError(
+                        v.name(), "secret values are not kept; give it again in the body"));
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidParams(missing);
+        }
+        values.putAll(given);
+        return trigger(new Executions.Trigger(
+                job, new Executions.Input.Json(values), "repeat", idempotencyKey, e.priority(), Optional.empty()));
+    }
+
+    /**
+     * Admission, storing and queueing as one step for the rules: the claim is taken before the
+     * store write and given back if it fails, so concurrent triggers never overshoot a limit.
+     */
+    private Store.Created create(Executions.Trigger t, Snapshot snapshot, JobDefinition job, Map<String, Object> values)
+            throws Refused {
+        if (disabled.test(t.job())) {
+            throw new Refused(Refused.Reason.DISABLED, "job '" + t.job() + "' is disabled");
+        }
+        LaunchPreparation.Prepared prepared = preparation.prepare(snapshot, job, values);
+        String commit = snapshot.revision();
+        // Rendered here, outside every lock; only a template that uses {{ execution }} is rendered
+        // again inside the store's transaction, which assigns the number.
+        LaunchPreparation.Launch provisional;
+        try {
+            provisional = preparation.render(prepared, 0, commit);
+        } catch (RenderException e) {
+            throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
+        }
+        Admission.Admitted admitted;
+        try {
+            admitted = admission.reserve(t.job(), job.concurrency(), job.overlap());
+        } catch (Refused refused) {
+            // A retried POST whose first attempt was accepted gets that execution, whatever the rules say now.
+            if (t.idempotencyKey().isPresent()) {
+                Optional<Execution> earlier =
+                        store.idempotent(t.job(), t.idempotencyKey().get(), now());
+                if (earlier.isPresent()) {
+                    return new Store.Created(earlier.get(), true);
+                }
+            }
+            throw refused;
+        }
+        LaunchPreparation.Launch[] launch = {provisional};
+        Store.Created created;
+        CheckoutLease lease = null;
+        try {
+            lease = config.hold(commit);
+            created = store.create(
+                    new NewExecution(
+                            t.job(),
+                            t.kind(),
+                            commit,
+                            now(),
+                            write(prepared.shown()),
+                            "{}",
+                            t.priority(),
+                            t.scheduledAt(),
+                            UUID.randomUUID().toString(),
+                            t.idempotencyKey(),
+                            number -> {
+                                if (provisional.usesNumber()) {
+                                    try {
+                                        launch[0] = preparation.render(prepared, number, commit);
+                                    } catch (RenderException e) {
+                                        throw new RenderFailed(e.getMessage());
+                                    }
+                                }
+                                return new NewExecution.Prepared(launch[0].display(), write(launch[0].spec()));
+                            }),
+                    Event.of("queued", "triggered by " + t.kind(), now(), t.kind()));
+        } catch (RenderFailed e) {
+            admission.withdraw(admitted.claim());
+            lease.close();
+            throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
+        } catch (RuntimeException e) {
+            admission.withdraw(admitted.claim());
+            if (lease != null) {
+                lease.close();
+            }
+            throw e;
+        }
+        if (created.existing()) {
+            admission.withdraw(admitted.claim());
+            lease.close();
+            return created;
+        }
+        Execution e = created.execution();
+        engine.enqueue(admitted.claim(), engine.hold(e, launch[0].spec(), lease), admitted.victims());
+        return created;
+    }
+
+    /** Carries a render failure out of the store's transaction, which it rolls back. */
+    private static final class RenderFailed extends RuntimeException {
+        RenderFailed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Instant now() {
+        return clock.instant();
+    }
+}
