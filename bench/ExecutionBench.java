@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import overseer.Overseer;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
-import overseer.execution.Launcher;
-import overseer.execution.PosixSpawnLauncher;
+import overseer.process.Launcher;
+import overseer.process.PosixSpawnLauncher;
 
 public class ExecutionBench {
     static final HttpClient client = HttpClient.newHttpClient();

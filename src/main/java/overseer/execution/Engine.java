@@ -16,6 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.config.CheckoutLease;
 import overseer.job.JobName;
+import overseer.process.Launcher;
+import overseer.process.ProcessGroups;
 import overseer.store.Event;
 import overseer.store.Execution;
 import overseer.store.Store;

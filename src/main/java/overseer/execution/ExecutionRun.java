@@ -1,7 +1,6 @@
 package overseer.execution;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,6 +12,11 @@ import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.config.SyncException;
+import overseer.output.OutputCapture;
+import overseer.process.ExitStatus;
+import overseer.process.Launcher;
+import overseer.process.ProcessGroups;
+import overseer.process.Supervision;
 import overseer.store.Event;
 
 /**
@@ -61,12 +65,7 @@ final class ExecutionRun {
         Path dir = directory(settings.dataDir(), u.job(), u.number());
         Path checkout;
         try {
-            Files.createDirectories(dir);
-            for (String name : List.of("stdout", "stderr", OutputIndex.FILE)) {
-                if (!Files.exists(dir.resolve(name))) {
-                    Files.createFile(dir.resolve(name));
-                }
-            }
+            OutputCapture.prepare(dir);
             checkout = u.lease().checkout().await();
         } catch (IOException | SyncException e) {
             lifecycle.notStarted(u, "cannot prepare: " + e.getMessage());

@@ -7,6 +7,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import overseer.process.Launcher;
+import overseer.process.ProcessGroups;
 import overseer.store.Event;
 import overseer.store.ExecutionState;
 import overseer.store.StaleState;

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import overseer.process.ProcessGroups;
 import overseer.store.Event;
 import overseer.store.Execution;
 import overseer.store.Store;

@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.process;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;

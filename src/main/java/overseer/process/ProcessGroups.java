@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.process;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

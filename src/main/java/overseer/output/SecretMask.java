@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.output;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,14 +10,14 @@ import java.util.List;
  * two reads: the bytes at the end of a read that could begin a secret are held back until the
  * next read (or the end) tells. One instance per stream; not thread-safe.
  */
-final class SecretMask {
+public final class SecretMask {
     private static final byte[] MASK = "***".getBytes(StandardCharsets.UTF_8);
 
     private final List<byte[]> secrets;
     private byte[] carry = new byte[0];
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-    SecretMask(List<String> secrets) {
+    public SecretMask(List<String> secrets) {
         this.secrets = secrets.stream()
                 .filter(s -> !s.isEmpty())
                 .map(s -> s.getBytes(StandardCharsets.UTF_8))
@@ -25,12 +25,12 @@ final class SecretMask {
                 .toList();
     }
 
-    boolean active() {
+    public boolean active() {
         return !secrets.isEmpty();
     }
 
     /** The masked bytes that can be written now. */
-    byte[] apply(byte[] chunk, int length) {
+    public byte[] apply(byte[] chunk, int length) {
         byte[] data = new byte[carry.length + length];
         System.arraycopy(carry, 0, data, 0, carry.length);
         System.arraycopy(chunk, 0, data, carry.length, length);
@@ -59,7 +59,7 @@ final class SecretMask {
     }
 
     /** What is held back, at the end of the stream. */
-    byte[] finish() {
+    public byte[] finish() {
         byte[] rest = carry;
         carry = new byte[0];
         return rest;

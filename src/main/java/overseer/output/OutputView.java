@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.output;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;

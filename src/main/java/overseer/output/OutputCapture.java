@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.output;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * records their interleaving in the {@link OutputIndex}, each read written at once (so the files can be read while the job
  * runs) through one fixed 256 KiB buffer per stream: memory stays the same whatever the job prints.
  */
-final class OutputCapture {
+public final class OutputCapture {
     private static final Logger log = LoggerFactory.getLogger(OutputCapture.class);
     private static final int BUFFER = 256 * 1024;
 
@@ -33,7 +33,17 @@ final class OutputCapture {
         this.stderr = stderr;
     }
 
-    static OutputCapture start(Path dir, InputStream out, InputStream err, List<String> secrets, String name)
+    /** Creates the (empty) output files of an execution, so they can be read before it starts. */
+    public static void prepare(Path dir) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        for (String name : List.of("stdout", "stderr", OutputIndex.FILE)) {
+            if (!java.nio.file.Files.exists(dir.resolve(name))) {
+                java.nio.file.Files.createFile(dir.resolve(name));
+            }
+        }
+    }
+
+    public static OutputCapture start(Path dir, InputStream out, InputStream err, List<String> secrets, String name)
             throws IOException {
         OutputIndex combined = null;
         OutputStream stdoutFile = null;
@@ -98,7 +108,7 @@ final class OutputCapture {
     }
 
     /** Waits until both streams reached their end, at most {@code limit}; true when they did. */
-    boolean awaitEnd(Duration limit) throws InterruptedException {
+    public boolean awaitEnd(Duration limit) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         stdout.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         stderr.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -114,7 +124,7 @@ final class OutputCapture {
     }
 
     /** Makes the captured output durable: called once, after both streams ended. */
-    void sync() {
+    public void sync() {
         for (String name : List.of("stdout", "stderr", OutputIndex.FILE)) {
             try (FileChannel file = FileChannel.open(dir.resolve(name), StandardOpenOption.WRITE)) {
                 file.force(true);

@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.process;
 
 /** How a process ended. */
 public sealed interface ExitStatus {

@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.process;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -10,17 +10,17 @@ import java.util.concurrent.TimeoutException;
  * Waits for a job's process to exit, enforcing its timeout: SIGTERM to everything of the run,
  * then SIGKILL after the kill grace. The same for the server's executions and {@code overseer run}.
  */
-final class Supervision {
+public final class Supervision {
     /** How the process ended; {@code timeout} holds the cause when the timeout ended it. */
-    record Outcome(ExitStatus status, Optional<String> timeout) {}
+    public record Outcome(ExitStatus status, Optional<String> timeout) {}
 
     private final ProcessGroups groups;
 
-    Supervision(ProcessGroups groups) {
+    public Supervision(ProcessGroups groups) {
         this.groups = groups;
     }
 
-    Outcome await(Launcher.Process process, String runId, Optional<Duration> timeout, Duration killGrace)
+    public Outcome await(Launcher.Process process, String runId, Optional<Duration> timeout, Duration killGrace)
             throws InterruptedException {
         if (timeout.isEmpty()) {
             return new Outcome(get(process, Optional.empty()).orElseThrow(), Optional.empty());

@@ -1,4 +1,4 @@
-package overseer.execution;
+package overseer.output;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
