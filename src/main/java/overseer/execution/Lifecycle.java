@@ -191,7 +191,13 @@ final class Lifecycle {
         }
     }
 
+    /** The final event: DONE, or CANCELLED for one that never left the queue (its start could not be recorded). */
     private void finishLocked(Unfinished u, OptionalInt exitCode, Event last) {
+        if (u.state() == ExecutionState.QUEUED) {
+            store.cancelled(u.job(), u.number(), last);
+            u.moveTo(ExecutionState.CANCELLED);
+            return;
+        }
         store.finished(u.job(), u.number(), u.state(), exitCode, last);
         u.moveTo(ExecutionState.DONE);
     }

@@ -89,4 +89,31 @@ class ShutdownTest {
             }
         }
     }
+
+    @Test
+    void readyIsServiceUnavailableOnceShutdownBegins() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("long.yml", "command: sleep 600\n").commit("jobs");
+            TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                    .shutdownGrace(Duration.ofSeconds(3))
+                    .killGrace(Duration.ofMillis(200))
+                    .start();
+            HttpResponse<String> ready = server.get("/ready");
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(TestServer.parse(ready.body()).get("commit").asText()).hasSize(40);
+            server.trigger("long", "{}");
+            server.await("/jobs/long/1", e -> e.get("status").asText().equals("start"));
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(server::close);
+            // During the grace the server still answers, and says it is going.
+            HttpResponse<String> going;
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            do {
+                going = server.get("/ready");
+            } while (going.statusCode() == 200 && System.nanoTime() < deadline);
+            assertThat(going.statusCode()).isEqualTo(503);
+            assertThat(going.body()).contains("shutting down");
+            assertThat(server.postJson("/jobs/long", "{}").statusCode()).isEqualTo(503);
+            closed.get(20, TimeUnit.SECONDS);
+        }
+    }
 }

@@ -145,4 +145,20 @@ class StartingTest {
             }
         }
     }
+
+    @Test
+    void anExecutionThatNeverLeftTheQueueEndsCancelledWhenItFails() throws Exception {
+        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+            Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
+            Unfinished u = unfinished(create(store, "job"));
+            lifecycle.finish(
+                    u,
+                    java.util.OptionalInt.empty(),
+                    Event.of("fail", "overseer failed to run it: the disk is full", Instant.now(), "overseer"),
+                    () -> true);
+            Execution e = store.execution("job", 1).orElseThrow();
+            assertThat(e.state()).isEqualTo(ExecutionState.CANCELLED);
+            assertThat(e.status()).isEqualTo("fail");
+        }
+    }
 }
