@@ -94,22 +94,25 @@ public final class ProcessGroups {
     /** Live processes (not zombies) whose environment carries {@code OVERSEER_RUN_ID=runId}. */
     public List<Long> marked(String runId) {
         byte[] needle = ("\0" + MARKER + "=" + runId + "\0").getBytes(StandardCharsets.UTF_8);
+        return live(proc -> {
+            try {
+                return contains(Files.readAllBytes(proc.resolve("environ")), needle);
+            } catch (IOException e) {
+                return false; // Gone, or not ours to read.
+            }
+        });
+    }
+
+    /** Live processes (not zombies) other than this one whose {@code /proc} entry matches. */
+    private static List<Long> live(java.util.function.Predicate<Path> matches) {
         List<Long> found = new ArrayList<>();
         long self = ProcessHandle.current().pid();
         try (DirectoryStream<Path> entries =
                 Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
             for (Path p : entries) {
                 long pid = Long.parseLong(p.getFileName().toString());
-                if (pid == self || isZombie(p)) {
-                    continue;
-                }
-                try {
-                    byte[] environ = Files.readAllBytes(p.resolve("environ"));
-                    if (contains(environ, needle)) {
-                        found.add(pid);
-                    }
-                } catch (IOException e) {
-                    // Gone, or not ours to read.
+                if (pid != self && !isZombie(p) && matches.test(p)) {
+                    found.add(pid);
                 }
             }
         } catch (IOException e) {
@@ -128,20 +131,7 @@ public final class ProcessGroups {
 
     /** Live processes other than this one with a descriptor on one of {@code pipes}. */
     List<Long> holders(Set<String> pipes) {
-        List<Long> found = new ArrayList<>();
-        long self = ProcessHandle.current().pid();
-        try (DirectoryStream<Path> entries =
-                Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
-            for (Path p : entries) {
-                long pid = Long.parseLong(p.getFileName().toString());
-                if (pid != self && !isZombie(p) && holdsAny(p.resolve("fd"), pipes)) {
-                    found.add(pid);
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot list /proc: " + e.getMessage());
-        }
-        return found;
+        return live(proc -> holdsAny(proc.resolve("fd"), pipes));
     }
 
     private static boolean holdsAny(Path fds, Set<String> pipes) {
