@@ -106,7 +106,7 @@ final class ExecutionRun {
                     dir, process.stdout(), process.stderr(), u.spec().masked(), "execution-" + u.key());
         } catch (IOException e) {
             groups.killAll(pgid, u.runId());
-            closeQuietly(process);
+            process.closeStreams();
             lifecycle.ending(u);
             return new Ending(OptionalInt.empty(), event("fail", "cannot capture output: " + e.getMessage()));
         }
@@ -151,15 +151,6 @@ final class ExecutionRun {
             case ExitStatus.Exited(int code) -> new Ending(OptionalInt.of(code), event("fail", status.describe()));
             case ExitStatus.Signaled s -> new Ending(OptionalInt.empty(), event("fail", status.describe()));
         };
-    }
-
-    private static void closeQuietly(Launcher.Process process) {
-        try {
-            process.stdout().close();
-            process.stderr().close();
-        } catch (IOException e) {
-            // Closing after a failure: nothing more to do.
-        }
     }
 
     private static OptionalInt exitCode(ExitStatus status) {

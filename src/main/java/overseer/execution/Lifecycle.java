@@ -97,6 +97,7 @@ final class Lifecycle {
             } catch (StoreException e) {
                 // Unrecorded, it must not run: the row stays STARTING until the failure is recorded.
                 groups.killAll(process.pid(), u.runId());
+                process.closeStreams();
                 log.error("execution: {} killed: its start cannot be recorded: {}", u.key(), e.getMessage());
                 throw e;
             }

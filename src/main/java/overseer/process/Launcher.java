@@ -27,6 +27,16 @@ public interface Launcher {
         public Process {
             pipes = Set.copyOf(pipes);
         }
+
+        /** Closes our ends of the output pipes, for a process whose output will not be read. */
+        public void closeStreams() {
+            try (InputStream out = stdout;
+                    InputStream err = stderr) {
+                // Closed by the try.
+            } catch (IOException e) {
+                // Nothing more to do for output nobody reads.
+            }
+        }
     }
 
     Process start(Command command) throws IOException;
