@@ -33,8 +33,11 @@ final class Admission {
         }
     }
 
-    /** What admission decided: the claim, and the executions to end to make room for it. */
-    record Admitted(Claim claim, List<Claim> victims) {}
+    /**
+     * What admission decided: the claim, and the admitted executions to end to make room for it
+     * ({@code marked} also holds claims still being stored, which end as soon as they are admitted).
+     */
+    record Admitted(Claim claim, List<Claim> victims, List<Claim> marked) {}
 
     private final int maxConcurrent;
     private final int maxQueued;
@@ -104,7 +107,7 @@ final class Admission {
             ofJob.add(claim);
             reserved++;
             return new Admitted(
-                    claim, victims.stream().filter(v -> !v.supersedeOnAdmit).toList());
+                    claim, victims.stream().filter(v -> !v.supersedeOnAdmit).toList(), List.copyOf(victims));
         } finally {
             lock.unlock();
         }
@@ -126,12 +129,19 @@ final class Admission {
         }
     }
 
-    /** The claim's trigger failed or found an earlier execution (idempotency): it gives its place back. */
-    void withdraw(Claim claim) {
+    /**
+     * The trigger failed or found an earlier execution (idempotency): it gives its place back, and
+     * the executions it had chosen to replace are no longer chosen.
+     */
+    void withdraw(Admitted admitted) {
         lock.lock();
         try {
             reserved--;
-            forget(claim);
+            forget(admitted.claim());
+            for (Claim v : admitted.marked()) {
+                v.superseded = false;
+                v.supersedeOnAdmit = false;
+            }
         } finally {
             lock.unlock();
         }

@@ -173,18 +173,18 @@ final class Triggers {
                             }),
                     Event.of("queued", "triggered by " + t.kind(), now(), t.kind()));
         } catch (RenderFailed e) {
-            admission.withdraw(admitted.claim());
+            admission.withdraw(admitted);
             lease.close();
             throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
         } catch (RuntimeException e) {
-            admission.withdraw(admitted.claim());
+            admission.withdraw(admitted);
             if (lease != null) {
                 lease.close();
             }
             throw e;
         }
         if (created.existing()) {
-            admission.withdraw(admitted.claim());
+            admission.withdraw(admitted);
             lease.close();
             return created;
         }

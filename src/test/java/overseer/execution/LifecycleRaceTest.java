@@ -231,4 +231,31 @@ class LifecycleRaceTest {
             assertEndsWithOneFinalEvent(server, "hold", 1);
         }
     }
+
+    @Test
+    void anIdempotentReplayOfAReplaceJobKillsNothingAndLeavesTheRuleIntact() throws Exception {
+        try (TestRepo repo = repo();
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            java.util.function.Supplier<java.net.http.HttpRequest.Builder> keyed =
+                    () -> java.net.http.HttpRequest.newBuilder(server.uri("/jobs/replacer"))
+                            .header("Content-Type", "application/json")
+                            .header("Idempotency-Key", "once")
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"));
+            assertThat(server.send(keyed.get()).statusCode()).isEqualTo(201);
+            server.await("/jobs/replacer/1", e -> e.get("status").asText().equals("start"));
+            HttpResponse<String> replay = server.send(keyed.get());
+            assertThat(replay.headers().firstValue("Idempotent-Replayed")).contains("true");
+            Thread.sleep(200);
+            assertThat(server.json("/jobs/replacer/1").get("status").asText()).isEqualTo("start");
+            // A new trigger still replaces the running one.
+            server.trigger("replacer", "{}");
+            assertThat(server.awaitFinished("replacer", 1).get("status").asText())
+                    .isEqualTo("fail");
+            assertThat(server.json("/jobs/replacer/1/kill").get("cause").asText())
+                    .isEqualTo("replaced by execution 2");
+            server.await("/jobs/replacer/2", e -> e.get("status").asText().equals("start"));
+            server.put("/jobs/replacer/2", "{\"event\": \"kill\"}");
+        }
+    }
 }
