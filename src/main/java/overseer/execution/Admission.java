@@ -50,6 +50,9 @@ final class Admission {
     /** Every claim by job, oldest first: reserved, queued and running. */
     private final Map<String, List<Claim>> claims = new HashMap<>();
 
+    /** Running executions by job, for the concurrency check of each queued one. */
+    private final Map<String, Integer> runningByJob = new HashMap<>();
+
     private int reserved;
     private int running;
     private boolean accepting = true;
@@ -182,6 +185,7 @@ final class Admission {
                 it.remove();
                 c.running = true;
                 running++;
+                runningByJob.merge(c.job, 1, Integer::sum);
                 starting.add(c);
             }
         } finally {
@@ -196,6 +200,7 @@ final class Admission {
         try {
             if (claim.running) {
                 running--;
+                runningByJob.computeIfPresent(claim.job, (job, n) -> n == 1 ? null : n - 1);
             }
             queue.remove(claim);
             forget(claim);
@@ -251,9 +256,7 @@ final class Admission {
     }
 
     private int runningOf(String job) {
-        return (int) claims.getOrDefault(job, List.of()).stream()
-                .filter(c -> c.running)
-                .count();
+        return runningByJob.getOrDefault(job, 0);
     }
 
     private void forget(Claim claim) {
