@@ -7,9 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import overseer.api.ConfigRoutes;
+import overseer.api.DeliveryRoutes;
 import overseer.api.Exchanges;
 import overseer.api.ExecutionRoutes;
 import overseer.api.HttpApi;
@@ -20,6 +23,14 @@ import overseer.api.Tokens;
 import overseer.config.ConfigSync;
 import overseer.config.RepositoryLoader;
 import overseer.config.SyncException;
+import overseer.event.EventPipe;
+import overseer.event.HookSecrets;
+import overseer.event.JobEvents;
+import overseer.event.LibraryScripts;
+import overseer.event.RetrySchedule;
+import overseer.event.WakeUp;
+import overseer.event.WebhookSender;
+import overseer.event.Webhooks;
 import overseer.execution.Executions;
 import overseer.execution.Params;
 import overseer.job.JobParser;
@@ -43,7 +54,9 @@ public final class Overseer implements AutoCloseable {
             int maxQueued,
             Duration killGrace,
             Duration shutdownGrace,
-            Optional<String> publicUrl) {
+            Optional<String> publicUrl,
+            RetrySchedule webhookRetry,
+            Map<String, String> environment) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -56,7 +69,9 @@ public final class Overseer implements AutoCloseable {
                     maxQueued,
                     killGrace,
                     shutdownGrace,
-                    publicUrl);
+                    publicUrl,
+                    webhookRetry,
+                    environment);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -72,20 +87,33 @@ public final class Overseer implements AutoCloseable {
                     10_000,
                     Duration.ofSeconds(10),
                     Duration.ofSeconds(30),
-                    Optional.empty());
+                    Optional.empty(),
+                    RetrySchedule.DEFAULT,
+                    System.getenv());
         }
     }
 
     private final ConfigSync config;
     private final Store store;
     private final Executions executions;
+    private final EventPipe events;
+    private final WebhookSender sender;
     private final HttpApi api;
     private final Duration shutdownGrace;
 
-    private Overseer(ConfigSync config, Store store, Executions executions, HttpApi api, Duration shutdownGrace) {
+    private Overseer(
+            ConfigSync config,
+            Store store,
+            Executions executions,
+            EventPipe events,
+            WebhookSender sender,
+            HttpApi api,
+            Duration shutdownGrace) {
         this.config = config;
         this.store = store;
         this.executions = executions;
+        this.events = events;
+        this.sender = sender;
         this.api = api;
         this.shutdownGrace = shutdownGrace;
     }
@@ -101,23 +129,32 @@ public final class Overseer implements AutoCloseable {
                 : Optional.empty();
         ObjectMapper json = new ObjectMapper();
         Renderer renderer = new Renderer(json);
-        Path library = Files.createDirectories(options.data().resolve("lib"));
+        Path library = options.data().resolve("lib");
+        LibraryScripts.install(library);
         Files.createDirectories(options.data().resolve("executions"));
         ConfigSync config =
                 new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser(renderer)), clock);
         Store store = null;
+        EventPipe events = null;
+        WebhookSender sender = null;
         // OVERSEER_URL needs the port actually bound, known once the API listens.
         AtomicReference<InetSocketAddress> bound = new AtomicReference<>(options.listen());
+        Supplier<String> publicUrl = () -> options.publicUrl().orElseGet(() -> publicUrl(bound.get()));
         try {
-            store = SqliteStore.open(options.data().resolve("overseer.db"));
+            HookSecrets secrets = new HookSecrets(options.environment());
+            WakeUp deliveriesWritten = new WakeUp();
+            Webhooks webhooks = new Webhooks(config::active, secrets, publicUrl, json, deliveriesWritten::ring);
+            store = SqliteStore.open(options.data().resolve("overseer.db"), webhooks);
+            Path eventPipe = options.data().resolve("run").resolve("events");
             Executions executions = new Executions(
                     new Executions.Settings(
                             options.data(),
                             options.maxConcurrent(),
                             options.maxQueued(),
                             options.killGrace(),
-                            () -> options.publicUrl().orElseGet(() -> publicUrl(bound.get())),
-                            library),
+                            publicUrl,
+                            library,
+                            eventPipe),
                     store,
                     config,
                     new PosixSpawnLauncher(),
@@ -125,28 +162,45 @@ public final class Overseer implements AutoCloseable {
                     new Params(json),
                     json,
                     clock);
+            BuildInfo build = BuildInfo.current();
+            sender = new WebhookSender(
+                    store,
+                    secrets,
+                    WebhookSender.Settings.defaults(options.webhookRetry()),
+                    clock,
+                    deliveriesWritten,
+                    "Overseer/" + build.version());
             Exchanges exchanges = new Exchanges(json);
             Router router = new Router();
             new JobRoutes(config, executions, exchanges, clock).register(router);
             new ExecutionRoutes(executions, exchanges).register(router);
-            new ConfigRoutes(config, exchanges, options.gitWebhookSecret()).register(router);
-            new SystemRoutes(config, executions, exchanges, BuildInfo.current()).register(router);
+            new ConfigRoutes(config, webhooks::warnings, exchanges, options.gitWebhookSecret()).register(router);
+            new DeliveryRoutes(store, webhooks, sender, exchanges, clock).register(router);
+            new SystemRoutes(config, executions, exchanges, build).register(router);
             HttpApi api = new HttpApi(options.listen(), router, exchanges, tokens);
             try {
                 // Listen first, so that probes see the server (and /config its progress) during a
                 // long first clone; the previous revision, if any, serves from local data meanwhile.
                 config.restore();
+                events = EventPipe.open(eventPipe, new JobEvents(executions));
                 executions.recover();
+                sender.start();
                 api.start();
                 bound.set(api.address());
                 config.syncNow();
                 config.startPolling(options.poll());
-                return new Overseer(config, store, executions, api, options.shutdownGrace());
-            } catch (RuntimeException | Error e) {
+                return new Overseer(config, store, executions, events, sender, api, options.shutdownGrace());
+            } catch (RuntimeException | Error | IOException e) {
                 api.close();
                 throw e;
             }
         } catch (RuntimeException | Error | IOException e) {
+            if (events != null) {
+                events.close();
+            }
+            if (sender != null) {
+                sender.close();
+            }
             config.close();
             if (store != null) {
                 store.close();
@@ -181,7 +235,9 @@ public final class Overseer implements AutoCloseable {
     @Override
     public void close() {
         executions.shutdown(shutdownGrace);
+        events.close();
         api.close();
+        sender.close();
         config.close();
         store.close();
     }

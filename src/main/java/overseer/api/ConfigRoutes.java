@@ -1,11 +1,14 @@
 package overseer.api;
 
 import io.undertow.server.HttpServerExchange;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.config.ConfigSync;
+import overseer.job.Problem;
 
 /** {@code /config}, {@code /config/sync} and the Git host push webhook {@code /hooks/git}. */
 public final class ConfigRoutes {
@@ -13,22 +16,28 @@ public final class ConfigRoutes {
     private static final int MAX_HOOK_BODY = 5 * 1024 * 1024;
 
     private final ConfigSync config;
+    private final Supplier<List<Problem>> warnings;
     private final Exchanges exchanges;
     private final Optional<GitHookSignature> signature;
 
-    public ConfigRoutes(ConfigSync config, Exchanges exchanges, Optional<String> webhookSecret) {
+    /** {@code warnings}: what of the active configuration is in force only in part (hooks without their secret). */
+    public ConfigRoutes(
+            ConfigSync config, Supplier<List<Problem>> warnings, Exchanges exchanges, Optional<String> webhookSecret) {
         this.config = config;
+        this.warnings = warnings;
         this.exchanges = exchanges;
         this.signature = webhookSecret.filter(s -> !s.isEmpty()).map(GitHookSignature::new);
     }
 
     public void register(Router router) {
-        router.get("/config", (exchange, params) -> exchanges.json(exchange, 200, Views.config(config.status())));
+        router.get(
+                "/config",
+                (exchange, params) -> exchanges.json(exchange, 200, Views.config(config.status(), warnings.get())));
         router.add(
                 "POST",
                 "/config/sync",
                 new Router.Access.Token(Role.ADMIN),
-                (exchange, params) -> exchanges.json(exchange, 200, Views.config(config.syncNow())));
+                (exchange, params) -> exchanges.json(exchange, 200, Views.config(config.syncNow(), warnings.get())));
         router.add("POST", "/hooks/git", new Router.Access.Open(), this::gitHook);
     }
 

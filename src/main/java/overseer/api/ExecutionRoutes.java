@@ -99,7 +99,13 @@ public final class ExecutionRoutes {
         if (created.existing()) {
             exchange.getResponseHeaders().put(new HttpString("Idempotent-Replayed"), "true");
         }
-        exchanges.json(exchange, 201, Views.execution(e, executions.store().events(e.job(), e.number())));
+        exchanges.json(exchange, 201, detail(e));
+    }
+
+    /** An execution with its events and their deliveries. */
+    private Map<String, Object> detail(Execution e) {
+        Store store = executions.store();
+        return Views.execution(e, store.events(e.job(), e.number()), store.deliveries(e.job(), e.number()));
     }
 
     private static Duration waitDuration(String text) {
@@ -214,7 +220,7 @@ public final class ExecutionRoutes {
 
     private void show(HttpServerExchange exchange, Map<String, String> params) throws Exception {
         Execution e = find(params);
-        exchanges.json(exchange, 200, Views.execution(e, executions.store().events(e.job(), e.number())));
+        exchanges.json(exchange, 200, detail(e));
     }
 
     private void event(HttpServerExchange exchange, Map<String, String> params) throws Exception {
@@ -242,7 +248,7 @@ public final class ExecutionRoutes {
         } catch (IllegalArgumentException bad) {
             throw badRequest("event", bad.getMessage());
         }
-        exchanges.json(exchange, 200, Views.execution(e, executions.store().events(e.job(), e.number())));
+        exchanges.json(exchange, 200, detail(e));
     }
 
     private void latestEvent(HttpServerExchange exchange, Map<String, String> params) throws Exception {

@@ -9,12 +9,14 @@ import java.util.Map;
 import java.util.Optional;
 import overseer.config.ConfigStatus;
 import overseer.config.Snapshot;
+import overseer.event.Urls;
 import overseer.job.Action;
 import overseer.job.HookSpec;
 import overseer.job.JobDefinition;
 import overseer.job.Problem;
 import overseer.job.ScheduleSpec;
 import overseer.job.VarSpec;
+import overseer.store.Delivery;
 import overseer.store.Event;
 import overseer.store.Execution;
 
@@ -91,13 +93,13 @@ final class Views {
 
     static Map<String, Object> hook(HookSpec hook) {
         Map<String, Object> view = new LinkedHashMap<>();
-        view.put("url", hook.url().toString());
+        view.put("url", Urls.mask(hook.url().toString()));
         view.put("events", hook.events());
         view.put("signed", hook.secretVariable().isPresent());
         return view;
     }
 
-    static Map<String, Object> config(ConfigStatus status) {
+    static Map<String, Object> config(ConfigStatus status, List<Problem> warnings) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("source", status.source());
         Optional<Snapshot> active = status.active();
@@ -109,6 +111,7 @@ final class Views {
         view.put("error", status.error().orElse(null));
         view.put("rejected_commit", status.rejectedRevision().orElse(null));
         view.put("problems", problems(status.problems()));
+        view.put("warnings", problems(warnings));
         return view;
     }
 
@@ -131,9 +134,50 @@ final class Views {
         return view;
     }
 
-    static Map<String, Object> execution(Execution e, List<Event> events) {
+    /** An execution with its events, each with the webhook deliveries it made. */
+    static Map<String, Object> execution(Execution e, List<Event> events, List<Delivery> deliveries) {
         Map<String, Object> view = execution(e, e.paramsJson());
-        view.put("events", events.stream().map(Views::event).toList());
+        List<Map<String, Object>> shown = new java.util.ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            long seq = i + 1;
+            Map<String, Object> event = event(events.get(i));
+            event.put(
+                    "deliveries",
+                    deliveries.stream()
+                            .filter(d -> d.seq() == seq)
+                            .map(Views::deliveryAttempts)
+                            .toList());
+            shown.add(event);
+        }
+        view.put("events", shown);
+        return view;
+    }
+
+    /** A delivery as listed under its event: where to, and how its attempts went. */
+    static Map<String, Object> deliveryAttempts(Delivery d) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", d.id());
+        view.put("url", Urls.mask(d.url()));
+        view.put("state", d.state().column());
+        view.put("attempts", d.attempts());
+        view.put("last_status", d.lastStatus().isPresent() ? d.lastStatus().getAsInt() : null);
+        view.put("last_error", d.lastError().orElse(null));
+        view.put("next_attempt_at", d.nextAttemptAt().map(Views::time).orElse(null));
+        view.put("finished_at", d.finishedAt().map(Views::time).orElse(null));
+        return view;
+    }
+
+    /** A delivery on its own ({@code GET /deliveries}): also which execution and event it is for. */
+    static Map<String, Object> delivery(Delivery d) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", d.id());
+        view.put("job", d.job());
+        view.put("execution", d.number());
+        view.put("event", d.event());
+        view.putAll(deliveryAttempts(d));
+        view.put("created_at", time(d.createdAt()));
+        view.put("expires_at", time(d.expiresAt()));
+        view.put("execution_url", "/jobs/" + d.job() + "/" + d.number());
         return view;
     }
 

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import overseer.Overseer;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
+import overseer.event.RetrySchedule;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -122,6 +123,13 @@ public final class ServeCommand implements Callable<Integer> {
                     "seconds running executions may finish after SIGTERM before they are terminated (env OVERSEER_SHUTDOWN_GRACE)")
     long shutdownGrace;
 
+    @Option(
+            names = "--webhook-retry",
+            defaultValue = "${env:OVERSEER_WEBHOOK_RETRY:-5s,30s,2m,10m,30m,1h,2h}",
+            description =
+                    "delays between attempts of a failing webhook delivery, the last repeating until 24 h have passed (env OVERSEER_WEBHOOK_RETRY)")
+    String webhookRetry;
+
     @Override
     public Integer call() throws Exception {
         if (poll < 1) {
@@ -135,9 +143,11 @@ public final class ServeCommand implements Callable<Integer> {
         }
         Source source;
         InetSocketAddress address;
+        RetrySchedule retry;
         try {
             source = Source.parse(repo);
             address = listenAddress(listen);
+            retry = RetrySchedule.parse(webhookRetry);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -159,7 +169,9 @@ public final class ServeCommand implements Callable<Integer> {
                 maxQueued,
                 Duration.ofSeconds(killGrace),
                 Duration.ofSeconds(shutdownGrace),
-                Optional.ofNullable(publicUrl).filter(s -> !s.isBlank()).map(s -> s.replaceAll("/+$", "")));
+                Optional.ofNullable(publicUrl).filter(s -> !s.isBlank()).map(s -> s.replaceAll("/+$", "")),
+                retry,
+                System.getenv());
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

@@ -165,6 +165,7 @@ final class ExecutionRun {
                 .put("OVERSEER_EXECUTION", Long.toString(u.number()))
                 .put("OVERSEER_COMMIT", u.execution().commit())
                 .put("OVERSEER_TOKEN", u.token())
+                .put("OVERSEER_EVENTS", settings.eventPipe().toString())
                 .put(ProcessGroups.MARKER, u.runId())
                 .path(List.of(settings.libraryDir(), checkout.resolve("bin")));
         u.execution().scheduledAt().ifPresent(t -> env.put("OVERSEER_SCHEDULED_AT", t.toString()));

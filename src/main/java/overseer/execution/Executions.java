@@ -12,13 +12,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import overseer.config.ConfigSync;
 import overseer.job.JobName;
 import overseer.output.OutputView;
@@ -35,20 +33,6 @@ import overseer.store.Store;
  * next is {@link Lifecycle}'s, and one execution's run is {@link ExecutionRun}'s.
  */
 public final class Executions {
-    private static final Pattern EVENT_NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
-    private static final Set<String> RESERVED_EVENTS = Set.of(
-            "stdout",
-            "stderr",
-            "output",
-            "executions",
-            "events",
-            "queued",
-            "start",
-            "complete",
-            "fail",
-            "time-out",
-            "lost",
-            "skipped");
 
     public record Settings(
             Path dataDir,
@@ -56,7 +40,8 @@ public final class Executions {
             int maxQueued,
             Duration killGrace,
             Supplier<String> publicUrl,
-            Path libraryDir) {}
+            Path libraryDir,
+            Path eventPipe) {}
 
     /** Trigger input: a JSON object (typed) or form/query strings (coerced). */
     public sealed interface Input {
@@ -216,10 +201,7 @@ public final class Executions {
      * {@code kill} also signal its processes; any other valid name is a custom event.
      */
     public Execution event(String job, long number, String name, Optional<String> cause, String source) throws Refused {
-        if (!EVENT_NAME.matcher(name).matches() || RESERVED_EVENTS.contains(name)) {
-            throw new IllegalArgumentException("event name '" + name + "' must match " + EVENT_NAME.pattern()
-                    + " and not be one of " + new TreeSet<>(RESERVED_EVENTS));
-        }
+        overseer.event.EventNames.check(name);
         Execution e = execution(job, number);
         Unfinished u = engine.find(e.job(), e.number())
                 .orElseThrow(() -> new Refused(

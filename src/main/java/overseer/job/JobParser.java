@@ -496,7 +496,12 @@ public final class JobParser {
                 }
             }
             if (url.isPresent()) {
-                hooks.add(new HookSpec(url.get(), events, secretVariable));
+                hooks.add(new HookSpec(
+                        url.get(),
+                        events,
+                        secretVariable,
+                        problems.file,
+                        secretNode.map(Node::position).orElse(f.mapping.position())));
             }
         }
         return hooks;

@@ -24,6 +24,10 @@ final class Libc {
     static final int EINTR = 4;
     static final int ECHILD = 10;
     static final int O_RDONLY = 0;
+    static final int O_WRONLY = 1;
+    static final int O_NONBLOCK = 0x800;
+    static final int ENXIO = 6;
+    static final int EEXIST = 17;
     static final int O_CLOEXEC = 0x80000;
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -52,6 +56,14 @@ final class Libc {
             Linker.Option.firstVariadicArg(2));
     private static final int F_SETPIPE_SZ = 1031;
     private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle MKFIFO = errnoCall("mkfifo", FunctionDescriptor.of(INT, ADDRESS, INT));
+    private static final MethodHandle OPEN = LINKER.downcallHandle(
+            LIBC.find("open").orElseThrow(),
+            FunctionDescriptor.of(INT, ADDRESS, INT, INT),
+            Linker.Option.firstVariadicArg(2),
+            Linker.Option.captureCallState("errno"));
+    private static final MethodHandle WRITE =
+            errnoCall("write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, INT, ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle PRCTL = LINKER.downcallHandle(
             LIBC.find("prctl").orElseThrow(),
             FunctionDescriptor.of(INT, INT, ValueLayout.JAVA_LONG),
@@ -180,6 +192,40 @@ final class Libc {
             int ignored = (int) FCNTL.invokeExact(fd, F_SETPIPE_SZ, bytes);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    /** {@code mkfifo(path, mode)}. */
+    static void mkfifo(String path, int mode) throws Failure {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocateFrom(path);
+            withErrno("mkfifo", arena, (state, a) -> (int) MKFIFO.invokeExact(state, p, mode));
+        }
+    }
+
+    /** {@code open(path, flags)}: a file descriptor. */
+    static int open(String path, int flags) throws Failure {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocateFrom(path);
+            return withErrno("open", arena, (state, a) -> (int) OPEN.invokeExact(state, p, flags, 0));
+        }
+    }
+
+    /** One {@code write(fd, bytes)}: how many bytes it took. */
+    static long write(int fd, byte[] bytes) throws Failure {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
+            MemorySegment state = arena.allocate(CAPTURE);
+            long written;
+            try {
+                written = (long) WRITE.invokeExact(state, fd, data, (long) bytes.length);
+            } catch (Throwable t) {
+                throw new IllegalStateException("write could not be called", t);
+            }
+            if (written < 0) {
+                throw new Failure("write", (int) ERRNO.get(state, 0L));
+            }
+            return written;
         }
     }
 

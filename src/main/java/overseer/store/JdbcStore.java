@@ -25,12 +25,17 @@ public class JdbcStore implements Store {
     private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
             + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state";
 
+    private static final String DELIVERY_COLUMNS = "id, job, number, seq, event, hook_key, url, secret_variable,"
+            + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
+
     private final Connection connection;
+    private final Outbox outbox;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Optional<String> writeFailure = Optional.empty();
 
-    protected JdbcStore(Connection connection) throws SQLException {
+    protected JdbcStore(Connection connection, Outbox outbox) throws SQLException {
         this.connection = connection;
+        this.outbox = outbox;
         Migrations.apply(connection);
     }
 
@@ -306,6 +311,128 @@ public class JdbcStore implements Store {
     }
 
     @Override
+    public List<Delivery> dueDeliveries(Instant now, Set<String> excluded, int limit) {
+        return read("list due deliveries", () -> {
+            List<Object> args = new ArrayList<>();
+            args.add(now.toEpochMilli());
+            StringBuilder sql = new StringBuilder("SELECT " + DELIVERY_COLUMNS
+                    + " FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+                    + " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.hook_key = d.hook_key AND p.job = d.job"
+                    + " AND p.number = d.number AND p.seq < d.seq AND p.state = 'pending')");
+            if (!excluded.isEmpty()) {
+                sql.append(" AND d.id NOT IN (")
+                        .append(String.join(", ", java.util.Collections.nCopies(excluded.size(), "?")))
+                        .append(")");
+                args.addAll(excluded);
+            }
+            sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?");
+            args.add(limit);
+            return deliveryList(sql.toString(), args.toArray());
+        });
+    }
+
+    @Override
+    public Optional<Instant> nextDeliveryDue() {
+        return read("find the next delivery", () -> {
+            try (PreparedStatement s = prepare("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'");
+                    ResultSet rs = s.executeQuery()) {
+                return rs.next() ? instant(rs, 1) : Optional.<Instant>empty();
+            }
+        });
+    }
+
+    @Override
+    public void deliveryAttempted(String id, Delivery.Attempt a) {
+        write("record a delivery attempt", () -> {
+            update(
+                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
+                            + " next_attempt_at = ?, finished_at = ? WHERE id = ?",
+                    a.state().column(),
+                    a.status().isPresent() ? a.status().getAsInt() : null,
+                    a.error().orElse(null),
+                    a.nextAttempt().map(Instant::toEpochMilli).orElse(null),
+                    a.state() == Delivery.State.PENDING ? null : a.at().toEpochMilli(),
+                    id);
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<Delivery> delivery(String id) {
+        return read(
+                "read a delivery",
+                () -> deliveryList("SELECT " + DELIVERY_COLUMNS + " FROM deliveries WHERE id = ?", id).stream()
+                        .findFirst());
+    }
+
+    @Override
+    public List<Delivery> deliveries(String job, long number) {
+        return read(
+                "list deliveries",
+                () -> deliveryList(
+                        "SELECT " + DELIVERY_COLUMNS
+                                + " FROM deliveries WHERE job = ? AND number = ? ORDER BY seq, url",
+                        job,
+                        number));
+    }
+
+    @Override
+    public List<Delivery> deliveries(Optional<String> state, int limit) {
+        return read("list deliveries", () -> {
+            String where = state.map(st ->
+                            st.equals("failing") ? " WHERE state = 'pending' AND attempts > 0" : " WHERE state = ?")
+                    .orElse("");
+            List<Object> args = new ArrayList<>();
+            state.filter(st -> !st.equals("failing")).ifPresent(args::add);
+            args.add(limit);
+            return deliveryList(
+                    "SELECT " + DELIVERY_COLUMNS + " FROM deliveries" + where + " ORDER BY created_at DESC, id LIMIT ?",
+                    args.toArray());
+        });
+    }
+
+    @Override
+    public boolean redeliver(String id, Instant now, Instant expiresAt) {
+        return write(
+                "resend a delivery",
+                () -> count(
+                                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, expires_at = ?,"
+                                        + " finished_at = NULL WHERE id = ? AND state IN ('failed', 'expired')",
+                                now.toEpochMilli(),
+                                expiresAt.toEpochMilli(),
+                                id)
+                        == 1);
+    }
+
+    private List<Delivery> deliveryList(String sql, Object... args) throws SQLException {
+        List<Delivery> found = new ArrayList<>();
+        try (PreparedStatement s = prepare(sql, args);
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                found.add(new Delivery(
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        Optional.ofNullable(rs.getString(8)),
+                        rs.getString(9),
+                        Delivery.State.ofColumn(rs.getString(10)),
+                        rs.getInt(11),
+                        rs.getObject(12) == null ? OptionalInt.empty() : OptionalInt.of(rs.getInt(12)),
+                        Optional.ofNullable(rs.getString(13)),
+                        instant(rs, 14),
+                        Instant.ofEpochMilli(rs.getLong(15)),
+                        Instant.ofEpochMilli(rs.getLong(16)),
+                        instant(rs, 17)));
+            }
+        }
+        return found;
+    }
+
+    @Override
     public Set<String> disabledJobs() {
         return read("read job states", () -> {
             Set<String> disabled = new HashSet<>();
@@ -354,10 +481,13 @@ public class JdbcStore implements Store {
         }
     }
 
+    /** Appends an event and, in the same transaction, the webhook deliveries it makes. */
     private void appendEvent(String job, long number, Event event) throws SQLException {
-        update(
+        long seq;
+        try (PreparedStatement s = prepare(
                 "INSERT INTO events (job, number, seq, name, cause, at, source) VALUES (?, ?,"
-                        + " (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ? AND number = ?), ?, ?, ?, ?)",
+                        + " (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ? AND number = ?), ?, ?, ?, ?)"
+                        + " RETURNING seq",
                 job,
                 number,
                 job,
@@ -365,7 +495,34 @@ public class JdbcStore implements Store {
                 event.name(),
                 event.cause().orElse(null),
                 event.at().toEpochMilli(),
-                event.source());
+                event.source())) {
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                seq = rs.getLong(1);
+            }
+        }
+        if (!outbox.wants(job, event.name())) {
+            return;
+        }
+        Execution after = one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number)
+                .orElseThrow();
+        for (Delivery.New d : outbox.deliveries(after, event)) {
+            update(
+                    "INSERT INTO deliveries (" + DELIVERY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0,"
+                            + " NULL, NULL, ?, ?, ?, NULL)",
+                    d.id(),
+                    job,
+                    number,
+                    seq,
+                    event.name(),
+                    d.hookKey(),
+                    d.url(),
+                    d.secretVariable().orElse(null),
+                    d.payload(),
+                    event.at().toEpochMilli(),
+                    event.at().toEpochMilli(),
+                    d.expiresAt().toEpochMilli());
+        }
     }
 
     private List<Event> events(String where, Object... args) throws SQLException {

@@ -53,6 +53,28 @@ final class Migrations {
             ALTER TABLE executions ADD COLUMN state TEXT NOT NULL DEFAULT 'queued';
             UPDATE executions SET state = CASE WHEN finished_at IS NOT NULL THEN 'done'
                 WHEN started_at IS NOT NULL THEN 'running' ELSE 'queued' END;
+            """, """
+            CREATE TABLE deliveries (
+                id TEXT PRIMARY KEY,
+                job TEXT NOT NULL,
+                number BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                event TEXT NOT NULL,
+                hook_key TEXT NOT NULL,
+                url TEXT NOT NULL,
+                secret_variable TEXT,
+                payload TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                last_status INTEGER,
+                last_error TEXT,
+                next_attempt_at BIGINT,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                finished_at BIGINT);
+            CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+            CREATE INDEX deliveries_order ON deliveries (hook_key, job, number, seq);
+            CREATE INDEX deliveries_execution ON deliveries (job, number, seq);
             """);
 
     private Migrations() {}

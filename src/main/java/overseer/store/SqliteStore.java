@@ -11,11 +11,16 @@ import java.sql.Statement;
  * {@code synchronous=FULL}, so a commit is on disk before it returns.
  */
 public final class SqliteStore extends JdbcStore {
-    private SqliteStore(Connection connection) throws SQLException {
-        super(connection);
+    private SqliteStore(Connection connection, Outbox outbox) throws SQLException {
+        super(connection, outbox);
     }
 
     public static SqliteStore open(Path file) {
+        return open(file, Outbox.NONE);
+    }
+
+    /** Opens the store; {@code outbox} says which webhook deliveries each event makes. */
+    public static SqliteStore open(Path file, Outbox outbox) {
         try {
             Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement s = connection.createStatement()) {
@@ -23,7 +28,7 @@ public final class SqliteStore extends JdbcStore {
                 s.execute("PRAGMA synchronous = FULL");
                 s.execute("PRAGMA busy_timeout = 10000");
             }
-            return new SqliteStore(connection);
+            return new SqliteStore(connection, outbox);
         } catch (SQLException e) {
             throw new StoreException("store: cannot open " + file + ": " + e.getMessage(), e);
         }

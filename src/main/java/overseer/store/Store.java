@@ -64,6 +64,29 @@ public interface Store extends AutoCloseable {
 
     Optional<Event> latestEvent(String job, long number, String name);
 
+    /** Pending deliveries due at {@code now}, each the oldest pending one of its hook and execution, but not those in {@code excluded}. */
+    List<Delivery> dueDeliveries(Instant now, Set<String> excluded, int limit);
+
+    /** When the earliest pending delivery is due, if any is pending. */
+    Optional<Instant> nextDeliveryDue();
+
+    /** Records an attempt to send a delivery. */
+    void deliveryAttempted(String id, Delivery.Attempt attempt);
+
+    Optional<Delivery> delivery(String id);
+
+    /** An execution's deliveries, in event order. */
+    List<Delivery> deliveries(String job, long number);
+
+    /**
+     * Deliveries across jobs, newest first: all, or those in one state ({@code pending},
+     * {@code delivered}, {@code failed}, {@code expired}, or {@code failing}: pending after a failed attempt).
+     */
+    List<Delivery> deliveries(Optional<String> state, int limit);
+
+    /** Makes a failed or expired delivery pending again, due now; false when it is in another state. */
+    boolean redeliver(String id, Instant now, Instant expiresAt);
+
     Set<String> disabledJobs();
 
     void setEnabled(String job, boolean enabled, Instant at);

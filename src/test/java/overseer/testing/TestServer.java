@@ -15,6 +15,7 @@ import java.util.function.Predicate;
 import overseer.Overseer;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
+import overseer.event.RetrySchedule;
 
 /** A real Overseer server on a free loopback port, and a JDK HttpClient to talk to it. */
 public final class TestServer implements AutoCloseable {
@@ -42,6 +43,8 @@ public final class TestServer implements AutoCloseable {
         private int maxQueued = 10_000;
         private Duration killGrace = Duration.ofSeconds(10);
         private Duration shutdownGrace = Duration.ofSeconds(30);
+        private RetrySchedule webhookRetry = RetrySchedule.DEFAULT;
+        private java.util.Map<String, String> environment = System.getenv();
 
         Builder(String repo, Path data) {
             this.repo = repo;
@@ -83,6 +86,17 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        public Builder webhookRetry(String delays) {
+            webhookRetry = RetrySchedule.parse(delays);
+            return this;
+        }
+
+        /** The server's environment as hook secrets are read from it. */
+        public Builder environment(java.util.Map<String, String> value) {
+            environment = value;
+            return this;
+        }
+
         public Builder shutdownGrace(Duration value) {
             shutdownGrace = value;
             return this;
@@ -102,7 +116,9 @@ public final class TestServer implements AutoCloseable {
                     maxQueued,
                     killGrace,
                     shutdownGrace,
-                    Optional.empty());
+                    Optional.empty(),
+                    webhookRetry,
+                    environment);
             return new TestServer(Overseer.start(options));
         }
     }

@@ -1,0 +1,258 @@
+package overseer.event;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import overseer.store.Delivery;
+import overseer.store.Store;
+import overseer.store.StoreException;
+
+/**
+ * Sends the stored deliveries. One dispatcher takes the due ones from the store, each the oldest
+ * pending delivery of its (hook, execution), so a receiver sees an execution's events in order;
+ * each attempt runs on a virtual thread. At most {@code maxConcurrent} attempts run at once, at
+ * most {@code maxPerHook} of them to one hook, so a slow or dead receiver cannot hold back the
+ * others. Outcomes are written back to the store; what was in flight at a crash is still pending
+ * there and is sent again (at-least-once).
+ */
+public final class WebhookSender implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WebhookSender.class);
+    private static final Duration IDLE_CHECK = Duration.ofSeconds(30);
+    private static final Duration BUSY_CHECK = Duration.ofSeconds(1);
+    private static final int MAX_ERROR = 300;
+
+    public record Settings(RetrySchedule retry, Duration attemptTimeout, int maxConcurrent, int maxPerHook) {
+        public static Settings defaults(RetrySchedule retry) {
+            return new Settings(retry, Duration.ofSeconds(10), 64, 16);
+        }
+    }
+
+    /** What a receiver answered a ping with. */
+    public record PingResult(OptionalInt status, Optional<String> error) {}
+
+    private final Store store;
+    private final HookSecrets secrets;
+    private final Settings settings;
+    private final Clock clock;
+    private final WakeUp wakeUp;
+    private final String userAgent;
+    private final HttpClient client;
+    private final Map<String, Delivery> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Integer> perHook = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+    private Thread dispatcher;
+
+    public WebhookSender(
+            Store store, HookSecrets secrets, Settings settings, Clock clock, WakeUp wakeUp, String userAgent) {
+        this.store = store;
+        this.secrets = secrets;
+        this.settings = settings;
+        this.clock = clock;
+        this.wakeUp = wakeUp;
+        this.userAgent = userAgent;
+        // One client: connections to a receiver are kept and reused across deliveries.
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(settings.attemptTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .build();
+    }
+
+    public void start() {
+        dispatcher = Thread.ofVirtual().name("webhook-dispatcher").start(this::dispatch);
+    }
+
+    /** Looks for due deliveries now (one was made due by hand). */
+    public void wake() {
+        wakeUp.ring();
+    }
+
+    private void dispatch() {
+        while (!closed) {
+            Duration wait = BUSY_CHECK;
+            try {
+                int free = settings.maxConcurrent() - inFlight.size();
+                if (free > 0) {
+                    List<Delivery> due = store.dueDeliveries(clock.instant(), new HashSet<>(inFlight.keySet()), free);
+                    for (Delivery d : due) {
+                        if (perHook.getOrDefault(d.hookKey(), 0) < settings.maxPerHook()) {
+                            launch(d);
+                        }
+                    }
+                    if (due.isEmpty() && inFlight.isEmpty()) {
+                        Optional<Instant> next = store.nextDeliveryDue();
+                        wait = next.map(n -> Duration.between(clock.instant(), n))
+                                .filter(d -> d.compareTo(IDLE_CHECK) < 0)
+                                .orElse(IDLE_CHECK);
+                    }
+                }
+            } catch (StoreException e) {
+                log.error("webhooks: cannot read the deliveries: {}", e.getMessage());
+            }
+            try {
+                wakeUp.await(wait);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void launch(Delivery d) {
+        inFlight.put(d.id(), d);
+        perHook.merge(d.hookKey(), 1, Integer::sum);
+        Thread.ofVirtual().name("webhook-" + d.id()).start(() -> {
+            try {
+                attempt(d);
+            } finally {
+                inFlight.remove(d.id());
+                perHook.computeIfPresent(d.hookKey(), (k, n) -> n <= 1 ? null : n - 1);
+                wakeUp.ring();
+            }
+        });
+    }
+
+    private void attempt(Delivery d) {
+        Answer answer = send(d.url(), d.id(), d.secretVariable(), d.payload());
+        Instant at = clock.instant();
+        int attempts = d.attempts() + 1;
+        Delivery.Attempt outcome;
+        if (answer.status().isPresent() && answer.status().getAsInt() / 100 == 2) {
+            outcome = new Delivery.Attempt(
+                    Delivery.State.DELIVERED, answer.status(), Optional.empty(), Optional.empty(), at);
+        } else if (answer.status().isPresent() && answer.status().getAsInt() == 410) {
+            outcome = new Delivery.Attempt(
+                    Delivery.State.FAILED,
+                    answer.status(),
+                    Optional.of("the receiver answered 410 Gone"),
+                    Optional.empty(),
+                    at);
+            log.warn("webhooks: {} to {} stopped: the receiver answered 410 Gone", describe(d), Urls.mask(d.url()));
+        } else {
+            Optional<Instant> next = settings.retry().next(attempts, at, d.expiresAt());
+            String why =
+                    answer.error().orElseGet(() -> "HTTP " + answer.status().getAsInt());
+            outcome = new Delivery.Attempt(
+                    next.isPresent() ? Delivery.State.PENDING : Delivery.State.EXPIRED,
+                    answer.status(),
+                    Optional.of(why),
+                    next,
+                    at);
+            log.warn(
+                    "webhooks: {} to {} failed (attempt {}): {}; {}",
+                    describe(d),
+                    Urls.mask(d.url()),
+                    attempts,
+                    why,
+                    next.map(n -> "next attempt at " + n).orElse("expired, no more attempts"));
+        }
+        try {
+            store.deliveryAttempted(d.id(), outcome);
+        } catch (StoreException e) {
+            // Still pending in the store: it is sent again, which at-least-once allows.
+            log.error("webhooks: the outcome of {} is not recorded: {}", describe(d), e.getMessage());
+        }
+    }
+
+    private record Answer(OptionalInt status, Optional<String> error) {}
+
+    private Answer send(String url, String id, Optional<String> secretVariable, String payload) {
+        byte[] body = payload.getBytes(StandardCharsets.UTF_8);
+        long timestamp = clock.instant().getEpochSecond();
+        HttpRequest.Builder request;
+        try {
+            request = HttpRequest.newBuilder(URI.create(url))
+                    .timeout(settings.attemptTimeout())
+                    .header("Content-Type", "application/json")
+                    .header("User-Agent", userAgent)
+                    .header("webhook-id", id)
+                    .header("webhook-timestamp", Long.toString(timestamp))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        } catch (IllegalArgumentException e) {
+            return new Answer(OptionalInt.empty(), Optional.of("not a usable URL: " + e.getMessage()));
+        }
+        if (secretVariable.isPresent()) {
+            Optional<byte[]> key = secrets.key(secretVariable.get());
+            if (key.isEmpty()) {
+                return new Answer(
+                        OptionalInt.empty(),
+                        Optional.of("the secret variable " + secretVariable.get() + " is not set; not sent unsigned"));
+            }
+            request.header("webhook-signature", Signature.sign(key.get(), id, timestamp, body));
+        }
+        try {
+            HttpResponse<Void> response = client.send(request.build(), HttpResponse.BodyHandlers.discarding());
+            return new Answer(OptionalInt.of(response.statusCode()), Optional.empty());
+        } catch (HttpTimeoutException e) {
+            return new Answer(
+                    OptionalInt.empty(),
+                    Optional.of("no answer within " + settings.attemptTimeout().toSeconds() + " s"));
+        } catch (IOException e) {
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (e instanceof java.net.ConnectException) {
+                message = "connection refused or unreachable" + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            }
+            return new Answer(OptionalInt.empty(), Optional.of(truncate(message)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(OptionalInt.empty(), Optional.of("interrupted by shutdown"));
+        }
+    }
+
+    /** Sends a signed {@code ping} to a hook now, outside the outbox, and says what the receiver answered. */
+    public PingResult ping(Webhooks.Hook hook, String payload) {
+        Answer a = send(
+                hook.spec().url().toString(),
+                "msg_ping_" + java.util.UUID.randomUUID().toString().replace("-", ""),
+                hook.spec().secretVariable(),
+                payload);
+        return new PingResult(a.status(), a.error());
+    }
+
+    private static String describe(Delivery d) {
+        return "delivery " + d.id() + " (" + d.job() + "/" + d.number() + " " + d.event() + ")";
+    }
+
+    private static String truncate(String text) {
+        return text.length() <= MAX_ERROR ? text : text.substring(0, MAX_ERROR) + "…";
+    }
+
+    /** Stops sending; attempts in flight get a few seconds, and whatever is unsent stays pending for the next start. */
+    @Override
+    public void close() {
+        closed = true;
+        wakeUp.ring();
+        if (dispatcher != null) {
+            try {
+                dispatcher.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        client.shutdownNow();
+    }
+}
