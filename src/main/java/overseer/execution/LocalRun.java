@@ -3,13 +3,18 @@ package overseer.execution;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import overseer.event.EventNames;
+import overseer.event.EventPipe;
+import overseer.event.LibraryScripts;
 import overseer.job.JobDefinition;
 import overseer.job.VarSpec;
 import overseer.output.SecretMask;
@@ -58,16 +63,58 @@ public final class LocalRun {
             argv.set(0, repo.resolve(argv.getFirst()).toString());
         }
         String runId = UUID.randomUUID().toString();
-        Map<String, String> vars = new TreeMap<>(job.env());
-        vars.putAll(LaunchPreparation.varEnvironment(renderer, values));
-        List<String> env = new JobEnvironment(System.getenv(), List.of())
-                .putAll(vars)
-                .put("OVERSEER_JOB", job.name().value())
-                .put("OVERSEER_EXECUTION", "0")
-                .put("OVERSEER_COMMIT", "local")
-                .put(ProcessGroups.MARKER, runId)
-                .path(List.of(repo.resolve("bin")))
-                .entries();
+        Path runtime = Files.createTempDirectory("overseer-run-");
+        Path library = runtime.resolve("lib");
+        LibraryScripts.install(library);
+        try (EventPipe events = EventPipe.open(runtime.resolve("events"), r -> showEvent(r, runId, err))) {
+            Map<String, String> vars = new TreeMap<>(job.env());
+            vars.putAll(LaunchPreparation.varEnvironment(renderer, values));
+            List<String> env = new JobEnvironment(System.getenv(), List.of())
+                    .putAll(vars)
+                    .put("OVERSEER_JOB", job.name().value())
+                    .put("OVERSEER_EXECUTION", "0")
+                    .put("OVERSEER_COMMIT", "local")
+                    .put("OVERSEER_TOKEN", runId)
+                    .put("OVERSEER_EVENTS", events.path().toString())
+                    .put(ProcessGroups.MARKER, runId)
+                    .path(List.of(library, repo.resolve("bin")))
+                    .entries();
+            return runProcess(job, values, argv, env, runId, repo, out, err);
+        } finally {
+            for (Path p : List.of(library.resolve("event"), library, runtime.resolve("events"), runtime)) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Events from a local run go to the terminal, checked as the server checks them. */
+    private static Optional<String> showEvent(EventPipe.Request r, String token, OutputStream err) {
+        if (!r.token().equals(token)) {
+            return Optional.of("OVERSEER_TOKEN is not the token of this run");
+        }
+        EventNames.check(r.name());
+        String line = "event: " + r.name() + r.cause().map(c -> ": " + c).orElse("") + "\n";
+        try {
+            synchronized (err) {
+                err.write(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                err.flush();
+            }
+        } catch (IOException e) {
+            // The terminal went away; the event is still taken.
+        }
+        return Optional.empty();
+    }
+
+    private int runProcess(
+            JobDefinition job,
+            Map<String, Object> values,
+            List<String> argv,
+            List<String> env,
+            String runId,
+            Path repo,
+            OutputStream out,
+            OutputStream err)
+            throws IOException, InterruptedException {
         Launcher.Process process = launcher.start(new Launcher.Command(argv, env, repo));
         // The job has its own session, so a Ctrl-C reaches only us: pass it on.
         Thread forward = new Thread(() -> groups.signalAll(process.pid(), runId, ProcessGroups.SIGTERM));

@@ -68,4 +68,15 @@ class RunCommandTest {
         Files.writeString(repo.resolve("slow.yml"), "command: sleep 30\ntimeout: 0.3\n");
         assertThat(run("run", "slow", "--repo", repo.toString()).exit()).isEqualTo(124);
     }
+
+    @Test
+    void theEventHelperWorksInALocalRunAndPrintsTheEvents() throws Exception {
+        Files.writeString(repo.resolve("steps.yml"), """
+                command: event fetched "3 rows"; event 'Bad' 2>&1; echo "exit=$?"; event done
+                """);
+        Result r = run("run", "steps", "--repo", repo.toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.err()).contains("event: fetched: 3 rows\n").contains("event: done\n");
+        assertThat(r.out()).contains("event: event name 'Bad' must match").contains("exit=1");
+    }
 }

@@ -1,8 +1,7 @@
-package overseer.event;
+package overseer.execution;
 
 import java.util.Optional;
-import overseer.execution.Executions;
-import overseer.execution.Refused;
+import overseer.event.EventPipe;
 import overseer.store.StoreException;
 
 /**
