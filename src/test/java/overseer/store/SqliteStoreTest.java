@@ -13,7 +13,7 @@ class SqliteStoreTest extends StoreContract {
 
     @Override
     Store open() {
-        return SqliteStore.open(dir.resolve("overseer.db"));
+        return SqliteStore.open(dir.resolve("overseer.db"), HOOKS);
     }
 
     @Override

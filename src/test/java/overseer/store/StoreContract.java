@@ -20,6 +20,34 @@ abstract class StoreContract {
 
     Store store;
 
+    /** Jobs named {@code hooked…} have two hooks, A (every event) and B (only {@code done}). */
+    static final Outbox HOOKS = new Outbox() {
+        @Override
+        public boolean wants(String job, String event) {
+            return job.startsWith("hooked");
+        }
+
+        @Override
+        public List<Delivery.New> deliveries(Execution e, Event event) {
+            List<Delivery.New> made = new java.util.ArrayList<>();
+            made.add(delivery("A", e, event));
+            if (event.name().equals("done")) {
+                made.add(delivery("B", e, event));
+            }
+            return made;
+        }
+
+        private Delivery.New delivery(String hook, Execution e, Event event) {
+            return new Delivery.New(
+                    hook + "-" + e.job() + "-" + e.number() + "-" + event.name(),
+                    hook,
+                    "http://" + hook.toLowerCase() + ".example/",
+                    Optional.empty(),
+                    "{\"status\":\"" + e.status() + "\"}",
+                    event.at().plus(Duration.ofHours(24)));
+        }
+    };
+
     /** A new, empty store. */
     abstract Store open() throws Exception;
 
@@ -220,5 +248,75 @@ abstract class StoreContract {
         Execution seen = store.unfinished().getFirst();
         assertThat(seen.state()).isEqualTo(ExecutionState.STARTING);
         assertThat(seen.startedAt()).isEmpty();
+    }
+
+    @Test
+    void eachEventIsStoredWithItsDeliveriesWhichLeaveInOrderPerHookAndExecution() {
+        Execution a = create("hooked", T0);
+        Execution b = create("hooked", T0);
+        create("plain", T0);
+        store.event("hooked", a.number(), Event.of("done", null, T0.plusSeconds(1), "job"));
+        assertThat(store.deliveries("hooked", a.number()))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-1-queued", "A-hooked-1-done", "B-hooked-1-done");
+        assertThat(store.deliveries("plain", 1)).isEmpty();
+        assertThat(store.delivery("A-hooked-1-done").orElseThrow().payload()).isEqualTo("{\"status\":\"done\"}");
+        // The oldest pending of each (hook, execution) is due; B has nothing older.
+        Instant now = T0.plusSeconds(5);
+        assertThat(store.dueDeliveries(now, java.util.Set.of(), 10))
+                .extracting(Delivery::id)
+                .containsExactlyInAnyOrder("A-hooked-1-queued", "A-hooked-2-queued", "B-hooked-1-done");
+        assertThat(store.dueDeliveries(now, java.util.Set.of("A-hooked-2-queued"), 10))
+                .extracting(Delivery::id)
+                .doesNotContain("A-hooked-2-queued");
+        store.deliveryAttempted(
+                "A-hooked-1-queued",
+                new Delivery.Attempt(
+                        Delivery.State.PENDING,
+                        OptionalInt.of(500),
+                        Optional.of("HTTP 500"),
+                        Optional.of(now.plusSeconds(30)),
+                        now));
+        // A retry waiting holds back the later events of its execution, not those of others.
+        assertThat(store.dueDeliveries(now, java.util.Set.of(), 10))
+                .extracting(Delivery::id)
+                .containsExactlyInAnyOrder("A-hooked-2-queued", "B-hooked-1-done");
+        assertThat(store.nextDeliveryDue()).contains(T0);
+        assertThat(store.deliveries(Optional.of("failing"), 10))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-1-queued");
+        store.deliveryAttempted(
+                "A-hooked-1-queued",
+                new Delivery.Attempt(
+                        Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), now));
+        assertThat(store.dueDeliveries(now, java.util.Set.of(), 10))
+                .extracting(Delivery::id)
+                .contains("A-hooked-1-done");
+        Delivery sent = store.delivery("A-hooked-1-queued").orElseThrow();
+        assertThat(sent.attempts()).isEqualTo(2);
+        assertThat(sent.state()).isEqualTo(Delivery.State.DELIVERED);
+        assertThat(sent.finishedAt()).contains(now);
+        assertThat(store.redeliver("A-hooked-1-queued", now, now.plusSeconds(60)))
+                .isFalse();
+    }
+
+    @Test
+    void aFailedDeliveryCanBeSentAgainAndSurvivesARestart() throws Exception {
+        create("hooked", T0);
+        store.deliveryAttempted(
+                "A-hooked-1-queued",
+                new Delivery.Attempt(
+                        Delivery.State.FAILED, OptionalInt.of(410), Optional.of("gone"), Optional.empty(), T0));
+        assertThat(store.dueDeliveries(T0.plusSeconds(1), java.util.Set.of(), 10))
+                .isEmpty();
+        assertThat(store.nextDeliveryDue()).isEmpty();
+        store = reopen(store);
+        assertThat(store.deliveries(Optional.of("failed"), 10)).hasSize(1);
+        assertThat(store.redeliver("A-hooked-1-queued", T0.plusSeconds(2), T0.plusSeconds(100)))
+                .isTrue();
+        Delivery again = store.delivery("A-hooked-1-queued").orElseThrow();
+        assertThat(again.state()).isEqualTo(Delivery.State.PENDING);
+        assertThat(again.nextAttemptAt()).contains(T0.plusSeconds(2));
+        assertThat(again.expiresAt()).isEqualTo(T0.plusSeconds(100));
     }
 }
