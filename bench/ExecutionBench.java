@@ -76,7 +76,9 @@ public class ExecutionBench {
                 100_000,
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(5),
-                Optional.empty());
+                Optional.empty(),
+                overseer.event.RetrySchedule.DEFAULT,
+                System.getenv());
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();
             // Warm-up: JIT and the first checkout.

@@ -10,13 +10,17 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.store.Delivery;
@@ -55,8 +59,14 @@ public final class WebhookSender implements AutoCloseable {
     private final HttpClient client;
     private final Map<String, Delivery> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Integer> perHook = new ConcurrentHashMap<>();
+    /** Outcomes waiting to be written; bounded by {@code maxConcurrent}, as each comes from an attempt in flight. */
+    private final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>();
+
     private volatile boolean closed;
     private Thread dispatcher;
+    private Thread recorder;
+
+    private record Outcome(Delivery delivery, Delivery.Attempt attempt) {}
 
     public WebhookSender(
             Store store, HookSecrets secrets, Settings settings, Clock clock, WakeUp wakeUp, String userAgent) {
@@ -68,6 +78,7 @@ public final class WebhookSender implements AutoCloseable {
         this.userAgent = userAgent;
         // One client: connections to a receiver are kept and reused across deliveries.
         this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.attemptTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
@@ -76,6 +87,40 @@ public final class WebhookSender implements AutoCloseable {
 
     public void start() {
         dispatcher = Thread.ofVirtual().name("webhook-dispatcher").start(this::dispatch);
+        recorder = Thread.ofVirtual().name("webhook-recorder").start(this::record);
+    }
+
+    /**
+     * Writes outcomes in groups: whatever finished while the previous write was being committed
+     * goes into the next transaction, so a busy receiver costs one commit per group, not one per
+     * delivery. A delivery stays in flight until its outcome is written; until then the store
+     * still calls it pending, and it must not be taken again.
+     */
+    private void record() {
+        List<Outcome> batch = new ArrayList<>();
+        while (true) {
+            try {
+                batch.add(outcomes.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            outcomes.drainTo(batch);
+            Map<String, Delivery.Attempt> attempts = new LinkedHashMap<>();
+            batch.forEach(o -> attempts.put(o.delivery().id(), o.attempt()));
+            try {
+                store.deliveriesAttempted(attempts);
+            } catch (StoreException e) {
+                // Still pending in the store: sent again, which at-least-once allows.
+                log.error("webhooks: the outcomes of {} attempts are not recorded: {}", batch.size(), e.getMessage());
+            }
+            for (Outcome o : batch) {
+                Delivery d = o.delivery();
+                inFlight.remove(d.id());
+                perHook.computeIfPresent(d.hookKey(), (k, n) -> n <= 1 ? null : n - 1);
+            }
+            batch.clear();
+            wakeUp.ring();
+        }
     }
 
     /** Looks for due deliveries now (one was made due by hand). */
@@ -116,18 +161,10 @@ public final class WebhookSender implements AutoCloseable {
     private void launch(Delivery d) {
         inFlight.put(d.id(), d);
         perHook.merge(d.hookKey(), 1, Integer::sum);
-        Thread.ofVirtual().name("webhook-" + d.id()).start(() -> {
-            try {
-                attempt(d);
-            } finally {
-                inFlight.remove(d.id());
-                perHook.computeIfPresent(d.hookKey(), (k, n) -> n <= 1 ? null : n - 1);
-                wakeUp.ring();
-            }
-        });
+        Thread.ofVirtual().name("webhook-" + d.id()).start(() -> outcomes.add(new Outcome(d, attempt(d))));
     }
 
-    private void attempt(Delivery d) {
+    private Delivery.Attempt attempt(Delivery d) {
         Answer answer = send(d.url(), d.id(), d.secretVariable(), d.payload());
         Instant at = clock.instant();
         int attempts = d.attempts() + 1;
@@ -161,12 +198,7 @@ public final class WebhookSender implements AutoCloseable {
                     why,
                     next.map(n -> "next attempt at " + n).orElse("expired, no more attempts"));
         }
-        try {
-            store.deliveryAttempted(d.id(), outcome);
-        } catch (StoreException e) {
-            // Still pending in the store: it is sent again, which at-least-once allows.
-            log.error("webhooks: the outcome of {} is not recorded: {}", describe(d), e.getMessage());
-        }
+        return outcome;
     }
 
     private record Answer(OptionalInt status, Optional<String> error) {}
@@ -252,6 +284,9 @@ public final class WebhookSender implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        if (recorder != null) {
+            recorder.interrupt();
         }
         client.shutdownNow();
     }

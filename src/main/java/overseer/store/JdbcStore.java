@@ -342,19 +342,33 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public void deliveryAttempted(String id, Delivery.Attempt a) {
-        write("record a delivery attempt", () -> {
-            update(
+    public void deliveriesAttempted(Map<String, Delivery.Attempt> attempts) {
+        write("record delivery attempts", () -> {
+            try (PreparedStatement s = connection.prepareStatement(
                     "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
-                            + " next_attempt_at = ?, finished_at = ? WHERE id = ?",
-                    a.state().column(),
-                    a.status().isPresent() ? a.status().getAsInt() : null,
-                    a.error().orElse(null),
-                    a.nextAttempt().map(Instant::toEpochMilli).orElse(null),
-                    a.state() == Delivery.State.PENDING ? null : a.at().toEpochMilli(),
-                    id);
+                            + " next_attempt_at = ?, finished_at = ? WHERE id = ?")) {
+                for (Map.Entry<String, Delivery.Attempt> e : attempts.entrySet()) {
+                    Delivery.Attempt a = e.getValue();
+                    s.setString(1, a.state().column());
+                    setNullable(s, 2, a.status().isPresent() ? (long) a.status().getAsInt() : null);
+                    s.setString(3, a.error().orElse(null));
+                    setNullable(s, 4, a.nextAttempt().map(Instant::toEpochMilli).orElse(null));
+                    setNullable(s, 5, a.state() == Delivery.State.PENDING ? null : a.at().toEpochMilli());
+                    s.setString(6, e.getKey());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
             return null;
         });
+    }
+
+    private static void setNullable(PreparedStatement s, int index, Long value) throws SQLException {
+        if (value == null) {
+            s.setNull(index, Types.BIGINT);
+        } else {
+            s.setLong(index, value);
+        }
     }
 
     @Override

@@ -71,7 +71,12 @@ public interface Store extends AutoCloseable {
     Optional<Instant> nextDeliveryDue();
 
     /** Records an attempt to send a delivery. */
-    void deliveryAttempted(String id, Delivery.Attempt attempt);
+    default void deliveryAttempted(String id, Delivery.Attempt attempt) {
+        deliveriesAttempted(Map.of(id, attempt));
+    }
+
+    /** Records attempts to send deliveries (by id), all in one transaction. */
+    void deliveriesAttempted(Map<String, Delivery.Attempt> attempts);
 
     Optional<Delivery> delivery(String id);
 
