@@ -78,7 +78,8 @@ public class ExecutionBench {
                 Duration.ofSeconds(5),
                 Optional.empty(),
                 overseer.event.RetrySchedule.DEFAULT,
-                System.getenv());
+                System.getenv(),
+                java.time.Clock.systemUTC());
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();
             // Warm-up: JIT and the first checkout.

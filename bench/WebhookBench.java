@@ -85,7 +85,8 @@ public class WebhookBench {
                 Duration.ofSeconds(5),
                 Optional.empty(),
                 RetrySchedule.parse("1s"),
-                Map.of());
+                Map.of(),
+                java.time.Clock.systemUTC());
         HttpServer receiver = receiver(port);
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();

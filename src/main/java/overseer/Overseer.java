@@ -35,6 +35,8 @@ import overseer.execution.JobEvents;
 import overseer.execution.Params;
 import overseer.job.JobParser;
 import overseer.process.PosixSpawnLauncher;
+import overseer.schedule.Scheduler;
+import overseer.schedule.Timer;
 import overseer.store.SqliteStore;
 import overseer.store.Store;
 import overseer.template.Renderer;
@@ -56,7 +58,8 @@ public final class Overseer implements AutoCloseable {
             Duration shutdownGrace,
             Optional<String> publicUrl,
             RetrySchedule webhookRetry,
-            Map<String, String> environment) {
+            Map<String, String> environment,
+            Clock clock) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -71,7 +74,8 @@ public final class Overseer implements AutoCloseable {
                     shutdownGrace,
                     publicUrl,
                     webhookRetry,
-                    environment);
+                    environment,
+                    clock);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -89,13 +93,15 @@ public final class Overseer implements AutoCloseable {
                     Duration.ofSeconds(30),
                     Optional.empty(),
                     RetrySchedule.DEFAULT,
-                    System.getenv());
+                    System.getenv(),
+                    Clock.systemUTC());
         }
     }
 
     private final ConfigSync config;
     private final Store store;
     private final Executions executions;
+    private final Scheduler scheduler;
     private final EventPipe events;
     private final WebhookSender sender;
     private final HttpApi api;
@@ -105,6 +111,7 @@ public final class Overseer implements AutoCloseable {
             ConfigSync config,
             Store store,
             Executions executions,
+            Scheduler scheduler,
             EventPipe events,
             WebhookSender sender,
             HttpApi api,
@@ -112,6 +119,7 @@ public final class Overseer implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.executions = executions;
+        this.scheduler = scheduler;
         this.events = events;
         this.sender = sender;
         this.api = api;
@@ -122,7 +130,7 @@ public final class Overseer implements AutoCloseable {
         Options options = given.withData(given.data().toAbsolutePath().normalize());
         // Undertow and XNIO log through jboss-logging; send them to the same one-line log as ours.
         System.setProperty("org.jboss.logging.provider", "slf4j");
-        Clock clock = Clock.systemUTC();
+        Clock clock = options.clock();
         Files.createDirectories(options.data());
         Optional<Tokens> tokens = options.tokens().isPresent()
                 ? Optional.of(Tokens.load(options.tokens().get()))
@@ -172,7 +180,11 @@ public final class Overseer implements AutoCloseable {
                     "Overseer/" + build.version());
             Exchanges exchanges = new Exchanges(json);
             Router router = new Router();
-            new JobRoutes(config, executions, exchanges, clock).register(router);
+            Scheduler scheduler = new Scheduler(
+                    config::active, executions::enabled, store, executions::fire, clock, Timer.sleeping());
+            config.onApplied(snapshot -> scheduler.sync());
+            executions.onEnabledChanged(scheduler::sync);
+            new JobRoutes(config, executions, exchanges, scheduler).register(router);
             new ExecutionRoutes(executions, exchanges).register(router);
             new ConfigRoutes(config, webhooks::warnings, exchanges, options.gitWebhookSecret()).register(router);
             new DeliveryRoutes(store, webhooks, sender, exchanges, clock).register(router);
@@ -184,12 +196,13 @@ public final class Overseer implements AutoCloseable {
                 config.restore();
                 events = EventPipe.open(eventPipe, new JobEvents(executions));
                 executions.recover();
+                scheduler.start();
                 sender.start();
                 api.start();
                 bound.set(api.address());
                 config.syncNow();
                 config.startPolling(options.poll());
-                return new Overseer(config, store, executions, events, sender, api, options.shutdownGrace());
+                return new Overseer(config, store, executions, scheduler, events, sender, api, options.shutdownGrace());
             } catch (RuntimeException | Error | IOException e) {
                 api.close();
                 throw e;
@@ -228,12 +241,21 @@ public final class Overseer implements AutoCloseable {
         return executions;
     }
 
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    public Store store() {
+        return store;
+    }
+
     /**
      * Stops in order: no new triggers, running executions get the shutdown grace and are then
      * terminated, and only then the API, the sync and the store go.
      */
     @Override
     public void close() {
+        scheduler.close();
         executions.shutdown(shutdownGrace);
         events.close();
         api.close();

@@ -213,8 +213,10 @@ public final class ExecutionRoutes {
         if (!executions.known(job)) {
             throw ApiException.notFound("no job named '" + job + "'");
         }
-        List<Execution> page =
-                executions.store().executions(job, new ExecutionQuery(before, query(exchange, "status"), limit));
+        List<Execution> page = executions
+                .store()
+                .executions(
+                        job, new ExecutionQuery(before, query(exchange, "status"), query(exchange, "trigger"), limit));
         exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());
     }
 

@@ -1,7 +1,6 @@
 package overseer.api;
 
 import io.undertow.server.HttpServerExchange;
-import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -10,6 +9,7 @@ import overseer.config.Snapshot;
 import overseer.execution.Executions;
 import overseer.job.JobDefinition;
 import overseer.job.JobName;
+import overseer.schedule.Scheduler;
 import overseer.store.Execution;
 import overseer.store.ExecutionQuery;
 
@@ -20,13 +20,13 @@ public final class JobRoutes {
     private final ConfigSync config;
     private final Executions executions;
     private final Exchanges exchanges;
-    private final Clock clock;
+    private final Scheduler scheduler;
 
-    public JobRoutes(ConfigSync config, Executions executions, Exchanges exchanges, Clock clock) {
+    public JobRoutes(ConfigSync config, Executions executions, Exchanges exchanges, Scheduler scheduler) {
         this.config = config;
         this.executions = executions;
         this.exchanges = exchanges;
-        this.clock = clock;
+        this.scheduler = scheduler;
     }
 
     public void register(Router router) {
@@ -39,7 +39,7 @@ public final class JobRoutes {
         var jobs = config.active()
                 .map(s -> s.jobs().values().stream()
                         .map(j -> {
-                            Map<String, Object> view = Views.jobSummary(j, clock.instant());
+                            Map<String, Object> view = Views.jobSummary(j, scheduler::status);
                             view.put("enabled", executions.enabled(j.name().value()));
                             Execution last = latest.get(j.name().value());
                             view.put("last_execution", last == null ? null : Views.execution(last));
@@ -57,7 +57,7 @@ public final class JobRoutes {
                         ? snapshot.job(new JobName(name))
                         : java.util.Optional.<JobDefinition>empty())
                 .orElseThrow(() -> ApiException.notFound("no job named '" + name + "'"));
-        Map<String, Object> view = Views.job(job, snapshot, clock.instant());
+        Map<String, Object> view = Views.job(job, snapshot, scheduler::status);
         view.put("enabled", executions.enabled(name));
         view.put(
                 "executions",

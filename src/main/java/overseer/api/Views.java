@@ -14,8 +14,10 @@ import overseer.job.Action;
 import overseer.job.HookSpec;
 import overseer.job.JobDefinition;
 import overseer.job.Problem;
+import overseer.job.ScheduleIds;
 import overseer.job.ScheduleSpec;
 import overseer.job.VarSpec;
+import overseer.schedule.Scheduler;
 import overseer.store.Delivery;
 import overseer.store.Event;
 import overseer.store.Execution;
@@ -34,18 +36,30 @@ final class Views {
         return TIME.format(instant);
     }
 
-    static Map<String, Object> jobSummary(JobDefinition job, Instant now) {
+    /** What the scheduler says of a job's schedule (by job and schedule id): empty while it is not in force. */
+    interface Schedules {
+        Optional<Scheduler.Status> status(String job, String scheduleId);
+    }
+
+    static Map<String, Object> jobSummary(JobDefinition job, Schedules schedules) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("name", job.name().value());
         view.put("description", job.description().orElse(null));
         view.put("vars", job.vars().stream().map(Views::var).toList());
-        view.put(
-                "schedules", job.schedules().stream().map(s -> schedule(s, now)).toList());
+        List<String> ids = ScheduleIds.of(job.schedules());
+        List<Map<String, Object>> shown = new java.util.ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            shown.add(schedule(
+                    job.schedules().get(i),
+                    ids.get(i),
+                    schedules.status(job.name().value(), ids.get(i))));
+        }
+        view.put("schedules", shown);
         return view;
     }
 
-    static Map<String, Object> job(JobDefinition job, Snapshot snapshot, Instant now) {
-        Map<String, Object> view = jobSummary(job, now);
+    static Map<String, Object> job(JobDefinition job, Snapshot snapshot, Schedules schedules) {
+        Map<String, Object> view = jobSummary(job, schedules);
         view.put("file", job.file());
         view.put("commit", snapshot.revision());
         switch (job.action()) {
@@ -79,15 +93,22 @@ final class Views {
         return view;
     }
 
-    static Map<String, Object> schedule(ScheduleSpec schedule, Instant now) {
+    static Map<String, Object> schedule(ScheduleSpec schedule, String id, Optional<Scheduler.Status> status) {
         Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", id);
         view.put("frequency", schedule.frequency().toString());
         view.put("time", schedule.time().map(Views::time).orElse(null));
         view.put("timezone", schedule.timezone().getId());
         view.put("priority", schedule.priority());
         view.put("catchup", schedule.catchup().name().toLowerCase());
         view.put("vars", schedule.vars());
-        view.put("next_run", schedule.nextRun(now).map(Views::time).orElse(null));
+        view.put("misfire_grace", schedule.misfireGrace().toMillis() / 1000.0);
+        view.put(
+                "next_run",
+                status.flatMap(Scheduler.Status::next).map(Views::time).orElse(null));
+        view.put(
+                "last_fire",
+                status.flatMap(Scheduler.Status::lastFire).map(Views::time).orElse(null));
         return view;
     }
 
@@ -130,6 +151,9 @@ final class Views {
         view.put("rendered", e.rendered());
         view.put("priority", e.priority());
         view.put("scheduled_at", e.scheduledAt().map(Views::time).orElse(null));
+        view.put("schedule", e.scheduleId().orElse(null));
+        view.put("retry_of", e.retryOf().isPresent() ? e.retryOf().getAsLong() : null);
+        view.put("not_before", e.notBefore().map(Views::time).orElse(null));
         view.put("url", "/jobs/" + e.job() + "/" + e.number());
         return view;
     }

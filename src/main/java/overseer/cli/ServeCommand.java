@@ -171,7 +171,8 @@ public final class ServeCommand implements Callable<Integer> {
                 Duration.ofSeconds(shutdownGrace),
                 Optional.ofNullable(publicUrl).filter(s -> !s.isBlank()).map(s -> s.replaceAll("/+$", "")),
                 retry,
-                System.getenv());
+                System.getenv(),
+                java.time.Clock.systemUTC());
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

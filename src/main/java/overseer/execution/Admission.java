@@ -224,6 +224,19 @@ final class Admission {
         return select(c -> c.running);
     }
 
+    /** The unfinished (queued or running) executions of {@code job}, oldest first. */
+    List<Unfinished> unfinished(String job) {
+        lock.lock();
+        try {
+            return claims.getOrDefault(job, List.of()).stream()
+                    .filter(c -> c.execution.isPresent())
+                    .map(c -> c.execution.get())
+                    .toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Every queued execution. */
     List<Unfinished> queued() {
         return select(c -> !c.running);

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import overseer.config.ConfigSync;
 import overseer.job.JobName;
+import overseer.job.ScheduleSpec;
 import overseer.output.OutputView;
 import overseer.process.Launcher;
 import overseer.process.ProcessGroups;
@@ -50,13 +51,25 @@ public final class Executions {
         record Strings(Map<String, List<String>> values) implements Input {}
     }
 
+    /** A request to run a job; a scheduled one names its schedule, and its fire time is {@code scheduledAt}. */
     public record Trigger(
             String job,
             Input input,
             String kind,
             Optional<String> idempotencyKey,
             int priority,
-            Optional<Instant> scheduledAt) {}
+            Optional<Instant> scheduledAt,
+            Optional<String> scheduleId) {
+        public Trigger(
+                String job,
+                Input input,
+                String kind,
+                Optional<String> idempotencyKey,
+                int priority,
+                Optional<Instant> scheduledAt) {
+            this(job, input, kind, idempotencyKey, priority, scheduledAt, Optional.empty());
+        }
+    }
 
     private final Settings settings;
     private final Store store;
@@ -67,6 +80,7 @@ public final class Executions {
     private final Engine engine;
     private final Triggers triggers;
     private final Set<String> disabled = ConcurrentHashMap.newKeySet();
+    private final List<Runnable> enabledChanged = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Executions(
             Settings settings,
@@ -130,6 +144,24 @@ public final class Executions {
         } else {
             disabled.add(job);
         }
+        enabledChanged.forEach(Runnable::run);
+    }
+
+    /** Runs {@code listener} after a job was enabled or disabled. */
+    public void onEnabledChanged(Runnable listener) {
+        enabledChanged.add(listener);
+    }
+
+    /** Runs one fire of a schedule: queued, or recorded {@code skipped} while an {@code overlap: skip} job is busy. */
+    public void fire(String job, String scheduleId, ScheduleSpec schedule, Instant at) throws Refused, InvalidParams {
+        triggers.trigger(new Trigger(
+                job,
+                new Input.Json(new java.util.LinkedHashMap<>(schedule.vars())),
+                "schedule",
+                Optional.empty(),
+                schedule.priority(),
+                Optional.of(at),
+                Optional.of(scheduleId)));
     }
 
     /** Runs a job with the params of a trigger; refused, or stored and queued before it returns. */

@@ -134,6 +134,10 @@ final class Triggers {
         try {
             admitted = admission.reserve(t.job(), job.concurrency(), job.overlap());
         } catch (Refused refused) {
+            if (refused.reason() == Refused.Reason.CONCURRENCY_REACHED
+                    && t.scheduleId().isPresent()) {
+                return skipped(t, commit, prepared, provisional);
+            }
             // A retried POST whose first attempt was accepted gets that execution, whatever the rules say now.
             if (t.idempotencyKey().isPresent()) {
                 Optional<Execution> earlier =
@@ -150,27 +154,7 @@ final class Triggers {
         try {
             lease = config.hold(commit);
             created = store.create(
-                    new NewExecution(
-                            t.job(),
-                            t.kind(),
-                            commit,
-                            now(),
-                            write(prepared.shown()),
-                            "{}",
-                            t.priority(),
-                            t.scheduledAt(),
-                            UUID.randomUUID().toString(),
-                            t.idempotencyKey(),
-                            number -> {
-                                if (provisional.usesNumber()) {
-                                    try {
-                                        launch[0] = preparation.render(prepared, number, commit);
-                                    } catch (RenderException e) {
-                                        throw new RenderFailed(e.getMessage());
-                                    }
-                                }
-                                return new NewExecution.Prepared(launch[0].display(), write(launch[0].spec()));
-                            }),
+                    newExecution(t, commit, prepared, provisional, launch),
                     Event.of("queued", "triggered by " + t.kind(), now(), t.kind()));
         } catch (RenderFailed e) {
             admission.withdraw(admitted);
@@ -191,6 +175,64 @@ final class Triggers {
         Execution e = created.execution();
         engine.enqueue(admitted.claim(), engine.hold(e, launch[0].spec(), lease), admitted.victims());
         return created;
+    }
+
+    /**
+     * The execution to store; {@code launch[0]} ends up holding its launch, rendered again with its
+     * number inside the store's transaction when the template uses {@code {{ execution }}}.
+     */
+    private NewExecution newExecution(
+            Executions.Trigger t,
+            String commit,
+            LaunchPreparation.Prepared prepared,
+            LaunchPreparation.Launch provisional,
+            LaunchPreparation.Launch[] launch) {
+        return new NewExecution(
+                t.job(),
+                t.kind(),
+                commit,
+                now(),
+                write(prepared.shown()),
+                "{}",
+                t.priority(),
+                t.scheduledAt(),
+                UUID.randomUUID().toString(),
+                t.idempotencyKey(),
+                t.scheduleId().map(NewExecution.Origin::schedule).orElse(NewExecution.Origin.NONE),
+                number -> {
+                    if (provisional.usesNumber()) {
+                        try {
+                            launch[0] = preparation.render(prepared, number, commit);
+                        } catch (RenderException e) {
+                            throw new RenderFailed(e.getMessage());
+                        }
+                    }
+                    return new NewExecution.Prepared(launch[0].display(), write(launch[0].spec()));
+                });
+    }
+
+    /**
+     * A scheduled fire while its {@code overlap: skip} job is at its limit: recorded as an
+     * execution that ends {@code skipped} at once, naming the executions it gave way to.
+     */
+    private Store.Created skipped(
+            Executions.Trigger t,
+            String commit,
+            LaunchPreparation.Prepared prepared,
+            LaunchPreparation.Launch provisional) {
+        String holders = admission.unfinished(t.job()).stream()
+                .map(u -> Long.toString(u.number()))
+                .collect(java.util.stream.Collectors.joining(", "));
+        LaunchPreparation.Launch[] launch = {provisional};
+        return store.skipped(
+                newExecution(t, commit, prepared, provisional, launch),
+                Event.of("queued", "triggered by " + t.kind(), now(), t.kind()),
+                Event.of(
+                        "skipped",
+                        "execution " + (holders.isEmpty() ? "?" : holders) + " of '" + t.job()
+                                + "' is still running and its overlap policy is skip",
+                        now(),
+                        "overseer"));
     }
 
     /** Carries a render failure out of the store's transaction, which it rolls back. */

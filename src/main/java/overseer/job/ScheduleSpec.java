@@ -22,6 +22,17 @@ public record ScheduleSpec(
         vars = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(vars));
     }
 
+    /**
+     * The entry written out in one canonical form (every field, defaults included, vars sorted), so
+     * that the same schedule gets the same id whatever its file's formatting or key order.
+     */
+    public String canonical() {
+        return "frequency=" + frequency + "\ntime="
+                + time.map(Instant::toString).orElse("") + "\npriority="
+                + priority + "\ntimezone=" + timezone.getId() + "\ncatchup=" + catchup + "\nmisfire_grace="
+                + misfireGrace.toMillis() + "\nvars=" + new java.util.TreeMap<>(vars);
+    }
+
     /** The first fire strictly after {@code now}. */
     public Optional<Instant> nextRun(Instant now) {
         return frequency

@@ -8,7 +8,9 @@ import java.util.OptionalLong;
 /**
  * One execution as stored. {@code paramsJson} is what the API shows (secret values as
  * {@code ***}); {@code secretsJson} holds the secret values themselves, which a queued or repeated
- * run needs until it ends and which no route returns.
+ * run needs until it ends and which no route returns. {@code scheduleId} names the schedule
+ * that fired it, {@code retryOf} the first execution of the retry chain it belongs to, and
+ * {@code notBefore} when a pending retry may start.
  */
 public record Execution(
         String job,
@@ -28,7 +30,10 @@ public record Execution(
         Optional<Instant> scheduledAt,
         OptionalLong pid,
         String runId,
-        ExecutionState state) {
+        ExecutionState state,
+        Optional<String> scheduleId,
+        OptionalLong retryOf,
+        Optional<Instant> notBefore) {
     public boolean finished() {
         return state.terminal();
     }

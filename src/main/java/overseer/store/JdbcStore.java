@@ -23,7 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public class JdbcStore implements Store {
     private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
-            + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state";
+            + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
+            + " schedule_id, retry_of, not_before";
 
     private static final String DELIVERY_COLUMNS = "id, job, number, seq, event, hook_key, url, secret_variable,"
             + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
@@ -99,7 +100,27 @@ public class JdbcStore implements Store {
 
     @Override
     public Created create(NewExecution e, Event queued) {
-        return write("record an execution", () -> {
+        return write("record an execution", () -> insert(e, queued, Optional.empty()));
+    }
+
+    @Override
+    public Created skipped(NewExecution e, Event queued, Event skipped) {
+        return write("record a skipped execution", () -> insert(e, queued, Optional.of(skipped)));
+    }
+
+    /** Inserts an execution, queued, or already ended by {@code last}; or finds the one it repeats. */
+    private Created insert(NewExecution e, Event queued, Optional<Event> last) throws SQLException {
+        {
+            if (e.origin().scheduleId().isPresent() && e.scheduledAt().isPresent()) {
+                Optional<Execution> fired = one(
+                        "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND schedule_id = ? AND scheduled_at = ?",
+                        e.job(),
+                        e.origin().scheduleId().get(),
+                        e.scheduledAt().get().toEpochMilli());
+                if (fired.isPresent()) {
+                    return new Created(fired.get(), true);
+                }
+            }
             if (e.idempotencyKey().isPresent()) {
                 Optional<Execution> earlier =
                         idempotentLocked(e.job(), e.idempotencyKey().get(), e.createdAt());
@@ -120,7 +141,8 @@ public class JdbcStore implements Store {
             NewExecution.Prepared prepared = e.prepare().apply(number);
             update(
                     "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued', ?)",
+                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
+                            + " ?, ?, ?, ?)",
                     e.job(),
                     number,
                     queued.name(),
@@ -134,13 +156,72 @@ public class JdbcStore implements Store {
                     e.priority(),
                     e.scheduledAt().map(Instant::toEpochMilli).orElse(null),
                     e.runId(),
+                    e.origin().scheduleId().orElse(null),
+                    e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
+                    e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
                     e.idempotencyKey().orElse(null));
             appendEvent(e.job(), number, queued);
+            if (last.isPresent()) {
+                move(
+                        e.job(),
+                        number,
+                        ExecutionState.QUEUED,
+                        ExecutionState.CANCELLED,
+                        ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
+                        last.get().name(),
+                        last.get().at().toEpochMilli());
+                appendEvent(e.job(), number, last.get());
+            }
             return new Created(
                     one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", e.job(), number)
                             .orElseThrow(),
                     false);
+        }
+    }
+
+    @Override
+    public Optional<ScheduleState> scheduleState(String job, String scheduleId) {
+        return read("read a schedule", () -> {
+            try (PreparedStatement s = prepare(
+                            "SELECT anchor, cursor, last_fire FROM schedules WHERE job = ? AND schedule_id = ?",
+                            job,
+                            scheduleId);
+                    ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.<ScheduleState>empty();
+                }
+                return Optional.of(new ScheduleState(
+                        Instant.ofEpochMilli(rs.getLong(1)), Instant.ofEpochMilli(rs.getLong(2)), instant(rs, 3)));
+            }
         });
+    }
+
+    @Override
+    public void saveScheduleState(String job, String scheduleId, ScheduleState state) {
+        write("record a schedule", () -> {
+            update(
+                    "INSERT INTO schedules (job, schedule_id, anchor, cursor, last_fire) VALUES (?, ?, ?, ?, ?)"
+                            + " ON CONFLICT (job, schedule_id) DO UPDATE SET anchor = excluded.anchor,"
+                            + " cursor = excluded.cursor, last_fire = excluded.last_fire",
+                    job,
+                    scheduleId,
+                    state.anchor().toEpochMilli(),
+                    state.cursor().toEpochMilli(),
+                    state.lastFire().map(Instant::toEpochMilli).orElse(null));
+            return null;
+        });
+    }
+
+    @Override
+    public List<Execution> retryChain(String job, long first) {
+        return read(
+                "read a retry chain",
+                () -> many(
+                        "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND (number = ? OR retry_of = ?)"
+                                + " ORDER BY number",
+                        job,
+                        first,
+                        first));
     }
 
     @Override
@@ -162,6 +243,10 @@ public class JdbcStore implements Store {
             if (q.status().isPresent()) {
                 sql.append(" AND status = ?");
                 args.add(q.status().get());
+            }
+            if (q.trigger().isPresent()) {
+                sql.append(" AND trigger_kind = ?");
+                args.add(q.trigger().get());
             }
             sql.append(" ORDER BY number DESC LIMIT ?");
             args.add(q.limit());
@@ -582,7 +667,10 @@ public class JdbcStore implements Store {
                         instant(rs, 15),
                         rs.getObject(16) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(16)),
                         rs.getString(17),
-                        ExecutionState.ofColumn(rs.getString(18))));
+                        ExecutionState.ofColumn(rs.getString(18)),
+                        Optional.ofNullable(rs.getString(19)),
+                        rs.getObject(20) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(20)),
+                        instant(rs, 21)));
             }
         }
         return found;

@@ -75,6 +75,19 @@ final class Migrations {
             CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
             CREATE INDEX deliveries_order ON deliveries (hook_key, job, number, seq);
             CREATE INDEX deliveries_execution ON deliveries (job, number, seq);
+            """, """
+            ALTER TABLE executions ADD COLUMN schedule_id TEXT;
+            ALTER TABLE executions ADD COLUMN retry_of BIGINT;
+            ALTER TABLE executions ADD COLUMN not_before BIGINT;
+            CREATE UNIQUE INDEX executions_fire ON executions (job, schedule_id, scheduled_at);
+            CREATE INDEX executions_retry ON executions (job, retry_of);
+            CREATE TABLE schedules (
+                job TEXT NOT NULL,
+                schedule_id TEXT NOT NULL,
+                anchor BIGINT NOT NULL,
+                cursor BIGINT NOT NULL,
+                last_fire BIGINT,
+                PRIMARY KEY (job, schedule_id));
             """);
 
     private Migrations() {}

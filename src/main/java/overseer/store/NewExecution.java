@@ -18,7 +18,26 @@ public record NewExecution(
         Optional<Instant> scheduledAt,
         String runId,
         Optional<String> idempotencyKey,
+        Origin origin,
         java.util.function.LongFunction<Prepared> prepare) {
+    /**
+     * Where a scheduled or retried execution comes from: the schedule that fired it (with
+     * {@code scheduledAt}, the fire it is; the store keeps that pair unique per job), or the first
+     * execution of the chain it retries, and the time before which it must not start.
+     */
+    public record Origin(Optional<String> scheduleId, java.util.OptionalLong retryOf, Optional<Instant> notBefore) {
+        public static final Origin NONE =
+                new Origin(Optional.empty(), java.util.OptionalLong.empty(), Optional.empty());
+
+        public static Origin schedule(String id) {
+            return new Origin(Optional.of(id), java.util.OptionalLong.empty(), Optional.empty());
+        }
+
+        public static Origin retry(long of, Instant notBefore) {
+            return new Origin(Optional.empty(), java.util.OptionalLong.of(of), Optional.of(notBefore));
+        }
+    }
+
     /** The parts of an execution that are rendered with its number. */
     public record Prepared(String rendered, String launchJson) {}
 }

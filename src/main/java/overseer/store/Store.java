@@ -20,8 +20,25 @@ public interface Store extends AutoCloseable {
     /** The execution a trigger created, or the earlier one its idempotency key points at. */
     record Created(Execution execution, boolean existing) {}
 
-    /** Records a new {@code queued} execution, numbered after the job's last one. */
+    /**
+     * Records a new {@code queued} execution, numbered after the job's last one. A scheduled
+     * execution whose fire (job, schedule, {@code scheduledAt}) is recorded already is not
+     * recorded again: that earlier execution is returned, as for an idempotency key.
+     */
     Created create(NewExecution execution, Event queued);
+
+    /**
+     * Records a scheduled execution that is not run ({@code overlap: skip} while its job is at
+     * its limit): {@code queued}, then {@code skipped} as its final event, in one transaction.
+     */
+    Created skipped(NewExecution execution, Event queued, Event skipped);
+
+    Optional<ScheduleState> scheduleState(String job, String scheduleId);
+
+    void saveScheduleState(String job, String scheduleId, ScheduleState state);
+
+    /** A retry chain: its first execution and each retry of it, in order. */
+    List<Execution> retryChain(String job, long first);
 
     Optional<Execution> execution(String job, long number);
 

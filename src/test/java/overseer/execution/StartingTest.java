@@ -53,6 +53,7 @@ class StartingTest {
                                 Optional.empty(),
                                 UUID.randomUUID().toString(),
                                 Optional.empty(),
+                                NewExecution.Origin.NONE,
                                 n -> new NewExecution.Prepared("sleep 600", "{}")),
                         Event.of("queued", null, Instant.now(), "api"))
                 .execution();

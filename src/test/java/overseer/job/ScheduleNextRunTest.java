@@ -50,4 +50,34 @@ class ScheduleNextRunTest {
         assertThat(hourly.nextRun(Instant.parse("2027-03-01T10:00:00Z")))
                 .contains(Instant.parse("2027-03-01T11:00:00Z"));
     }
+
+    @Test
+    void leapDaysAndEndsOfMonthAreFoundWhereTheyExist() {
+        ScheduleSpec leap = schedule(cron("0 6 29 2 *"), Optional.empty(), "UTC");
+        assertThat(leap.nextRun(Instant.parse("2026-11-25T00:00:00Z"))).contains(Instant.parse("2028-02-29T06:00:00Z"));
+        ScheduleSpec thirtyFirst = schedule(cron("0 12 31 * *"), Optional.empty(), "America/New_York");
+        assertThat(thirtyFirst.nextRun(Instant.parse("2026-11-01T00:00:00Z")))
+                .contains(Instant.parse("2026-12-31T17:00:00Z"));
+        ScheduleSpec lastDay = schedule(
+                new Frequency.CronExpression(
+                        "0 0 12 L * ?",
+                        new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ))
+                                .parse("0 0 12 L * ?")),
+                Optional.empty(),
+                "UTC");
+        assertThat(lastDay.nextRun(Instant.parse("2028-02-01T00:00:00Z")))
+                .contains(Instant.parse("2028-02-29T12:00:00Z"));
+    }
+
+    @Test
+    void aWallClockTimeInTheSpringGapFiresAfterItAndOneInTheRepeatedHourOnce() {
+        ScheduleSpec berlin = schedule(cron("30 2 * * *"), Optional.empty(), "Europe/Berlin");
+        assertThat(berlin.nextRun(Instant.parse("2026-03-28T12:00:00Z")))
+                .contains(Instant.parse("2026-03-29T01:30:00Z"));
+        assertThat(berlin.nextRun(Instant.parse("2026-10-24T12:00:00Z")))
+                .contains(Instant.parse("2026-10-25T00:30:00Z"));
+        // From inside the repeated hour, the next 02:30 is the next day's.
+        assertThat(berlin.nextRun(Instant.parse("2026-10-25T01:15:00Z")))
+                .contains(Instant.parse("2026-10-26T01:30:00Z"));
+    }
 }

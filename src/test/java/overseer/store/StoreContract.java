@@ -76,6 +76,7 @@ abstract class StoreContract {
                 Optional.empty(),
                 UUID.randomUUID().toString(),
                 key,
+                NewExecution.Origin.NONE,
                 n -> new NewExecution.Prepared("echo " + n + " ***", "{}"));
     }
 

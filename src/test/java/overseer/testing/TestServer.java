@@ -45,6 +45,7 @@ public final class TestServer implements AutoCloseable {
         private Duration shutdownGrace = Duration.ofSeconds(30);
         private RetrySchedule webhookRetry = RetrySchedule.DEFAULT;
         private java.util.Map<String, String> environment = System.getenv();
+        private java.time.Clock clock = java.time.Clock.systemUTC();
 
         Builder(String repo, Path data) {
             this.repo = repo;
@@ -97,6 +98,12 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        /** The clock of the server; a {@link MutableClock} lets a test move time. */
+        public Builder clock(java.time.Clock value) {
+            clock = value;
+            return this;
+        }
+
         public Builder shutdownGrace(Duration value) {
             shutdownGrace = value;
             return this;
@@ -118,7 +125,8 @@ public final class TestServer implements AutoCloseable {
                     shutdownGrace,
                     Optional.empty(),
                     webhookRetry,
-                    environment);
+                    environment,
+                    clock);
             return new TestServer(Overseer.start(options));
         }
     }

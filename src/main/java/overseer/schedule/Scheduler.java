@@ -1,0 +1,307 @@
+package overseer.schedule;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import overseer.config.Snapshot;
+import overseer.job.JobDefinition;
+import overseer.job.ScheduleIds;
+import overseer.job.ScheduleSpec;
+import overseer.store.ScheduleState;
+import overseer.store.Store;
+import overseer.store.StoreException;
+
+/**
+ * Fires the schedules of every enabled job of the active configuration (SPEC section 4). Each
+ * schedule keeps a cursor in the store: the time up to which its fires have been dealt with. A
+ * fire after the cursor and due is triggered (with its time as {@code scheduled_at}) and the
+ * cursor moves past it; the store refuses a second execution for the same (job, schedule, fire),
+ * so a fire is recorded once across reloads, restarts and servers sharing a database. On the
+ * first sync after a start, fires missed while the server was down (within the schedule's
+ * {@code misfire_grace}) are caught up as its {@code catchup} says; a schedule that appears or
+ * whose job is enabled again starts from now, without the fires it missed meanwhile.
+ */
+public final class Scheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
+    static final int MAX_CATCHUP = 100;
+    private static final Duration MAX_SLEEP = Duration.ofMinutes(1);
+    /** A store that fails is tried again this soon. */
+    private static final Duration STORE_RETRY = Duration.ofSeconds(1);
+
+    /** What firing needs from the execution engine. */
+    public interface Target {
+        /** Triggers the run of one fire; it is queued, or recorded {@code skipped}. */
+        void fire(String job, String scheduleId, ScheduleSpec schedule, Instant at) throws Exception;
+    }
+
+    /** A schedule as the API shows it. */
+    public record Status(Optional<Instant> next, Optional<Instant> lastFire) {}
+
+    private record Key(String job, String id) {}
+
+    private static final class Entry {
+        final Key key;
+        final ScheduleSpec spec;
+        final Instant anchor;
+        Instant cursor;
+        Optional<Instant> lastFire;
+        Optional<Instant> next = Optional.empty();
+
+        Entry(Key key, ScheduleSpec spec, ScheduleState state) {
+            this.key = key;
+            this.spec = spec;
+            this.anchor = state.anchor();
+            this.cursor = state.cursor();
+            this.lastFire = state.lastFire();
+        }
+
+        ScheduleState state() {
+            return new ScheduleState(anchor, cursor, lastFire);
+        }
+    }
+
+    private final Supplier<Optional<Snapshot>> active;
+    private final Predicate<String> enabled;
+    private final Store store;
+    private final Target target;
+    private final Clock clock;
+    private final Timer timer;
+    private final ReentrantLock lock = new ReentrantLock();
+    private Map<Key, Entry> entries = new HashMap<>();
+    private boolean caughtUp;
+    private volatile boolean closed;
+    private Thread loop;
+
+    public Scheduler(
+            Supplier<Optional<Snapshot>> active,
+            Predicate<String> enabled,
+            Store store,
+            Target target,
+            Clock clock,
+            Timer timer) {
+        this.active = active;
+        this.enabled = enabled;
+        this.store = store;
+        this.target = target;
+        this.clock = clock;
+        this.timer = timer;
+    }
+
+    /** Runs the schedules on a virtual thread until {@link #close()}. */
+    public void start() {
+        sync();
+        loop = Thread.ofVirtual().name("scheduler").start(() -> {
+            while (!closed) {
+                Duration sleep = tick();
+                try {
+                    timer.await(sleep);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /**
+     * Takes the schedules of the active configuration's enabled jobs: kept ones go on as they
+     * were, new ones (and those of jobs enabled again) start from now, removed ones and those of
+     * disabled jobs stop at once. The first sync after a start catches up.
+     */
+    public void sync() {
+        lock.lock();
+        try {
+            Optional<Snapshot> snapshot = active.get();
+            if (snapshot.isEmpty()) {
+                return;
+            }
+            Instant now = clock.instant();
+            Map<Key, Entry> next = new HashMap<>();
+            for (JobDefinition job : snapshot.get().jobs().values()) {
+                String name = job.name().value();
+                if (!enabled.test(name)) {
+                    continue;
+                }
+                List<String> ids = ScheduleIds.of(job.schedules());
+                for (int i = 0; i < ids.size(); i++) {
+                    Key key = new Key(name, ids.get(i));
+                    Entry entry = entries.get(key);
+                    if (entry == null) {
+                        entry = load(key, job.schedules().get(i), now);
+                    }
+                    next.put(key, entry);
+                }
+            }
+            entries = next;
+            caughtUp = true;
+        } catch (StoreException e) {
+            log.error("schedules: cannot read their state; trying again at the next fire: {}", e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+        timer.wake();
+    }
+
+    private Entry load(Key key, ScheduleSpec spec, Instant now) {
+        Optional<ScheduleState> stored = store.scheduleState(key.job(), key.id());
+        if (stored.isEmpty()) {
+            Entry entry = new Entry(key, spec, new ScheduleState(now, now, Optional.empty()));
+            store.saveScheduleState(key.job(), key.id(), entry.state());
+            entry.next = nextAfter(entry, now);
+            return entry;
+        }
+        Entry entry = new Entry(key, spec, stored.get());
+        if (caughtUp) {
+            // Appeared, or its job was enabled again: what it missed meanwhile is not run.
+            entry.cursor = later(entry.cursor, now);
+            store.saveScheduleState(key.job(), key.id(), entry.state());
+        } else {
+            catchUp(entry, now);
+        }
+        entry.next = nextAfter(entry, entry.cursor);
+        return entry;
+    }
+
+    /** The fires missed while the server was down, within the grace, as {@code catchup} says. */
+    private void catchUp(Entry entry, Instant now) {
+        Deque<Instant> missed = missed(entry, now);
+        if (!missed.isEmpty()) {
+            List<Instant> run = switch (entry.spec.catchup()) {
+                case NONE -> List.of();
+                case LAST -> List.of(missed.getLast());
+                case ALL -> List.copyOf(missed);
+            };
+            log.info(
+                    "schedules: {} of {} missed {} fire(s) while stopped; catchup {} runs {}",
+                    entry.key.id(),
+                    entry.key.job(),
+                    missed.size(),
+                    entry.spec.catchup().name().toLowerCase(),
+                    run.size());
+            for (Instant at : run) {
+                fire(entry, at);
+            }
+        }
+        entry.cursor = later(entry.cursor, now);
+        store.saveScheduleState(entry.key.job(), entry.key.id(), entry.state());
+    }
+
+    /**
+     * Fires every due schedule; returns how long to sleep until the next fire. Called by the loop,
+     * and directly by tests that move a clock.
+     */
+    public Duration tick() {
+        lock.lock();
+        try {
+            Instant now = clock.instant();
+            Instant earliest = now.plus(MAX_SLEEP);
+            for (Entry entry : entries.values()) {
+                if (entry.next.isPresent() && !entry.next.get().isAfter(now)) {
+                    try {
+                        for (Instant at : missed(entry, now)) {
+                            fire(entry, at);
+                        }
+                        entry.cursor = later(entry.cursor, now);
+                        store.saveScheduleState(entry.key.job(), entry.key.id(), entry.state());
+                        entry.next = nextAfter(entry, entry.cursor);
+                    } catch (StoreException e) {
+                        log.error(
+                                "schedules: {} of {} not fired, the store fails: {}",
+                                entry.key.id(),
+                                entry.key.job(),
+                                e.getMessage());
+                        earliest = earlier(earliest, now.plus(STORE_RETRY));
+                        continue;
+                    }
+                }
+                if (entry.next.isPresent()) {
+                    earliest = earlier(earliest, entry.next.get());
+                }
+            }
+            return Duration.between(clock.instant(), earliest);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Fires after the cursor, up to {@code now}, no older than the grace; oldest first, at most 100. */
+    private Deque<Instant> missed(Entry entry, Instant now) {
+        Instant from = later(entry.cursor, now.minus(entry.spec.misfireGrace()).minusMillis(1));
+        Deque<Instant> fires = new ArrayDeque<>();
+        Optional<Instant> at = nextAfter(entry, from);
+        while (at.isPresent() && !at.get().isAfter(now)) {
+            fires.addLast(at.get());
+            if (fires.size() > MAX_CATCHUP) {
+                fires.removeFirst();
+            }
+            at = nextAfter(entry, at.get());
+        }
+        return fires;
+    }
+
+    private void fire(Entry entry, Instant at) {
+        try {
+            target.fire(entry.key.job(), entry.key.id(), entry.spec, at);
+            entry.lastFire = Optional.of(at);
+        } catch (StoreException e) {
+            throw e;
+        } catch (Exception e) {
+            // Disabled meanwhile, shutting down, the queue full: this fire is not run.
+            log.warn("schedules: {} of {} at {} not run: {}", entry.key.id(), entry.key.job(), at, e.getMessage());
+        }
+    }
+
+    /** The first fire strictly after {@code after}: periods count from {@code time}, else from the anchor. */
+    private static Optional<Instant> nextAfter(Entry entry, Instant after) {
+        ScheduleSpec spec = entry.spec;
+        Optional<ZonedDateTime> first = spec.time()
+                .or(() -> spec.frequency() instanceof overseer.job.Frequency.Period
+                        ? Optional.of(entry.anchor)
+                        : Optional.empty())
+                .map(t -> t.atZone(spec.timezone()));
+        return spec.frequency().nextAfter(after.atZone(spec.timezone()), first).map(ZonedDateTime::toInstant);
+    }
+
+    /** The next fire and last fire of one of a job's schedules; empty when it is not in force (its job disabled). */
+    public Optional<Status> status(String job, String scheduleId) {
+        lock.lock();
+        try {
+            Entry entry = entries.get(new Key(job, scheduleId));
+            return entry == null ? Optional.empty() : Optional.of(new Status(entry.next, entry.lastFire));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    private static Instant earlier(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        timer.wake();
+        if (loop != null) {
+            try {
+                loop.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
