@@ -105,7 +105,15 @@ public final class ExecutionRoutes {
     /** An execution with its events and their deliveries. */
     private Map<String, Object> detail(Execution e) {
         Store store = executions.store();
-        return Views.execution(e, store.events(e.job(), e.number()), store.deliveries(e.job(), e.number()));
+        Map<String, Object> view =
+                Views.execution(e, store.events(e.job(), e.number()), store.deliveries(e.job(), e.number()));
+        List<Execution> chain = store.retryChain(e.job(), e.retryOf().orElse(e.number()));
+        view.put(
+                "retry_chain",
+                chain.size() < 2
+                        ? List.of()
+                        : chain.stream().map(Views::chainLink).toList());
+        return view;
     }
 
     private static Duration waitDuration(String text) {

@@ -209,6 +209,17 @@ final class Views {
         return execution(e, e.paramsJson());
     }
 
+    /** One execution of a retry chain, as listed on each of them. */
+    static Map<String, Object> chainLink(Execution e) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("execution", e.number());
+        view.put("trigger", e.trigger());
+        view.put("status", e.status());
+        view.put("not_before", e.notBefore().map(Views::time).orElse(null));
+        view.put("url", "/jobs/" + e.job() + "/" + e.number());
+        return view;
+    }
+
     static Map<String, Object> event(Event event) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("name", event.name());

@@ -117,6 +117,30 @@ final class Admission {
     }
 
     /**
+     * A place for a retry: it counts against the queue, but not against its job's concurrency and
+     * overlap policy, which the execution it retries still holds; they apply when it starts.
+     */
+    Admitted reserveRetry(String job) throws Refused {
+        lock.lock();
+        try {
+            if (!accepting) {
+                throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
+            }
+            if (queue.size() + reserved >= maxQueued) {
+                throw new Refused(
+                        Refused.Reason.QUEUE_FULL,
+                        "the queue holds " + (queue.size() + reserved) + " executions; try again later");
+            }
+            Claim claim = new Claim(job);
+            claims.computeIfAbsent(job, j -> new ArrayList<>()).add(claim);
+            reserved++;
+            return new Admitted(claim, List.of(), List.of());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * The claim's execution is stored: it joins the queue. Returns false when a later trigger
      * superseded it meanwhile; it is then still claimed, and the caller cancels it.
      */
@@ -168,7 +192,7 @@ final class Admission {
      * Takes the queued executions that may start now, best priority and oldest first, and counts
      * them as running. Nothing starts once shutdown began.
      */
-    List<Claim> startable() {
+    List<Claim> startable(java.time.Instant now) {
         List<Claim> starting = new ArrayList<>();
         lock.lock();
         try {
@@ -180,6 +204,15 @@ final class Admission {
                 Claim c = it.next();
                 LaunchSpec spec = c.execution.orElseThrow().spec();
                 if (spec.concurrency() != null && runningOf(c.job) >= spec.concurrency()) {
+                    continue;
+                }
+                // A pending retry waits for its time.
+                if (c.execution
+                        .orElseThrow()
+                        .execution()
+                        .notBefore()
+                        .filter(now::isBefore)
+                        .isPresent()) {
                     continue;
                 }
                 it.remove();

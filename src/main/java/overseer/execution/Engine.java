@@ -42,6 +42,8 @@ final class Engine {
     private final Map<String, Unfinished> unfinished = new ConcurrentHashMap<>();
     /** Each unfinished execution's claim in {@link #admission}. */
     private final Map<Unfinished, Admission.Claim> claims = new ConcurrentHashMap<>();
+    /** Told each execution's final event just before it is recorded (retries). */
+    private volatile java.util.function.BiConsumer<Unfinished, Event> ending = (u, e) -> {};
     /** Completes when shutdown begins: waiting and following requests answer then. */
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
 
@@ -52,6 +54,10 @@ final class Engine {
         this.clock = clock;
         this.lifecycle = new Lifecycle(store, groups, clock);
         this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued());
+    }
+
+    void onEnding(java.util.function.BiConsumer<Unfinished, Event> listener) {
+        ending = listener;
     }
 
     Lifecycle lifecycle() {
@@ -120,6 +126,32 @@ final class Engine {
     private void track(Unfinished u, Admission.Claim claim) {
         claims.put(u, claim);
         unfinished.put(u.key(), u);
+        u.execution().notBefore().ifPresent(this::dispatchAt);
+    }
+
+    /** Looks for startable executions again at {@code when}, when a pending retry becomes due. */
+    private void dispatchAt(java.time.Instant when) {
+        Thread.ofVirtual().name("retry-timer").start(() -> {
+            try {
+                Duration wait = Duration.between(clock.instant(), when);
+                if (!wait.isNegative()) {
+                    Thread.sleep(wait.plusMillis(1));
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            dispatch();
+        });
+    }
+
+    /** Cancels the pending retries of {@code job} (it was disabled). */
+    void cancelRetries(String job, String cause) {
+        for (Unfinished u : admission.queued()) {
+            if (u.job().equals(job) && u.execution().retryOf().isPresent() && lifecycle.cancel(u, cause)) {
+                log.info("execution: {} cancelled: {}", u.key(), cause);
+                ended(u);
+            }
+        }
     }
 
     /** Ends an execution to make room under {@code overlap: replace}. */
@@ -133,7 +165,7 @@ final class Engine {
 
     /** Starts queued executions while there are free slots, best priority and oldest first. */
     void dispatch() {
-        for (Admission.Claim c : admission.startable()) {
+        for (Admission.Claim c : admission.startable(clock.instant())) {
             Unfinished u = Admission.execution(c);
             Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
         }
@@ -141,7 +173,7 @@ final class Engine {
 
     private void run(Unfinished u) {
         try {
-            new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone).run();
+            new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone, ending).run();
         } catch (RuntimeException e) {
             log.error("execution: {} failed in the runner: {}", u.key(), e.toString(), e);
             lifecycle.finish(

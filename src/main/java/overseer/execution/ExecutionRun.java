@@ -36,6 +36,7 @@ final class ExecutionRun {
     private final Executions.Settings settings;
     private final Clock clock;
     private final BooleanSupplier shuttingDown;
+    private final java.util.function.BiConsumer<Unfinished, Event> ending;
 
     ExecutionRun(
             Unfinished u,
@@ -44,7 +45,8 @@ final class ExecutionRun {
             ProcessGroups groups,
             Executions.Settings settings,
             Clock clock,
-            BooleanSupplier shuttingDown) {
+            BooleanSupplier shuttingDown,
+            java.util.function.BiConsumer<Unfinished, Event> ending) {
         this.u = u;
         this.lifecycle = lifecycle;
         this.launcher = launcher;
@@ -52,6 +54,7 @@ final class ExecutionRun {
         this.settings = settings;
         this.clock = clock;
         this.shuttingDown = shuttingDown;
+        this.ending = ending;
     }
 
     static Path directory(Path dataDir, String job, long number) {
@@ -92,8 +95,9 @@ final class ExecutionRun {
         if (process == null) {
             return;
         }
-        Ending ending = supervise(process, dir);
-        lifecycle.finish(u, ending.exitCode(), ending.event(), shuttingDown);
+        Ending end = supervise(process, dir);
+        ending.accept(u, end.event());
+        lifecycle.finish(u, end.exitCode(), end.event(), shuttingDown);
     }
 
     private record Ending(OptionalInt exitCode, Event event) {}

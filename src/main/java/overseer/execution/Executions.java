@@ -99,6 +99,7 @@ public final class Executions {
         this.engine = new Engine(settings, store, launcher, groups, clock);
         this.triggers = new Triggers(
                 config, params, new LaunchPreparation(renderer), store, engine, disabled::contains, json, clock);
+        engine.onEnding(new Retries(store, config, engine, json, clock)::ending);
     }
 
     public Store store() {
@@ -143,6 +144,7 @@ public final class Executions {
             disabled.remove(job);
         } else {
             disabled.add(job);
+            engine.cancelRetries(job, "job '" + job + "' was disabled");
         }
         enabledChanged.forEach(Runnable::run);
     }

@@ -87,7 +87,14 @@ final class LaunchPreparation {
                 job.concurrency().isPresent() ? job.concurrency().getAsInt() : null,
                 job.overlap().name().toLowerCase(),
                 p.masked(),
-                p.hiddenEnv());
+                p.hiddenEnv(),
+                job.retry()
+                        .map(t -> new LaunchSpec.Retry(
+                                t.times(),
+                                t.delay().toMillis(),
+                                t.backoff(),
+                                List.copyOf(new java.util.TreeSet<>(t.on()))))
+                        .orElse(null));
         return new Launch(spec, r.display(), r.usesNumber());
     }
 }

@@ -7,7 +7,8 @@ import java.util.Map;
  * Everything needed to start an execution, fixed when it is triggered and stored with it, so a
  * queued execution starts the same after a restart or a new commit. {@code argv[0]} is relative
  * to the checkout for a script. {@code masked} lists the secret values to hide in the output;
- * {@code hiddenEnv} the server variables that hold hook secrets, which the job must not see.
+ * {@code hiddenEnv} the server variables that hold hook secrets, which the job must not see;
+ * {@code retry} the job's retry policy when it was triggered, or null.
  */
 public record LaunchSpec(
         List<String> argv,
@@ -16,7 +17,15 @@ public record LaunchSpec(
         Integer concurrency,
         String overlap,
         List<String> masked,
-        List<String> hiddenEnv) {
+        List<String> hiddenEnv,
+        Retry retry) {
+    /** The job's {@code retry}, as it was when the execution was triggered. */
+    public record Retry(int times, long delayMillis, double backoff, List<String> on) {
+        public Retry {
+            on = List.copyOf(on);
+        }
+    }
+
     public LaunchSpec {
         argv = List.copyOf(argv);
         env = Map.copyOf(env);

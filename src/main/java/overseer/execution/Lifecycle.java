@@ -212,6 +212,11 @@ final class Lifecycle {
         u.lock.lock();
         try {
             ExecutionState state = u.state();
+            if ((signal.equals("terminate") || signal.equals("kill"))
+                    && !state.terminal()
+                    && state != ExecutionState.ENDING) {
+                u.requestEnd();
+            }
             switch (state) {
                 case QUEUED -> {
                     if (signal.equals("stop") || signal.equals("continue")) {

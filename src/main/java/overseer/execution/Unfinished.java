@@ -27,6 +27,8 @@ final class Unfinished {
     private ExecutionState state;
     private long processGroup;
     private final List<String> pendingSignals = new ArrayList<>();
+    /** A {@code terminate} or {@code kill} was given: such an end is never retried. */
+    private boolean endRequested;
 
     Unfinished(Execution execution, LaunchSpec spec, CheckoutLease lease, String token) {
         this.execution = execution;
@@ -116,5 +118,14 @@ final class Unfinished {
         if (!lock.isHeldByCurrentThread()) {
             throw new IllegalStateException("execution " + key() + ": state read or changed without its lock");
         }
+    }
+
+    /** Under {@link #lock}. */
+    void requestEnd() {
+        endRequested = true;
+    }
+
+    boolean endRequested() {
+        return endRequested;
     }
 }

@@ -18,7 +18,8 @@ public record JobDefinition(
         Map<String, String> env,
         OptionalInt concurrency,
         Overlap overlap,
-        List<HookSpec> hooks) {
+        List<HookSpec> hooks,
+        Optional<RetrySpec> retry) {
     public JobDefinition {
         vars = List.copyOf(vars);
         schedules = List.copyOf(schedules);

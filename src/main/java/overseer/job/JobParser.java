@@ -42,12 +42,14 @@ public final class JobParser {
             "env",
             "concurrency",
             "overlap",
-            "hooks");
+            "hooks",
+            "retry");
     private static final List<String> VAR_KEYS =
             List.of("name", "type", "option", "values", "required", "default", "secret");
     private static final List<String> SCHEDULE_KEYS =
             List.of("frequency", "time", "priority", "timezone", "vars", "catchup", "misfire_grace");
     private static final List<String> HOOK_KEYS = List.of("url", "events", "secret");
+    private static final List<String> RETRY_KEYS = List.of("times", "delay", "backoff", "on");
     private static final List<String> SETTINGS_KEYS = List.of("hooks", "defaults");
     private static final List<String> DEFAULTS_KEYS = List.of("timeout", "env");
     private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
@@ -223,8 +225,68 @@ public final class JobParser {
                 .flatMap(n -> choice(problems, n, "overlap", Overlap.class))
                 .orElse(Overlap.QUEUE);
         List<HookSpec> hooks = fields.get("hooks").map(n -> hooks(problems, n)).orElse(List.of());
+        Optional<RetrySpec> retry = fields.get("retry").flatMap(n -> retry(problems, n));
         return new JobDefinition(
-                name, file, description, action, timeout, vars, schedules, env, concurrency, overlap, hooks);
+                name, file, description, action, timeout, vars, schedules, env, concurrency, overlap, hooks, retry);
+    }
+
+    private static Optional<RetrySpec> retry(Problems problems, Node node) {
+        if (!(node instanceof Node.Mapping m)) {
+            problems.add(
+                    node.position(),
+                    "'retry' must be a mapping with 'times' (and 'delay', 'backoff', 'on'), not " + node.kind());
+            return Optional.empty();
+        }
+        Fields f = new Fields(problems, m, RETRY_KEYS, "retry key");
+        Optional<Integer> times = f.require("times")
+                .flatMap(n -> integer(problems, n, "times").flatMap(t -> {
+                    if (t.signum() < 1 || t.compareTo(BigInteger.valueOf(1000)) > 0) {
+                        problems.add(n.position(), "'times' must be from 1 to 1000, got " + t);
+                        return Optional.empty();
+                    }
+                    return Optional.of(t.intValue());
+                }));
+        Duration delay = f.get("delay")
+                .flatMap(n -> n instanceof Node.Int i && i.value().signum() == 0
+                        ? Optional.of(Duration.ZERO)
+                        : seconds(problems, n, "delay"))
+                .orElse(RetrySpec.DEFAULT_DELAY);
+        double backoff = RetrySpec.DEFAULT_BACKOFF;
+        Optional<Node> backoffNode = f.get("backoff");
+        if (backoffNode.isPresent()) {
+            double value = switch (backoffNode.get()) {
+                case Node.Int i -> i.value().doubleValue();
+                case Node.Decimal d -> d.value();
+                default -> Double.NaN;
+            };
+            if (!(value >= 1) || value > 100) {
+                problems.add(backoffNode.get().position(), "'backoff' must be a number from 1 to 100");
+            } else {
+                backoff = value;
+            }
+        }
+        java.util.Set<String> on = RetrySpec.EVENTS;
+        Optional<Node> onNode = f.get("on");
+        if (onNode.isPresent()) {
+            List<Node> items = onNode.get() instanceof Node.Sequence s ? s.items() : List.of(onNode.get());
+            java.util.Set<String> chosen = new java.util.TreeSet<>();
+            for (Node item : items) {
+                text(problems, item, "on").ifPresent(name -> {
+                    if (RetrySpec.EVENTS.contains(name)) {
+                        chosen.add(name);
+                    } else {
+                        problems.add(
+                                item.position(),
+                                "'on' takes fail and time-out, got '" + name + "'"
+                                        + ClosestName.hint(name, List.copyOf(RetrySpec.EVENTS)));
+                    }
+                });
+            }
+            on = chosen;
+        }
+        java.util.Set<String> retried = on;
+        double factor = backoff;
+        return times.map(t -> new RetrySpec(t, delay, factor, retried));
     }
 
     private static Action script(Problems problems, Position at, String value, ScriptCheck scripts) {

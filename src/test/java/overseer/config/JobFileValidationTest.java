@@ -352,4 +352,18 @@ class JobFileValidationTest {
                 .startsWith("bad.yml:2:")
                 .contains("YAML syntax");
     }
+
+    @Test
+    void retryIsValidatedWithPositions() throws IOException {
+        write("ok.yml", "command: x\nretry: {times: 2}\n");
+        write("bad.yml", "command: x\nretry:\n  times: 0\n  backoff: 0.5\n  on: [fail, lost]\n  tries: 3\n");
+        write("list.yml", "command: x\nretry: [1]\n");
+        assertThat(problems())
+                .containsExactly(
+                        "bad.yml:3:10: 'times' must be from 1 to 1000, got 0",
+                        "bad.yml:4:12: 'backoff' must be a number from 1 to 100",
+                        "bad.yml:5:14: 'on' takes fail and time-out, got 'lost'",
+                        "bad.yml:6:3: unknown retry key 'tries'; did you mean 'times'?",
+                        "list.yml:2:8: 'retry' must be a mapping with 'times' (and 'delay', 'backoff', 'on'), not a list");
+    }
 }

@@ -38,7 +38,7 @@ class StartingTest {
     Path tmp;
 
     private static final LaunchSpec SLEEP =
-            new LaunchSpec(List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of());
+            new LaunchSpec(List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of(), null);
 
     private static Execution create(Store store, String job) {
         return store.create(

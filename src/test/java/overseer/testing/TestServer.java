@@ -199,14 +199,19 @@ public final class TestServer implements AutoCloseable {
         return JSON.readTree(body);
     }
 
-    /** Polls {@code path} until its JSON satisfies {@code condition}, for at most 20 s. */
+    /** Polls {@code path} until it exists and its JSON satisfies {@code condition}, for at most 20 s. */
     public JsonNode await(String path, Predicate<JsonNode> condition) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        JsonNode last;
+        JsonNode last = null;
         do {
-            last = json(path);
-            if (condition.test(last)) {
-                return last;
+            HttpResponse<String> response = get(path);
+            if (response.statusCode() == 200) {
+                last = JSON.readTree(response.body());
+                if (condition.test(last)) {
+                    return last;
+                }
+            } else if (response.statusCode() != 404) {
+                throw new AssertionError("GET " + path + " gave " + response.statusCode() + ": " + response.body());
             }
             Thread.sleep(50);
         } while (System.nanoTime() < deadline);

@@ -1,0 +1,120 @@
+package overseer.execution;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import overseer.config.CheckoutLease;
+import overseer.config.ConfigSync;
+import overseer.store.Event;
+import overseer.store.NewExecution;
+import overseer.store.Store;
+import overseer.store.StoreException;
+
+/**
+ * Retries (SPEC section 2, {@code retry}): when an execution ends with an event its job's policy
+ * retries, and no caller asked it to end, a new execution with trigger {@code retry} is stored
+ * before the end is recorded, with the same params, command and commit (its checkout held until
+ * then) and {@code retry_of} naming the first of the chain. It waits in the queue until
+ * {@code delay × backoff^k} has passed; stored, it survives a restart.
+ */
+final class Retries {
+    private static final Logger log = LoggerFactory.getLogger(Retries.class);
+
+    private final Store store;
+    private final ConfigSync config;
+    private final Engine engine;
+    private final ObjectMapper json;
+    private final Clock clock;
+
+    Retries(Store store, ConfigSync config, Engine engine, ObjectMapper json, Clock clock) {
+        this.store = store;
+        this.config = config;
+        this.engine = engine;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    /** Called with an execution's final event just before it is recorded. */
+    void ending(Unfinished u, Event last) {
+        LaunchSpec.Retry policy = u.spec().retry();
+        if (policy == null || !policy.on().contains(last.name()) || u.endRequested()) {
+            return;
+        }
+        long first = u.execution().retryOf().orElse(u.number());
+        int done;
+        try {
+            done = store.retryChain(u.job(), first).size() - 1;
+        } catch (StoreException e) {
+            log.error("execution: {} not retried, the store fails: {}", u.key(), e.getMessage());
+            return;
+        }
+        if (done >= policy.times()) {
+            log.info("execution: {} ended {}; its {} retries are used up", u.key(), last.name(), policy.times());
+            return;
+        }
+        Instant now = clock.instant();
+        Instant notBefore = now.plusMillis((long) (policy.delayMillis() * Math.pow(policy.backoff(), done)));
+        Optional<Admission.Admitted> admitted;
+        try {
+            admitted = Optional.of(engine.admission().reserveRetry(u.job()));
+        } catch (Refused e) {
+            if (e.reason() != Refused.Reason.SHUTTING_DOWN) {
+                log.warn("execution: {} not retried: {}", u.key(), e.getMessage());
+                return;
+            }
+            // Stored only: the next start queues it.
+            admitted = Optional.empty();
+        }
+        CheckoutLease lease = null;
+        try {
+            lease = config.hold(u.execution().commit());
+            String launch = json.writeValueAsString(u.spec());
+            Store.Created created = store.create(
+                    new NewExecution(
+                            u.job(),
+                            "retry",
+                            u.execution().commit(),
+                            now,
+                            u.execution().paramsJson(),
+                            "{}",
+                            u.priority(),
+                            u.execution().scheduledAt(),
+                            UUID.randomUUID().toString(),
+                            Optional.empty(),
+                            NewExecution.Origin.retry(first, notBefore),
+                            n -> new NewExecution.Prepared(u.execution().rendered(), launch)),
+                    Event.of(
+                            "queued",
+                            "retry " + (done + 1) + " of " + policy.times() + " after '" + last.name()
+                                    + "' of execution " + u.number(),
+                            now,
+                            "overseer"));
+            log.info(
+                    "execution: {} ended {}; retry {} of {} is {}/{}, not before {}",
+                    u.key(),
+                    last.name(),
+                    done + 1,
+                    policy.times(),
+                    u.job(),
+                    created.execution().number(),
+                    notBefore);
+            if (admitted.isPresent()) {
+                engine.enqueue(admitted.get().claim(), engine.hold(created.execution(), u.spec(), lease), List.of());
+            } else {
+                lease.close();
+            }
+        } catch (JsonProcessingException | RuntimeException e) {
+            admitted.ifPresent(a -> engine.admission().withdraw(a));
+            if (lease != null) {
+                lease.close();
+            }
+            log.error("execution: {} not retried: {}", u.key(), e.getMessage());
+        }
+    }
+}

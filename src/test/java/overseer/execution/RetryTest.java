@@ -1,0 +1,131 @@
+package overseer.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+
+/** {@code retry}: real failing processes, real waits of a fraction of a second. */
+class RetryTest {
+    @TempDir
+    Path tmp;
+
+    TestRepo repo;
+    TestServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        Path counter = tmp.resolve("attempts");
+        repo = TestRepo.create(tmp.resolve("repo"));
+        repo.with("flaky.yml", """
+                        # Fails twice, then passes: the attempt count lives in a file.
+                        command: |
+                          : {{ password }}; n=$(cat %s 2>/dev/null || echo 0); n=$((n + 1)); echo $n > %s
+                          echo "attempt $n of {{ target }}"; [ $n -ge 3 ]
+                        vars:
+                          - {name: target, required: true}
+                          - {name: password, secret: true}
+                        retry: {times: 3, delay: 0.2, backoff: 1.5}
+                        """.formatted(counter, counter))
+                .with("broken.yml", "command: exit 4\nretry: {times: 2, delay: 0.1}\n")
+                .with("slow.yml", "command: sleep 30\nretry: {times: 2, delay: 0.1}\n")
+                .with("later.yml", "command: exit 1\nretry: {times: 1, delay: 3}\n")
+                .with("timeouts.yml", "command: sleep 30\ntimeout: 0.2\nretry: {times: 1, delay: 0.1, on: [fail]}\n")
+                .commit("jobs");
+        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        repo.close();
+    }
+
+    @Test
+    void aJobFailingTwiceThenPassingEndsWithThreeExecutionsLinkedByRetryOf() throws Exception {
+        server.trigger("flaky", "{\"target\": \"db\", \"password\": \"hunter2\"}");
+        JsonNode third =
+                server.await("/jobs/flaky/3", e -> e.path("status").asText().equals("complete"));
+        assertThat(third.path("trigger").asText()).isEqualTo("retry");
+        assertThat(third.path("retry_of").asInt()).isEqualTo(1);
+        assertThat(third.path("params").path("password").asText()).isEqualTo("***");
+        assertThat(server.get("/jobs/flaky/3/stdout").body()).isEqualTo("attempt 3 of db\n");
+        JsonNode first = server.json("/jobs/flaky/1");
+        assertThat(first.path("status").asText()).isEqualTo("fail");
+        List<String> chain = new ArrayList<>();
+        first.path("retry_chain")
+                .forEach(l -> chain.add(l.path("execution").asInt() + ":"
+                        + l.path("trigger").asText() + ":" + l.path("status").asText()));
+        assertThat(chain).containsExactly("1:api:fail", "2:retry:fail", "3:retry:complete");
+        JsonNode second = server.json("/jobs/flaky/2");
+        assertThat(second.path("commit").asText())
+                .isEqualTo(first.path("commit").asText());
+        // delay × backoff^k: the second retry waited 0.3 s after the first retry's end.
+        Instant secondEnd = Instant.parse(second.path("finished_at").asText());
+        assertThat(Duration.between(
+                        secondEnd, Instant.parse(third.path("started_at").asText())))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(290));
+        Thread.sleep(500);
+        assertThat(server.json("/jobs/flaky/executions").size()).isEqualTo(3);
+    }
+
+    @Test
+    void anAlwaysFailingJobWithTimesTwoRunsExactlyThreeTimes() throws Exception {
+        server.trigger("broken", "{}");
+        server.await("/jobs/broken/3", e -> !e.path("finished_at").isNull());
+        Thread.sleep(800);
+        JsonNode all = server.json("/jobs/broken/executions");
+        assertThat(all.size()).isEqualTo(3);
+        all.forEach(e -> assertThat(e.path("status").asText()).isEqualTo("fail"));
+    }
+
+    @Test
+    void aCallersKillIsNotRetriedAndNeitherIsATimeOutWhenOnlyFailIs() throws Exception {
+        server.trigger("slow", "{}");
+        server.await("/jobs/slow/1", e -> e.path("status").asText().equals("start"));
+        server.put("/jobs/slow/1", "{\"event\": \"kill\"}");
+        server.awaitFinished("slow", 1);
+        server.trigger("timeouts", "{}");
+        assertThat(server.awaitFinished("timeouts", 1).path("status").asText()).isEqualTo("time-out");
+        Thread.sleep(600);
+        assertThat(server.json("/jobs/slow/executions").size()).isEqualTo(1);
+        assertThat(server.json("/jobs/timeouts/executions").size()).isEqualTo(1);
+    }
+
+    @Test
+    void aPendingRetryIsVisibleAndIsCancelledByKillOrByDisablingTheJob() throws Exception {
+        server.trigger("later", "{}");
+        JsonNode pending =
+                server.await("/jobs/later/2", e -> e.path("status").asText().equals("queued"));
+        assertThat(pending.path("not_before").isNull()).isFalse();
+        server.put("/jobs/later/2", "{\"event\": \"kill\"}");
+        assertThat(server.awaitFinished("later", 2).path("status").asText()).isEqualTo("fail");
+        server.trigger("later", "{}");
+        server.await("/jobs/later/4", e -> e.path("status").asText().equals("queued"));
+        server.delete("/jobs/later");
+        JsonNode cancelled = server.awaitFinished("later", 4);
+        assertThat(cancelled.path("events").get(1).path("cause").asText()).isEqualTo("job 'later' was disabled");
+    }
+
+    @Test
+    void aRestartBetweenAttemptsKeepsThePendingRetry() throws Exception {
+        server.trigger("later", "{}");
+        server.await("/jobs/later/2", e -> e.path("status").asText().equals("queued"));
+        server.close();
+        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
+        JsonNode retried = server.awaitFinished("later", 2);
+        assertThat(retried.path("trigger").asText()).isEqualTo("retry");
+        assertThat(Instant.parse(retried.path("started_at").asText()))
+                .isAfterOrEqualTo(Instant.parse(retried.path("not_before").asText()));
+    }
+}
