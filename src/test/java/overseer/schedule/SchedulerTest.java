@@ -256,4 +256,25 @@ class SchedulerTest {
         }
         assertThat(java.nio.file.Files.readAllLines(order)).containsExactly("high", "mid", "low");
     }
+
+    @Test
+    void inRealTimeASecondlyScheduleFiresOnTimeWithItsFireTimeInTheEnvironment() throws Exception {
+        repo = TestRepo.create(tmp.resolve("repo"));
+        repo.with("beat.yml", "command: echo \"$OVERSEER_SCHEDULED_AT\"\nschedule:\n  - {frequency: 1}\n")
+                .commit("jobs");
+        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
+        JsonNode third = server.awaitFinished("beat", 3);
+        List<Instant> fires = new ArrayList<>();
+        for (int n = 1; n <= 3; n++) {
+            JsonNode e = server.json("/jobs/beat/" + n);
+            Instant at = Instant.parse(e.path("scheduled_at").asText());
+            fires.add(at);
+            // Created when due, never before (how soon after is measured by bench/run schedules).
+            assertThat(Duration.between(at, Instant.parse(e.path("created_at").asText())))
+                    .isBetween(Duration.ZERO, Duration.ofSeconds(5));
+            assertThat(server.get("/jobs/beat/" + n + "/stdout").body().strip()).isEqualTo(at.toString());
+        }
+        assertThat(Duration.between(fires.get(0), fires.get(2))).isEqualTo(Duration.ofSeconds(2));
+        assertThat(third.path("trigger").asText()).isEqualTo("schedule");
+    }
 }

@@ -33,4 +33,36 @@ class SqliteStoreTest extends StoreContract {
         // synchronous is a setting of each connection: ask the store's own. 2 is FULL.
         assertThat(((SqliteStore) store).setting("synchronous")).isEqualTo("2");
     }
+
+    @Test
+    void aFireIsRecordedOnceEvenByTwoConnectionsToTheSameDatabase() {
+        java.time.Instant fire = T0.plusSeconds(60);
+        try (Store other = SqliteStore.open(dir.resolve("overseer.db"))) {
+            Store.Created first = store.create(scheduled(fire), Event.of("queued", null, T0, "schedule"));
+            Store.Created second = other.create(scheduled(fire), Event.of("queued", null, T0, "schedule"));
+            assertThat(first.existing()).isFalse();
+            assertThat(second.existing()).isTrue();
+            assertThat(second.execution().number()).isEqualTo(first.execution().number());
+            assertThat(other.create(scheduled(fire.plusSeconds(60)), Event.of("queued", null, T0, "schedule"))
+                            .existing())
+                    .isFalse();
+        }
+    }
+
+    private static NewExecution scheduled(java.time.Instant fire) {
+        NewExecution e = newExecution("cron", T0, java.util.Optional.empty());
+        return new NewExecution(
+                e.job(),
+                "schedule",
+                e.commit(),
+                e.createdAt(),
+                e.paramsJson(),
+                e.secretsJson(),
+                0,
+                java.util.Optional.of(fire),
+                e.runId(),
+                java.util.Optional.empty(),
+                NewExecution.Origin.schedule("abc-0"),
+                e.prepare());
+    }
 }
