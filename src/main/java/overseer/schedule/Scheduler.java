@@ -37,6 +37,12 @@ public final class Scheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
     static final int MAX_CATCHUP = 100;
     private static final Duration MAX_SLEEP = Duration.ofMinutes(1);
+    /**
+     * How stale a stored cursor may get while the server runs. Saving it after every fire would
+     * double the writes of a busy scheduler; a stale cursor only makes a restart look at fires
+     * that were recorded already, which the store's unique fire key turns into no-ops.
+     */
+    private static final Duration SAVE_EVERY = Duration.ofSeconds(10);
     /** A store that fails is tried again this soon. */
     private static final Duration STORE_RETRY = Duration.ofSeconds(1);
 
@@ -58,6 +64,7 @@ public final class Scheduler implements AutoCloseable {
         Instant cursor;
         Optional<Instant> lastFire;
         Optional<Instant> next = Optional.empty();
+        Instant savedCursor;
 
         Entry(Key key, ScheduleSpec spec, ScheduleState state) {
             this.key = key;
@@ -65,6 +72,7 @@ public final class Scheduler implements AutoCloseable {
             this.anchor = state.anchor();
             this.cursor = state.cursor();
             this.lastFire = state.lastFire();
+            this.savedCursor = state.cursor();
         }
 
         ScheduleState state() {
@@ -153,11 +161,16 @@ public final class Scheduler implements AutoCloseable {
         timer.wake();
     }
 
+    private void save(Entry entry) {
+        store.saveScheduleState(entry.key.job(), entry.key.id(), entry.state());
+        entry.savedCursor = entry.cursor;
+    }
+
     private Entry load(Key key, ScheduleSpec spec, Instant now) {
         Optional<ScheduleState> stored = store.scheduleState(key.job(), key.id());
         if (stored.isEmpty()) {
             Entry entry = new Entry(key, spec, new ScheduleState(now, now, Optional.empty()));
-            store.saveScheduleState(key.job(), key.id(), entry.state());
+            save(entry);
             entry.next = nextAfter(entry, now);
             return entry;
         }
@@ -165,7 +178,7 @@ public final class Scheduler implements AutoCloseable {
         if (caughtUp) {
             // Appeared, or its job was enabled again: what it missed meanwhile is not run.
             entry.cursor = later(entry.cursor, now);
-            store.saveScheduleState(key.job(), key.id(), entry.state());
+            save(entry);
         } else {
             catchUp(entry, now);
         }
@@ -194,7 +207,7 @@ public final class Scheduler implements AutoCloseable {
             }
         }
         entry.cursor = later(entry.cursor, now);
-        store.saveScheduleState(entry.key.job(), entry.key.id(), entry.state());
+        save(entry);
     }
 
     /**
@@ -213,7 +226,9 @@ public final class Scheduler implements AutoCloseable {
                             fire(entry, at);
                         }
                         entry.cursor = later(entry.cursor, now);
-                        store.saveScheduleState(entry.key.job(), entry.key.id(), entry.state());
+                        if (!entry.savedCursor.plus(SAVE_EVERY).isAfter(now)) {
+                            save(entry);
+                        }
                         entry.next = nextAfter(entry, entry.cursor);
                     } catch (StoreException e) {
                         log.error(
@@ -292,6 +307,7 @@ public final class Scheduler implements AutoCloseable {
         return a.isBefore(b) ? a : b;
     }
 
+    /** Stops firing and saves every cursor. */
     @Override
     public void close() {
         closed = true;
@@ -302,6 +318,18 @@ public final class Scheduler implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        lock.lock();
+        try {
+            for (Entry entry : entries.values()) {
+                if (!entry.savedCursor.equals(entry.cursor)) {
+                    save(entry);
+                }
+            }
+        } catch (StoreException e) {
+            log.error("schedules: cursors not saved at shutdown (a restart looks at more fires): {}", e.getMessage());
+        } finally {
+            lock.unlock();
         }
     }
 }
