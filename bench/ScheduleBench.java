@@ -65,12 +65,12 @@ public class ScheduleBench {
                 java.time.Clock.systemUTC()));
     }
 
-    /** {@code jobs} job files with {@code each} copies of one schedule entry. */
-    static void repo(Path dir, String prefix, int jobs, int each, String entry) throws Exception {
+    /** {@code count} copies of one schedule entry, in job files of at most 100 schedules. */
+    static void repo(Path dir, String prefix, int count, String entry) throws Exception {
         Path repo = Files.createDirectories(dir.resolve("repo"));
-        for (int j = 0; j < jobs; j++) {
+        for (int j = 0; j * 100 < count; j++) {
             StringBuilder file = new StringBuilder("description: no command\nschedule:\n");
-            for (int i = 0; i < each; i++) {
+            for (int i = j * 100; i < Math.min(count, (j + 1) * 100); i++) {
                 file.append("  - ").append(entry).append('\n');
             }
             Files.writeString(repo.resolve(prefix + j + ".yml"), file);
@@ -79,7 +79,7 @@ public class ScheduleBench {
 
     static void idle(Path dir) throws Exception {
         // Yearly, on 1 January: hours away whenever this runs (except in the last hour of a year).
-        repo(dir, "yearly", 100, 100, "{frequency: \"0 0 1 1 *\"}");
+        repo(dir, "yearly", 10_000, "{frequency: \"0 0 1 1 *\"}");
         BenchRepos.commitAll(dir.resolve("repo"));
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (Overseer server = start(dir)) {
@@ -97,8 +97,8 @@ public class ScheduleBench {
     }
 
     static void load(Path dir, int perSecond, int perMinute, int seconds) throws Exception {
-        repo(dir, "second", Math.max(1, perSecond / 100), Math.min(100, perSecond), "{frequency: 1}");
-        repo(dir, "minute", Math.max(1, perMinute / 100), Math.min(100, perMinute), "{frequency: \"* * * * *\"}");
+        repo(dir, "second", perSecond, "{frequency: 1}");
+        repo(dir, "minute", perMinute, "{frequency: \"* * * * *\"}");
         BenchRepos.commitAll(dir.resolve("repo"));
         long start;
         try (Overseer server = start(dir)) {

@@ -19,10 +19,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import overseer.config.ConfigSync;
 import overseer.job.JobName;
-import overseer.job.ScheduleSpec;
 import overseer.output.OutputView;
 import overseer.process.Launcher;
 import overseer.process.ProcessGroups;
+import overseer.schedule.Scheduler;
 import overseer.store.Event;
 import overseer.store.Execution;
 import overseer.store.ExecutionQuery;
@@ -154,16 +154,29 @@ public final class Executions {
         enabledChanged.add(listener);
     }
 
-    /** Runs one fire of a schedule: queued, or recorded {@code skipped} while an {@code overlap: skip} job is busy. */
-    public void fire(String job, String scheduleId, ScheduleSpec schedule, Instant at) throws Refused, InvalidParams {
-        triggers.trigger(new Trigger(
-                job,
-                new Input.Json(new java.util.LinkedHashMap<>(schedule.vars())),
-                "schedule",
-                Optional.empty(),
-                schedule.priority(),
-                Optional.of(at),
-                Optional.of(scheduleId)));
+    /**
+     * Runs fires of schedules, stored in one transaction: each queued, or recorded {@code skipped}
+     * while its {@code overlap: skip} job is busy. Returns for each why it was not, or empty.
+     */
+    public List<Optional<String>> fire(List<Scheduler.Fire> fires) {
+        List<Trigger> batch = fires.stream()
+                .map(f -> new Trigger(
+                        f.job(),
+                        new Input.Json(
+                                new java.util.LinkedHashMap<>(f.schedule().vars())),
+                        "schedule",
+                        Optional.empty(),
+                        f.schedule().priority(),
+                        Optional.of(f.at()),
+                        Optional.of(f.scheduleId())))
+                .toList();
+        return triggers.triggerAll(batch).stream()
+                .map(o -> switch (o) {
+                    case Triggers.Outcome.Created c -> Optional.<String>empty();
+                    case Triggers.Outcome.Failed(overseer.store.StoreException e) -> throw e;
+                    case Triggers.Outcome.Failed(Exception e) -> Optional.of(e.getMessage());
+                })
+                .toList();
     }
 
     /** Runs a job with the params of a trigger; refused, or stored and queued before it returns. */

@@ -63,6 +63,84 @@ final class Triggers {
     }
 
     Store.Created trigger(Executions.Trigger t) throws Refused, InvalidParams {
+        Staged staged = stage(t);
+        if (staged instanceof Staged.Answered(Store.Created created)) {
+            return created;
+        }
+        Pending p = ((Staged.Ready) staged).pending();
+        List<Store.Inserted> stored;
+        try {
+            stored = store.createAll(List.of(p.insert()));
+        } catch (RuntimeException e) {
+            abandon(p);
+            throw e;
+        }
+        return settle(p, stored.getFirst());
+    }
+
+    /** What became of one trigger of a batch: its execution, or why there is none. */
+    sealed interface Outcome {
+        record Created(Store.Created created) implements Outcome {}
+
+        record Failed(Exception error) implements Outcome {}
+    }
+
+    /**
+     * Several triggers stored in one transaction: the scheduler's fires of one moment. Each is
+     * checked and admitted as {@link #trigger} does; one that is refused does not stop the others.
+     */
+    List<Outcome> triggerAll(List<Executions.Trigger> triggers) {
+        Outcome[] outcomes = new Outcome[triggers.size()];
+        List<Pending> pending = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
+        for (int i = 0; i < triggers.size(); i++) {
+            try {
+                switch (stage(triggers.get(i))) {
+                    case Staged.Answered(Store.Created created) -> outcomes[i] = new Outcome.Created(created);
+                    case Staged.Ready(Pending p) -> {
+                        pending.add(p);
+                        positions.add(i);
+                    }
+                }
+            } catch (Refused | InvalidParams | RuntimeException e) {
+                outcomes[i] = new Outcome.Failed(e);
+            }
+        }
+        if (!pending.isEmpty()) {
+            List<Store.Inserted> stored;
+            try {
+                stored = store.createAll(pending.stream().map(Pending::insert).toList());
+            } catch (RuntimeException e) {
+                pending.forEach(this::abandon);
+                positions.forEach(i -> outcomes[i] = new Outcome.Failed(e));
+                return List.of(outcomes);
+            }
+            for (int k = 0; k < pending.size(); k++) {
+                try {
+                    outcomes[positions.get(k)] = new Outcome.Created(settle(pending.get(k), stored.get(k)));
+                } catch (Refused | RuntimeException e) {
+                    outcomes[positions.get(k)] = new Outcome.Failed(e);
+                }
+            }
+        }
+        return List.of(outcomes);
+    }
+
+    /** A trigger checked and admitted, ready to be stored: its claim (none for a skipped fire) and checkout held. */
+    private record Pending(
+            Optional<Admission.Admitted> admitted,
+            Optional<CheckoutLease> lease,
+            Store.Insert insert,
+            LaunchPreparation.Launch[] launch) {}
+
+    /** A trigger after its checks: ready to be stored, or answered already (an idempotent replay). */
+    private sealed interface Staged {
+        record Ready(Pending pending) implements Staged {}
+
+        record Answered(Store.Created created) implements Staged {}
+    }
+
+    private Staged stage(Executions.Trigger t) throws Refused, InvalidParams {
         Snapshot snapshot = config.active()
                 .orElseThrow(() -> new Refused(Refused.Reason.NO_CONFIGURATION, "no configuration is active yet"));
         JobDefinition job = configured(snapshot, t.job());
@@ -70,7 +148,7 @@ final class Triggers {
             case Executions.Input.Json j -> params.fromJson(job.vars(), j.values());
             case Executions.Input.Strings s -> params.fromStrings(job.vars(), s.values());
         };
-        return create(t, snapshot, job, values);
+        return stage(t, snapshot, job, values);
     }
 
     private static JobDefinition configured(Snapshot snapshot, String name) throws Refused {
@@ -112,10 +190,10 @@ final class Triggers {
     }
 
     /**
-     * Admission, storing and queueing as one step for the rules: the claim is taken before the
-     * store write and given back if it fails, so concurrent triggers never overshoot a limit.
+     * Admission before storing, for the rules: the claim is taken before the store write and given
+     * back if it fails, so concurrent triggers never overshoot a limit.
      */
-    private Store.Created create(Executions.Trigger t, Snapshot snapshot, JobDefinition job, Map<String, Object> values)
+    private Staged stage(Executions.Trigger t, Snapshot snapshot, JobDefinition job, Map<String, Object> values)
             throws Refused {
         if (disabled.test(t.job())) {
             throw new Refused(Refused.Reason.DISABLED, "job '" + t.job() + "' is disabled");
@@ -130,51 +208,73 @@ final class Triggers {
         } catch (RenderException e) {
             throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
         }
+        LaunchPreparation.Launch[] launch = {provisional};
+        Store.Insert queued = new Store.Insert(
+                newExecution(t, commit, prepared, provisional, launch),
+                Event.of("queued", "triggered by " + t.kind(), now(), t.kind()),
+                Optional.empty());
         Admission.Admitted admitted;
         try {
             admitted = admission.reserve(t.job(), job.concurrency(), job.overlap());
         } catch (Refused refused) {
             if (refused.reason() == Refused.Reason.CONCURRENCY_REACHED
                     && t.scheduleId().isPresent()) {
-                return skipped(t, commit, prepared, provisional);
+                return new Staged.Ready(new Pending(
+                        Optional.empty(),
+                        Optional.empty(),
+                        new Store.Insert(queued.execution(), queued.queued(), Optional.of(skipped(t))),
+                        launch));
             }
             // A retried POST whose first attempt was accepted gets that execution, whatever the rules say now.
             if (t.idempotencyKey().isPresent()) {
                 Optional<Execution> earlier =
                         store.idempotent(t.job(), t.idempotencyKey().get(), now());
                 if (earlier.isPresent()) {
-                    return new Store.Created(earlier.get(), true);
+                    return new Staged.Answered(new Store.Created(earlier.get(), true));
                 }
             }
             throw refused;
         }
-        LaunchPreparation.Launch[] launch = {provisional};
-        Store.Created created;
-        CheckoutLease lease = null;
         try {
-            lease = config.hold(commit);
-            created = store.create(
-                    newExecution(t, commit, prepared, provisional, launch),
-                    Event.of("queued", "triggered by " + t.kind(), now(), t.kind()));
-        } catch (RenderFailed e) {
-            admission.withdraw(admitted);
-            lease.close();
-            throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
+            return new Staged.Ready(
+                    new Pending(Optional.of(admitted), Optional.of(config.hold(commit)), queued, launch));
         } catch (RuntimeException e) {
             admission.withdraw(admitted);
-            if (lease != null) {
-                lease.close();
-            }
             throw e;
         }
-        if (created.existing()) {
-            admission.withdraw(admitted);
-            lease.close();
-            return created;
+    }
+
+    /** After the store write: a new execution joins the queue; anything else gives its place back. */
+    private Store.Created settle(Pending p, Store.Inserted stored) throws Refused {
+        switch (stored) {
+            case Store.Inserted.Failed(RuntimeException e) -> {
+                abandon(p);
+                if (e instanceof RenderFailed) {
+                    throw new Refused(Refused.Reason.CANNOT_RENDER, "cannot render the command: " + e.getMessage());
+                }
+                throw e;
+            }
+            case Store.Inserted.Done(Store.Created created) -> {
+                if (created.existing() || p.admitted().isEmpty()) {
+                    abandon(p);
+                    return created;
+                }
+                engine.enqueue(
+                        p.admitted().get().claim(),
+                        engine.hold(
+                                created.execution(),
+                                p.launch()[0].spec(),
+                                p.lease().orElseThrow()),
+                        p.admitted().get().victims());
+                return created;
+            }
         }
-        Execution e = created.execution();
-        engine.enqueue(admitted.claim(), engine.hold(e, launch[0].spec(), lease), admitted.victims());
-        return created;
+    }
+
+    /** Gives back what a trigger held: its claim and its checkout. */
+    private void abandon(Pending p) {
+        p.admitted().ifPresent(admission::withdraw);
+        p.lease().ifPresent(CheckoutLease::close);
     }
 
     /**
@@ -212,27 +312,19 @@ final class Triggers {
     }
 
     /**
-     * A scheduled fire while its {@code overlap: skip} job is at its limit: recorded as an
-     * execution that ends {@code skipped} at once, naming the executions it gave way to.
+     * The final event of a scheduled fire while its {@code overlap: skip} job is at its limit: it
+     * is recorded as an execution that ends {@code skipped} at once, naming those it gave way to.
      */
-    private Store.Created skipped(
-            Executions.Trigger t,
-            String commit,
-            LaunchPreparation.Prepared prepared,
-            LaunchPreparation.Launch provisional) {
+    private Event skipped(Executions.Trigger t) {
         String holders = admission.unfinished(t.job()).stream()
                 .map(u -> Long.toString(u.number()))
                 .collect(java.util.stream.Collectors.joining(", "));
-        LaunchPreparation.Launch[] launch = {provisional};
-        return store.skipped(
-                newExecution(t, commit, prepared, provisional, launch),
-                Event.of("queued", "triggered by " + t.kind(), now(), t.kind()),
-                Event.of(
-                        "skipped",
-                        "execution " + (holders.isEmpty() ? "?" : holders) + " of '" + t.job()
-                                + "' is still running and its overlap policy is skip",
-                        now(),
-                        "overseer"));
+        return Event.of(
+                "skipped",
+                "execution " + (holders.isEmpty() ? "?" : holders) + " of '" + t.job()
+                        + "' is still running and its overlap policy is skip",
+                now(),
+                "overseer");
     }
 
     /** Carries a render failure out of the store's transaction, which it rolls back. */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -46,11 +47,21 @@ public final class Scheduler implements AutoCloseable {
     /** A store that fails is tried again this soon. */
     private static final Duration STORE_RETRY = Duration.ofSeconds(1);
 
+    /** One fire of one schedule. */
+    public record Fire(String job, String scheduleId, ScheduleSpec schedule, Instant at) {}
+
     /** What firing needs from the execution engine. */
     public interface Target {
-        /** Triggers the run of one fire; it is queued, or recorded {@code skipped}. */
-        void fire(String job, String scheduleId, ScheduleSpec schedule, Instant at) throws Exception;
+        /**
+         * Triggers the runs of several fires, stored together (each queued, or recorded {@code
+         * skipped}); returns for each why it was not run, empty when it was. A {@link
+         * StoreException} means none was recorded.
+         */
+        List<Optional<String>> fire(List<Fire> fires);
     }
+
+    /** Fires handed to the target at once: one store transaction each. */
+    private static final int BATCH = 1000;
 
     /** A schedule as the API shows it. */
     public record Status(Optional<Instant> next, Optional<Instant> lastFire) {}
@@ -202,44 +213,52 @@ public final class Scheduler implements AutoCloseable {
                     missed.size(),
                     entry.spec.catchup().name().toLowerCase(),
                     run.size());
-            for (Instant at : run) {
-                fire(entry, at);
-            }
+            fire(
+                    run.stream()
+                            .map(at -> new Fire(entry.key.job(), entry.key.id(), entry.spec, at))
+                            .toList(),
+                    java.util.Collections.nCopies(run.size(), entry));
         }
         entry.cursor = later(entry.cursor, now);
         save(entry);
     }
 
     /**
-     * Fires every due schedule; returns how long to sleep until the next fire. Called by the loop,
-     * and directly by tests that move a clock.
+     * Fires every due schedule; returns how long to sleep until the next fire. The fires of one
+     * moment are stored together, in batches of {@value #BATCH}. Called by the loop, and directly
+     * by tests that move a clock.
      */
     public Duration tick() {
         lock.lock();
         try {
             Instant now = clock.instant();
-            Instant earliest = now.plus(MAX_SLEEP);
+            List<Entry> due = new ArrayList<>();
+            List<Fire> fires = new ArrayList<>();
+            List<Entry> firing = new ArrayList<>();
             for (Entry entry : entries.values()) {
                 if (entry.next.isPresent() && !entry.next.get().isAfter(now)) {
-                    try {
-                        for (Instant at : missed(entry, now)) {
-                            fire(entry, at);
-                        }
-                        entry.cursor = later(entry.cursor, now);
-                        if (!entry.savedCursor.plus(SAVE_EVERY).isAfter(now)) {
-                            save(entry);
-                        }
-                        entry.next = nextAfter(entry, entry.cursor);
-                    } catch (StoreException e) {
-                        log.error(
-                                "schedules: {} of {} not fired, the store fails: {}",
-                                entry.key.id(),
-                                entry.key.job(),
-                                e.getMessage());
-                        earliest = earlier(earliest, now.plus(STORE_RETRY));
-                        continue;
+                    due.add(entry);
+                    for (Instant at : missed(entry, now)) {
+                        fires.add(new Fire(entry.key.job(), entry.key.id(), entry.spec, at));
+                        firing.add(entry);
                     }
                 }
+            }
+            Instant earliest = now.plus(MAX_SLEEP);
+            try {
+                fire(fires, firing);
+                for (Entry entry : due) {
+                    entry.cursor = later(entry.cursor, now);
+                    if (!entry.savedCursor.plus(SAVE_EVERY).isAfter(now)) {
+                        save(entry);
+                    }
+                    entry.next = nextAfter(entry, entry.cursor);
+                }
+            } catch (StoreException e) {
+                log.error("schedules: {} fire(s) not recorded, the store fails: {}", fires.size(), e.getMessage());
+                earliest = now.plus(STORE_RETRY);
+            }
+            for (Entry entry : entries.values()) {
                 if (entry.next.isPresent()) {
                     earliest = earlier(earliest, entry.next.get());
                 }
@@ -247,6 +266,29 @@ public final class Scheduler implements AutoCloseable {
             return Duration.between(clock.instant(), earliest);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Hands fires to the target in batches; {@code entries.get(i)} is the schedule of {@code fires.get(i)}. */
+    private void fire(List<Fire> fires, List<Entry> entries) {
+        for (int from = 0; from < fires.size(); from += BATCH) {
+            List<Fire> batch = fires.subList(from, Math.min(fires.size(), from + BATCH));
+            List<Optional<String>> refusals = target.fire(batch);
+            for (int i = 0; i < batch.size(); i++) {
+                Fire f = batch.get(i);
+                Entry entry = entries.get(from + i);
+                if (refusals.get(i).isEmpty()) {
+                    entry.lastFire = Optional.of(f.at());
+                } else {
+                    // Disabled meanwhile, shutting down, the queue full: this fire is not run.
+                    log.warn(
+                            "schedules: {} of {} at {} not run: {}",
+                            f.scheduleId(),
+                            f.job(),
+                            f.at(),
+                            refusals.get(i).get());
+                }
+            }
         }
     }
 
@@ -263,18 +305,6 @@ public final class Scheduler implements AutoCloseable {
             at = nextAfter(entry, at.get());
         }
         return fires;
-    }
-
-    private void fire(Entry entry, Instant at) {
-        try {
-            target.fire(entry.key.job(), entry.key.id(), entry.spec, at);
-            entry.lastFire = Optional.of(at);
-        } catch (StoreException e) {
-            throw e;
-        } catch (Exception e) {
-            // Disabled meanwhile, shutting down, the queue full: this fire is not run.
-            log.warn("schedules: {} of {} at {} not run: {}", entry.key.id(), entry.key.job(), at, e.getMessage());
-        }
     }
 
     /** The first fire strictly after {@code after}: periods count from {@code time}, else from the anchor. */

@@ -108,6 +108,26 @@ public class JdbcStore implements Store {
         return write("record a skipped execution", () -> insert(e, queued, Optional.of(skipped)));
     }
 
+    @Override
+    public List<Inserted> createAll(List<Insert> inserts) {
+        return write("record executions", () -> {
+            List<Inserted> results = new ArrayList<>(inserts.size());
+            for (Insert i : inserts) {
+                java.sql.Savepoint savepoint = connection.setSavepoint();
+                try {
+                    Created created = insert(i.execution(), i.queued(), i.skipped());
+                    connection.releaseSavepoint(savepoint);
+                    results.add(new Inserted.Done(created));
+                } catch (RuntimeException e) {
+                    connection.rollback(savepoint);
+                    connection.releaseSavepoint(savepoint);
+                    results.add(new Inserted.Failed(e));
+                }
+            }
+            return results;
+        });
+    }
+
     /** Inserts an execution, queued, or already ended by {@code last}; or finds the one it repeats. */
     private Created insert(NewExecution e, Event queued, Optional<Event> last) throws SQLException {
         {

@@ -33,6 +33,25 @@ public interface Store extends AutoCloseable {
      */
     Created skipped(NewExecution execution, Event queued, Event skipped);
 
+    /** One execution of a batch: queued, or ended at once by {@code skipped}. */
+    record Insert(NewExecution execution, Event queued, Optional<Event> skipped) {}
+
+    /** What became of one insert of a batch. */
+    sealed interface Inserted {
+        /** Recorded, or found recorded before (a fire, an idempotency key). */
+        record Done(Created created) implements Inserted {}
+
+        /** Not recorded; the rest of the batch is not affected. */
+        record Failed(RuntimeException error) implements Inserted {}
+    }
+
+    /**
+     * Records several executions in one transaction (one commit, one fsync), each as {@link
+     * #create} or {@link #skipped} would; an insert that fails (its command cannot be rendered)
+     * is rolled back alone. A failure of the store itself fails the whole batch.
+     */
+    List<Inserted> createAll(List<Insert> inserts);
+
     Optional<ScheduleState> scheduleState(String job, String scheduleId);
 
     void saveScheduleState(String job, String scheduleId, ScheduleState state);

@@ -320,4 +320,41 @@ abstract class StoreContract {
         assertThat(again.nextAttemptAt()).contains(T0.plusSeconds(2));
         assertThat(again.expiresAt()).isEqualTo(T0.plusSeconds(100));
     }
+
+    @Test
+    void aBatchIsStoredTogetherAndAnInsertThatFailsIsRolledBackAlone() {
+        NewExecution good = newExecution("batch", T0, Optional.empty());
+        NewExecution bad = new NewExecution(
+                "batch",
+                "api",
+                "c0ffee",
+                T0,
+                "{}",
+                "{}",
+                0,
+                Optional.empty(),
+                UUID.randomUUID().toString(),
+                Optional.empty(),
+                NewExecution.Origin.NONE,
+                n -> {
+                    throw new IllegalStateException("cannot render " + n);
+                });
+        Event queued = Event.of("queued", null, T0, "api");
+        List<Store.Inserted> results = store.createAll(List.of(
+                new Store.Insert(good, queued, Optional.empty()),
+                new Store.Insert(bad, queued, Optional.empty()),
+                new Store.Insert(good, queued, Optional.of(Event.of("skipped", "busy", T0, "overseer")))));
+        assertThat(results.get(0)).isInstanceOf(Store.Inserted.Done.class);
+        assertThat(results.get(1))
+                .isInstanceOfSatisfying(
+                        Store.Inserted.Failed.class,
+                        f -> assertThat(f.error().getMessage()).isEqualTo("cannot render 2"));
+        Execution skipped = ((Store.Inserted.Done) results.get(2)).created().execution();
+        // The failed insert took number 2 and gave it back with its rollback.
+        assertThat(skipped.number()).isEqualTo(2);
+        assertThat(skipped.status()).isEqualTo("skipped");
+        assertThat(skipped.state()).isEqualTo(ExecutionState.CANCELLED);
+        assertThat(store.events("batch", 2)).extracting(Event::name).containsExactly("queued", "skipped");
+        assertThat(store.unfinished()).extracting(Execution::number).containsExactly(1L);
+    }
 }
