@@ -79,7 +79,8 @@ public class ExecutionBench {
                 Optional.empty(),
                 overseer.event.RetrySchedule.DEFAULT,
                 System.getenv(),
-                java.time.Clock.systemUTC());
+                java.time.Clock.systemUTC(),
+                overseer.api.HttpApi.Exposure.defaults(List.of()));
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();
             // Warm-up: JIT and the first checkout.

@@ -62,7 +62,8 @@ public class ScheduleBench {
                 Optional.empty(),
                 RetrySchedule.DEFAULT,
                 Map.of(),
-                java.time.Clock.systemUTC()));
+                java.time.Clock.systemUTC(),
+                overseer.api.HttpApi.Exposure.defaults(List.of())));
     }
 
     /** {@code count} copies of one schedule entry, in job files of at most 100 schedules. */

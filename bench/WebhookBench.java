@@ -86,7 +86,8 @@ public class WebhookBench {
                 Optional.empty(),
                 RetrySchedule.parse("1s"),
                 Map.of(),
-                java.time.Clock.systemUTC());
+                java.time.Clock.systemUTC(),
+                overseer.api.HttpApi.Exposure.defaults(List.of()));
         HttpServer receiver = receiver(port);
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();

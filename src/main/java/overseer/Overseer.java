@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -59,7 +60,8 @@ public final class Overseer implements AutoCloseable {
             Optional<String> publicUrl,
             RetrySchedule webhookRetry,
             Map<String, String> environment,
-            Clock clock) {
+            Clock clock,
+            HttpApi.Exposure exposure) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -75,7 +77,8 @@ public final class Overseer implements AutoCloseable {
                     publicUrl,
                     webhookRetry,
                     environment,
-                    clock);
+                    clock,
+                    exposure);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -94,7 +97,8 @@ public final class Overseer implements AutoCloseable {
                     Optional.empty(),
                     RetrySchedule.DEFAULT,
                     System.getenv(),
-                    Clock.systemUTC());
+                    Clock.systemUTC(),
+                    HttpApi.Exposure.defaults(List.of()));
         }
     }
 
@@ -189,7 +193,18 @@ public final class Overseer implements AutoCloseable {
             new ConfigRoutes(config, webhooks::warnings, exchanges, options.gitWebhookSecret()).register(router);
             new DeliveryRoutes(store, webhooks, sender, exchanges, clock).register(router);
             new SystemRoutes(config, executions, exchanges, build).register(router);
-            HttpApi api = new HttpApi(options.listen(), router, exchanges, tokens);
+            List<String> hosts = new java.util.ArrayList<>(options.exposure().hosts());
+            options.publicUrl().map(u -> java.net.URI.create(u).getHost()).ifPresent(hosts::add);
+            HttpApi api = new HttpApi(
+                    options.listen(),
+                    router,
+                    exchanges,
+                    tokens,
+                    new HttpApi.Exposure(
+                            hosts,
+                            options.exposure().maxConnections(),
+                            options.exposure().parseTimeout(),
+                            options.exposure().idleTimeout()));
             try {
                 // Listen first, so that probes see the server (and /config its progress) during a
                 // long first clone; the previous revision, if any, serves from local data meanwhile.

@@ -8,6 +8,7 @@ import io.undertow.util.Headers;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -25,14 +26,27 @@ public final class HttpApi implements AutoCloseable {
     static final long MAX_BODY_BYTES = 16L * 1024 * 1024;
     private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(5);
 
+    /**
+     * How the server is exposed: the names it is reached by beyond loopback (the public URL's host,
+     * {@code --allowed-hosts}), how many connections it holds at most, and how long a client may
+     * take to send a request's head and may keep an idle connection.
+     */
+    public record Exposure(List<String> hosts, int maxConnections, Duration parseTimeout, Duration idleTimeout) {
+        public static Exposure defaults(List<String> hosts) {
+            return new Exposure(hosts, 1000, Duration.ofSeconds(10), Duration.ofSeconds(60));
+        }
+    }
+
     private final Router router;
     private final Exchanges exchanges;
     private final Optional<Tokens> tokens;
+    private final RequestGuard guard;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Undertow server;
     private volatile boolean started;
 
-    public HttpApi(InetSocketAddress listen, Router router, Exchanges exchanges, Optional<Tokens> tokens) {
+    public HttpApi(
+            InetSocketAddress listen, Router router, Exchanges exchanges, Optional<Tokens> tokens, Exposure exposure) {
         if (tokens.isEmpty() && !listen.getAddress().isLoopbackAddress()) {
             throw new IllegalArgumentException(
                     "refusing to listen on " + listen.getAddress().getHostAddress()
@@ -41,6 +55,9 @@ public final class HttpApi implements AutoCloseable {
         this.router = router;
         this.exchanges = exchanges;
         this.tokens = tokens;
+        List<String> hosts = new java.util.ArrayList<>(exposure.hosts());
+        hosts.add(listen.getAddress().getHostAddress());
+        this.guard = new RequestGuard(tokens.isEmpty(), hosts);
         HttpHandler root = exchange -> {
             if (exchange.isInIoThread()) {
                 exchange.dispatch(executor, this::handle);
@@ -53,6 +70,14 @@ public final class HttpApi implements AutoCloseable {
                 .setHandler(root)
                 // No route takes large bodies; this bounds what a client can make the server read.
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, MAX_BODY_BYTES)
+                // A client that trickles its request head, or holds an idle connection, is cut
+                // off; past the connection cap the server stops accepting until some close.
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int)
+                        exposure.parseTimeout().toMillis())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int)
+                        exposure.idleTimeout().toMillis())
+                .setSocketOption(org.xnio.Options.CONNECTION_HIGH_WATER, exposure.maxConnections())
+                .setSocketOption(org.xnio.Options.CONNECTION_LOW_WATER, exposure.maxConnections())
                 .build();
     }
 
@@ -68,6 +93,7 @@ public final class HttpApi implements AutoCloseable {
 
     private void handle(HttpServerExchange exchange) {
         try {
+            guard.check(exchange);
             Router.Match match = router.match(exchange.getRequestMethod(), exchange.getRequestPath());
             switch (match.registered().access()) {
                 case Router.Access.Token(Role required) -> authorize(exchange, required, (p, t) -> false, Map.of());

@@ -5,12 +5,14 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.Overseer;
+import overseer.api.HttpApi;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
 import overseer.event.RetrySchedule;
@@ -130,6 +132,20 @@ public final class ServeCommand implements Callable<Integer> {
                     "delays between attempts of a failing webhook delivery, the last repeating until 24 h have passed (env OVERSEER_WEBHOOK_RETRY)")
     String webhookRetry;
 
+    @Option(
+            names = "--allowed-hosts",
+            split = ",",
+            defaultValue = "${env:OVERSEER_ALLOWED_HOSTS}",
+            description =
+                    "more host names this server may be reached by without a tokens file (besides loopback, the listen address and the --public-url host) (env OVERSEER_ALLOWED_HOSTS)")
+    List<String> allowedHosts;
+
+    @Option(
+            names = "--max-connections",
+            defaultValue = "${env:OVERSEER_MAX_CONNECTIONS:-1000}",
+            description = "open HTTP connections at most; more wait to be accepted (env OVERSEER_MAX_CONNECTIONS)")
+    int maxConnections;
+
     @Override
     public Integer call() throws Exception {
         if (poll < 1) {
@@ -172,7 +188,17 @@ public final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(publicUrl).filter(s -> !s.isBlank()).map(s -> s.replaceAll("/+$", "")),
                 retry,
                 System.getenv(),
-                java.time.Clock.systemUTC());
+                java.time.Clock.systemUTC(),
+                new HttpApi.Exposure(
+                        allowedHosts == null
+                                ? List.of()
+                                : allowedHosts.stream()
+                                        .map(String::strip)
+                                        .filter(h -> !h.isEmpty())
+                                        .toList(),
+                        maxConnections,
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(60)));
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

@@ -126,7 +126,8 @@ class HttpApiTest {
                         new InetSocketAddress("0.0.0.0", 0),
                         new Router(),
                         new Exchanges(new com.fasterxml.jackson.databind.ObjectMapper()),
-                        Optional.empty()))
+                        Optional.empty(),
+                        HttpApi.Exposure.defaults(java.util.List.of())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("without --tokens");
     }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Predicate;
 import overseer.Overseer;
+import overseer.api.HttpApi;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
 import overseer.event.RetrySchedule;
@@ -46,6 +47,7 @@ public final class TestServer implements AutoCloseable {
         private RetrySchedule webhookRetry = RetrySchedule.DEFAULT;
         private java.util.Map<String, String> environment = System.getenv();
         private java.time.Clock clock = java.time.Clock.systemUTC();
+        private HttpApi.Exposure exposure = HttpApi.Exposure.defaults(java.util.List.of());
 
         Builder(String repo, Path data) {
             this.repo = repo;
@@ -104,6 +106,11 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        public Builder exposure(HttpApi.Exposure value) {
+            exposure = value;
+            return this;
+        }
+
         public Builder shutdownGrace(Duration value) {
             shutdownGrace = value;
             return this;
@@ -126,7 +133,8 @@ public final class TestServer implements AutoCloseable {
                     Optional.empty(),
                     webhookRetry,
                     environment,
-                    clock);
+                    clock,
+                    exposure);
             return new TestServer(Overseer.start(options));
         }
     }
