@@ -67,6 +67,11 @@ public final class RepositoryLoader {
         Map<String, ConfigTree.Entry> entries = tree.entries();
         List<JobFile> candidates = new ArrayList<>();
         Map<JobName, JobFile> byName = new HashMap<>();
+        problems.addAll(TreeNames.problems(entries.keySet(), p -> display(p, displayPrefix)));
+        if (!problems.isEmpty()) {
+            // A tree that can name its way out of the checkout is not looked at further.
+            return new Loaded(Map.of(), RepoSettings.NONE, problems);
+        }
         for (ConfigTree.Entry entry : entries.values()) {
             String display = display(entry.path(), displayPrefix);
             if (entry.kind() == ConfigTree.Kind.UNREADABLE) {

@@ -253,4 +253,50 @@ class ConfigSyncTest {
             }
         }
     }
+
+    @Test
+    void aCraftedTreeWithDotDotOrDotGitIsRejectedAndTheGoodRevisionKeepsRunningJobs() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            String good = repo.with("hello.yml", "command: echo hello\n").commit("good");
+            String active = good;
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                for (String name : List.of("..", ".git", ".GIT", ".")) {
+                    String crafted = repo.commitCraftedEntry(name, "evil.yml", "command: echo pwned\n");
+                    JsonNode status =
+                            TestServer.parse(server.post("/config/sync", "").body());
+                    assertThat(status.get("result").asText()).as(name).isEqualTo("invalid");
+                    assertThat(status.get("rejected_commit").asText()).isEqualTo(crafted);
+                    assertThat(status.get("commit").asText()).isEqualTo(active);
+                    assertThat(status.get("problems").get(0).get("message").asText())
+                            .contains("which no checkout may have");
+                    // Back to a good tip for the next attempt.
+                    active = repo.with("n.txt", name).commit("good again");
+                    server.post("/config/sync", "");
+                }
+                server.trigger("hello", "{}");
+                assertThat(server.awaitFinished("hello", 1).get("status").asText())
+                        .isEqualTo("complete");
+                assertThat(server.get("/jobs/hello/1/stdout").body()).isEqualTo("hello\n");
+            }
+        }
+    }
+
+    @Test
+    void jobFilesThatDifferOnlyInCaseAreRejected() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("a.yml", "command: x\n").commit("one");
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                repo.with("bin/tool", "#!/bin/sh\n")
+                        .with("bin/Tool", "#!/bin/sh\n")
+                        .commit("two");
+                JsonNode status =
+                        TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("result").asText()).isEqualTo("invalid");
+                assertThat(status.get("problems").get(0).get("text").asText())
+                        .isEqualTo("bin/tool:1:1: differs from bin/Tool only in case; rename one of them");
+            }
+        }
+    }
 }

@@ -71,6 +71,54 @@ public final class TestRepo implements AutoCloseable {
                 .name();
     }
 
+    /**
+     * Commits, on top of HEAD, HEAD's tree plus one crafted entry that Git's own commands refuse
+     * to make: a directory named {@code dirName} holding {@code file} (a job file). Returns the SHA.
+     */
+    public String commitCraftedEntry(String dirName, String file, String content) throws IOException {
+        var repo = git.getRepository();
+        try (var inserter = repo.newObjectInserter();
+                var walk = new org.eclipse.jgit.revwalk.RevWalk(repo)) {
+            var head = walk.parseCommit(repo.resolve("HEAD"));
+            var blob = inserter.insert(org.eclipse.jgit.lib.Constants.OBJ_BLOB, content.getBytes());
+            var inner = new org.eclipse.jgit.lib.TreeFormatter();
+            inner.append(file, org.eclipse.jgit.lib.FileMode.REGULAR_FILE, blob);
+            var innerId = inserter.insert(inner);
+            // Tree entries are sorted by name; the crafted directory goes where it sorts.
+            var entries = new java.util.TreeMap<String, Object[]>();
+            try (var tw = new org.eclipse.jgit.treewalk.TreeWalk(repo)) {
+                tw.addTree(head.getTree());
+                while (tw.next()) {
+                    entries.put(
+                            tw.getFileMode(0) == org.eclipse.jgit.lib.FileMode.TREE
+                                    ? tw.getNameString() + "/"
+                                    : tw.getNameString(),
+                            new Object[] {tw.getNameString(), tw.getFileMode(0), tw.getObjectId(0)});
+                }
+            }
+            entries.put(dirName + "/", new Object[] {dirName, org.eclipse.jgit.lib.FileMode.TREE, innerId});
+            var root = new org.eclipse.jgit.lib.TreeFormatter();
+            for (Object[] e : entries.values()) {
+                root.append((String) e[0], (org.eclipse.jgit.lib.FileMode) e[1], (org.eclipse.jgit.lib.ObjectId) e[2]);
+            }
+            var rootId = inserter.insert(root);
+            var commit = new org.eclipse.jgit.lib.CommitBuilder();
+            commit.setTreeId(rootId);
+            commit.setParentId(head);
+            PersonIdent who = new PersonIdent("Attacker", "evil@example.com");
+            commit.setAuthor(who);
+            commit.setCommitter(who);
+            commit.setMessage("crafted");
+            var id = inserter.insert(commit);
+            inserter.flush();
+            var update = repo.updateRef("refs/heads/main");
+            update.setNewObjectId(id);
+            update.setExpectedOldObjectId(head);
+            update.update();
+            return id.name();
+        }
+    }
+
     @Override
     public void close() {
         git.close();
