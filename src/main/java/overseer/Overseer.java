@@ -139,7 +139,11 @@ public final class Overseer implements AutoCloseable {
         Optional<Tokens> tokens = options.tokens().isPresent()
                 ? Optional.of(Tokens.load(options.tokens().get()))
                 : Optional.empty();
-        ObjectMapper json = new ObjectMapper();
+        // Strict: a body with a duplicate key or trailing data is refused, not half-read.
+        ObjectMapper json = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
         Renderer renderer = new Renderer(json);
         Path library = options.data().resolve("lib");
         LibraryScripts.install(library);

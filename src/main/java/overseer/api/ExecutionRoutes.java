@@ -291,11 +291,18 @@ public final class ExecutionRoutes {
         String range = exchange.getRequestHeaders().getFirst(Headers.RANGE);
         Matcher m = range == null ? null : RANGE.matcher(range.strip());
         if (m != null && m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
-            if (m.group(1).isEmpty()) {
-                start = Math.max(0, size - Long.parseLong(m.group(2)));
+            long first = m.group(1).isEmpty() ? -1 : parseOrMax(m.group(1));
+            long last = m.group(2).isEmpty() ? -1 : parseOrMax(m.group(2));
+            if (first == Long.MAX_VALUE || last == Long.MAX_VALUE) {
+                // Past what a long holds: no stream is that long.
+                exchange.getResponseHeaders().put(Headers.CONTENT_RANGE, "bytes */" + size);
+                throw new ApiException(416, "Range Not Satisfiable", "the stream has " + size + " bytes");
+            }
+            if (first < 0) {
+                start = Math.max(0, size - last);
             } else {
-                start = Long.parseLong(m.group(1));
-                end = m.group(2).isEmpty() ? size : Math.min(size, Long.parseLong(m.group(2)) + 1);
+                start = first;
+                end = last < 0 ? size : Math.min(size, last + 1);
             }
             if (!follow) {
                 if (start >= size || start >= end) {
@@ -357,14 +364,24 @@ public final class ExecutionRoutes {
                         ApiException.notFound("no resource at /jobs/" + params.get("job") + "/" + params.get("n")));
     }
 
+    /** An execution number as it appears in URLs: ASCII digits, no leading zero. */
     private static Optional<Long> number(String text) {
         if (text == null
                 || text.isEmpty()
                 || text.length() > 18
-                || !text.chars().allMatch(Character::isDigit)) {
+                || text.charAt(0) == '0'
+                || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
             return Optional.empty();
         }
         return Optional.of(Long.parseLong(text));
+    }
+
+    private static long parseOrMax(String digits) {
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private static int parseInt(String name, String text, int min, int max) {

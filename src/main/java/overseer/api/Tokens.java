@@ -26,6 +26,7 @@ public final class Tokens {
 
     public static Tokens load(Path file) throws IOException {
         List<Entry> entries = new ArrayList<>();
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
         List<String> lines = Files.readAllLines(file);
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
@@ -37,6 +38,11 @@ public final class Tokens {
             if (role.isEmpty() || parts[1].length() < 16) {
                 throw new IOException(
                         file + ":" + (i + 1) + ": expected '<read|trigger|admin> <token of 16+ characters>'");
+            }
+            Integer earlier = seen.putIfAbsent(parts[1], i + 1);
+            if (earlier != null) {
+                throw new IOException(file + ":" + (i + 1) + ": this token is already listed on line " + earlier
+                        + "; give each role its own token");
             }
             entries.add(new Entry(role.get(), parts[1].getBytes(StandardCharsets.UTF_8)));
         }
