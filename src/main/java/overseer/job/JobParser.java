@@ -53,6 +53,7 @@ public final class JobParser {
     private static final List<String> SETTINGS_KEYS = List.of("hooks", "defaults");
     private static final List<String> DEFAULTS_KEYS = List.of("timeout", "env");
     private static final Pattern NUMBER = Pattern.compile("\\d+(\\.\\d+)?");
+    private static final long MAX_SECONDS = 100L * 36525 * 24 * 36;
     private static final Pattern BLANKS = Pattern.compile("\\s+");
     private static final int CRON_CACHE_LIMIT = 10_000;
     private static final ZoneId UTC = ZoneId.of("UTC");
@@ -453,7 +454,7 @@ public final class JobParser {
 
     private Optional<Frequency> frequency(Problems problems, Node node) {
         if (node instanceof Node.Int || node instanceof Node.Decimal) {
-            return seconds(problems, node, "frequency").map(Frequency.Period::new);
+            return period(problems, node, node);
         }
         Optional<String> text = text(problems, node, "frequency");
         if (text.isEmpty()) {
@@ -461,8 +462,7 @@ public final class JobParser {
         }
         String expression = text.get().strip();
         if (NUMBER.matcher(expression).matches()) {
-            return seconds(problems, new Node.Decimal(node.position(), Double.parseDouble(expression)), "frequency")
-                    .map(Frequency.Period::new);
+            return period(problems, new Node.Decimal(node.position(), Double.parseDouble(expression)), node);
         }
         String expanded = expression.startsWith("@")
                 ? CRON_MACROS.getOrDefault(expression.toLowerCase(Locale.ROOT), "")
@@ -624,6 +624,16 @@ public final class JobParser {
         return env;
     }
 
+    /** A fixed period: whole seconds or more, since schedules are kept to the second. */
+    private static Optional<Frequency> period(Problems problems, Node value, Node at) {
+        Optional<Duration> every = seconds(problems, value, "frequency");
+        if (every.isPresent() && every.get().compareTo(Duration.ofSeconds(1)) < 0) {
+            problems.add(at.position(), "a 'frequency' period must be at least 1 second");
+            return Optional.empty();
+        }
+        return every.map(Frequency.Period::new);
+    }
+
     private static Optional<Duration> seconds(Problems problems, Node node, String key) {
         double seconds;
         switch (node) {
@@ -634,8 +644,15 @@ public final class JobParser {
                 return Optional.empty();
             }
         }
-        if (!(seconds > 0) || seconds > 366L * 24 * 3600 * 100) {
+        if (!(seconds > 0)) {
             problems.add(node.position(), "'" + key + "' must be a positive number of seconds");
+            return Optional.empty();
+        }
+        if (seconds > MAX_SECONDS) {
+            problems.add(
+                    node.position(),
+                    "'" + key + "' must be at most " + MAX_SECONDS + " seconds (100 years), got "
+                            + node.scalarText().orElse("?"));
             return Optional.empty();
         }
         return Optional.of(Duration.ofMillis(Math.max(1, Math.round(seconds * 1000))));

@@ -366,4 +366,16 @@ class JobFileValidationTest {
                         "bad.yml:6:3: unknown retry key 'tries'; did you mean 'times'?",
                         "list.yml:2:8: 'retry' must be a mapping with 'times' (and 'delay', 'backoff', 'on'), not a list");
     }
+
+    @Test
+    void periodsAreAtLeastASecondAndDurationsHaveAClearRange() throws IOException {
+        write("tiny.yml", "command: x\nschedule:\n  - {frequency: 0.000000001}\n  - {frequency: \"0.5\"}\n");
+        write("huge.yml", "command: x\ntimeout: 1e308\n");
+        write("ok.yml", "command: x\ntimeout: 0.5\nschedule:\n  - {frequency: 1}\n");
+        assertThat(problems())
+                .containsExactly(
+                        "huge.yml:2:10: 'timeout' must be at most 3155760000 seconds (100 years), got 1.0E308",
+                        "tiny.yml:3:17: a 'frequency' period must be at least 1 second",
+                        "tiny.yml:4:17: a 'frequency' period must be at least 1 second");
+    }
 }
