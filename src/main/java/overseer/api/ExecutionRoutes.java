@@ -71,8 +71,9 @@ public final class ExecutionRoutes {
 
     private void trigger(HttpServerExchange exchange, Map<String, String> params) throws Exception {
         Executions.Input input = input(exchange);
-        Store.Created created = call(() -> executions.trigger(new Executions.Trigger(
-                params.get("job"), input, "api", idempotencyKey(exchange), 0, Optional.empty())));
+        Store.Created created = call(() -> executions.trigger(
+                new Executions.Trigger(params.get("job"), input, "api", idempotencyKey(exchange), 0, Optional.empty())
+                        .by(caller(exchange))));
         respondCreated(exchange, created);
     }
 
@@ -85,7 +86,8 @@ public final class ExecutionRoutes {
             given = jsonObject(body);
         }
         Map<String, Object> values = given;
-        Store.Created created = call(() -> executions.repeat(params.get("job"), n, values, idempotencyKey(exchange)));
+        Store.Created created =
+                call(() -> executions.repeat(params.get("job"), n, values, idempotencyKey(exchange), caller(exchange)));
         respondCreated(exchange, created);
     }
 
@@ -100,6 +102,11 @@ public final class ExecutionRoutes {
             exchange.getResponseHeaders().put(new HttpString("Idempotent-Replayed"), "true");
         }
         exchanges.json(exchange, 201, detail(e));
+    }
+
+    /** The label of the caller's token, when there is a tokens file. */
+    private static Optional<String> caller(HttpServerExchange exchange) {
+        return Optional.ofNullable(exchange.getAttachment(HttpApi.CALLER)).map(Tokens.Caller::label);
     }
 
     /** An execution with its events and their deliveries. */

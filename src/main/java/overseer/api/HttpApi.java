@@ -91,6 +91,12 @@ public final class HttpApi implements AutoCloseable {
         return (InetSocketAddress) server.getListenerInfo().getFirst().getAddress();
     }
 
+    /** Who made a request, once its token is checked; absent without a tokens file. */
+    static final io.undertow.util.AttachmentKey<Tokens.Caller> CALLER =
+            io.undertow.util.AttachmentKey.create(Tokens.Caller.class);
+
+    private static final java.util.Set<String> READ_METHODS = java.util.Set.of("GET", "HEAD", "OPTIONS");
+
     private void handle(HttpServerExchange exchange) {
         try {
             guard.check(exchange);
@@ -110,7 +116,35 @@ public final class HttpApi implements AutoCloseable {
             respond(exchange, new ApiException(500, "Internal Server Error", "the server failed; see its log"));
         } finally {
             exchange.endExchange();
+            audit(exchange);
         }
+    }
+
+    /** One line per request that may change something: who, what, the answer, from where. Never the token. */
+    private void audit(HttpServerExchange exchange) {
+        String method = exchange.getRequestMethod().toString();
+        if (READ_METHODS.contains(method)) {
+            return;
+        }
+        Tokens.Caller caller = exchange.getAttachment(CALLER);
+        String who = caller != null
+                ? caller.role().name().toLowerCase() + " " + caller.label()
+                : tokens.isPresent() ? "unauthenticated" : "local (no tokens file)";
+        log.info(
+                "audit: {} {} -> {} by {} from {}",
+                method,
+                printable(exchange.getRequestPath()),
+                exchange.getStatusCode(),
+                printable(who),
+                exchange.getSourceAddress() == null
+                        ? "?"
+                        : exchange.getSourceAddress().getAddress().getHostAddress());
+    }
+
+    /** A value from the network, with its control characters (a forged log line) replaced. */
+    static String printable(String text) {
+        String cut = text.length() > 300 ? text.substring(0, 300) + "…" : text;
+        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 
     private void authorize(
@@ -126,13 +160,16 @@ public final class HttpApi implements AutoCloseable {
             throw ApiException.unauthorized("an 'Authorization: Bearer <token>' header is required", "Bearer");
         }
         String token = header.substring(7).strip();
-        Optional<Role> role = tokens.get().roleOf(token.getBytes(StandardCharsets.UTF_8));
-        if (role.isEmpty() && alternative.test(params, token)) {
+        Optional<Tokens.Caller> caller = tokens.get().callerOf(token.getBytes(StandardCharsets.UTF_8));
+        if (caller.isEmpty() && alternative.test(params, token)) {
+            exchange.putAttachment(CALLER, new Tokens.Caller(Role.TRIGGER, "execution token"));
             return;
         }
-        if (role.isEmpty()) {
+        if (caller.isEmpty()) {
             throw ApiException.unauthorized("unknown token", "Bearer error=\"invalid_token\"");
         }
+        exchange.putAttachment(CALLER, caller.get());
+        Optional<Role> role = caller.map(Tokens.Caller::role);
         if (!role.get().allows(required)) {
             throw new ApiException(
                     403,

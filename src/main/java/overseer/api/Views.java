@@ -142,6 +142,7 @@ final class Views {
         view.put("execution", e.number());
         view.put("status", e.status());
         view.put("trigger", e.trigger());
+        view.put("triggered_by", e.triggeredBy().orElse(null));
         view.put("commit", e.commit());
         view.put("created_at", time(e.createdAt()));
         view.put("started_at", e.startedAt().map(Views::time).orElse(null));

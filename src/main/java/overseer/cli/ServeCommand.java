@@ -148,6 +148,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        LogLines.install();
         if (poll < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--poll must be at least 1 second");
         }

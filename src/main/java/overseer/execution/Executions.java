@@ -59,7 +59,8 @@ public final class Executions {
             Optional<String> idempotencyKey,
             int priority,
             Optional<Instant> scheduledAt,
-            Optional<String> scheduleId) {
+            Optional<String> scheduleId,
+            Optional<String> triggeredBy) {
         public Trigger(
                 String job,
                 Input input,
@@ -67,7 +68,12 @@ public final class Executions {
                 Optional<String> idempotencyKey,
                 int priority,
                 Optional<Instant> scheduledAt) {
-            this(job, input, kind, idempotencyKey, priority, scheduledAt, Optional.empty());
+            this(job, input, kind, idempotencyKey, priority, scheduledAt, Optional.empty(), Optional.empty());
+        }
+
+        /** The same trigger, made by {@code caller} (a token's label). */
+        public Trigger by(Optional<String> caller) {
+            return new Trigger(job, input, kind, idempotencyKey, priority, scheduledAt, scheduleId, caller);
         }
     }
 
@@ -168,7 +174,8 @@ public final class Executions {
                         Optional.empty(),
                         f.schedule().priority(),
                         Optional.of(f.at()),
-                        Optional.of(f.scheduleId())))
+                        Optional.of(f.scheduleId()),
+                        Optional.empty()))
                 .toList();
         return triggers.triggerAll(batch).stream()
                 .map(o -> switch (o) {
@@ -188,9 +195,10 @@ public final class Executions {
      * A new execution of {@code job} with the params of execution {@code number}, overridden by
      * {@code given}; each secret var it had must be given again.
      */
-    public Store.Created repeat(String job, long number, Map<String, Object> given, Optional<String> idempotencyKey)
+    public Store.Created repeat(
+            String job, long number, Map<String, Object> given, Optional<String> idempotencyKey, Optional<String> by)
             throws Refused, InvalidParams {
-        return triggers.repeat(job, number, given, idempotencyKey);
+        return triggers.repeat(job, number, given, idempotencyKey, by);
     }
 
     public Execution execution(String job, long number) throws Refused {

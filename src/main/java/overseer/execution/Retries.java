@@ -87,7 +87,8 @@ final class Retries {
                             u.execution().scheduledAt(),
                             UUID.randomUUID().toString(),
                             Optional.empty(),
-                            NewExecution.Origin.retry(first, notBefore),
+                            NewExecution.Origin.retry(first, notBefore)
+                                    .by(u.execution().triggeredBy()),
                             n -> new NewExecution.Prepared(u.execution().rendered(), launch)),
                     Event.of(
                             "queued",

@@ -161,7 +161,8 @@ final class Triggers {
      * {@code given}. Secret values are never kept for a repeat: each secret var the execution had
      * must be given again.
      */
-    Store.Created repeat(String job, long number, Map<String, Object> given, Optional<String> idempotencyKey)
+    Store.Created repeat(
+            String job, long number, Map<String, Object> given, Optional<String> idempotencyKey, Optional<String> by)
             throws Refused, InvalidParams {
         Execution e = store.execution(job, number)
                 .orElseThrow(() -> new Refused(Refused.Reason.UNKNOWN_EXECUTION, "no execution " + job + "/" + number));
@@ -186,7 +187,13 @@ final class Triggers {
         }
         values.putAll(given);
         return trigger(new Executions.Trigger(
-                job, new Executions.Input.Json(values), "repeat", idempotencyKey, e.priority(), Optional.empty()));
+                        job,
+                        new Executions.Input.Json(values),
+                        "repeat",
+                        idempotencyKey,
+                        e.priority(),
+                        Optional.empty())
+                .by(by));
     }
 
     /**
@@ -298,7 +305,10 @@ final class Triggers {
                 t.scheduledAt(),
                 UUID.randomUUID().toString(),
                 t.idempotencyKey(),
-                t.scheduleId().map(NewExecution.Origin::schedule).orElse(NewExecution.Origin.NONE),
+                t.scheduleId()
+                        .map(NewExecution.Origin::schedule)
+                        .orElse(NewExecution.Origin.NONE)
+                        .by(t.triggeredBy()),
                 number -> {
                     if (provisional.usesNumber()) {
                         try {

@@ -33,7 +33,8 @@ public record Execution(
         ExecutionState state,
         Optional<String> scheduleId,
         OptionalLong retryOf,
-        Optional<Instant> notBefore) {
+        Optional<Instant> notBefore,
+        Optional<String> triggeredBy) {
     public boolean finished() {
         return state.terminal();
     }

@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public class JdbcStore implements Store {
     private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
             + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
-            + " schedule_id, retry_of, not_before";
+            + " schedule_id, retry_of, not_before, triggered_by";
 
     private static final String DELIVERY_COLUMNS = "id, job, number, seq, event, hook_key, url, secret_variable,"
             + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
@@ -162,7 +162,7 @@ public class JdbcStore implements Store {
             update(
                     "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
                             + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
-                            + " ?, ?, ?, ?)",
+                            + " ?, ?, ?, ?, ?)",
                     e.job(),
                     number,
                     queued.name(),
@@ -179,6 +179,7 @@ public class JdbcStore implements Store {
                     e.origin().scheduleId().orElse(null),
                     e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
                     e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
+                    e.origin().triggeredBy().orElse(null),
                     e.idempotencyKey().orElse(null));
             appendEvent(e.job(), number, queued);
             if (last.isPresent()) {
@@ -690,7 +691,8 @@ public class JdbcStore implements Store {
                         ExecutionState.ofColumn(rs.getString(18)),
                         Optional.ofNullable(rs.getString(19)),
                         rs.getObject(20) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(20)),
-                        instant(rs, 21)));
+                        instant(rs, 21),
+                        Optional.ofNullable(rs.getString(22))));
             }
         }
         return found;

@@ -88,6 +88,8 @@ final class Migrations {
                 cursor BIGINT NOT NULL,
                 last_fire BIGINT,
                 PRIMARY KEY (job, schedule_id));
+            """, """
+            ALTER TABLE executions ADD COLUMN triggered_by TEXT;
             """);
 
     private Migrations() {}

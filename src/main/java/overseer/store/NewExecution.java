@@ -21,20 +21,31 @@ public record NewExecution(
         Origin origin,
         java.util.function.LongFunction<Prepared> prepare) {
     /**
-     * Where a scheduled or retried execution comes from: the schedule that fired it (with
-     * {@code scheduledAt}, the fire it is; the store keeps that pair unique per job), or the first
-     * execution of the chain it retries, and the time before which it must not start.
+     * Where an execution comes from: the schedule that fired it (with {@code scheduledAt}, the fire
+     * it is; the store keeps that pair unique per job), or the first execution of the chain it
+     * retries and the time before which it must not start; and who triggered it (the label of the
+     * caller's token).
      */
-    public record Origin(Optional<String> scheduleId, java.util.OptionalLong retryOf, Optional<Instant> notBefore) {
+    public record Origin(
+            Optional<String> scheduleId,
+            java.util.OptionalLong retryOf,
+            Optional<Instant> notBefore,
+            Optional<String> triggeredBy) {
         public static final Origin NONE =
-                new Origin(Optional.empty(), java.util.OptionalLong.empty(), Optional.empty());
+                new Origin(Optional.empty(), java.util.OptionalLong.empty(), Optional.empty(), Optional.empty());
 
         public static Origin schedule(String id) {
-            return new Origin(Optional.of(id), java.util.OptionalLong.empty(), Optional.empty());
+            return new Origin(Optional.of(id), java.util.OptionalLong.empty(), Optional.empty(), Optional.empty());
         }
 
         public static Origin retry(long of, Instant notBefore) {
-            return new Origin(Optional.empty(), java.util.OptionalLong.of(of), Optional.of(notBefore));
+            return new Origin(
+                    Optional.empty(), java.util.OptionalLong.of(of), Optional.of(notBefore), Optional.empty());
+        }
+
+        /** The same, recording who triggered it. */
+        public Origin by(Optional<String> caller) {
+            return new Origin(scheduleId, retryOf, notBefore, caller);
         }
     }
 
