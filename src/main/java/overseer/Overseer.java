@@ -194,7 +194,12 @@ public final class Overseer implements AutoCloseable {
             executions.onEnabledChanged(scheduler::sync);
             new JobRoutes(config, executions, exchanges, scheduler).register(router);
             new ExecutionRoutes(executions, exchanges).register(router);
-            new ConfigRoutes(config, webhooks::warnings, exchanges, options.gitWebhookSecret()).register(router);
+            Supplier<List<overseer.job.Problem>> warnings = () -> {
+                List<overseer.job.Problem> all = new java.util.ArrayList<>(webhooks.warnings());
+                all.addAll(overseer.execution.ServerSecrets.warnings(config.active(), System.getenv()));
+                return all;
+            };
+            new ConfigRoutes(config, warnings, exchanges, options.gitWebhookSecret()).register(router);
             new DeliveryRoutes(store, webhooks, sender, exchanges, clock).register(router);
             new SystemRoutes(config, executions, exchanges, build).register(router);
             List<String> hosts = new java.util.ArrayList<>(options.exposure().hosts());

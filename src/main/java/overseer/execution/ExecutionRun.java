@@ -87,7 +87,14 @@ final class ExecutionRun {
         if (!argv.getFirst().startsWith("/")) {
             argv.set(0, checkout.resolve(argv.getFirst()).toString());
         }
-        Launcher.Command command = new Launcher.Command(argv, environment(checkout), checkout);
+        ServerSecrets.Resolved secrets;
+        try {
+            secrets = ServerSecrets.resolve(spec.env(), System.getenv());
+        } catch (IllegalStateException e) {
+            lifecycle.notStarted(u, e.getMessage());
+            return;
+        }
+        Launcher.Command command = new Launcher.Command(argv, environment(checkout, secrets.env()), checkout);
         Launcher.Process process = switch (lifecycle.spawn(u, () -> launcher.start(command))) {
             case Lifecycle.Spawn.Running r -> r.process();
             case Lifecycle.Spawn.NotStarted n -> null;
@@ -95,19 +102,20 @@ final class ExecutionRun {
         if (process == null) {
             return;
         }
-        Ending end = supervise(process, dir);
+        Ending end = supervise(process, dir, secrets.masked());
         ending.accept(u, end.event());
         lifecycle.finish(u, end.exitCode(), end.event(), shuttingDown);
     }
 
     private record Ending(OptionalInt exitCode, Event event) {}
 
-    private Ending supervise(Launcher.Process process, Path dir) {
+    private Ending supervise(Launcher.Process process, Path dir, List<String> serverSecrets) {
+        List<String> masked = new ArrayList<>(u.spec().masked());
+        masked.addAll(serverSecrets);
         long pgid = process.pid();
         OutputCapture capture;
         try {
-            capture = OutputCapture.start(
-                    dir, process.stdout(), process.stderr(), u.spec().masked(), "execution-" + u.key());
+            capture = OutputCapture.start(dir, process.stdout(), process.stderr(), masked, "execution-" + u.key());
         } catch (IOException e) {
             groups.killAll(pgid, u.runId());
             process.closeStreams();
@@ -161,9 +169,9 @@ final class ExecutionRun {
         return status instanceof ExitStatus.Exited(int code) ? OptionalInt.of(code) : OptionalInt.empty();
     }
 
-    private List<String> environment(Path checkout) {
+    private List<String> environment(Path checkout, java.util.Map<String, String> jobEnv) {
         JobEnvironment env = new JobEnvironment(System.getenv(), u.spec().hiddenEnv())
-                .putAll(u.spec().env())
+                .putAll(jobEnv)
                 .put("OVERSEER_URL", settings.publicUrl().get())
                 .put("OVERSEER_JOB", u.job())
                 .put("OVERSEER_EXECUTION", Long.toString(u.number()))

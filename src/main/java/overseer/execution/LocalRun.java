@@ -67,7 +67,13 @@ public final class LocalRun {
         Path library = runtime.resolve("lib");
         LibraryScripts.install(library);
         try (EventPipe events = EventPipe.open(runtime.resolve("events"), r -> showEvent(r, runId, err))) {
-            Map<String, String> vars = new TreeMap<>(job.env());
+            ServerSecrets.Resolved server;
+            try {
+                server = ServerSecrets.resolve(job.env(), System.getenv());
+            } catch (IllegalStateException e) {
+                throw new IOException(e.getMessage());
+            }
+            Map<String, String> vars = new TreeMap<>(server.env());
             vars.putAll(LaunchPreparation.varEnvironment(renderer, values));
             List<String> env = new JobEnvironment(System.getenv(), List.of())
                     .putAll(vars)
@@ -79,7 +85,7 @@ public final class LocalRun {
                     .put(ProcessGroups.MARKER, runId)
                     .path(List.of(library, repo.resolve("bin")))
                     .entries();
-            return runProcess(job, values, argv, env, runId, repo, out, err);
+            return runProcess(job, values, server.masked(), argv, env, runId, repo, out, err);
         } finally {
             for (Path p : List.of(library.resolve("event"), library, runtime.resolve("events"), runtime)) {
                 Files.deleteIfExists(p);
@@ -108,6 +114,7 @@ public final class LocalRun {
     private int runProcess(
             JobDefinition job,
             Map<String, Object> values,
+            List<String> serverSecrets,
             List<String> argv,
             List<String> env,
             String runId,
@@ -119,7 +126,7 @@ public final class LocalRun {
         // The job has its own session, so a Ctrl-C reaches only us: pass it on.
         Thread forward = new Thread(() -> groups.signalAll(process.pid(), runId, ProcessGroups.SIGTERM));
         Runtime.getRuntime().addShutdownHook(forward);
-        List<String> secrets = new ArrayList<>();
+        List<String> secrets = new ArrayList<>(serverSecrets);
         for (VarSpec v : job.vars()) {
             if (v.secret() && values.get(v.name()) != null) {
                 secrets.addAll(renderer.secretTexts(values.get(v.name())));

@@ -19,11 +19,13 @@ public record JobDefinition(
         OptionalInt concurrency,
         Overlap overlap,
         List<HookSpec> hooks,
-        Optional<RetrySpec> retry) {
+        Optional<RetrySpec> retry,
+        List<EnvReference> envReferences) {
     public JobDefinition {
         vars = List.copyOf(vars);
         schedules = List.copyOf(schedules);
         env = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(env));
         hooks = List.copyOf(hooks);
+        envReferences = List.copyOf(envReferences);
     }
 }

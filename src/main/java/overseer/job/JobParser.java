@@ -212,6 +212,8 @@ public final class JobParser {
         Optional<String> description = fields.get("description").flatMap(n -> scalarText(problems, n, "description"));
         Map<String, String> env = new LinkedHashMap<>(settings.defaultEnv());
         fields.get("env").ifPresent(n -> env.putAll(env(problems, n)));
+        List<EnvReference> references =
+                fields.get("env").map(n -> envReferences(problems, n)).orElse(List.of());
         OptionalInt concurrency = OptionalInt.empty();
         Optional<Node> concurrencyNode = fields.get("concurrency");
         if (concurrencyNode.isPresent()) {
@@ -228,7 +230,19 @@ public final class JobParser {
         List<HookSpec> hooks = fields.get("hooks").map(n -> hooks(problems, n)).orElse(List.of());
         Optional<RetrySpec> retry = fields.get("retry").flatMap(n -> retry(problems, n));
         return new JobDefinition(
-                name, file, description, action, timeout, vars, schedules, env, concurrency, overlap, hooks, retry);
+                name,
+                file,
+                description,
+                action,
+                timeout,
+                vars,
+                schedules,
+                env,
+                concurrency,
+                overlap,
+                hooks,
+                retry,
+                references);
     }
 
     private static Optional<RetrySpec> retry(Problems problems, Node node) {
@@ -598,6 +612,33 @@ public final class JobParser {
             problems.add(at.position(), "hook 'url' is not a valid URL: " + e.getReason());
             return Optional.empty();
         }
+    }
+
+    /** The {@code ${NAME}} values of a job's env; Overseer's own variables may not be read this way. */
+    private static List<EnvReference> envReferences(Problems problems, Node node) {
+        List<EnvReference> references = new ArrayList<>();
+        if (node instanceof Node.Mapping m) {
+            for (Node.Entry e : m.entries()) {
+                Optional<String> value = e.value().scalarText();
+                if (value.isEmpty()) {
+                    continue;
+                }
+                var matcher = SECRET_REFERENCE.matcher(value.get());
+                if (!matcher.matches()) {
+                    continue;
+                }
+                if (matcher.group(1).startsWith("OVERSEER_")) {
+                    problems.add(
+                            e.value().position(),
+                            "env '" + e.key() + "' cannot read " + matcher.group(1)
+                                    + ": Overseer's own settings and secrets are not for jobs");
+                } else {
+                    references.add(new EnvReference(
+                            e.key(), matcher.group(1), e.value().position()));
+                }
+            }
+        }
+        return references;
     }
 
     private static Map<String, String> env(Problems problems, Node node) {

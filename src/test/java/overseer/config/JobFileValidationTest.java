@@ -378,4 +378,12 @@ class JobFileValidationTest {
                         "tiny.yml:3:17: a 'frequency' period must be at least 1 second",
                         "tiny.yml:4:17: a 'frequency' period must be at least 1 second");
     }
+
+    @Test
+    void aJobCannotReadOverseersOwnVariables() throws IOException {
+        write("leak.yml", "command: env\nenv:\n  T: ${OVERSEER_GIT_TOKEN}\n  OK: ${HOME}\n");
+        assertThat(problems())
+                .containsExactly("leak.yml:3:6: env 'T' cannot read OVERSEER_GIT_TOKEN: Overseer's own settings and"
+                        + " secrets are not for jobs");
+    }
 }
