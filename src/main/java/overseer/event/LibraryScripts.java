@@ -3,20 +3,36 @@ package overseer.event;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The job-side helpers of lib-scripts/, shipped inside the jar and installed where jobs find them. */
+/**
+ * The job-side helpers of lib-scripts/, shipped inside the jar and installed where jobs find them.
+ * The directory is first on every job's PATH, so at every start it is made to hold exactly the
+ * helpers again (anything a job planted there is removed, with a warning) and left read-only.
+ */
 public final class LibraryScripts {
+    private static final Logger log = LoggerFactory.getLogger(LibraryScripts.class);
     static final List<String> NAMES = List.of("event");
 
     private LibraryScripts() {}
 
-    /** Writes each helper into {@code dir} (created if needed), executable, replacing older copies whole. */
+    /** Makes {@code dir} hold exactly the helpers, executable, and read-only. */
     public static void install(Path dir) throws IOException {
         Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (Path planted : strangers(dir)) {
+            log.warn("lib: removing {} from {}: only Overseer's helpers belong there", planted.getFileName(), dir);
+            delete(planted);
+        }
         for (String name : NAMES) {
             Path target = dir.resolve(name);
             Path temporary = dir.resolve("." + name + ".new");
@@ -26,8 +42,34 @@ public final class LibraryScripts {
                 }
                 Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
             }
-            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r-xr-xr-x"));
             Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
+    }
+
+    private static List<Path> strangers(Path dir) throws IOException {
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(dir)) {
+            entries.filter(p -> !NAMES.contains(p.getFileName().toString()) || Files.isSymbolicLink(p))
+                    .forEach(found::add);
+        }
+        return found;
+    }
+
+    /** Deletes a file, a link (not what it points to) or a directory tree. */
+    private static void delete(Path path) throws IOException {
+        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> tree = Files.walk(path)) {
+                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
+                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+                    }
+                    Files.delete(p);
+                }
+            }
+        } else {
+            Files.delete(path);
         }
     }
 }

@@ -124,4 +124,32 @@ class EventCommandTest {
                 .contains("exit=1");
         assertThat(server.json("/jobs/progress/1").path("events")).hasSize(6);
     }
+
+    @Test
+    void whatAJobPlantsInTheLibraryIsGoneAfterARestartAndTheLibraryIsReadOnly() throws Exception {
+        repo.with("plant.yml", """
+                        command: |
+                          chmod u+w "$(dirname "$(command -v event)")"
+                          printf '#!/bin/sh\\necho HIJACKED\\n' > "$(dirname "$(command -v event)")/date"
+                          chmod +x "$(dirname "$(command -v event)")/date"
+                        """).with("clock.yml", "command: date +%Y\n").commit("plant");
+        server.post("/config/sync", "");
+        java.nio.file.Path lib = tmp.resolve("data/lib");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(lib))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+        server.trigger("plant", "{}");
+        server.awaitFinished("plant", 1);
+        assertThat(lib.resolve("date")).exists();
+        server.close();
+        server = TestServer.on(repo.url(), tmp.resolve("data"))
+                .environment(java.util.Map.of("TMPDIR", tmp.toString()))
+                .start();
+        assertThat(lib.resolve("date")).doesNotExist();
+        assertThat(lib.resolve("event")).exists();
+        server.trigger("clock", "{}");
+        server.awaitFinished("clock", 1);
+        assertThat(server.get("/jobs/clock/1/stdout").body())
+                .doesNotContain("HIJACKED")
+                .matches("\\d{4}\\n");
+    }
 }
