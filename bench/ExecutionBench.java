@@ -80,7 +80,8 @@ public class ExecutionBench {
                 overseer.event.RetrySchedule.DEFAULT,
                 System.getenv(),
                 java.time.Clock.systemUTC(),
-                overseer.api.HttpApi.Exposure.defaults(List.of()));
+                overseer.api.HttpApi.Exposure.defaults(List.of()),
+                1L << 30);
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();
             // Warm-up: JIT and the first checkout.

@@ -63,7 +63,8 @@ public class ScheduleBench {
                 RetrySchedule.DEFAULT,
                 Map.of(),
                 java.time.Clock.systemUTC(),
-                overseer.api.HttpApi.Exposure.defaults(List.of())));
+                overseer.api.HttpApi.Exposure.defaults(List.of()),
+                1L << 30));
     }
 
     /** {@code count} copies of one schedule entry, in job files of at most 100 schedules. */

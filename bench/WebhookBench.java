@@ -87,7 +87,8 @@ public class WebhookBench {
                 RetrySchedule.parse("1s"),
                 Map.of(),
                 java.time.Clock.systemUTC(),
-                overseer.api.HttpApi.Exposure.defaults(List.of()));
+                overseer.api.HttpApi.Exposure.defaults(List.of()),
+                1L << 30);
         HttpServer receiver = receiver(port);
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();

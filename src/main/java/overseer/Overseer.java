@@ -61,7 +61,8 @@ public final class Overseer implements AutoCloseable {
             RetrySchedule webhookRetry,
             Map<String, String> environment,
             Clock clock,
-            HttpApi.Exposure exposure) {
+            HttpApi.Exposure exposure,
+            long maxOutputBytes) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -78,7 +79,8 @@ public final class Overseer implements AutoCloseable {
                     webhookRetry,
                     environment,
                     clock,
-                    exposure);
+                    exposure,
+                    maxOutputBytes);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -98,7 +100,8 @@ public final class Overseer implements AutoCloseable {
                     RetrySchedule.DEFAULT,
                     System.getenv(),
                     Clock.systemUTC(),
-                    HttpApi.Exposure.defaults(List.of()));
+                    HttpApi.Exposure.defaults(List.of()),
+                    1L << 30);
         }
     }
 
@@ -170,7 +173,9 @@ public final class Overseer implements AutoCloseable {
                             options.killGrace(),
                             publicUrl,
                             library,
-                            eventPipe),
+                            eventPipe,
+                            options.maxOutputBytes(),
+                            10_000),
                     store,
                     config,
                     new PosixSpawnLauncher(),

@@ -443,7 +443,7 @@ public final class ExecutionRoutes {
         } catch (Refused e) {
             throw switch (e.reason()) {
                 case UNKNOWN_JOB, UNKNOWN_EXECUTION, NO_CONFIGURATION -> ApiException.notFound(e.getMessage());
-                case DISABLED, CONCURRENCY_REACHED, FINISHED, NOT_RUNNING ->
+                case DISABLED, CONCURRENCY_REACHED, FINISHED, NOT_RUNNING, TOO_MANY_EVENTS ->
                     new ApiException(409, "Conflict", e.getMessage());
                 case QUEUE_FULL ->
                     new ApiException(503, "Service Unavailable", e.getMessage(), List.of(), Map.of("Retry-After", "5"));

@@ -146,6 +146,13 @@ public final class ServeCommand implements Callable<Integer> {
             description = "open HTTP connections at most; more wait to be accepted (env OVERSEER_MAX_CONNECTIONS)")
     int maxConnections;
 
+    @Option(
+            names = "--max-output",
+            defaultValue = "${env:OVERSEER_MAX_OUTPUT:-1073741824}",
+            description =
+                    "bytes of stdout and stderr one execution may write; past it the job is terminated (env OVERSEER_MAX_OUTPUT)")
+    long maxOutput;
+
     @Override
     public Integer call() throws Exception {
         LogLines.install();
@@ -199,7 +206,8 @@ public final class ServeCommand implements Callable<Integer> {
                                         .toList(),
                         maxConnections,
                         Duration.ofSeconds(10),
-                        Duration.ofSeconds(60)));
+                        Duration.ofSeconds(60)),
+                maxOutput);
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

@@ -115,7 +115,13 @@ final class ExecutionRun {
         long pgid = process.pid();
         OutputCapture capture;
         try {
-            capture = OutputCapture.start(dir, process.stdout(), process.stderr(), masked, "execution-" + u.key());
+            capture = OutputCapture.start(
+                    dir,
+                    process.stdout(),
+                    process.stderr(),
+                    masked,
+                    new OutputCapture.Quota(settings.maxOutputBytes(), this::outputExceeded),
+                    "execution-" + u.key());
         } catch (IOException e) {
             groups.killAll(pgid, u.runId());
             process.closeStreams();
@@ -182,6 +188,17 @@ final class ExecutionRun {
                 .path(List.of(settings.libraryDir(), checkout.resolve("bin")));
         u.execution().scheduledAt().ifPresent(t -> env.put("OVERSEER_SCHEDULED_AT", t.toString()));
         return env.entries();
+    }
+
+    /** Past {@code --max-output}: the job is terminated, saying why. */
+    private void outputExceeded() {
+        String cause = "its output passed --max-output (" + settings.maxOutputBytes() + " bytes); the rest is dropped";
+        log.warn("execution: {} terminated: {}", u.key(), cause);
+        try {
+            lifecycle.signal(u, "terminate", java.util.Optional.of(cause), "overseer");
+        } catch (Refused e) {
+            // It ended meanwhile.
+        }
     }
 
     private Event event(String name, String cause) {

@@ -42,7 +42,9 @@ public final class Executions {
             Duration killGrace,
             Supplier<String> publicUrl,
             Path libraryDir,
-            Path eventPipe) {}
+            Path eventPipe,
+            long maxOutputBytes,
+            int maxEvents) {}
 
     /** Trigger input: a JSON object (typed) or form/query strings (coerced). */
     public sealed interface Input {

@@ -33,11 +33,18 @@ final class Lifecycle {
     private final Store store;
     private final ProcessGroups groups;
     private final Clock clock;
+    /** Custom events one execution may record; a job looping on {@code event} must not fill the disk. */
+    private final int maxEvents;
 
     Lifecycle(Store store, ProcessGroups groups, Clock clock) {
+        this(store, groups, clock, 10_000);
+    }
+
+    Lifecycle(Store store, ProcessGroups groups, Clock clock, int maxEvents) {
         this.store = store;
         this.groups = groups;
         this.clock = clock;
+        this.maxEvents = maxEvents;
     }
 
     /** What became of a request to spawn a STARTING execution's process. */
@@ -269,7 +276,13 @@ final class Lifecycle {
             if (u.state().terminal()) {
                 throw finished(u, u.state());
             }
+            if (u.customEvents() >= maxEvents) {
+                throw new Refused(
+                        Refused.Reason.TOO_MANY_EVENTS,
+                        "execution " + u.key() + " has recorded " + maxEvents + " events, the most it may");
+            }
             record(u, event);
+            u.countEvent();
         } finally {
             u.lock.unlock();
         }

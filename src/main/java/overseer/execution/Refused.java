@@ -12,7 +12,8 @@ public final class Refused extends Exception {
         FINISHED,
         NOT_RUNNING,
         CANNOT_RENDER,
-        SHUTTING_DOWN
+        SHUTTING_DOWN,
+        TOO_MANY_EVENTS
     }
 
     private final Reason reason;

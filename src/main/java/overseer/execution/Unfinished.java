@@ -29,6 +29,8 @@ final class Unfinished {
     private final List<String> pendingSignals = new ArrayList<>();
     /** A {@code terminate} or {@code kill} was given: such an end is never retried. */
     private boolean endRequested;
+    /** Custom events recorded while this server held it (under {@link #lock}). */
+    private int customEvents;
 
     Unfinished(Execution execution, LaunchSpec spec, CheckoutLease lease, String token) {
         this.execution = execution;
@@ -127,5 +129,13 @@ final class Unfinished {
 
     boolean endRequested() {
         return endRequested;
+    }
+
+    int customEvents() {
+        return customEvents;
+    }
+
+    void countEvent() {
+        customEvents++;
     }
 }

@@ -43,7 +43,35 @@ public final class OutputCapture {
         }
     }
 
-    public static OutputCapture start(Path dir, InputStream out, InputStream err, List<String> secrets, String name)
+    /**
+     * How much output an execution may write in all: past {@code bytes}, the rest is read and
+     * dropped, and {@code exceeded} is told, once.
+     */
+    public static final class Quota {
+        private final java.util.concurrent.atomic.AtomicLong left;
+        private final Runnable exceeded;
+        private final java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
+
+        public Quota(long bytes, Runnable exceeded) {
+            this.left = new java.util.concurrent.atomic.AtomicLong(bytes);
+            this.exceeded = exceeded;
+        }
+
+        /** How many of {@code n} bytes may still be written. */
+        int take(int n) {
+            long before = left.getAndAdd(-n);
+            if (before >= n) {
+                return n;
+            }
+            if (told.compareAndSet(false, true)) {
+                exceeded.run();
+            }
+            return (int) Math.max(0, before);
+        }
+    }
+
+    public static OutputCapture start(
+            Path dir, InputStream out, InputStream err, List<String> secrets, Quota quota, String name)
             throws IOException {
         OutputIndex combined = null;
         OutputStream stdoutFile = null;
@@ -68,16 +96,21 @@ public final class OutputCapture {
         Thread a = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stdout")
-                .start(() -> pump(out, outFile, index, OutputIndex.Stream.STDOUT, new SecretMask(secrets)));
+                .start(() -> pump(out, outFile, index, OutputIndex.Stream.STDOUT, new SecretMask(secrets), quota));
         Thread b = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stderr")
-                .start(() -> pump(err, stderrFile, index, OutputIndex.Stream.STDERR, new SecretMask(secrets)));
+                .start(() -> pump(err, stderrFile, index, OutputIndex.Stream.STDERR, new SecretMask(secrets), quota));
         return new OutputCapture(dir, index, a, b);
     }
 
     private static void pump(
-            InputStream in, OutputStream own, OutputIndex combined, OutputIndex.Stream stream, SecretMask mask) {
+            InputStream in,
+            OutputStream own,
+            OutputIndex combined,
+            OutputIndex.Stream stream,
+            SecretMask mask,
+            Quota quota) {
         byte[] buffer = new byte[BUFFER];
         try (in;
                 own) {
@@ -85,13 +118,13 @@ public final class OutputCapture {
             while ((n = in.read(buffer)) > 0) {
                 if (mask.active()) {
                     byte[] masked = mask.apply(buffer, n);
-                    write(own, combined, stream, masked, masked.length);
+                    write(own, combined, stream, masked, quota.take(masked.length));
                 } else {
-                    write(own, combined, stream, buffer, n);
+                    write(own, combined, stream, buffer, quota.take(n));
                 }
             }
             byte[] rest = mask.finish();
-            write(own, combined, stream, rest, rest.length);
+            write(own, combined, stream, rest, quota.take(rest.length));
         } catch (IOException e) {
             log.warn("execution: output capture failed: {}", e.getMessage());
         }

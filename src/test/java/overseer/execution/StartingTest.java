@@ -162,4 +162,22 @@ class StartingTest {
             assertThat(e.status()).isEqualTo("fail");
         }
     }
+
+    @Test
+    void anExecutionTakesAtMostItsLimitOfCustomEvents() throws Exception {
+        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+            Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC(), 3);
+            Execution e = create(store, "job");
+            Unfinished u = unfinished(e);
+            for (int i = 0; i < 3; i++) {
+                lifecycle.event(u, Event.of("step", null, java.time.Instant.now(), "job"));
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> lifecycle.event(u, Event.of("step", null, java.time.Instant.now(), "job")))
+                    .isInstanceOfSatisfying(
+                            Refused.class, r -> assertThat(r.reason()).isEqualTo(Refused.Reason.TOO_MANY_EVENTS))
+                    .hasMessage("execution job/1 has recorded 3 events, the most it may");
+            assertThat(store.events("job", 1)).hasSize(4);
+        }
+    }
 }

@@ -47,6 +47,7 @@ public final class TestServer implements AutoCloseable {
         private RetrySchedule webhookRetry = RetrySchedule.DEFAULT;
         private java.util.Map<String, String> environment = System.getenv();
         private java.time.Clock clock = java.time.Clock.systemUTC();
+        private long maxOutput = 1L << 30;
         private HttpApi.Exposure exposure = HttpApi.Exposure.defaults(java.util.List.of());
 
         Builder(String repo, Path data) {
@@ -106,6 +107,11 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        public Builder maxOutput(long bytes) {
+            maxOutput = bytes;
+            return this;
+        }
+
         public Builder exposure(HttpApi.Exposure value) {
             exposure = value;
             return this;
@@ -134,7 +140,8 @@ public final class TestServer implements AutoCloseable {
                     webhookRetry,
                     environment,
                     clock,
-                    exposure);
+                    exposure,
+                    maxOutput);
             return new TestServer(Overseer.start(options));
         }
     }
