@@ -34,20 +34,60 @@ public final class JobRoutes {
         router.get("/jobs/{job}", this::show);
     }
 
+    /**
+     * All jobs by name, streamed one at a time (a large configuration is never one big buffer), or
+     * a page of them: {@code limit} jobs after the name {@code after}, with a {@code Link} to the next page.
+     */
     private void list(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        Optional<Integer> limit = query(exchange, "limit").map(JobRoutes::limit);
+        Optional<String> after = query(exchange, "after");
+        java.util.Collection<JobDefinition> all =
+                config.active().map(s -> s.jobs().values()).orElse(java.util.List.of());
+        java.util.List<JobDefinition> page = all.stream()
+                .filter(j -> after.isEmpty() || j.name().value().compareTo(after.get()) > 0)
+                .limit(limit.orElse(Integer.MAX_VALUE))
+                .toList();
+        if (limit.isPresent() && page.size() == limit.get() && !page.isEmpty()) {
+            String last = page.getLast().name().value();
+            boolean more = all.stream().anyMatch(j -> j.name().value().compareTo(last) > 0);
+            if (more) {
+                exchange.getResponseHeaders()
+                        .put(
+                                new io.undertow.util.HttpString("Link"),
+                                "</jobs?limit=" + limit.get() + "&after=" + last + ">; rel=\"next\"");
+            }
+        }
         Map<String, Execution> latest = executions.store().latest();
-        var jobs = config.active()
-                .map(s -> s.jobs().values().stream()
-                        .map(j -> {
-                            Map<String, Object> view = Views.jobSummary(j, scheduler::status);
-                            view.put("enabled", executions.enabled(j.name().value()));
-                            Execution last = latest.get(j.name().value());
-                            view.put("last_execution", last == null ? null : Views.execution(last));
-                            return view;
-                        })
-                        .toList())
-                .orElse(java.util.List.of());
-        exchanges.json(exchange, 200, jobs);
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, Exchanges.JSON);
+        try (var json = exchanges.mapper().getFactory().createGenerator(exchange.getOutputStream())) {
+            json.writeStartArray();
+            for (JobDefinition j : page) {
+                Map<String, Object> view = Views.jobSummary(j, scheduler::status);
+                view.put("enabled", executions.enabled(j.name().value()));
+                Execution last = latest.get(j.name().value());
+                view.put("last_execution", last == null ? null : Views.execution(last));
+                exchanges.mapper().writeValue(json, view);
+            }
+            json.writeEndArray();
+        }
+    }
+
+    private static int limit(String text) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n < 1 || n > 10_000) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ExecutionRoutes.badRequest("limit", "expected an integer from 1 to 10000, got '" + text + "'");
+        }
+    }
+
+    private static Optional<String> query(HttpServerExchange exchange, String name) {
+        java.util.Deque<String> values = exchange.getQueryParameters().get(name);
+        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
     }
 
     private void show(HttpServerExchange exchange, Map<String, String> params) throws Exception {

@@ -329,4 +329,22 @@ class ExecutionApiTest {
         server.awaitFinished("numbered", 2);
         assertThat(output("numbered", 2, "stdout")).isEqualTo("run 2 of numbered\n");
     }
+
+    @Test
+    void jobsArePagedByNameOnRequestAndAllStreamedOtherwise() throws Exception {
+        HttpResponse<String> first = server.get("/jobs?limit=3");
+        assertThat(names(TestServer.parse(first.body()))).containsExactly("args", "echo", "env");
+        assertThat(first.headers().firstValue("Link")).contains("</jobs?limit=3&after=env>; rel=\"next\"");
+        HttpResponse<String> last = server.get("/jobs?limit=5&after=numbered");
+        assertThat(names(TestServer.parse(last.body()))).containsExactly("secretive", "typed");
+        assertThat(last.headers().firstValue("Link")).isEmpty();
+        assertThat(names(server.json("/jobs"))).hasSize(9).startsWith("args").endsWith("typed");
+        assertThat(server.get("/jobs?limit=0").statusCode()).isEqualTo(400);
+    }
+
+    private static java.util.List<String> names(JsonNode jobs) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        jobs.forEach(j -> names.add(j.path("name").asText()));
+        return names;
+    }
 }
