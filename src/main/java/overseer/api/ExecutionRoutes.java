@@ -166,8 +166,14 @@ public final class ExecutionRoutes {
                     continue;
                 }
                 int eq = pair.indexOf('=');
-                String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                String name;
+                String value;
+                try {
+                    name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                    value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    throw badRequest("body", "not valid form encoding: " + e.getMessage());
+                }
                 strings.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
             }
             return new Executions.Input.Strings(strings);

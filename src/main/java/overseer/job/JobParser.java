@@ -511,8 +511,12 @@ public final class JobParser {
                 parsedCrons.put(expanded, cron);
             }
             return Optional.of(new Frequency.CronExpression(expression, cron));
-        } catch (IllegalArgumentException e) {
-            problems.add(node.position(), "invalid cron expression '" + expression + "': " + e.getMessage());
+        } catch (RuntimeException e) {
+            // cron-utils reports most mistakes as IllegalArgumentException, some odd ones as others.
+            problems.add(
+                    node.position(),
+                    "invalid cron expression '" + expression.replaceAll("\\p{Cntrl}", "?") + "': "
+                            + (e instanceof IllegalArgumentException ? e.getMessage() : "it cannot be read"));
             return Optional.empty();
         }
     }

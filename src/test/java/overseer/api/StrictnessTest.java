@@ -87,4 +87,14 @@ class StrictnessTest {
                 .isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining(":2: this token is already listed on line 1");
     }
+
+    @Test
+    void aFormBodyWithABrokenPercentEscapeIs400() throws Exception {
+        // Found by FuzzTest (seed 3): URLDecoder's IllegalArgumentException was a 500.
+        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/jobs/echo"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("text=%zz")));
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("not valid form encoding");
+    }
 }

@@ -386,4 +386,14 @@ class JobFileValidationTest {
                 .containsExactly("leak.yml:3:6: env 'T' cannot read OVERSEER_GIT_TOKEN: Overseer's own settings and"
                         + " secrets are not for jobs");
     }
+
+    @Test
+    void aCronExpressionCronUtilsChokesOnIsAProblemNotACrash() throws IOException {
+        // Found by FuzzTest (seed 1): cron-utils threw ArrayIndexOutOfBoundsException.
+        write("odd.yml", "command: x\nschedule:\n  - {frequency: \"0 * * * |\"}\n");
+        assertThat(problems())
+                .singleElement()
+                .asString()
+                .startsWith("odd.yml:3:17: invalid cron expression '0 * * * |'");
+    }
 }
