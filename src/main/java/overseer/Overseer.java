@@ -158,7 +158,8 @@ public final class Overseer implements AutoCloseable {
         WebhookSender sender = null;
         // OVERSEER_URL needs the port actually bound, known once the API listens.
         AtomicReference<InetSocketAddress> bound = new AtomicReference<>(options.listen());
-        Supplier<String> publicUrl = () -> options.publicUrl().orElseGet(() -> publicUrl(bound.get()));
+        String scheme = options.exposure().tls().isPresent() ? "https" : "http";
+        Supplier<String> publicUrl = () -> options.publicUrl().orElseGet(() -> publicUrl(scheme, bound.get()));
         try {
             HookSecrets secrets = new HookSecrets(options.environment());
             WakeUp deliveriesWritten = new WakeUp();
@@ -218,7 +219,8 @@ public final class Overseer implements AutoCloseable {
                             hosts,
                             options.exposure().maxConnections(),
                             options.exposure().parseTimeout(),
-                            options.exposure().idleTimeout()));
+                            options.exposure().idleTimeout(),
+                            options.exposure().tls()));
             try {
                 // Listen first, so that probes see the server (and /config its progress) during a
                 // long first clone; the previous revision, if any, serves from local data meanwhile.
@@ -251,11 +253,11 @@ public final class Overseer implements AutoCloseable {
         }
     }
 
-    private static String publicUrl(InetSocketAddress listen) {
+    private static String publicUrl(String scheme, InetSocketAddress listen) {
         String host = listen.getAddress().isAnyLocalAddress()
                 ? "127.0.0.1"
                 : listen.getAddress().getHostAddress();
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + listen.getPort();
+        return scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + listen.getPort();
     }
 
     public InetSocketAddress address() {

@@ -31,11 +31,19 @@ public final class HttpApi implements AutoCloseable {
      * {@code --allowed-hosts}), how many connections it holds at most, and how long a client may
      * take to send a request's head and may keep an idle connection.
      */
-    public record Exposure(List<String> hosts, int maxConnections, Duration parseTimeout, Duration idleTimeout) {
+    public record Exposure(
+            List<String> hosts, int maxConnections, Duration parseTimeout, Duration idleTimeout, Optional<Tls> tls) {
         public static Exposure defaults(List<String> hosts) {
-            return new Exposure(hosts, 1000, Duration.ofSeconds(10), Duration.ofSeconds(60));
+            return new Exposure(hosts, 1000, Duration.ofSeconds(10), Duration.ofSeconds(60), Optional.empty());
+        }
+
+        public Exposure(List<String> hosts, int maxConnections, Duration parseTimeout, Duration idleTimeout) {
+            this(hosts, maxConnections, parseTimeout, idleTimeout, Optional.empty());
         }
     }
+
+    /** HTTPS instead of HTTP: TLS 1.2 or 1.3, and with {@code requireClientCertificate}, mutual TLS. */
+    public record Tls(javax.net.ssl.SSLContext context, boolean requireClientCertificate) {}
 
     private final Router router;
     private final Exchanges exchanges;
@@ -65,9 +73,20 @@ public final class HttpApi implements AutoCloseable {
                 handle(exchange);
             }
         };
-        this.server = Undertow.builder()
-                .addHttpListener(listen.getPort(), listen.getAddress().getHostAddress())
-                .setHandler(root)
+        Undertow.Builder builder = Undertow.builder();
+        if (exposure.tls().isPresent()) {
+            Tls tls = exposure.tls().get();
+            builder.addHttpsListener(listen.getPort(), listen.getAddress().getHostAddress(), tls.context())
+                    .setSocketOption(org.xnio.Options.SSL_ENABLED_PROTOCOLS, org.xnio.Sequence.of("TLSv1.3", "TLSv1.2"))
+                    .setSocketOption(
+                            org.xnio.Options.SSL_CLIENT_AUTH_MODE,
+                            tls.requireClientCertificate()
+                                    ? org.xnio.SslClientAuthMode.REQUIRED
+                                    : org.xnio.SslClientAuthMode.NOT_REQUESTED);
+        } else {
+            builder.addHttpListener(listen.getPort(), listen.getAddress().getHostAddress());
+        }
+        this.server = builder.setHandler(root)
                 // No route takes large bodies; this bounds what a client can make the server read.
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, MAX_BODY_BYTES)
                 // A client that trickles its request head, or holds an idle connection, is cut

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.Overseer;
 import overseer.api.HttpApi;
+import overseer.api.TlsFiles;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
 import overseer.event.RetrySchedule;
@@ -153,6 +154,26 @@ public final class ServeCommand implements Callable<Integer> {
                     "bytes of stdout and stderr one execution may write; past it the job is terminated (env OVERSEER_MAX_OUTPUT)")
     long maxOutput;
 
+    @Option(
+            names = "--tls-cert",
+            defaultValue = "${env:OVERSEER_TLS_CERT}",
+            description =
+                    "PEM certificate chain: serve HTTPS (TLS 1.2+); re-read when it changes (env OVERSEER_TLS_CERT)")
+    Path tlsCert;
+
+    @Option(
+            names = "--tls-key",
+            defaultValue = "${env:OVERSEER_TLS_KEY}",
+            description = "PEM PKCS#8 private key of --tls-cert (env OVERSEER_TLS_KEY)")
+    Path tlsKey;
+
+    @Option(
+            names = "--tls-client-ca",
+            defaultValue = "${env:OVERSEER_TLS_CLIENT_CA}",
+            description =
+                    "PEM CA certificates: require client certificates signed by them (mutual TLS) (env OVERSEER_TLS_CLIENT_CA)")
+    Path tlsClientCa;
+
     @Override
     public Integer call() throws Exception {
         LogLines.install();
@@ -206,7 +227,8 @@ public final class ServeCommand implements Callable<Integer> {
                                         .toList(),
                         maxConnections,
                         Duration.ofSeconds(10),
-                        Duration.ofSeconds(60)),
+                        Duration.ofSeconds(60),
+                        tls()),
                 maxOutput);
         Overseer overseer;
         try {
@@ -229,6 +251,26 @@ public final class ServeCommand implements Callable<Integer> {
         }));
         stopped.await();
         return 0;
+    }
+
+    private Optional<HttpApi.Tls> tls() throws Exception {
+        if (tlsCert == null && tlsKey == null && tlsClientCa == null) {
+            return Optional.empty();
+        }
+        if (tlsCert == null || tlsKey == null) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--tls-cert and --tls-key go together (and --tls-client-ca needs both)");
+        }
+        try {
+            return Optional.of(new HttpApi.Tls(
+                    TlsFiles.serverContext(
+                            absolute(tlsCert),
+                            absolute(tlsKey),
+                            Optional.ofNullable(tlsClientCa).map(ServeCommand::absolute)),
+                    tlsClientCa != null));
+        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "TLS: " + e.getMessage());
+        }
     }
 
     /**
