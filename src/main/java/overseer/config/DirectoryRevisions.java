@@ -50,6 +50,10 @@ final class DirectoryRevisions implements Revisions {
                 Files.createDirectories(to.getParent());
                 if (e.attrs().isSymbolicLink()) {
                     Files.createSymbolicLink(to, Files.readSymbolicLink(e.absolute()));
+                } else if (e.attrs().isOther()) {
+                    // A FIFO, socket or device: copied as a named pipe, which validation reports
+                    // ("not a regular file") instead of the file going missing silently.
+                    overseer.process.Fifos.create(to);
                 } else {
                     Files.copy(e.absolute(), to, StandardCopyOption.COPY_ATTRIBUTES);
                     Files.setPosixFilePermissions(
@@ -81,7 +85,7 @@ final class DirectoryRevisions implements Revisions {
 
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    if (attrs.isRegularFile() || attrs.isSymbolicLink()) {
+                    if (attrs.isRegularFile() || attrs.isSymbolicLink() || attrs.isOther()) {
                         entries.add(new Entry(dir.relativize(file), file, attrs));
                     }
                     return FileVisitResult.CONTINUE;
@@ -102,6 +106,8 @@ final class DirectoryRevisions implements Revisions {
                 total.update((byte) 0);
                 if (e.attrs().isSymbolicLink()) {
                     total.update(("link " + Files.readSymbolicLink(e.absolute())).getBytes(StandardCharsets.UTF_8));
+                } else if (e.attrs().isOther()) {
+                    total.update("other".getBytes(StandardCharsets.UTF_8));
                 } else {
                     total.update(
                             (Files.isExecutable(e.absolute()) ? "exec " : "file ").getBytes(StandardCharsets.UTF_8));

@@ -243,6 +243,20 @@ class ConfigSyncTest {
     }
 
     @Test
+    void aNamedPipeAmongThePlainDirectorysJobFilesIsAProblemNotSilentlyMissing() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("plain"));
+        Files.writeString(dir.resolve("hello.yml"), "command: echo hello\n");
+        try (TestServer server =
+                TestServer.on(dir.toString(), tmp.resolve("data")).start()) {
+            overseer.process.Fifos.create(dir.resolve("pipe.yml"));
+            JsonNode status = TestServer.parse(server.post("/config/sync", "").body());
+            assertThat(status.get("result").asText()).isEqualTo("invalid");
+            assertThat(status.get("problems").get(0).get("text").asText())
+                    .isEqualTo("pipe.yml:1:1: cannot read: not a regular file");
+        }
+    }
+
+    @Test
     void localRepositoryServesCommitsNotTheWorkingTree() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("a.yml", "command: a\n").commit("a");
