@@ -81,7 +81,8 @@ public class ExecutionBench {
                 System.getenv(),
                 java.time.Clock.systemUTC(),
                 overseer.api.HttpApi.Exposure.defaults(List.of()),
-                1L << 30);
+                1L << 30,
+                Optional.empty());
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();
             // Warm-up: JIT and the first checkout.

@@ -64,7 +64,8 @@ public class ScheduleBench {
                 Map.of(),
                 java.time.Clock.systemUTC(),
                 overseer.api.HttpApi.Exposure.defaults(List.of()),
-                1L << 30));
+                1L << 30,
+                Optional.empty()));
     }
 
     /** {@code count} copies of one schedule entry, in job files of at most 100 schedules. */

@@ -88,7 +88,8 @@ public class WebhookBench {
                 Map.of(),
                 java.time.Clock.systemUTC(),
                 overseer.api.HttpApi.Exposure.defaults(List.of()),
-                1L << 30);
+                1L << 30,
+                Optional.empty());
         HttpServer receiver = receiver(port);
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();

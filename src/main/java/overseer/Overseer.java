@@ -33,6 +33,7 @@ import overseer.event.WebhookSender;
 import overseer.event.Webhooks;
 import overseer.execution.Executions;
 import overseer.execution.JobEvents;
+import overseer.execution.JobUser;
 import overseer.execution.Params;
 import overseer.job.JobParser;
 import overseer.process.PosixSpawnLauncher;
@@ -62,7 +63,8 @@ public final class Overseer implements AutoCloseable {
             Map<String, String> environment,
             Clock clock,
             HttpApi.Exposure exposure,
-            long maxOutputBytes) {
+            long maxOutputBytes,
+            Optional<String> jobUser) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -80,7 +82,8 @@ public final class Overseer implements AutoCloseable {
                     environment,
                     clock,
                     exposure,
-                    maxOutputBytes);
+                    maxOutputBytes,
+                    jobUser);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -101,7 +104,8 @@ public final class Overseer implements AutoCloseable {
                     System.getenv(),
                     Clock.systemUTC(),
                     HttpApi.Exposure.defaults(List.of()),
-                    1L << 30);
+                    1L << 30,
+                    Optional.empty());
         }
     }
 
@@ -150,6 +154,9 @@ public final class Overseer implements AutoCloseable {
         Renderer renderer = new Renderer(json);
         Path library = options.data().resolve("lib");
         LibraryScripts.install(library);
+        Optional<JobUser> jobUser = options.jobUser().isPresent()
+                ? Optional.of(JobUser.lookup(options.jobUser().get()))
+                : Optional.empty();
         Files.createDirectories(options.data().resolve("executions"));
         ConfigSync config =
                 new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser(renderer)), clock);
@@ -176,7 +183,8 @@ public final class Overseer implements AutoCloseable {
                             library,
                             eventPipe,
                             options.maxOutputBytes(),
-                            10_000),
+                            10_000,
+                            jobUser),
                     store,
                     config,
                     new PosixSpawnLauncher(),
@@ -226,6 +234,9 @@ public final class Overseer implements AutoCloseable {
                 // long first clone; the previous revision, if any, serves from local data meanwhile.
                 config.restore();
                 events = EventPipe.open(eventPipe, new JobEvents(executions));
+                if (jobUser.isPresent()) {
+                    DataPermissions.forJobUser(options.data(), eventPipe, jobUser.get());
+                }
                 executions.recover();
                 scheduler.start();
                 sender.start();

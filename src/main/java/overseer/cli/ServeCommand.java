@@ -174,6 +174,13 @@ public final class ServeCommand implements Callable<Integer> {
                     "PEM CA certificates: require client certificates signed by them (mutual TLS) (env OVERSEER_TLS_CLIENT_CA)")
     Path tlsClientCa;
 
+    @Option(
+            names = "--job-user",
+            defaultValue = "${env:OVERSEER_JOB_USER}",
+            description =
+                    "run jobs as this account (the server must run as root; needs setpriv) (env OVERSEER_JOB_USER)")
+    String jobUser;
+
     @Override
     public Integer call() throws Exception {
         LogLines.install();
@@ -229,7 +236,8 @@ public final class ServeCommand implements Callable<Integer> {
                         Duration.ofSeconds(10),
                         Duration.ofSeconds(60),
                         tls()),
-                maxOutput);
+                maxOutput,
+                Optional.ofNullable(jobUser).filter(s -> !s.isBlank()));
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

@@ -94,6 +94,9 @@ final class ExecutionRun {
             lifecycle.notStarted(u, e.getMessage());
             return;
         }
+        if (settings.jobUser().isPresent()) {
+            argv = settings.jobUser().get().wrap(argv);
+        }
         Launcher.Command command = new Launcher.Command(argv, environment(checkout, secrets.env()), checkout);
         Launcher.Process process = switch (lifecycle.spawn(u, () -> launcher.start(command))) {
             case Lifecycle.Spawn.Running r -> r.process();
@@ -187,6 +190,9 @@ final class ExecutionRun {
                 .put(ProcessGroups.MARKER, u.runId())
                 .path(List.of(settings.libraryDir(), checkout.resolve("bin")));
         u.execution().scheduledAt().ifPresent(t -> env.put("OVERSEER_SCHEDULED_AT", t.toString()));
+        settings.jobUser()
+                .ifPresent(user ->
+                        env.put("HOME", user.home()).put("USER", user.name()).put("LOGNAME", user.name()));
         return env.entries();
     }
 

@@ -44,7 +44,8 @@ public final class Executions {
             Path libraryDir,
             Path eventPipe,
             long maxOutputBytes,
-            int maxEvents) {}
+            int maxEvents,
+            java.util.Optional<JobUser> jobUser) {}
 
     /** Trigger input: a JSON object (typed) or form/query strings (coerced). */
     public sealed interface Input {

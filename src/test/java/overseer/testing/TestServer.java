@@ -141,7 +141,8 @@ public final class TestServer implements AutoCloseable {
                     environment,
                     clock,
                     exposure,
-                    maxOutput);
+                    maxOutput,
+                    Optional.empty());
             return new TestServer(Overseer.start(options));
         }
     }
