@@ -2,10 +2,6 @@ package overseer.event;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,7 +15,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +51,7 @@ public final class WebhookSender implements AutoCloseable {
     private final Clock clock;
     private final WakeUp wakeUp;
     private final String userAgent;
-    private final HttpClient client;
+    private final HookClient client;
     private final Map<String, Delivery> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Integer> perHook = new ConcurrentHashMap<>();
     /** Outcomes waiting to be written; bounded by {@code maxConcurrent}, as each comes from an attempt in flight. */
@@ -77,12 +72,7 @@ public final class WebhookSender implements AutoCloseable {
         this.wakeUp = wakeUp;
         this.userAgent = userAgent;
         // One client: connections to a receiver are kept and reused across deliveries.
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(settings.attemptTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
-                .build();
+        this.client = new HookClient(settings.attemptTimeout());
     }
 
     public void start() {
@@ -206,18 +196,17 @@ public final class WebhookSender implements AutoCloseable {
     private Answer send(String url, String id, Optional<String> secretVariable, String payload) {
         byte[] body = payload.getBytes(StandardCharsets.UTF_8);
         long timestamp = clock.instant().getEpochSecond();
-        HttpRequest.Builder request;
+        URI uri;
         try {
-            request = HttpRequest.newBuilder(URI.create(url))
-                    .timeout(settings.attemptTimeout())
-                    .header("Content-Type", "application/json")
-                    .header("User-Agent", userAgent)
-                    .header("webhook-id", id)
-                    .header("webhook-timestamp", Long.toString(timestamp))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            uri = URI.create(url);
         } catch (IllegalArgumentException e) {
             return new Answer(OptionalInt.empty(), Optional.of("not a usable URL: " + e.getMessage()));
         }
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/json");
+        headers.put("User-Agent", userAgent);
+        headers.put("webhook-id", id);
+        headers.put("webhook-timestamp", Long.toString(timestamp));
         if (secretVariable.isPresent()) {
             Optional<byte[]> key = secrets.key(secretVariable.get());
             if (key.isEmpty()) {
@@ -225,12 +214,11 @@ public final class WebhookSender implements AutoCloseable {
                         OptionalInt.empty(),
                         Optional.of("the secret variable " + secretVariable.get() + " is not set; not sent unsigned"));
             }
-            request.header("webhook-signature", Signature.sign(key.get(), id, timestamp, body));
+            headers.put("webhook-signature", Signature.sign(key.get(), id, timestamp, body));
         }
         try {
-            HttpResponse<Void> response = client.send(request.build(), HttpResponse.BodyHandlers.discarding());
-            return new Answer(OptionalInt.of(response.statusCode()), Optional.empty());
-        } catch (HttpTimeoutException e) {
+            return new Answer(OptionalInt.of(client.post(uri, headers, body)), Optional.empty());
+        } catch (java.net.SocketTimeoutException e) {
             return new Answer(
                     OptionalInt.empty(),
                     Optional.of("no answer within " + settings.attemptTimeout().toSeconds() + " s"));
@@ -240,9 +228,6 @@ public final class WebhookSender implements AutoCloseable {
                 message = "connection refused or unreachable" + (e.getMessage() == null ? "" : ": " + e.getMessage());
             }
             return new Answer(OptionalInt.empty(), Optional.of(truncate(message)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Answer(OptionalInt.empty(), Optional.of("interrupted by shutdown"));
         }
     }
 
@@ -288,6 +273,6 @@ public final class WebhookSender implements AutoCloseable {
         if (recorder != null) {
             recorder.interrupt();
         }
-        client.shutdownNow();
+        client.close();
     }
 }
