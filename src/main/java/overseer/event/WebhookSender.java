@@ -34,6 +34,7 @@ public final class WebhookSender implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebhookSender.class);
     private static final Duration IDLE_CHECK = Duration.ofSeconds(30);
     private static final Duration BUSY_CHECK = Duration.ofSeconds(1);
+    private static final Duration GATHER = Duration.ofMillis(10);
     private static final int MAX_ERROR = 300;
 
     public record Settings(RetrySchedule retry, Duration attemptTimeout, int maxConcurrent, int maxPerHook) {
@@ -141,7 +142,11 @@ public final class WebhookSender implements AutoCloseable {
                 log.error("webhooks: cannot read the deliveries: {}", e.getMessage());
             }
             try {
-                wakeUp.await(wait);
+                if (wakeUp.await(wait)) {
+                    // Let rings pile up a moment: one look at the store serves many of them, and
+                    // the store's lock is shared with the executions.
+                    Thread.sleep(GATHER);
+                }
             } catch (InterruptedException e) {
                 return;
             }
