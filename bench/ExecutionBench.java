@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,14 +25,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import overseer.Overseer;
-import overseer.config.ConfigSync;
-import overseer.config.Source;
 import overseer.process.Launcher;
 import overseer.process.PosixSpawnLauncher;
 
@@ -58,31 +54,8 @@ public class ExecutionBench {
 
         spawnBaseline(200);
 
-        var settings = new ConfigSync.Settings(
-                Source.parse(repo.toUri().toString()),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty());
-        var options = new Overseer.Options(
-                settings,
-                tmp.resolve("data"),
-                new InetSocketAddress("127.0.0.1", 0),
-                Duration.ofHours(1),
-                Optional.empty(),
-                Optional.empty(),
-                8,
-                100_000,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(5),
-                Optional.empty(),
-                overseer.event.RetrySchedule.DEFAULT,
-                System.getenv(),
-                java.time.Clock.systemUTC(),
-                overseer.api.HttpApi.Exposure.defaults(List.of()),
-                1L << 30,
-                Optional.empty());
+        var options =
+                BenchRepos.options(repo, tmp.resolve("data"), overseer.event.RetrySchedule.DEFAULT, System.getenv());
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();
             // Warm-up: JIT and the first checkout.

@@ -10,19 +10,14 @@
 //    and how many fires were due against how many were recorded.
 
 import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import overseer.Overseer;
-import overseer.config.ConfigSync;
-import overseer.config.Source;
 import overseer.event.RetrySchedule;
 
 public class ScheduleBench {
@@ -41,31 +36,8 @@ public class ScheduleBench {
     }
 
     static Overseer start(Path dir) throws Exception {
-        var settings = new ConfigSync.Settings(
-                Source.parse(dir.resolve("repo").toUri().toString()),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty());
-        return Overseer.start(new Overseer.Options(
-                settings,
-                dir.resolve("data"),
-                new InetSocketAddress("127.0.0.1", 0),
-                Duration.ofHours(1),
-                Optional.empty(),
-                Optional.empty(),
-                8,
-                1_000_000,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(5),
-                Optional.empty(),
-                RetrySchedule.DEFAULT,
-                Map.of(),
-                java.time.Clock.systemUTC(),
-                overseer.api.HttpApi.Exposure.defaults(List.of()),
-                1L << 30,
-                Optional.empty()));
+        return Overseer.start(
+                BenchRepos.options(dir.resolve("repo"), dir.resolve("data"), RetrySchedule.DEFAULT, Map.of()));
     }
 
     /** {@code count} copies of one schedule entry, in job files of at most 100 schedules. */

@@ -19,19 +19,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import overseer.Overseer;
-import overseer.config.ConfigSync;
-import overseer.config.Source;
 import overseer.event.RetrySchedule;
 
 public class WebhookBench {
@@ -65,31 +61,7 @@ public class WebhookBench {
                 """.formatted(hook));
         Files.writeString(repo.resolve("plain.yml"), "command: \"true\"\n");
         BenchRepos.commitAll(repo);
-        var settings = new ConfigSync.Settings(
-                Source.parse(repo.toUri().toString()),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty());
-        var options = new Overseer.Options(
-                settings,
-                tmp.resolve("data"),
-                new InetSocketAddress("127.0.0.1", 0),
-                Duration.ofHours(1),
-                Optional.empty(),
-                Optional.empty(),
-                8,
-                100_000,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(5),
-                Optional.empty(),
-                RetrySchedule.parse("1s"),
-                Map.of(),
-                java.time.Clock.systemUTC(),
-                overseer.api.HttpApi.Exposure.defaults(List.of()),
-                1L << 30,
-                Optional.empty());
+        var options = BenchRepos.options(repo, tmp.resolve("data"), RetrySchedule.parse("1s"), Map.of());
         HttpServer receiver = receiver(port);
         try (Overseer server = Overseer.start(options)) {
             String base = "http://127.0.0.1:" + server.address().getPort();

@@ -71,14 +71,7 @@ final class Admission {
     Admitted reserve(String job, OptionalInt concurrency, Overlap overlap) throws Refused {
         lock.lock();
         try {
-            if (!accepting) {
-                throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
-            }
-            if (queue.size() + reserved >= maxQueued) {
-                throw new Refused(
-                        Refused.Reason.QUEUE_FULL,
-                        "the queue holds " + (queue.size() + reserved) + " executions; try again later");
-            }
+            checkRoom();
             List<Claim> ofJob = claims.computeIfAbsent(job, j -> new ArrayList<>());
             List<Claim> victims = new ArrayList<>();
             if (concurrency.isPresent()) {
@@ -116,6 +109,18 @@ final class Admission {
         }
     }
 
+    /** Refuses a new place while shutting down or when the queue is full; under {@link #lock}. */
+    private void checkRoom() throws Refused {
+        if (!accepting) {
+            throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
+        }
+        if (queue.size() + reserved >= maxQueued) {
+            throw new Refused(
+                    Refused.Reason.QUEUE_FULL,
+                    "the queue holds " + (queue.size() + reserved) + " executions; try again later");
+        }
+    }
+
     /**
      * A place for a retry: it counts against the queue, but not against its job's concurrency and
      * overlap policy, which the execution it retries still holds; they apply when it starts.
@@ -123,14 +128,7 @@ final class Admission {
     Admitted reserveRetry(String job) throws Refused {
         lock.lock();
         try {
-            if (!accepting) {
-                throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
-            }
-            if (queue.size() + reserved >= maxQueued) {
-                throw new Refused(
-                        Refused.Reason.QUEUE_FULL,
-                        "the queue holds " + (queue.size() + reserved) + " executions; try again later");
-            }
+            checkRoom();
             Claim claim = new Claim(job);
             claims.computeIfAbsent(job, j -> new ArrayList<>()).add(claim);
             reserved++;
