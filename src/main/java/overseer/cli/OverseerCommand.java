@@ -13,6 +13,11 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             ValidateCommand.class,
             RunCommand.class,
+            RemoteCommands.Trigger.class,
+            RemoteCommands.Logs.class,
+            RemoteCommands.Status.class,
+            RemoteCommands.Jobs.class,
+            RemoteCommands.Signal.class,
             VersionCommand.class,
             CommandLine.HelpCommand.class
         })
