@@ -7,17 +7,28 @@ COPY .mvn .mvn
 COPY mvnw pom.xml ./
 RUN ./mvnw -B -q dependency:go-offline
 COPY src src
+# The job-side helpers are resources of the jar: the server installs them into <data>/lib.
+COPY lib-scripts lib-scripts
 RUN ./mvnw -B -q package -DskipTests
 
 FROM eclipse-temurin:25-jre
-RUN useradd --system --home-dir /var/lib/overseer --create-home overseer
+# tini is PID 1: it passes SIGTERM on to the server and reaps processes that are not the
+# server's descendants (docker exec sessions); the server itself reaps its jobs as a subreaper.
+# curl answers the health check.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home-dir /var/lib/overseer --create-home overseer
 COPY --from=build /src/target/overseer.jar /opt/overseer/overseer.jar
-COPY lib-scripts /opt/overseer/lib-scripts
+# Unprivileged by default: jobs then run with the server's rights (README, "Threat model").
+# To run jobs as another account, run as root with OVERSEER_JOB_USER set instead.
 USER overseer
 ENV OVERSEER_DATA=/var/lib/overseer \
     OVERSEER_LISTEN=0.0.0.0:8080 \
     OVERSEER_TOKENS=/etc/overseer/tokens
 VOLUME /var/lib/overseer
 EXPOSE 8080
-ENTRYPOINT ["java", "-jar", "/opt/overseer/overseer.jar"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+    CMD curl -fsS http://127.0.0.1:8080/ready > /dev/null || exit 1
+ENTRYPOINT ["/usr/bin/tini", "--", "java", "-jar", "/opt/overseer/overseer.jar"]
 CMD ["serve"]

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             RemoteCommands.Status.class,
             RemoteCommands.Jobs.class,
             RemoteCommands.Signal.class,
+            BackupCommand.class,
             VersionCommand.class,
             CommandLine.HelpCommand.class
         })
