@@ -34,7 +34,9 @@ final class BenchRepos {
                 java.time.Clock.systemUTC(),
                 overseer.api.HttpApi.Exposure.defaults(java.util.List.of()),
                 1L << 30,
-                java.util.Optional.empty());
+                java.util.Optional.empty(),
+                0,
+                java.time.Duration.ZERO);
     }
 
     /** Makes {@code dir} a Git repository with everything in it committed on main, packed. */

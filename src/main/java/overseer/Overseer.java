@@ -64,7 +64,9 @@ public final class Overseer implements AutoCloseable {
             Clock clock,
             HttpApi.Exposure exposure,
             long maxOutputBytes,
-            Optional<String> jobUser) {
+            Optional<String> jobUser,
+            long minFreeDisk,
+            Duration maxSyncAge) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -83,7 +85,9 @@ public final class Overseer implements AutoCloseable {
                     clock,
                     exposure,
                     maxOutputBytes,
-                    jobUser);
+                    jobUser,
+                    minFreeDisk,
+                    maxSyncAge);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -105,7 +109,9 @@ public final class Overseer implements AutoCloseable {
                     Clock.systemUTC(),
                     HttpApi.Exposure.defaults(List.of()),
                     1L << 30,
-                    Optional.empty());
+                    Optional.empty(),
+                    256L << 20,
+                    Duration.ofMinutes(10));
         }
     }
 
@@ -215,7 +221,14 @@ public final class Overseer implements AutoCloseable {
             };
             new ConfigRoutes(config, warnings, exchanges, options.gitWebhookSecret()).register(router);
             new DeliveryRoutes(store, webhooks, sender, exchanges, clock).register(router);
-            new SystemRoutes(config, executions, exchanges, build).register(router);
+            new SystemRoutes(
+                            config,
+                            executions,
+                            exchanges,
+                            build,
+                            new SystemRoutes.Readiness(options.data(), options.minFreeDisk(), options.maxSyncAge()),
+                            clock)
+                    .register(router);
             List<String> hosts = new java.util.ArrayList<>(options.exposure().hosts());
             options.publicUrl().map(u -> java.net.URI.create(u).getHost()).ifPresent(hosts::add);
             HttpApi api = new HttpApi(

@@ -18,11 +18,56 @@ public final class SystemRoutes {
     private final Exchanges exchanges;
     private final BuildInfo build;
 
-    public SystemRoutes(ConfigSync config, Executions executions, Exchanges exchanges, BuildInfo build) {
+    /** When {@code /ready} turns 503 beyond the engine's own reasons: too little disk, a sync too long ago (zero: never). */
+    public record Readiness(java.nio.file.Path data, long minFreeBytes, java.time.Duration maxSyncAge) {}
+
+    private final Readiness readiness;
+    private final java.time.Clock clock;
+
+    public SystemRoutes(
+            ConfigSync config,
+            Executions executions,
+            Exchanges exchanges,
+            BuildInfo build,
+            Readiness readiness,
+            java.time.Clock clock) {
         this.config = config;
         this.executions = executions;
         this.exchanges = exchanges;
         this.build = build;
+        this.readiness = readiness;
+        this.clock = clock;
+    }
+
+    /** Why the server should not take traffic now, if it should not. */
+    private Optional<String> unready() {
+        if (config.active().isEmpty()) {
+            return Optional.of("no configuration is active yet");
+        }
+        Optional<String> engine = executions.unready();
+        if (engine.isPresent()) {
+            return engine;
+        }
+        try {
+            long free = java.nio.file.Files.getFileStore(readiness.data()).getUsableSpace();
+            if (free < readiness.minFreeBytes()) {
+                return Optional.of("the data directory's disk has " + free / (1024 * 1024) + " MiB free, less than"
+                        + " --min-free-disk (" + readiness.minFreeBytes() / (1024 * 1024) + " MiB)");
+            }
+        } catch (java.io.IOException e) {
+            return Optional.of("cannot tell the data directory's free space: " + e.getMessage());
+        }
+        if (!readiness.maxSyncAge().isZero()) {
+            java.time.Instant since =
+                    config.status().lastSuccess().orElse(config.active().get().appliedAt());
+            java.time.Duration age = java.time.Duration.between(since, clock.instant());
+            if (age.compareTo(readiness.maxSyncAge()) > 0) {
+                return Optional.of("the configuration has not synced for " + age.toSeconds() + " s (more than"
+                        + " --max-sync-age " + readiness.maxSyncAge().toSeconds() + " s): "
+                        + config.status().error().orElse("the source cannot be read"));
+            }
+        }
+        return Optional.empty();
     }
 
     public void register(Router router) {
@@ -34,8 +79,7 @@ public final class SystemRoutes {
             exchanges.json(exchange, 200, body);
         });
         router.add("GET", "/ready", new Router.Access.Open(), (exchange, params) -> {
-            Optional<String> problem =
-                    config.active().isEmpty() ? Optional.of("no configuration is active yet") : executions.unready();
+            Optional<String> problem = unready();
             if (problem.isPresent()) {
                 throw new ApiException(
                         503, "Service Unavailable", problem.get(), List.of(), Map.of("Retry-After", "5"));

@@ -181,6 +181,20 @@ public final class ServeCommand implements Callable<Integer> {
                     "run jobs as this account (the server must run as root; needs setpriv) (env OVERSEER_JOB_USER)")
     String jobUser;
 
+    @Option(
+            names = "--min-free-disk",
+            defaultValue = "${env:OVERSEER_MIN_FREE_DISK:-256}",
+            description =
+                    "MiB the data directory's disk must have free, else /ready is 503 (env OVERSEER_MIN_FREE_DISK)")
+    long minFreeDisk;
+
+    @Option(
+            names = "--max-sync-age",
+            defaultValue = "${env:OVERSEER_MAX_SYNC_AGE}",
+            description =
+                    "seconds without a successful sync after which /ready is 503 (default: 10 x --poll; 0: never) (env OVERSEER_MAX_SYNC_AGE)")
+    Long maxSyncAge;
+
     @Override
     public Integer call() throws Exception {
         LogLines.install();
@@ -237,7 +251,9 @@ public final class ServeCommand implements Callable<Integer> {
                         Duration.ofSeconds(60),
                         tls()),
                 maxOutput,
-                Optional.ofNullable(jobUser).filter(s -> !s.isBlank()));
+                Optional.ofNullable(jobUser).filter(s -> !s.isBlank()),
+                minFreeDisk << 20,
+                Duration.ofSeconds(maxSyncAge == null ? 10 * poll : maxSyncAge));
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

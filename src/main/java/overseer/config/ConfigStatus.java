@@ -7,7 +7,7 @@ import overseer.job.Problem;
 
 /**
  * What {@code GET /config} shows: the active snapshot, how the last sync went, and the problems
- * of the newest revision if it was rejected.
+ * of the newest revision if it was rejected, and when the source was last read successfully.
  */
 public record ConfigStatus(
         String source,
@@ -16,7 +16,8 @@ public record ConfigStatus(
         Outcome outcome,
         Optional<String> error,
         Optional<String> rejectedRevision,
-        List<Problem> problems) {
+        List<Problem> problems,
+        Optional<Instant> lastSuccess) {
     public enum Outcome {
         /** No sync has finished yet. */
         PENDING,
@@ -42,29 +43,58 @@ public record ConfigStatus(
                 Outcome.PENDING,
                 Optional.empty(),
                 Optional.empty(),
-                List.of());
+                List.of(),
+                Optional.empty());
     }
 
     /** The source could not be read; whatever was active and rejected stays so. */
     ConfigStatus failed(Instant at, String why) {
         return new ConfigStatus(
-                source, active, Optional.of(at), Outcome.FAILED, Optional.of(why), rejectedRevision, problems);
+                source,
+                active,
+                Optional.of(at),
+                Outcome.FAILED,
+                Optional.of(why),
+                rejectedRevision,
+                problems,
+                lastSuccess);
     }
 
     ConfigStatus unchanged(Instant at) {
         return new ConfigStatus(
-                source, active, Optional.of(at), Outcome.UNCHANGED, Optional.empty(), Optional.empty(), List.of());
+                source,
+                active,
+                Optional.of(at),
+                Outcome.UNCHANGED,
+                Optional.empty(),
+                Optional.empty(),
+                List.of(),
+                Optional.of(at));
     }
 
     /** The newest revision is the one rejected before; its problems still stand. */
     ConfigStatus stillInvalid(Instant at) {
         return new ConfigStatus(
-                source, active, Optional.of(at), Outcome.INVALID, Optional.empty(), rejectedRevision, problems);
+                source,
+                active,
+                Optional.of(at),
+                Outcome.INVALID,
+                Optional.empty(),
+                rejectedRevision,
+                problems,
+                Optional.of(at));
     }
 
     ConfigStatus rejected(Instant at, String revision, List<Problem> found) {
         return new ConfigStatus(
-                source, active, Optional.of(at), Outcome.INVALID, Optional.empty(), Optional.of(revision), found);
+                source,
+                active,
+                Optional.of(at),
+                Outcome.INVALID,
+                Optional.empty(),
+                Optional.of(revision),
+                found,
+                Optional.of(at));
     }
 
     ConfigStatus applied(Instant at, Snapshot snapshot) {
@@ -75,11 +105,13 @@ public record ConfigStatus(
                 Outcome.APPLIED,
                 Optional.empty(),
                 Optional.empty(),
-                List.of());
+                List.of(),
+                Optional.of(at));
     }
 
     /** Serving {@code snapshot} without a sync having run (restored after a restart). */
     ConfigStatus restored(Snapshot snapshot) {
-        return new ConfigStatus(source, Optional.of(snapshot), lastSync, outcome, error, rejectedRevision, problems);
+        return new ConfigStatus(
+                source, Optional.of(snapshot), lastSync, outcome, error, rejectedRevision, problems, lastSuccess);
     }
 }

@@ -65,4 +65,17 @@ class SqliteStoreTest extends StoreContract {
                 NewExecution.Origin.schedule("abc-0"),
                 e.prepare());
     }
+
+    @Test
+    void aDatabaseWrittenByANewerVersionIsRefusedWithAClearMessage() throws Exception {
+        store.close();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("overseer.db"));
+                var s = c.createStatement()) {
+            s.execute("INSERT INTO schema_version (version) VALUES (99)");
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SqliteStore.open(dir.resolve("overseer.db")))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("the database has schema version 99, newer than this Overseer");
+        store = SqliteStore.open(dir.resolve("other.db"));
+    }
 }

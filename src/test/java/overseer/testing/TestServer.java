@@ -48,6 +48,8 @@ public final class TestServer implements AutoCloseable {
         private java.util.Map<String, String> environment = System.getenv();
         private java.time.Clock clock = java.time.Clock.systemUTC();
         private long maxOutput = 1L << 30;
+        private long minFreeDisk = 0;
+        private Duration maxSyncAge = Duration.ZERO;
         private HttpApi.Exposure exposure = HttpApi.Exposure.defaults(java.util.List.of());
 
         Builder(String repo, Path data) {
@@ -107,6 +109,13 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        /** /ready's thresholds: free disk below {@code bytes}, no good sync for longer than {@code age}. */
+        public Builder readiness(long bytes, Duration age) {
+            minFreeDisk = bytes;
+            maxSyncAge = age;
+            return this;
+        }
+
         public Builder maxOutput(long bytes) {
             maxOutput = bytes;
             return this;
@@ -142,7 +151,9 @@ public final class TestServer implements AutoCloseable {
                     clock,
                     exposure,
                     maxOutput,
-                    Optional.empty());
+                    Optional.empty(),
+                    minFreeDisk,
+                    maxSyncAge);
             return new TestServer(Overseer.start(options));
         }
     }
