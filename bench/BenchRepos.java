@@ -36,7 +36,9 @@ final class BenchRepos {
                 1L << 30,
                 java.util.Optional.empty(),
                 0,
-                java.time.Duration.ZERO);
+                java.time.Duration.ZERO,
+                java.time.Duration.ofDays(30),
+                1_000_000);
     }
 
     /** Makes {@code dir} a Git repository with everything in it committed on main, packed. */

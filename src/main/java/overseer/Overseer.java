@@ -39,6 +39,7 @@ import overseer.job.JobParser;
 import overseer.process.PosixSpawnLauncher;
 import overseer.schedule.Scheduler;
 import overseer.schedule.Timer;
+import overseer.store.Retention;
 import overseer.store.SqliteStore;
 import overseer.store.Store;
 import overseer.template.Renderer;
@@ -66,7 +67,9 @@ public final class Overseer implements AutoCloseable {
             long maxOutputBytes,
             Optional<String> jobUser,
             long minFreeDisk,
-            Duration maxSyncAge) {
+            Duration maxSyncAge,
+            Duration retain,
+            int retainPerJob) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -87,7 +90,9 @@ public final class Overseer implements AutoCloseable {
                     maxOutputBytes,
                     jobUser,
                     minFreeDisk,
-                    maxSyncAge);
+                    maxSyncAge,
+                    retain,
+                    retainPerJob);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -111,7 +116,9 @@ public final class Overseer implements AutoCloseable {
                     1L << 30,
                     Optional.empty(),
                     256L << 20,
-                    Duration.ofMinutes(10));
+                    Duration.ofMinutes(10),
+                    Duration.ofDays(30),
+                    1000);
         }
     }
 
@@ -119,6 +126,7 @@ public final class Overseer implements AutoCloseable {
     private final Store store;
     private final Executions executions;
     private final Scheduler scheduler;
+    private final Retention retention;
     private final EventPipe events;
     private final WebhookSender sender;
     private final HttpApi api;
@@ -129,6 +137,7 @@ public final class Overseer implements AutoCloseable {
             Store store,
             Executions executions,
             Scheduler scheduler,
+            Retention retention,
             EventPipe events,
             WebhookSender sender,
             HttpApi api,
@@ -137,6 +146,7 @@ public final class Overseer implements AutoCloseable {
         this.store = store;
         this.executions = executions;
         this.scheduler = scheduler;
+        this.retention = retention;
         this.events = events;
         this.sender = sender;
         this.api = api;
@@ -168,6 +178,7 @@ public final class Overseer implements AutoCloseable {
                 new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser(renderer)), clock);
         Store store = null;
         EventPipe events = null;
+        Retention retention = null;
         WebhookSender sender = null;
         // OVERSEER_URL needs the port actually bound, known once the API listens.
         AtomicReference<InetSocketAddress> bound = new AtomicReference<>(options.listen());
@@ -251,18 +262,25 @@ public final class Overseer implements AutoCloseable {
                     DataPermissions.forJobUser(options.data(), eventPipe, jobUser.get());
                 }
                 executions.recover();
+                retention = new Retention(
+                        store, options.data().resolve("executions"), options.retain(), options.retainPerJob(), clock);
+                retention.start();
                 scheduler.start();
                 sender.start();
                 api.start();
                 bound.set(api.address());
                 config.syncNow();
                 config.startPolling(options.poll());
-                return new Overseer(config, store, executions, scheduler, events, sender, api, options.shutdownGrace());
+                return new Overseer(
+                        config, store, executions, scheduler, retention, events, sender, api, options.shutdownGrace());
             } catch (RuntimeException | Error | IOException e) {
                 api.close();
                 throw e;
             }
         } catch (RuntimeException | Error | IOException e) {
+            if (retention != null) {
+                retention.close();
+            }
             if (events != null) {
                 events.close();
             }
@@ -304,12 +322,17 @@ public final class Overseer implements AutoCloseable {
         return store;
     }
 
+    public Retention retention() {
+        return retention;
+    }
+
     /**
      * Stops in order: no new triggers, running executions get the shutdown grace and are then
      * terminated, and only then the API, the sync and the store go.
      */
     @Override
     public void close() {
+        retention.close();
         scheduler.close();
         executions.shutdown(shutdownGrace);
         events.close();

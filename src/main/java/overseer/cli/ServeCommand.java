@@ -195,6 +195,19 @@ public final class ServeCommand implements Callable<Integer> {
                     "seconds without a successful sync after which /ready is 503 (default: 10 x --poll; 0: never) (env OVERSEER_MAX_SYNC_AGE)")
     Long maxSyncAge;
 
+    @Option(
+            names = "--retain-days",
+            defaultValue = "${env:OVERSEER_RETAIN_DAYS:-30}",
+            description =
+                    "finished executions older than this are removed with their output (env OVERSEER_RETAIN_DAYS)")
+    int retainDays;
+
+    @Option(
+            names = "--retain-per-job",
+            defaultValue = "${env:OVERSEER_RETAIN_PER_JOB:-1000}",
+            description = "finished executions kept per job at most (env OVERSEER_RETAIN_PER_JOB)")
+    int retainPerJob;
+
     @Override
     public Integer call() throws Exception {
         LogLines.install();
@@ -253,7 +266,9 @@ public final class ServeCommand implements Callable<Integer> {
                 maxOutput,
                 Optional.ofNullable(jobUser).filter(s -> !s.isBlank()),
                 minFreeDisk << 20,
-                Duration.ofSeconds(maxSyncAge == null ? 10 * poll : maxSyncAge));
+                Duration.ofSeconds(maxSyncAge == null ? 10 * poll : maxSyncAge),
+                Duration.ofDays(Math.max(1, retainDays)),
+                Math.max(1, retainPerJob));
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

@@ -553,6 +553,51 @@ public class JdbcStore implements Store {
     }
 
     @Override
+    public List<Prunable> prunable(Instant keepAfter, int perJob, Instant youngest, int limit) {
+        return read("find old executions", () -> {
+            List<Prunable> found = new ArrayList<>();
+            try (PreparedStatement s = prepare(
+                            "SELECT e.job, e.number FROM executions e JOIN job_counters c ON c.job = e.job"
+                                    + " WHERE e.finished_at IS NOT NULL AND e.created_at < ?"
+                                    + " AND (e.created_at < ? OR e.number <= c.last_number - ?)"
+                                    + " AND e.number <> c.last_number"
+                                    + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.job = e.job"
+                                    + " AND d.number = e.number AND d.state = 'pending')"
+                                    + " AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.job = e.job"
+                                    + " AND r.retry_of = COALESCE(e.retry_of, e.number) AND r.finished_at IS NULL)"
+                                    + " ORDER BY e.created_at LIMIT ?",
+                            youngest.toEpochMilli(),
+                            keepAfter.toEpochMilli(),
+                            (long) perJob,
+                            limit);
+                    ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    found.add(new Prunable(rs.getString(1), rs.getLong(2)));
+                }
+            }
+            return found;
+        });
+    }
+
+    @Override
+    public void remove(List<Prunable> executions) {
+        write("remove old executions", () -> {
+            for (String table : List.of("events", "deliveries", "executions")) {
+                try (PreparedStatement s =
+                        connection.prepareStatement("DELETE FROM " + table + " WHERE job = ? AND number = ?")) {
+                    for (Prunable p : executions) {
+                        s.setString(1, p.job());
+                        s.setLong(2, p.number());
+                        s.addBatch();
+                    }
+                    s.executeBatch();
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
     public Set<String> disabledJobs() {
         return read("read job states", () -> {
             Set<String> disabled = new HashSet<>();

@@ -128,6 +128,19 @@ public interface Store extends AutoCloseable {
     /** Makes a failed or expired delivery pending again, due now; false when it is in another state. */
     boolean redeliver(String id, Instant now, Instant expiresAt);
 
+    /** An execution retention may remove. */
+    record Prunable(String job, long number) {}
+
+    /**
+     * Finished executions retention may remove: created before {@code keepAfter}, or beyond the
+     * newest {@code perJob} of their job; never one created after {@code youngest}, never the
+     * latest of its job, never one with a pending delivery or an unfinished retry in its chain.
+     */
+    List<Prunable> prunable(Instant keepAfter, int perJob, Instant youngest, int limit);
+
+    /** Removes these executions with their events and deliveries, in one transaction. */
+    void remove(List<Prunable> executions);
+
     Set<String> disabledJobs();
 
     void setEnabled(String job, boolean enabled, Instant at);

@@ -357,4 +357,39 @@ abstract class StoreContract {
         assertThat(store.events("batch", 2)).extracting(Event::name).containsExactly("queued", "skipped");
         assertThat(store.unfinished()).extracting(Execution::number).containsExactly(1L);
     }
+
+    @Test
+    void retentionNeverTakesAnExecutionWithAPendingDeliveryNorTheLatestOfAJob() {
+        Instant old = T0.minus(Duration.ofDays(60));
+        for (String job : List.of("hooked", "plain")) {
+            for (int i = 0; i < 2; i++) {
+                Execution e = create(job, old);
+                store.starting(job, e.number());
+                store.started(job, e.number(), 1, Event.of("start", null, old, "overseer"));
+                store.finished(
+                        job,
+                        e.number(),
+                        ExecutionState.RUNNING,
+                        OptionalInt.of(0),
+                        Event.of("complete", null, old, "overseer"));
+            }
+        }
+        Instant keepAfter = T0.minus(Duration.ofDays(30));
+        Instant youngest = T0.minus(Duration.ofDays(1));
+        // plain/1 may go; plain/2 is the latest; hooked/1 still has deliveries to send.
+        assertThat(store.prunable(keepAfter, 1000, youngest, 100)).containsExactly(new Store.Prunable("plain", 1));
+        for (Delivery d : store.deliveries("hooked", 1)) {
+            store.deliveryAttempted(
+                    d.id(),
+                    new Delivery.Attempt(
+                            Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), T0));
+        }
+        assertThat(store.prunable(keepAfter, 1000, youngest, 100))
+                .containsExactlyInAnyOrder(new Store.Prunable("plain", 1), new Store.Prunable("hooked", 1));
+        store.remove(store.prunable(keepAfter, 1000, youngest, 100));
+        assertThat(store.execution("plain", 1)).isEmpty();
+        assertThat(store.events("hooked", 1)).isEmpty();
+        assertThat(store.deliveries("hooked", 1)).isEmpty();
+        assertThat(store.execution("hooked", 2)).isPresent();
+    }
 }

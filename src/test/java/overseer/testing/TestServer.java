@@ -50,6 +50,8 @@ public final class TestServer implements AutoCloseable {
         private long maxOutput = 1L << 30;
         private long minFreeDisk = 0;
         private Duration maxSyncAge = Duration.ZERO;
+        private Duration retain = Duration.ofDays(30);
+        private int retainPerJob = 1000;
         private HttpApi.Exposure exposure = HttpApi.Exposure.defaults(java.util.List.of());
 
         Builder(String repo, Path data) {
@@ -116,6 +118,12 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        public Builder retention(Duration keep, int perJob) {
+            retain = keep;
+            retainPerJob = perJob;
+            return this;
+        }
+
         public Builder maxOutput(long bytes) {
             maxOutput = bytes;
             return this;
@@ -153,7 +161,9 @@ public final class TestServer implements AutoCloseable {
                     maxOutput,
                     Optional.empty(),
                     minFreeDisk,
-                    maxSyncAge);
+                    maxSyncAge,
+                    retain,
+                    retainPerJob);
             return new TestServer(Overseer.start(options));
         }
     }
