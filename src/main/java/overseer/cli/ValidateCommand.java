@@ -40,8 +40,12 @@ public final class ValidateCommand implements Callable<Integer> {
             err.println("overseer validate: " + dir + " is not a directory");
             return 2;
         }
-        RepositoryLoader.Loaded loaded =
-                new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper()))).load(FileTree.of(dir), "");
+        RepositoryLoader.Loaded loaded = new RepositoryLoader(new JobParser(new Renderer(new ObjectMapper())))
+                .load(FileTree.of(dir), "", progress(err));
+        if (overseer.config.Progress.onTerminal()) {
+            err.print("\r\033[K");
+            err.flush();
+        }
         for (Problem problem : loaded.problems()) {
             out.println(problem);
         }
@@ -52,5 +56,23 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         err.println("ok: " + loaded.jobs().size() + " job(s)");
         return 0;
+    }
+
+    /** On a terminal, a line counting the job files validated, redrawn at most ten times a second. */
+    private static RepositoryLoader.Parsed progress(PrintWriter err) {
+        if (!overseer.config.Progress.onTerminal()) {
+            return (done, total) -> {};
+        }
+        java.util.concurrent.atomic.AtomicLong shown = new java.util.concurrent.atomic.AtomicLong();
+        return (done, total) -> {
+            long now = System.nanoTime();
+            long last = shown.get();
+            if (done == total || (now - last > 100_000_000L && shown.compareAndSet(last, now))) {
+                synchronized (err) {
+                    err.print("\rvalidating job files: " + done + "/" + total);
+                    err.flush();
+                }
+            }
+        };
     }
 }

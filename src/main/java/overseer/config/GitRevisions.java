@@ -86,6 +86,8 @@ final class GitRevisions implements Revisions {
                     .setRemote(url)
                     .setRefSpecs(new RefSpec("+" + source + ":" + TIP))
                     .setTimeout(60)
+                    // A first clone of a large remote takes a while: show it on a terminal.
+                    .setProgressMonitor(Progress.gitMonitor())
                     .setTransportConfigCallback(transport -> {
                         if (transport instanceof SshTransport sshTransport && ssh.isPresent()) {
                             sshTransport.setSshSessionFactory(ssh.get());

@@ -63,6 +63,16 @@ public final class RepositoryLoader {
      * @param displayPrefix prepended to file names in problems (the sub-directory, if any)
      */
     public Loaded load(ConfigTree tree, String displayPrefix) throws IOException {
+        return load(tree, displayPrefix, (done, total) -> {});
+    }
+
+    /** Told how many of the job files have been parsed, as they are (from several threads). */
+    @FunctionalInterface
+    public interface Parsed {
+        void progress(int done, int total);
+    }
+
+    public Loaded load(ConfigTree tree, String displayPrefix, Parsed parsed) throws IOException {
         List<Problem> problems = new ArrayList<>();
         Map<String, ConfigTree.Entry> entries = tree.entries();
         List<JobFile> candidates = new ArrayList<>();
@@ -130,12 +140,15 @@ public final class RepositoryLoader {
 
         RepoSettings repoSettings = settings;
         JobParser.ScriptCheck scripts = path -> scriptProblem(tree, path);
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
         List<JobParser.Result> results = candidates.parallelStream()
                 .map(f -> {
                     List<Problem> readProblems = new ArrayList<>();
-                    return readText(tree, f.entry().path(), f.display(), readProblems)
+                    JobParser.Result result = readText(tree, f.entry().path(), f.display(), readProblems)
                             .map(t -> parser.parseJob(f.display(), f.name(), t, scripts, repoSettings))
                             .orElseGet(() -> new JobParser.Result(Optional.empty(), readProblems));
+                    parsed.progress(done.incrementAndGet(), candidates.size());
+                    return result;
                 })
                 .toList();
         Map<JobName, JobDefinition> jobs = new HashMap<>();
