@@ -28,7 +28,9 @@ class RemoteCommandTest {
     @BeforeEach
     void start() throws Exception {
         repo = TestRepo.create(tmp.resolve("repo"));
-        repo.with("greet.yml", "command: echo hello {{ who }}; echo warn >&2; exit 3\nvars:\n  - {name: who}\n")
+        repo.with(
+                        "greet.yml",
+                        "command: echo hello {{ who }}; sleep 0.2; echo warn >&2; exit 3\nvars:\n  - {name: who}\n")
                 .with("slow.yml", "command: echo started; sleep 30\n")
                 .commit("jobs");
         server = TestServer.on(repo.url(), tmp.resolve("data")).start();

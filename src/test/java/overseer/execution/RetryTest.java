@@ -70,11 +70,12 @@ class RetryTest {
         JsonNode second = server.json("/jobs/flaky/2");
         assertThat(second.path("commit").asText())
                 .isEqualTo(first.path("commit").asText());
-        // delay × backoff^k: the second retry waited 0.3 s after the first retry's end.
+        // delay × backoff^k: the second retry is due 0.2 × 1.5 = 0.3 s after the first retry ended
+        // (its due time is set just before that end is recorded), and did not start before it.
         Instant secondEnd = Instant.parse(second.path("finished_at").asText());
-        assertThat(Duration.between(
-                        secondEnd, Instant.parse(third.path("started_at").asText())))
-                .isGreaterThanOrEqualTo(Duration.ofMillis(290));
+        Instant due = Instant.parse(third.path("not_before").asText());
+        assertThat(Duration.between(secondEnd, due)).isBetween(Duration.ofMillis(150), Duration.ofMillis(300));
+        assertThat(Instant.parse(third.path("started_at").asText())).isAfterOrEqualTo(due);
         Thread.sleep(500);
         assertThat(server.json("/jobs/flaky/executions").size()).isEqualTo(3);
     }
