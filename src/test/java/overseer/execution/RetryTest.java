@@ -71,10 +71,10 @@ class RetryTest {
         assertThat(second.path("commit").asText())
                 .isEqualTo(first.path("commit").asText());
         // delay × backoff^k: the second retry is due 0.2 × 1.5 = 0.3 s after the first retry ended
-        // (its due time is set just before that end is recorded), and did not start before it.
+        // (counted from just after its final event was made), and did not start before it.
         Instant secondEnd = Instant.parse(second.path("finished_at").asText());
         Instant due = Instant.parse(third.path("not_before").asText());
-        assertThat(Duration.between(secondEnd, due)).isBetween(Duration.ofMillis(150), Duration.ofMillis(300));
+        assertThat(Duration.between(secondEnd, due)).isBetween(Duration.ofMillis(300), Duration.ofMillis(1000));
         assertThat(Instant.parse(third.path("started_at").asText())).isAfterOrEqualTo(due);
         Thread.sleep(500);
         assertThat(server.json("/jobs/flaky/executions").size()).isEqualTo(3);
