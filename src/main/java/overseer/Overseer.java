@@ -36,6 +36,7 @@ import overseer.execution.JobEvents;
 import overseer.execution.JobUser;
 import overseer.execution.Params;
 import overseer.job.JobParser;
+import overseer.metrics.Metrics;
 import overseer.process.PosixSpawnLauncher;
 import overseer.schedule.Scheduler;
 import overseer.schedule.Timer;
@@ -176,6 +177,7 @@ public final class Overseer implements AutoCloseable {
         Files.createDirectories(options.data().resolve("executions"));
         ConfigSync config =
                 new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser(renderer)), clock);
+        Metrics metrics = Metrics.withJvm();
         Store store = null;
         EventPipe events = null;
         Retention retention = null;
@@ -201,7 +203,8 @@ public final class Overseer implements AutoCloseable {
                             eventPipe,
                             options.maxOutputBytes(),
                             10_000,
-                            jobUser),
+                            jobUser,
+                            metrics),
                     store,
                     config,
                     new PosixSpawnLauncher(),
@@ -216,11 +219,12 @@ public final class Overseer implements AutoCloseable {
                     WebhookSender.Settings.defaults(options.webhookRetry()),
                     clock,
                     deliveriesWritten,
-                    "Overseer/" + build.version());
+                    "Overseer/" + build.version(),
+                    metrics);
             Exchanges exchanges = new Exchanges(json);
             Router router = new Router();
             Scheduler scheduler = new Scheduler(
-                    config::active, executions::enabled, store, executions::fire, clock, Timer.sleeping());
+                    config::active, executions::enabled, store, executions::fire, clock, Timer.sleeping(), metrics);
             config.onApplied(snapshot -> scheduler.sync());
             executions.onEnabledChanged(scheduler::sync);
             new JobRoutes(config, executions, exchanges, scheduler).register(router);
@@ -238,10 +242,54 @@ public final class Overseer implements AutoCloseable {
                             exchanges,
                             build,
                             new SystemRoutes.Readiness(options.data(), options.minFreeDisk(), options.maxSyncAge()),
-                            clock)
+                            clock,
+                            metrics)
                     .register(router);
             List<String> hosts = new java.util.ArrayList<>(options.exposure().hosts());
             options.publicUrl().map(u -> java.net.URI.create(u).getHost()).ifPresent(hosts::add);
+            Store counted = store;
+            metrics.gauge("overseer_queue_depth", "executions waiting for a slot", executions::queueDepth);
+            metrics.gauge("overseer_running", "executions holding a slot", executions::runningCount);
+            metrics.gauge(
+                    "overseer_config_last_sync_seconds",
+                    "Unix time of the last sync attempt",
+                    () -> config.status()
+                            .lastSync()
+                            .map(t -> t.toEpochMilli() / 1000.0)
+                            .orElse(null));
+            metrics.gauge(
+                    "overseer_config_last_success_seconds",
+                    "Unix time of the last sync that read the source",
+                    () -> config.status()
+                            .lastSuccess()
+                            .map(t -> t.toEpochMilli() / 1000.0)
+                            .orElse(null));
+            metrics.gauge(
+                    "overseer_config_active_age_seconds",
+                    "seconds since the active commit was applied",
+                    () -> config.active()
+                            .map(s -> Duration.between(s.appliedAt(), clock.instant())
+                                            .toMillis()
+                                    / 1000.0)
+                            .orElse(null));
+            metrics.gauge(
+                    "overseer_config_sync_failing",
+                    "1 when the last sync could not read the source or found the newest commit invalid",
+                    () -> switch (config.status().outcome()) {
+                        case FAILED, INVALID -> 1;
+                        default -> 0;
+                    });
+            metrics.gauge(
+                    "overseer_webhook_backlog",
+                    "webhook deliveries not yet sent",
+                    () -> counted.deliveryBacklog().count());
+            metrics.gauge(
+                    "overseer_webhook_oldest_pending_seconds",
+                    "age of the oldest delivery not yet sent",
+                    () -> counted.deliveryBacklog()
+                            .oldest()
+                            .map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0)
+                            .orElse(0.0));
             HttpApi api = new HttpApi(
                     options.listen(),
                     router,
@@ -252,7 +300,8 @@ public final class Overseer implements AutoCloseable {
                             options.exposure().maxConnections(),
                             options.exposure().parseTimeout(),
                             options.exposure().idleTimeout(),
-                            options.exposure().tls()));
+                            options.exposure().tls()),
+                    metrics);
             try {
                 // Listen first, so that probes see the server (and /config its progress) during a
                 // long first clone; the previous revision, if any, serves from local data meanwhile.

@@ -49,12 +49,19 @@ public final class HttpApi implements AutoCloseable {
     private final Exchanges exchanges;
     private final Optional<Tokens> tokens;
     private final RequestGuard guard;
+    private final overseer.metrics.Metrics metrics;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Undertow server;
     private volatile boolean started;
 
     public HttpApi(
-            InetSocketAddress listen, Router router, Exchanges exchanges, Optional<Tokens> tokens, Exposure exposure) {
+            InetSocketAddress listen,
+            Router router,
+            Exchanges exchanges,
+            Optional<Tokens> tokens,
+            Exposure exposure,
+            overseer.metrics.Metrics metrics) {
+        this.metrics = metrics;
         if (tokens.isEmpty() && !listen.getAddress().isLoopbackAddress()) {
             throw new IllegalArgumentException(
                     "refusing to listen on " + listen.getAddress().getHostAddress()
@@ -117,9 +124,12 @@ public final class HttpApi implements AutoCloseable {
     private static final java.util.Set<String> READ_METHODS = java.util.Set.of("GET", "HEAD", "OPTIONS");
 
     private void handle(HttpServerExchange exchange) {
+        long began = System.nanoTime();
+        String route = "unmatched";
         try {
             guard.check(exchange);
             Router.Match match = router.match(exchange.getRequestMethod(), exchange.getRequestPath());
+            route = match.registered().template();
             switch (match.registered().access()) {
                 case Router.Access.Token(Role required) -> authorize(exchange, required, (p, t) -> false, Map.of());
                 case Router.Access.TokenOr(Role required, var alternative) ->
@@ -136,6 +146,15 @@ public final class HttpApi implements AutoCloseable {
         } finally {
             exchange.endExchange();
             audit(exchange);
+            String method = exchange.getRequestMethod().toString();
+            metrics.request(
+                    route,
+                    List.of("GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH")
+                                    .contains(method)
+                            ? method
+                            : "other",
+                    exchange.getStatusCode(),
+                    Duration.ofNanos(System.nanoTime() - began));
         }
     }
 

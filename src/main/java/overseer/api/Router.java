@@ -27,7 +27,12 @@ public final class Router {
                 implements Access {}
     }
 
-    record Registered(String method, List<String> segments, Access access, Route route) {}
+    record Registered(String method, List<String> segments, Access access, Route route) {
+        /** The route's pattern, as metrics label it: {@code /jobs/{job}/{n}}, never a raw path. */
+        String template() {
+            return "/" + String.join("/", segments);
+        }
+    }
 
     record Match(Registered registered, Map<String, String> params) {}
 

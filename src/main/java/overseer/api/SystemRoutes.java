@@ -22,6 +22,7 @@ public final class SystemRoutes {
     public record Readiness(java.nio.file.Path data, long minFreeBytes, java.time.Duration maxSyncAge) {}
 
     private final Readiness readiness;
+    private final overseer.metrics.Metrics metrics;
     private final java.time.Clock clock;
 
     public SystemRoutes(
@@ -30,7 +31,9 @@ public final class SystemRoutes {
             Exchanges exchanges,
             BuildInfo build,
             Readiness readiness,
-            java.time.Clock clock) {
+            java.time.Clock clock,
+            overseer.metrics.Metrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.executions = executions;
         this.exchanges = exchanges;
@@ -88,6 +91,12 @@ public final class SystemRoutes {
             body.put("status", "ready");
             body.put("commit", config.active().orElseThrow().revision());
             exchanges.json(exchange, 200, body);
+        });
+        router.get("/metrics", (exchange, params) -> {
+            byte[] text = metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders()
+                    .put(io.undertow.util.Headers.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+            exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(text));
         });
         router.get("/version", (exchange, params) -> {
             Map<String, Object> body = new LinkedHashMap<>();

@@ -53,6 +53,7 @@ public final class WebhookSender implements AutoCloseable {
     private final WakeUp wakeUp;
     private final String userAgent;
     private final HookClient client;
+    private final overseer.metrics.Metrics metrics;
     private final Map<String, Delivery> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Integer> perHook = new ConcurrentHashMap<>();
     /** Outcomes waiting to be written; bounded by {@code maxConcurrent}, as each comes from an attempt in flight. */
@@ -65,7 +66,14 @@ public final class WebhookSender implements AutoCloseable {
     private record Outcome(Delivery delivery, Delivery.Attempt attempt) {}
 
     public WebhookSender(
-            Store store, HookSecrets secrets, Settings settings, Clock clock, WakeUp wakeUp, String userAgent) {
+            Store store,
+            HookSecrets secrets,
+            Settings settings,
+            Clock clock,
+            WakeUp wakeUp,
+            String userAgent,
+            overseer.metrics.Metrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.secrets = secrets;
         this.settings = settings;
@@ -193,6 +201,7 @@ public final class WebhookSender implements AutoCloseable {
                     why,
                     next.map(n -> "next attempt at " + n).orElse("expired, no more attempts"));
         }
+        metrics.delivery(outcome.state().column());
         return outcome;
     }
 

@@ -52,7 +52,7 @@ final class Engine {
         this.launcher = launcher;
         this.groups = groups;
         this.clock = clock;
-        this.lifecycle = new Lifecycle(store, groups, clock, settings.maxEvents());
+        this.lifecycle = new Lifecycle(store, groups, clock, settings.maxEvents(), settings.metrics());
         this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued());
     }
 

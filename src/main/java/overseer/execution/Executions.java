@@ -45,7 +45,8 @@ public final class Executions {
             Path eventPipe,
             long maxOutputBytes,
             int maxEvents,
-            java.util.Optional<JobUser> jobUser) {}
+            java.util.Optional<JobUser> jobUser,
+            overseer.metrics.Metrics metrics) {}
 
     /** Trigger input: a JSON object (typed) or form/query strings (coerced). */
     public sealed interface Input {
@@ -191,7 +192,22 @@ public final class Executions {
 
     /** Runs a job with the params of a trigger; refused, or stored and queued before it returns. */
     public Store.Created trigger(Trigger t) throws Refused, InvalidParams {
-        return triggers.trigger(t);
+        try {
+            return triggers.trigger(t);
+        } catch (Refused e) {
+            settings.metrics().refused(e.reason().name().toLowerCase(java.util.Locale.ROOT));
+            throw e;
+        }
+    }
+
+    /** Executions waiting for a slot. */
+    public int queueDepth() {
+        return engine.admission().queueLength();
+    }
+
+    /** Executions holding a slot. */
+    public int runningCount() {
+        return engine.admission().running().size();
     }
 
     /**

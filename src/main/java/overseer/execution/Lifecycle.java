@@ -36,15 +36,22 @@ final class Lifecycle {
     /** Custom events one execution may record; a job looping on {@code event} must not fill the disk. */
     private final int maxEvents;
 
+    private final overseer.metrics.Metrics metrics;
+
     Lifecycle(Store store, ProcessGroups groups, Clock clock) {
         this(store, groups, clock, 10_000);
     }
 
     Lifecycle(Store store, ProcessGroups groups, Clock clock, int maxEvents) {
+        this(store, groups, clock, maxEvents, overseer.metrics.Metrics.none());
+    }
+
+    Lifecycle(Store store, ProcessGroups groups, Clock clock, int maxEvents, overseer.metrics.Metrics metrics) {
         this.store = store;
         this.groups = groups;
         this.clock = clock;
         this.maxEvents = maxEvents;
+        this.metrics = metrics;
     }
 
     /** What became of a request to spawn a STARTING execution's process. */
@@ -110,6 +117,7 @@ final class Lifecycle {
             }
             u.moveTo(ExecutionState.RUNNING);
             u.processGroup(process.pid());
+            started(u);
             for (String pending : u.pendingSignals()) {
                 send(u, pending);
             }
@@ -136,6 +144,7 @@ final class Lifecycle {
         try {
             store.started(u.job(), u.number(), 0, event("start", null));
             u.moveTo(ExecutionState.RUNNING);
+            started(u);
             finishLocked(u, OptionalInt.of(0), event("complete", "nothing to run"));
         } finally {
             u.lock.unlock();
@@ -145,6 +154,7 @@ final class Lifecycle {
     private void notStartedLocked(Unfinished u, String cause) {
         store.started(u.job(), u.number(), 0, event("start", null));
         u.moveTo(ExecutionState.RUNNING);
+        started(u);
         finishLocked(u, OptionalInt.empty(), event("fail", cause));
     }
 
@@ -204,10 +214,18 @@ final class Lifecycle {
         if (u.state() == ExecutionState.QUEUED) {
             store.cancelled(u.job(), u.number(), last);
             u.moveTo(ExecutionState.CANCELLED);
+            metrics.executionFinished(u.job(), last.name(), Optional.empty());
             return;
         }
         store.finished(u.job(), u.number(), u.state(), exitCode, last);
         u.moveTo(ExecutionState.DONE);
+        metrics.executionFinished(
+                u.job(), last.name(), Optional.ofNullable(u.startedAt()).map(s -> Duration.between(s, last.at())));
+    }
+
+    private void started(Unfinished u) {
+        u.startedAt(clock.instant());
+        metrics.executionStarted(u.job());
     }
 
     /**
@@ -234,6 +252,7 @@ final class Lifecycle {
                     store.cancelled(
                             u.job(), u.number(), event("fail", "cancelled by '" + signal + "' before it started"));
                     u.moveTo(ExecutionState.CANCELLED);
+                    metrics.executionFinished(u.job(), "fail", Optional.empty());
                     return true;
                 }
                 case STARTING -> {
@@ -263,6 +282,7 @@ final class Lifecycle {
             }
             store.cancelled(u.job(), u.number(), event("fail", cause));
             u.moveTo(ExecutionState.CANCELLED);
+            metrics.executionFinished(u.job(), "fail", Optional.empty());
             return true;
         } finally {
             u.lock.unlock();

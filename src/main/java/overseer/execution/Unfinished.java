@@ -31,6 +31,8 @@ final class Unfinished {
     private boolean endRequested;
     /** Custom events recorded while this server held it (under {@link #lock}). */
     private int customEvents;
+    /** When its process started (or it was found to have none), for the duration metric. */
+    private java.time.Instant startedAt;
 
     Unfinished(Execution execution, LaunchSpec spec, CheckoutLease lease, String token) {
         this.execution = execution;
@@ -137,5 +139,13 @@ final class Unfinished {
 
     void countEvent() {
         customEvents++;
+    }
+
+    java.time.Instant startedAt() {
+        return startedAt;
+    }
+
+    void startedAt(java.time.Instant at) {
+        startedAt = at;
     }
 }

@@ -97,6 +97,7 @@ public final class Scheduler implements AutoCloseable {
     private final Target target;
     private final Clock clock;
     private final Timer timer;
+    private final overseer.metrics.Metrics metrics;
     private final ReentrantLock lock = new ReentrantLock();
     private Map<Key, Entry> entries = new HashMap<>();
     private boolean caughtUp;
@@ -109,7 +110,9 @@ public final class Scheduler implements AutoCloseable {
             Store store,
             Target target,
             Clock clock,
-            Timer timer) {
+            Timer timer,
+            overseer.metrics.Metrics metrics) {
+        this.metrics = metrics;
         this.active = active;
         this.enabled = enabled;
         this.store = store;
@@ -279,6 +282,7 @@ public final class Scheduler implements AutoCloseable {
                 Entry entry = entries.get(from + i);
                 if (refusals.get(i).isEmpty()) {
                     entry.lastFire = Optional.of(f.at());
+                    metrics.fireDelay(Duration.between(f.at(), clock.instant()));
                 } else {
                     // Disabled meanwhile, shutting down, the queue full: this fire is not run.
                     log.warn(

@@ -438,6 +438,18 @@ public class JdbcStore implements Store {
     }
 
     @Override
+    public Backlog deliveryBacklog() {
+        return read("count pending deliveries", () -> {
+            try (PreparedStatement s =
+                            prepare("SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'");
+                    ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return new Backlog(rs.getLong(1), instant(rs, 2));
+            }
+        });
+    }
+
+    @Override
     public Optional<Instant> nextDeliveryDue() {
         return read("find the next delivery", () -> {
             try (PreparedStatement s = prepare("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'");

@@ -106,6 +106,11 @@ public interface Store extends AutoCloseable {
     /** When the earliest pending delivery is due, if any is pending. */
     Optional<Instant> nextDeliveryDue();
 
+    /** How many deliveries are pending, and when the oldest was made. */
+    record Backlog(long count, Optional<Instant> oldest) {}
+
+    Backlog deliveryBacklog();
+
     /** Records an attempt to send a delivery. */
     default void deliveryAttempted(String id, Delivery.Attempt attempt) {
         deliveriesAttempted(Map.of(id, attempt));

@@ -127,7 +127,8 @@ class HttpApiTest {
                         new Router(),
                         new Exchanges(new com.fasterxml.jackson.databind.ObjectMapper()),
                         Optional.empty(),
-                        HttpApi.Exposure.defaults(java.util.List.of())))
+                        HttpApi.Exposure.defaults(java.util.List.of()),
+                        overseer.metrics.Metrics.none()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("without --tokens");
     }

@@ -123,7 +123,8 @@ class SchedulerTest {
                 server.overseer().store(),
                 server.overseer().executions()::fire,
                 clock,
-                Timer.sleeping());
+                Timer.sleeping(),
+                overseer.metrics.Metrics.none());
         second.sync();
         CountDownLatch go = new CountDownLatch(1);
         Thread a = Thread.ofVirtual()

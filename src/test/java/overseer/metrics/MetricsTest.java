@@ -1,0 +1,81 @@
+package overseer.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.TestRepo;
+import overseer.testing.TestServer;
+
+/** {@code GET /metrics} after known executions: the counts, and text that follows the Prometheus format. */
+class MetricsTest {
+    /** A sample line of the text format: a name, optional labels, a value. */
+    private static final Pattern SAMPLE =
+            Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*\\})? "
+                    + "(-?[0-9.]+(?:[eE][+-]?[0-9]+)?|NaN|[+-]Inf)( [0-9]+)?");
+
+    private static final Pattern COMMENT = Pattern.compile("# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void countsExecutionsRefusalsAndRequestsByBoundedLabels() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("ok.yml", "command: \"true\"\n")
+                    .with("bad.yml", "command: exit 2\n")
+                    .commit("jobs");
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                for (int i = 1; i <= 2; i++) {
+                    server.trigger("ok", "{}");
+                    server.awaitFinished("ok", i);
+                }
+                server.trigger("bad", "{}");
+                server.awaitFinished("bad", 1);
+                server.delete("/jobs/bad");
+                assertThat(server.post("/jobs/bad", "").statusCode()).isEqualTo(409);
+                HttpResponse<String> scrape = server.get("/metrics");
+                assertThat(scrape.statusCode()).isEqualTo(200);
+                assertThat(scrape.headers().firstValue("Content-Type").orElse(""))
+                        .startsWith("text/plain");
+                Map<String, Double> samples = new HashMap<>();
+                for (String line : scrape.body().split("\n")) {
+                    if (line.isEmpty()) {
+                        continue;
+                    }
+                    if (line.startsWith("#")) {
+                        assertThat(line).matches(COMMENT);
+                        continue;
+                    }
+                    Matcher m = SAMPLE.matcher(line);
+                    assertThat(m.matches()).as(line).isTrue();
+                    samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3)));
+                }
+                assertThat(samples).containsEntry("overseer_executions_started_total{job=\"ok\"}", 2.0);
+                assertThat(samples)
+                        .containsEntry("overseer_executions_finished_total{job=\"ok\",status=\"complete\"}", 2.0);
+                assertThat(samples)
+                        .containsEntry("overseer_executions_finished_total{job=\"bad\",status=\"fail\"}", 1.0);
+                assertThat(samples).containsEntry("overseer_execution_duration_seconds_count{job=\"ok\"}", 2.0);
+                assertThat(samples).containsEntry("overseer_triggers_refused_total{reason=\"disabled\"}", 1.0);
+                assertThat(samples).containsEntry("overseer_queue_depth", 0.0);
+                assertThat(samples).containsEntry("overseer_running", 0.0);
+                assertThat(samples).containsEntry("overseer_webhook_backlog", 0.0);
+                assertThat(samples)
+                        .containsEntry(
+                                "overseer_http_requests_seconds_count{method=\"POST\",route=\"/jobs/{job}\",status=\"201\"}",
+                                3.0);
+                assertThat(samples.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes"));
+                // Labels hold route templates, never the paths called.
+                assertThat(scrape.body()).doesNotContain("route=\"/jobs/ok").doesNotContain("route=\"/jobs/bad");
+            }
+        }
+    }
+}
