@@ -2,7 +2,6 @@ package overseer.api;
 
 import io.undertow.server.HttpServerExchange;
 import java.time.Clock;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,23 +38,12 @@ public final class DeliveryRoutes {
     }
 
     private void list(HttpServerExchange exchange, Map<String, String> params) throws Exception {
-        Optional<String> state = query(exchange, "state");
+        Optional<String> state = ExecutionRoutes.query(exchange, "state");
         if (state.isPresent() && !STATES.contains(state.get())) {
             throw ExecutionRoutes.badRequest("state", "expected one of " + STATES + ", got '" + state.get() + "'");
         }
-        int limit = query(exchange, "limit")
-                .map(t -> {
-                    try {
-                        int n = Integer.parseInt(t);
-                        if (n < 1 || n > 1000) {
-                            throw new NumberFormatException();
-                        }
-                        return n;
-                    } catch (NumberFormatException e) {
-                        throw ExecutionRoutes.badRequest(
-                                "limit", "expected an integer from 1 to 1000, got '" + t + "'");
-                    }
-                })
+        int limit = ExecutionRoutes.query(exchange, "limit")
+                .map(t -> ExecutionRoutes.parseInt("limit", t, 1, 1000))
                 .orElse(100);
         exchanges.json(
                 exchange,
@@ -77,7 +65,7 @@ public final class DeliveryRoutes {
     }
 
     private void test(HttpServerExchange exchange, Map<String, String> params) throws Exception {
-        String url = query(exchange, "url")
+        String url = ExecutionRoutes.query(exchange, "url")
                 .orElseThrow(() -> ExecutionRoutes.badRequest("url", "give the URL of a configured hook"));
         Webhooks.Hook hook = webhooks.hook(url)
                 .orElseThrow(() -> ApiException.notFound("no hook in force has the URL " + Urls.mask(url)));
@@ -89,10 +77,5 @@ public final class DeliveryRoutes {
         body.put("error", result.error().orElse(null));
         body.put("ok", result.status().isPresent() && result.status().getAsInt() / 100 == 2);
         exchanges.json(exchange, 200, body);
-    }
-
-    private static Optional<String> query(HttpServerExchange exchange, String name) {
-        Deque<String> values = exchange.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
     }
 }

@@ -397,7 +397,7 @@ public final class ExecutionRoutes {
         }
     }
 
-    private static int parseInt(String name, String text, int min, int max) {
+    static int parseInt(String name, String text, int min, int max) {
         try {
             int value = Integer.parseInt(text);
             if (value < min || value > max) {
@@ -409,7 +409,7 @@ public final class ExecutionRoutes {
         }
     }
 
-    private static Optional<String> query(HttpServerExchange exchange, String name) {
+    static Optional<String> query(HttpServerExchange exchange, String name) {
         Deque<String> values = exchange.getQueryParameters().get(name);
         return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
     }

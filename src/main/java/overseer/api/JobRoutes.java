@@ -39,8 +39,9 @@ public final class JobRoutes {
      * a page of them: {@code limit} jobs after the name {@code after}, with a {@code Link} to the next page.
      */
     private void list(HttpServerExchange exchange, Map<String, String> params) throws Exception {
-        Optional<Integer> limit = query(exchange, "limit").map(JobRoutes::limit);
-        Optional<String> after = query(exchange, "after");
+        Optional<Integer> limit =
+                ExecutionRoutes.query(exchange, "limit").map(t -> ExecutionRoutes.parseInt("limit", t, 1, 10_000));
+        Optional<String> after = ExecutionRoutes.query(exchange, "after");
         java.util.Collection<JobDefinition> all =
                 config.active().map(s -> s.jobs().values()).orElse(java.util.List.of());
         java.util.List<JobDefinition> page = all.stream()
@@ -71,23 +72,6 @@ public final class JobRoutes {
             }
             json.writeEndArray();
         }
-    }
-
-    private static int limit(String text) {
-        try {
-            int n = Integer.parseInt(text);
-            if (n < 1 || n > 10_000) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw ExecutionRoutes.badRequest("limit", "expected an integer from 1 to 10000, got '" + text + "'");
-        }
-    }
-
-    private static Optional<String> query(HttpServerExchange exchange, String name) {
-        java.util.Deque<String> values = exchange.getQueryParameters().get(name);
-        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.getFirst());
     }
 
     private void show(HttpServerExchange exchange, Map<String, String> params) throws Exception {
