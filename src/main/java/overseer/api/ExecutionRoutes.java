@@ -114,7 +114,11 @@ public final class ExecutionRoutes {
         Store store = executions.store();
         Map<String, Object> view =
                 Views.execution(e, store.events(e.job(), e.number()), store.deliveries(e.job(), e.number()));
-        List<Execution> chain = store.retryChain(e.job(), e.retryOf().orElse(e.number()));
+        // A retry is made when an execution ends: one that is not a retry and has not ended has no
+        // chain, which spares the query on every trigger's answer.
+        List<Execution> chain = e.retryOf().isPresent() || e.finished()
+                ? store.retryChain(e.job(), e.retryOf().orElse(e.number()))
+                : List.of();
         view.put(
                 "retry_chain",
                 chain.size() < 2
