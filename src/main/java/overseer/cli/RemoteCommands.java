@@ -17,20 +17,34 @@ import picocli.CommandLine.Parameters;
 final class RemoteCommands {
     private RemoteCommands() {}
 
-    /** Runs a remote call; a refusal is one line on stderr and exit 1. */
-    @FunctionalInterface
-    interface Call {
-        int run(Remote remote) throws Remote.Failure, InterruptedException;
-    }
+    /**
+     * What every remote command shares: the server options, and a refusal printed as one line on
+     * stderr with exit code 1. A command checks its arguments in {@link #check} and talks to the
+     * server in {@link #run}.
+     */
+    abstract static class RemoteCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
-    static int run(CommandLine.Model.CommandSpec spec, Remote.Options options, Call call) throws InterruptedException {
-        try {
-            return call.run(new Remote(options));
-        } catch (Remote.Failure e) {
-            PrintWriter err = spec.commandLine().getErr();
-            err.println("overseer " + spec.name() + ": " + e.getMessage());
-            err.flush();
-            return 1;
+        @Mixin
+        Remote.Options options = new Remote.Options();
+
+        /** Refuses bad arguments with a {@link CommandLine.ParameterException}, before any call. */
+        void check() {}
+
+        abstract int run(Remote remote) throws Remote.Failure, InterruptedException;
+
+        @Override
+        public final Integer call() throws InterruptedException {
+            check();
+            try {
+                return run(new Remote(options));
+            } catch (Remote.Failure e) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("overseer " + spec.name() + ": " + e.getMessage());
+                err.flush();
+                return 1;
+            }
         }
     }
 
@@ -69,13 +83,7 @@ final class RemoteCommands {
                 "Trigger a job on a server. With --wait or --follow, exit with the job's exit code",
                 "(124 on time-out); --follow also prints its output as it comes."
             })
-    static final class Trigger implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Mixin
-        Remote.Options options = new Remote.Options();
-
+    static final class Trigger extends RemoteCommand {
         @Parameters(index = "0", paramLabel = "JOB")
         String job;
 
@@ -94,35 +102,27 @@ final class RemoteCommands {
         boolean follow;
 
         @Override
-        public Integer call() throws InterruptedException {
-            return run(spec, options, remote -> {
-                JsonNode e = remote.postForm(Remote.path("jobs", job), Remote.form(params));
-                long n = e.path("execution").asLong();
-                PrintStream out = System.out;
-                if (!follow) {
-                    out.println(describe(e));
-                }
-                if (!await && !follow) {
-                    return 0;
-                }
-                if (follow) {
-                    remote.copy(Remote.path("jobs", job, Long.toString(n), "output") + "?follow=1", out);
-                }
-                JsonNode end = awaitEnd(remote, job, n);
-                (follow ? System.err : out).println(describe(end));
-                return exitCode(end);
-            });
+        int run(Remote remote) throws Remote.Failure, InterruptedException {
+            JsonNode e = remote.postForm(Remote.path("jobs", job), Remote.form(params));
+            long n = e.path("execution").asLong();
+            PrintStream out = System.out;
+            if (!follow) {
+                out.println(describe(e));
+            }
+            if (!await && !follow) {
+                return 0;
+            }
+            if (follow) {
+                remote.copy(Remote.path("jobs", job, Long.toString(n), "output") + "?follow=1", out);
+            }
+            JsonNode end = awaitEnd(remote, job, n);
+            (follow ? System.err : out).println(describe(end));
+            return exitCode(end);
         }
     }
 
     @Command(name = "logs", description = "Print an execution's output; -f follows it until the execution ends.")
-    static final class Logs implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Mixin
-        Remote.Options options = new Remote.Options();
-
+    static final class Logs extends RemoteCommand {
         @Parameters(index = "0", paramLabel = "JOB")
         String job;
 
@@ -141,27 +141,22 @@ final class RemoteCommands {
         String stream;
 
         @Override
-        public Integer call() throws InterruptedException {
+        void check() {
             if (!List.of("stdout", "stderr", "output").contains(stream)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--stream is stdout, stderr or output");
             }
-            return run(spec, options, remote -> {
-                remote.copy(
-                        Remote.path("jobs", job, Long.toString(number), stream) + (follow ? "?follow=1" : ""),
-                        System.out);
-                return 0;
-            });
+        }
+
+        @Override
+        int run(Remote remote) throws Remote.Failure, InterruptedException {
+            remote.copy(
+                    Remote.path("jobs", job, Long.toString(number), stream) + (follow ? "?follow=1" : ""), System.out);
+            return 0;
         }
     }
 
     @Command(name = "status", description = "Show a job (its latest executions) or one execution with its events.")
-    static final class Status implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Mixin
-        Remote.Options options = new Remote.Options();
-
+    static final class Status extends RemoteCommand {
         @Parameters(index = "0", paramLabel = "JOB")
         String job;
 
@@ -169,69 +164,53 @@ final class RemoteCommands {
         Long number;
 
         @Override
-        public Integer call() throws InterruptedException {
-            return run(spec, options, remote -> {
-                PrintStream out = System.out;
-                if (number == null) {
-                    JsonNode j = remote.get(Remote.path("jobs", job));
-                    out.println(j.path("name").asText()
-                            + (j.path("enabled").asBoolean() ? "" : " (disabled)")
-                            + (j.path("description").isNull()
-                                    ? ""
-                                    : ": " + j.path("description").asText()));
-                    j.path("schedules")
-                            .forEach(s -> out.println(
-                                    "  schedule " + s.path("frequency").asText() + " next "
-                                            + s.path("next_run").asText("-")));
-                    j.path("executions")
-                            .forEach(e -> out.println("  " + describe(e) + " "
-                                    + e.path("created_at").asText()));
-                    return 0;
-                }
-                JsonNode e = remote.get(Remote.path("jobs", job, Long.toString(number)));
-                out.println(describe(e) + " " + e.path("trigger").asText() + " "
-                        + e.path("commit").asText());
-                e.path("events")
-                        .forEach(ev -> out.println("  " + ev.path("at").asText() + " "
-                                + ev.path("name").asText()
-                                + (ev.path("cause").isNull()
-                                        ? ""
-                                        : ": " + ev.path("cause").asText())));
+        int run(Remote remote) throws Remote.Failure, InterruptedException {
+            PrintStream out = System.out;
+            if (number == null) {
+                JsonNode j = remote.get(Remote.path("jobs", job));
+                out.println(j.path("name").asText()
+                        + (j.path("enabled").asBoolean() ? "" : " (disabled)")
+                        + (j.path("description").isNull()
+                                ? ""
+                                : ": " + j.path("description").asText()));
+                j.path("schedules")
+                        .forEach(s ->
+                                out.println("  schedule " + s.path("frequency").asText() + " next "
+                                        + s.path("next_run").asText("-")));
+                j.path("executions")
+                        .forEach(e -> out.println(
+                                "  " + describe(e) + " " + e.path("created_at").asText()));
                 return 0;
-            });
+            }
+            JsonNode e = remote.get(Remote.path("jobs", job, Long.toString(number)));
+            out.println(describe(e) + " " + e.path("trigger").asText() + " "
+                    + e.path("commit").asText());
+            e.path("events")
+                    .forEach(ev -> out.println("  " + ev.path("at").asText() + " "
+                            + ev.path("name").asText()
+                            + (ev.path("cause").isNull()
+                                    ? ""
+                                    : ": " + ev.path("cause").asText())));
+            return 0;
         }
     }
 
     @Command(name = "jobs", description = "List the server's jobs with their latest execution.")
-    static final class Jobs implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Mixin
-        Remote.Options options = new Remote.Options();
-
+    static final class Jobs extends RemoteCommand {
         @Override
-        public Integer call() throws InterruptedException {
-            return run(spec, options, remote -> {
-                for (JsonNode j : remote.get("/jobs")) {
-                    JsonNode last = j.path("last_execution");
-                    System.out.println(j.path("name").asText()
-                            + (j.path("enabled").asBoolean() ? "" : " (disabled)")
-                            + (last.isNull() || last.isMissingNode() ? "" : "  last: " + describe(last)));
-                }
-                return 0;
-            });
+        int run(Remote remote) throws Remote.Failure, InterruptedException {
+            for (JsonNode j : remote.get("/jobs")) {
+                JsonNode last = j.path("last_execution");
+                System.out.println(j.path("name").asText()
+                        + (j.path("enabled").asBoolean() ? "" : " (disabled)")
+                        + (last.isNull() || last.isMissingNode() ? "" : "  last: " + describe(last)));
+            }
+            return 0;
         }
     }
 
     @Command(name = "signal", description = "Send stop, continue, terminate or kill to an execution.")
-    static final class Signal implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Mixin
-        Remote.Options options = new Remote.Options();
-
+    static final class Signal extends RemoteCommand {
         @Parameters(index = "0", paramLabel = "JOB")
         String job;
 
@@ -242,16 +221,18 @@ final class RemoteCommands {
         String signal;
 
         @Override
-        public Integer call() throws InterruptedException {
+        void check() {
             if (!List.of("stop", "continue", "terminate", "kill").contains(signal)) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(), "SIGNAL is stop, continue, terminate or kill");
             }
-            return run(spec, options, remote -> {
-                JsonNode e = remote.putJson(Remote.path("jobs", job, Long.toString(number)), Map.of("event", signal));
-                System.out.println(describe(e));
-                return 0;
-            });
+        }
+
+        @Override
+        int run(Remote remote) throws Remote.Failure, InterruptedException {
+            JsonNode e = remote.putJson(Remote.path("jobs", job, Long.toString(number)), Map.of("event", signal));
+            System.out.println(describe(e));
+            return 0;
         }
     }
 }
