@@ -247,7 +247,8 @@ public final class Overseer implements AutoCloseable {
                     .register(router);
             List<String> hosts = new java.util.ArrayList<>(options.exposure().hosts());
             options.publicUrl().map(u -> java.net.URI.create(u).getHost()).ifPresent(hosts::add);
-            Store counted = store;
+            // Both webhook gauges come from one query per scrape, not one each.
+            Supplier<Store.Backlog> backlog = recent(store::deliveryBacklog, Duration.ofSeconds(1));
             metrics.gauge("overseer_queue_depth", "executions waiting for a slot", executions::queueDepth);
             metrics.gauge("overseer_running", "executions holding a slot", executions::runningCount);
             metrics.gauge(
@@ -282,11 +283,11 @@ public final class Overseer implements AutoCloseable {
             metrics.gauge(
                     "overseer_webhook_backlog",
                     "webhook deliveries not yet sent",
-                    () -> counted.deliveryBacklog().count());
+                    () -> backlog.get().count());
             metrics.gauge(
                     "overseer_webhook_oldest_pending_seconds",
                     "age of the oldest delivery not yet sent",
-                    () -> counted.deliveryBacklog()
+                    () -> backlog.get()
                             .oldest()
                             .map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0)
                             .orElse(0.0));
@@ -342,6 +343,20 @@ public final class Overseer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** {@code source}'s value, read again only once it is older than {@code maxAge}. */
+    private static <T> Supplier<T> recent(Supplier<T> source, Duration maxAge) {
+        AtomicReference<Map.Entry<Long, T>> last = new AtomicReference<>();
+        return () -> {
+            Map.Entry<Long, T> seen = last.get();
+            long now = System.nanoTime();
+            if (seen == null || now - seen.getKey() > maxAge.toNanos()) {
+                seen = Map.entry(now, source.get());
+                last.set(seen);
+            }
+            return seen.getValue();
+        };
     }
 
     private static String publicUrl(String scheme, InetSocketAddress listen) {
