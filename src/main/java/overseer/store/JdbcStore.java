@@ -130,74 +130,72 @@ public class JdbcStore implements Store {
 
     /** Inserts an execution, queued, or already ended by {@code last}; or finds the one it repeats. */
     private Created insert(NewExecution e, Event queued, Optional<Event> last) throws SQLException {
-        {
-            if (e.origin().scheduleId().isPresent() && e.scheduledAt().isPresent()) {
-                Optional<Execution> fired = one(
-                        "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND schedule_id = ? AND scheduled_at = ?",
-                        e.job(),
-                        e.origin().scheduleId().get(),
-                        e.scheduledAt().get().toEpochMilli());
-                if (fired.isPresent()) {
-                    return new Created(fired.get(), true);
-                }
+        if (e.origin().scheduleId().isPresent() && e.scheduledAt().isPresent()) {
+            Optional<Execution> fired = one(
+                    "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND schedule_id = ? AND scheduled_at = ?",
+                    e.job(),
+                    e.origin().scheduleId().get(),
+                    e.scheduledAt().get().toEpochMilli());
+            if (fired.isPresent()) {
+                return new Created(fired.get(), true);
             }
-            if (e.idempotencyKey().isPresent()) {
-                Optional<Execution> earlier =
-                        idempotentLocked(e.job(), e.idempotencyKey().get(), e.createdAt());
-                if (earlier.isPresent()) {
-                    return new Created(earlier.get(), true);
-                }
+        }
+        if (e.idempotencyKey().isPresent()) {
+            Optional<Execution> earlier =
+                    idempotentLocked(e.job(), e.idempotencyKey().get(), e.createdAt());
+            if (earlier.isPresent()) {
+                return new Created(earlier.get(), true);
             }
-            long number;
-            try (PreparedStatement s = connection.prepareStatement(
-                    "INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
-                            + " DO UPDATE SET last_number = job_counters.last_number + 1 RETURNING last_number")) {
-                s.setString(1, e.job());
-                try (ResultSet rs = s.executeQuery()) {
-                    rs.next();
-                    number = rs.getLong(1);
-                }
+        }
+        long number;
+        try (PreparedStatement s = connection.prepareStatement(
+                "INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
+                        + " DO UPDATE SET last_number = job_counters.last_number + 1 RETURNING last_number")) {
+            s.setString(1, e.job());
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                number = rs.getLong(1);
             }
-            NewExecution.Prepared prepared = e.prepare().apply(number);
-            update(
-                    "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
-                            + " ?, ?, ?, ?, ?)",
+        }
+        NewExecution.Prepared prepared = e.prepare().apply(number);
+        update(
+                "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
+                        + " ?, ?, ?, ?, ?)",
+                e.job(),
+                number,
+                queued.name(),
+                e.trigger(),
+                e.commit(),
+                e.createdAt().toEpochMilli(),
+                e.paramsJson(),
+                e.secretsJson(),
+                prepared.rendered(),
+                prepared.launchJson(),
+                e.priority(),
+                e.scheduledAt().map(Instant::toEpochMilli).orElse(null),
+                e.runId(),
+                e.origin().scheduleId().orElse(null),
+                e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
+                e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
+                e.origin().triggeredBy().orElse(null),
+                e.idempotencyKey().orElse(null));
+        appendEvent(e.job(), number, queued);
+        if (last.isPresent()) {
+            move(
                     e.job(),
                     number,
-                    queued.name(),
-                    e.trigger(),
-                    e.commit(),
-                    e.createdAt().toEpochMilli(),
-                    e.paramsJson(),
-                    e.secretsJson(),
-                    prepared.rendered(),
-                    prepared.launchJson(),
-                    e.priority(),
-                    e.scheduledAt().map(Instant::toEpochMilli).orElse(null),
-                    e.runId(),
-                    e.origin().scheduleId().orElse(null),
-                    e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
-                    e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
-                    e.origin().triggeredBy().orElse(null),
-                    e.idempotencyKey().orElse(null));
-            appendEvent(e.job(), number, queued);
-            if (last.isPresent()) {
-                move(
-                        e.job(),
-                        number,
-                        ExecutionState.QUEUED,
-                        ExecutionState.CANCELLED,
-                        ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
-                        last.get().name(),
-                        last.get().at().toEpochMilli());
-                appendEvent(e.job(), number, last.get());
-            }
-            return new Created(
-                    one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", e.job(), number)
-                            .orElseThrow(),
-                    false);
+                    ExecutionState.QUEUED,
+                    ExecutionState.CANCELLED,
+                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
+                    last.get().name(),
+                    last.get().at().toEpochMilli());
+            appendEvent(e.job(), number, last.get());
         }
+        return new Created(
+                one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", e.job(), number)
+                        .orElseThrow(),
+                false);
     }
 
     @Override
