@@ -208,9 +208,25 @@ public final class ServeCommand implements Callable<Integer> {
             description = "finished executions kept per job at most (env OVERSEER_RETAIN_PER_JOB)")
     int retainPerJob;
 
+    @Option(
+            names = "--log-format",
+            defaultValue = "${env:OVERSEER_LOG_FORMAT:-text}",
+            description = "text, or json for one JSON object per line (env OVERSEER_LOG_FORMAT)")
+    String logFormat;
+
+    @Option(
+            names = "--log-level",
+            defaultValue = "${env:OVERSEER_LOG_LEVEL:-info}",
+            description = "error, warn, info, debug or trace (env OVERSEER_LOG_LEVEL)")
+    String logLevel;
+
     @Override
     public Integer call() throws Exception {
-        LogLines.install();
+        try {
+            Logging.configure(logFormat, logLevel);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         if (poll < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--poll must be at least 1 second");
         }

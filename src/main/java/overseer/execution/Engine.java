@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import overseer.config.CheckoutLease;
 import overseer.job.JobName;
 import overseer.process.Launcher;
@@ -172,6 +173,9 @@ final class Engine {
     }
 
     private void run(Unfinished u) {
+        // What this thread logs is about this execution: JSON log lines carry it.
+        MDC.put("job", u.job());
+        MDC.put("execution", Long.toString(u.number()));
         try {
             new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone, ending).run();
         } catch (RuntimeException e) {
@@ -183,6 +187,7 @@ final class Engine {
                     closing::isDone);
         } finally {
             ended(u);
+            MDC.clear();
         }
     }
 
