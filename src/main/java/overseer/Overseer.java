@@ -36,6 +36,7 @@ import overseer.execution.JobEvents;
 import overseer.execution.JobUser;
 import overseer.execution.Params;
 import overseer.job.JobParser;
+import overseer.metrics.DiskUsage;
 import overseer.metrics.Metrics;
 import overseer.process.PosixSpawnLauncher;
 import overseer.schedule.Scheduler;
@@ -291,6 +292,19 @@ public final class Overseer implements AutoCloseable {
                             .oldest()
                             .map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0)
                             .orElse(0.0));
+            DiskUsage outputs = new DiskUsage(options.data().resolve("executions"), Duration.ofMinutes(1));
+            metrics.gauge(
+                    "overseer_executions_disk_bytes",
+                    "bytes of the executions' output files (measured at most once a minute)",
+                    outputs::bytes);
+            metrics.gauge("overseer_database_bytes", "bytes of the database and its write-ahead log", () -> {
+                long total = 0;
+                for (String name : List.of("overseer.db", "overseer.db-wal")) {
+                    total += options.data().resolve(name).toFile().length();
+                }
+                return total;
+            });
+            config.onSynced(s -> metrics.configSync(s.outcome().name().toLowerCase(java.util.Locale.ROOT)));
             HttpApi api = new HttpApi(
                     options.listen(),
                     router,

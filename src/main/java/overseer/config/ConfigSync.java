@@ -55,6 +55,7 @@ public final class ConfigSync implements AutoCloseable {
     private volatile boolean closed;
     private Thread poller;
     private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<ConfigStatus>> synced = new CopyOnWriteArrayList<>();
 
     public ConfigSync(Settings settings, Path dataDir, RepositoryLoader loader, Clock clock)
             throws IOException, SyncException {
@@ -147,6 +148,9 @@ public final class ConfigSync implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        for (Consumer<ConfigStatus> listener : synced) {
+            listener.accept(after);
+        }
         Optional<Snapshot> now = after.active();
         if (now.isPresent() && !now.map(Snapshot::revision).equals(before.map(Snapshot::revision))) {
             for (Consumer<Snapshot> listener : listeners) {
@@ -159,6 +163,11 @@ public final class ConfigSync implements AutoCloseable {
     /** Calls {@code listener} with each snapshot that becomes active from now on. */
     public void onApplied(Consumer<Snapshot> listener) {
         listeners.add(listener);
+    }
+
+    /** Calls {@code listener} with the status after every sync, whatever its outcome. */
+    public void onSynced(Consumer<ConfigStatus> listener) {
+        synced.add(listener);
     }
 
     /** Asks the poller for a sync soon, without waiting for it (push webhooks). */

@@ -68,6 +68,14 @@ public final class Metrics {
                 .increment();
     }
 
+    /** A sync of the configuration, by its outcome (applied, unchanged, invalid, failed). */
+    public void configSync(String result) {
+        Counter.builder("overseer_config_syncs")
+                .tag("result", result)
+                .register(registry)
+                .increment();
+    }
+
     public void delivery(String result) {
         Counter.builder("overseer_webhook_deliveries")
                 .tag("result", result)

@@ -608,6 +608,31 @@ public class JdbcStore implements Store {
     }
 
     @Override
+    public void reclaim() {
+        // The driver takes one step of the pragma per execution, and SQLite frees one page per
+        // step; chunks keep each hold of the connection short.
+        int chunk = 1000;
+        long left = Long.parseLong(setting("freelist_count"));
+        while (left > 0) {
+            long before = left;
+            left = read("reclaim free pages", () -> {
+                try (PreparedStatement s = connection.prepareStatement("PRAGMA incremental_vacuum")) {
+                    for (int i = 0; i < chunk; i++) {
+                        s.execute();
+                    }
+                }
+                try (PreparedStatement s = connection.prepareStatement("PRAGMA freelist_count");
+                        ResultSet rs = s.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0L;
+                }
+            });
+            if (left >= before) {
+                return;
+            }
+        }
+    }
+
+    @Override
     public Set<String> disabledJobs() {
         return read("read job states", () -> {
             Set<String> disabled = new HashSet<>();

@@ -76,6 +76,7 @@ public final class Retention implements AutoCloseable {
             }
         }
         if (removed > 0) {
+            store.reclaim();
             log.info(
                     "retention: removed {} execution(s) older than {} days or past the newest {} of their job",
                     removed,

@@ -3,14 +3,19 @@ package overseer.store;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded store: one SQLite file in the data directory, in WAL mode with
  * {@code synchronous=FULL}, so a commit is on disk before it returns.
  */
 public final class SqliteStore extends JdbcStore {
+    private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
+
     private SqliteStore(Connection connection, Outbox outbox) throws SQLException {
         super(connection, outbox);
     }
@@ -24,6 +29,7 @@ public final class SqliteStore extends JdbcStore {
         try {
             Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement s = connection.createStatement()) {
+                incrementalVacuum(s, file);
                 s.execute("PRAGMA journal_mode = WAL");
                 s.execute("PRAGMA synchronous = FULL");
                 s.execute("PRAGMA busy_timeout = 10000");
@@ -31,6 +37,25 @@ public final class SqliteStore extends JdbcStore {
             return new SqliteStore(connection, outbox);
         } catch (SQLException e) {
             throw new StoreException("store: cannot open " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Retention frees pages that the file would otherwise keep for good. With incremental
+     * auto-vacuum they can be handed back without rewriting the whole file; a database made
+     * before this setting (or by hand) is converted once, which rewrites it.
+     */
+    private static void incrementalVacuum(Statement s, Path file) throws SQLException {
+        String mode;
+        try (ResultSet rs = s.executeQuery("PRAGMA auto_vacuum")) {
+            mode = rs.next() ? rs.getString(1) : "";
+        }
+        if (!mode.equals("2")) {
+            s.execute("PRAGMA auto_vacuum = INCREMENTAL");
+            if (file.toFile().length() > 0) {
+                log.info("store: converting {} to incremental vacuum (once)", file);
+            }
+            s.execute("VACUUM");
         }
     }
 }

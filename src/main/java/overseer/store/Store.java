@@ -146,6 +146,9 @@ public interface Store extends AutoCloseable {
     /** Removes these executions with their events and deliveries, in one transaction. */
     void remove(List<Prunable> executions);
 
+    /** Gives the space that removals freed inside the database back to the file system. */
+    void reclaim();
+
     Set<String> disabledJobs();
 
     void setEnabled(String job, boolean enabled, Instant at);

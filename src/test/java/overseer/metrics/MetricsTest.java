@@ -28,7 +28,7 @@ class MetricsTest {
     @Test
     void countsExecutionsRefusalsAndRequestsByBoundedLabels() throws Exception {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
-            repo.with("ok.yml", "command: \"true\"\n")
+            repo.with("ok.yml", "command: echo ok\n")
                     .with("bad.yml", "command: exit 2\n")
                     .commit("jobs");
             try (TestServer server =
@@ -68,6 +68,10 @@ class MetricsTest {
                 assertThat(samples).containsEntry("overseer_queue_depth", 0.0);
                 assertThat(samples).containsEntry("overseer_running", 0.0);
                 assertThat(samples).containsEntry("overseer_webhook_backlog", 0.0);
+                assertThat(samples).containsEntry("overseer_config_syncs_total{result=\"applied\"}", 1.0);
+                // Two executions wrote "ok" and a newline each to stdout and to output.
+                assertThat(samples.get("overseer_executions_disk_bytes")).isGreaterThanOrEqualTo(12.0);
+                assertThat(samples.get("overseer_database_bytes")).isPositive();
                 assertThat(samples)
                         .containsEntry(
                                 "overseer_http_requests_seconds_count{method=\"POST\",route=\"/jobs/{job}\",status=\"201\"}",

@@ -35,6 +35,43 @@ class SqliteStoreTest extends StoreContract {
     }
 
     @Test
+    void removedExecutionsGiveTheirPagesBackToTheFileSystem() {
+        SqliteStore sqlite = (SqliteStore) store;
+        assertThat(sqlite.setting("auto_vacuum")).isEqualTo("2");
+        java.util.List<Store.Prunable> old = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            Execution e = store.create(
+                            newExecution("bulky", T0, java.util.Optional.empty()),
+                            Event.of("queued", "x".repeat(4000), T0, "api"))
+                    .execution();
+            old.add(new Store.Prunable(e.job(), e.number()));
+        }
+        store.remove(old);
+        assertThat(Long.parseLong(sqlite.setting("freelist_count"))).isGreaterThan(100);
+        store.reclaim();
+        assertThat(sqlite.setting("freelist_count")).isEqualTo("0");
+    }
+
+    @Test
+    void aDatabaseWithoutIncrementalVacuumIsConvertedOnOpening() throws Exception {
+        Path plain = dir.resolve("plain.db");
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + plain);
+                var s = c.createStatement()) {
+            s.execute("CREATE TABLE unrelated (x TEXT)");
+            s.execute("INSERT INTO unrelated VALUES ('kept')");
+        }
+        try (SqliteStore converted = SqliteStore.open(plain)) {
+            assertThat(converted.setting("auto_vacuum")).isEqualTo("2");
+        }
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + plain);
+                var s = c.createStatement();
+                var rs = s.executeQuery("SELECT x FROM unrelated")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("kept");
+        }
+    }
+
+    @Test
     void aFireIsRecordedOnceEvenByTwoConnectionsToTheSameDatabase() {
         java.time.Instant fire = T0.plusSeconds(60);
         try (Store other = SqliteStore.open(dir.resolve("overseer.db"))) {
