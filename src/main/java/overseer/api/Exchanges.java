@@ -1,11 +1,15 @@
 package overseer.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.undertow.io.UndertowInputStream;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -43,35 +47,57 @@ public final class Exchanges {
     }
 
     /**
-     * The request body, refusing (413) more than {@code limit} bytes without reading them all. The
-     * exchange is in blocking mode: {@link HttpApi} runs every route on a virtual thread.
+     * The request body, refusing (413) more than {@code limit} bytes without reading them all. Read
+     * through a stream of its own rather than the exchange's blocking mode, so that a buffered
+     * answer can still be sent from the I/O thread ({@link #send}); the calling virtual thread
+     * blocks while it reads. (Undertow's async receiver would wait for the route to return.)
      */
     public byte[] body(HttpServerExchange exchange, int limit) throws IOException {
         long declared = exchange.getRequestContentLength();
         if (declared > limit) {
             throw tooLarge(limit);
         }
-        InputStream in = exchange.getInputStream();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        int n;
-        while ((n = in.read(buffer)) > 0) {
-            if (out.size() + n > limit) {
-                throw tooLarge(limit);
+        try (InputStream in = new UndertowInputStream(exchange)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (out.size() + n > limit) {
+                    throw tooLarge(limit);
+                }
+                out.write(buffer, 0, n);
             }
-            out.write(buffer, 0, n);
+            return out.toByteArray();
         }
-        return out.toByteArray();
+    }
+
+    /** The response body as a stream, for routes that write more than fits a buffer. */
+    public static OutputStream output(HttpServerExchange exchange) {
+        if (!exchange.isBlocking()) {
+            exchange.startBlocking();
+        }
+        return exchange.getOutputStream();
     }
 
     private static ApiException tooLarge(int limit) {
         return new ApiException(413, "Content Too Large", "request body is over the limit of " + limit + " bytes");
     }
 
-    private static void send(HttpServerExchange exchange, int status, String type, byte[] bytes) {
+    /**
+     * Answers with {@code bytes}. Outside blocking mode they are only kept here: {@link HttpApi}
+     * sends them from the connection's I/O thread once the route has returned.
+     */
+    public static void send(HttpServerExchange exchange, int status, String type, byte[] bytes) {
         exchange.setStatusCode(status);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, type);
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, bytes.length);
-        exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(bytes));
+        if (exchange.isBlocking()) {
+            exchange.getResponseSender().send(ByteBuffer.wrap(bytes));
+        } else {
+            exchange.putAttachment(BODY, ByteBuffer.wrap(bytes));
+        }
     }
+
+    /** A response body waiting for the I/O thread. */
+    static final AttachmentKey<ByteBuffer> BODY = AttachmentKey.create(ByteBuffer.class);
 }

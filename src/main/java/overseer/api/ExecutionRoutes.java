@@ -337,7 +337,7 @@ public final class ExecutionRoutes {
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, end - start);
         if (!exchange.getRequestMethod().equalToString("HEAD")) {
-            view.copy(start, end, exchange.getOutputStream());
+            view.copy(start, end, Exchanges.output(exchange));
         }
     }
 
@@ -347,7 +347,7 @@ public final class ExecutionRoutes {
      */
     private void follow(HttpServerExchange exchange, OutputView view, long start, CompletableFuture<Void> done)
             throws IOException, InterruptedException {
-        OutputStream out = exchange.getOutputStream();
+        OutputStream out = Exchanges.output(exchange);
         CompletableFuture<Object> stop = CompletableFuture.anyOf(done, executions.closing());
         long position = start;
         while (true) {

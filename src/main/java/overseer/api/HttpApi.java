@@ -6,6 +6,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -136,7 +137,6 @@ public final class HttpApi implements AutoCloseable {
                     authorize(exchange, required, alternative, match.params());
                 case Router.Access.Open open -> {}
             }
-            exchange.startBlocking();
             match.registered().route().handle(exchange, match.params());
         } catch (ApiException e) {
             respond(exchange, e);
@@ -144,7 +144,7 @@ public final class HttpApi implements AutoCloseable {
             log.error("api: {} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestPath(), e.toString(), e);
             respond(exchange, new ApiException(500, "Internal Server Error", "the server failed; see its log"));
         } finally {
-            exchange.endExchange();
+            finish(exchange);
             audit(exchange);
             String method = exchange.getRequestMethod().toString();
             metrics.request(
@@ -156,6 +156,27 @@ public final class HttpApi implements AutoCloseable {
                     exchange.getStatusCode(),
                     Duration.ofNanos(System.nanoTime() - began));
         }
+    }
+
+    /**
+     * Ends the exchange. A buffered answer is sent, and the exchange ended, on the connection's
+     * I/O thread: ended here, beside it, Undertow's read listener spins on the connection's state
+     * while this thread finishes, and with keep-alive clients that cost about a fifth of the
+     * server's CPU. Streamed answers (blocking mode) end here.
+     */
+    private static void finish(HttpServerExchange exchange) {
+        if (exchange.isBlocking() || exchange.isComplete()) {
+            exchange.endExchange();
+            return;
+        }
+        ByteBuffer body = exchange.removeAttachment(Exchanges.BODY);
+        exchange.dispatch(exchange.getIoThread(), ex -> {
+            if (body == null) {
+                ex.endExchange();
+            } else {
+                ex.getResponseSender().send(body);
+            }
+        });
     }
 
     /** One line per request that may change something: who, what, the answer, from where. Never the token. */

@@ -61,7 +61,7 @@ public final class JobRoutes {
         Map<String, Execution> latest = executions.store().latest();
         exchange.setStatusCode(200);
         exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, Exchanges.JSON);
-        try (var json = exchanges.mapper().getFactory().createGenerator(exchange.getOutputStream())) {
+        try (var json = exchanges.mapper().getFactory().createGenerator(Exchanges.output(exchange))) {
             json.writeStartArray();
             for (JobDefinition j : page) {
                 Map<String, Object> view = Views.jobSummary(j, scheduler::status);

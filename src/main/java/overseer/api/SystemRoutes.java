@@ -94,9 +94,7 @@ public final class SystemRoutes {
         });
         router.get("/metrics", (exchange, params) -> {
             byte[] text = metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            exchange.getResponseHeaders()
-                    .put(io.undertow.util.Headers.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-            exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(text));
+            Exchanges.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", text);
         });
         router.get("/version", (exchange, params) -> {
             Map<String, Object> body = new LinkedHashMap<>();
