@@ -30,14 +30,18 @@ public class JdbcStore implements Store {
             + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
 
     private final Connection connection;
+    private final Statements statements;
     private final Outbox outbox;
     private final ReentrantLock lock = new ReentrantLock();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Pending<?>> pending =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile Optional<String> writeFailure = Optional.empty();
 
     protected JdbcStore(Connection connection, Outbox outbox) throws SQLException {
         this.connection = connection;
         this.outbox = outbox;
         Migrations.apply(connection);
+        this.statements = new Statements(connection);
     }
 
     @FunctionalInterface
@@ -56,26 +60,113 @@ public class JdbcStore implements Store {
         }
     }
 
+    /**
+     * Runs {@code work} in a transaction and returns once it is committed (on disk: the file is
+     * in {@code synchronous=FULL}). Group commit: writers queue their work, and whoever holds the
+     * connection next commits everything queued meanwhile in one transaction. Many writers then
+     * share one fsync, and none returns before the fsync that covers its work.
+     */
     private <T> T write(String what, Work<T> work) {
+        Pending<T> mine = new Pending<>(what, work);
+        pending.add(mine);
         lock.lock();
         try {
-            connection.setAutoCommit(false);
-            try {
-                T result = work.run();
-                connection.commit();
-                writeFailure = Optional.empty();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
+            if (!mine.isDone()) {
+                commitPending();
             }
-        } catch (SQLException e) {
-            writeFailure = Optional.of(e.getMessage());
-            throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
         } finally {
             lock.unlock();
+        }
+        return mine.result();
+    }
+
+    /** One queued write and, once its transaction ended, its outcome. */
+    private static final class Pending<T> {
+        final String what;
+        final Work<T> work;
+        private boolean done;
+        private T result;
+        private Exception failure;
+
+        Pending(String what, Work<T> work) {
+            this.what = what;
+            this.work = work;
+        }
+
+        boolean isDone() {
+            return done;
+        }
+
+        /** Its work ran and the transaction holding it is committed. */
+        void committed() {
+            done = true;
+        }
+
+        void fail(Exception e) {
+            failure = e;
+            result = null;
+            done = true;
+        }
+
+        void run() throws SQLException {
+            result = work.run();
+        }
+
+        T result() {
+            return switch (failure) {
+                case null -> result;
+                case SQLException e -> throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
+                case RuntimeException e -> throw e;
+                default -> throw new IllegalStateException(failure);
+            };
+        }
+    }
+
+    /**
+     * Commits what is queued, all in one transaction. Should that fail, each piece runs again
+     * alone, so that one failing piece fails alone and a full disk reports its own error. Called
+     * with the lock held, which also guards {@link Pending}'s fields.
+     */
+    private void commitPending() {
+        List<Pending<?>> batch = new ArrayList<>();
+        for (Pending<?> p; (p = pending.poll()) != null; ) {
+            batch.add(p);
+        }
+        if (batch.size() > 1) {
+            try {
+                transaction(batch);
+                batch.forEach(Pending::committed);
+                return;
+            } catch (SQLException | RuntimeException e) {
+                // Rolled back: each one again, alone.
+            }
+        }
+        for (Pending<?> p : batch) {
+            try {
+                transaction(List.of(p));
+                p.committed();
+            } catch (SQLException | RuntimeException e) {
+                if (e instanceof SQLException) {
+                    writeFailure = Optional.of(e.getMessage());
+                }
+                p.fail(e);
+            }
+        }
+    }
+
+    private void transaction(List<Pending<?>> pieces) throws SQLException {
+        connection.setAutoCommit(false);
+        try {
+            for (Pending<?> p : pieces) {
+                p.run();
+            }
+            connection.commit();
+            writeFailure = Optional.empty();
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
         }
     }
 
@@ -148,8 +239,8 @@ public class JdbcStore implements Store {
             }
         }
         long number;
-        try (PreparedStatement s = connection.prepareStatement(
-                "INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
+        try (PreparedStatement s =
+                statements.prepare("INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
                         + " DO UPDATE SET last_number = job_counters.last_number + 1 RETURNING last_number")) {
             s.setString(1, e.job());
             try (ResultSet rs = s.executeQuery()) {
@@ -460,7 +551,7 @@ public class JdbcStore implements Store {
     @Override
     public void deliveriesAttempted(Map<String, Delivery.Attempt> attempts) {
         write("record delivery attempts", () -> {
-            try (PreparedStatement s = connection.prepareStatement(
+            try (PreparedStatement s = statements.prepare(
                     "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
                             + " next_attempt_at = ?, finished_at = ? WHERE id = ?")) {
                 for (Map.Entry<String, Delivery.Attempt> e : attempts.entrySet()) {
@@ -673,6 +764,7 @@ public class JdbcStore implements Store {
     public void close() {
         lock.lock();
         try {
+            statements.close();
             connection.close();
         } catch (SQLException e) {
             // Closing after a failure: nothing more can be done with the connection.
@@ -794,7 +886,7 @@ public class JdbcStore implements Store {
     }
 
     private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-        PreparedStatement s = connection.prepareStatement(sql);
+        PreparedStatement s = statements.prepare(sql);
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
             switch (a) {
