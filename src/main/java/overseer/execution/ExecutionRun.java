@@ -116,21 +116,13 @@ final class ExecutionRun {
         List<String> masked = new ArrayList<>(u.spec().masked());
         masked.addAll(serverSecrets);
         long pgid = process.pid();
-        OutputCapture capture;
-        try {
-            capture = OutputCapture.start(
-                    dir,
-                    process.stdout(),
-                    process.stderr(),
-                    masked,
-                    new OutputCapture.Quota(settings.maxOutputBytes(), this::outputExceeded),
-                    "execution-" + u.key());
-        } catch (IOException e) {
-            groups.killAll(pgid, u.runId());
-            process.closeStreams();
-            lifecycle.ending(u);
-            return new Ending(OptionalInt.empty(), event("fail", "cannot capture output: " + e.getMessage()));
-        }
+        OutputCapture capture = OutputCapture.start(
+                dir,
+                process.stdout(),
+                process.stderr(),
+                masked,
+                new OutputCapture.Quota(settings.maxOutputBytes(), this::outputExceeded),
+                "execution-" + u.key());
         Supervision.Outcome outcome;
         try {
             outcome = new Supervision(groups)

@@ -3,7 +3,6 @@ package overseer.output;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -25,6 +24,7 @@ public final class OutputCapture {
     private final OutputIndex combined;
     private final Thread stdout;
     private final Thread stderr;
+    private boolean closed;
 
     private OutputCapture(Path dir, OutputIndex combined, Thread stdout, Thread stderr) {
         this.dir = dir;
@@ -33,14 +33,9 @@ public final class OutputCapture {
         this.stderr = stderr;
     }
 
-    /** Creates the (empty) output files of an execution, so they can be read before it starts. */
+    /** Creates the directory of an execution's output; its files come with their first bytes. */
     public static void prepare(Path dir) throws IOException {
         java.nio.file.Files.createDirectories(dir);
-        for (String name : List.of("stdout", "stderr", OutputIndex.FILE)) {
-            if (!java.nio.file.Files.exists(dir.resolve(name))) {
-                java.nio.file.Files.createFile(dir.resolve(name));
-            }
-        }
     }
 
     /**
@@ -70,74 +65,76 @@ public final class OutputCapture {
         }
     }
 
+    /**
+     * Starts copying. A file is created when its first byte comes, not before: most executions
+     * leave stderr empty, and each file created costs the server as much as a database commit.
+     * Readers take a missing file as empty.
+     */
     public static OutputCapture start(
-            Path dir, InputStream out, InputStream err, List<String> secrets, Quota quota, String name)
-            throws IOException {
-        OutputIndex combined = null;
-        OutputStream stdoutFile = null;
-        OutputStream stderrFile;
-        try {
-            combined = new OutputIndex(dir);
-            stdoutFile = new FileOutputStream(dir.resolve("stdout").toFile(), true);
-            stderrFile = new FileOutputStream(dir.resolve("stderr").toFile(), true);
-        } catch (IOException e) {
-            if (stdoutFile != null) {
-                stdoutFile.close();
-            }
-            if (combined != null) {
-                combined.close();
-            }
-            throw e;
-        }
-        OutputIndex index = combined;
-        OutputStream outFile = stdoutFile;
+            Path dir, InputStream out, InputStream err, List<String> secrets, Quota quota, String name) {
+        OutputIndex index = new OutputIndex(dir);
         // Platform threads: a blocking pipe read would hold a virtual thread's carrier for as long
         // as a quiet job runs.
         Thread a = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stdout")
-                .start(() -> pump(out, outFile, index, OutputIndex.Stream.STDOUT, new SecretMask(secrets), quota));
+                .start(() -> pump(
+                        out, dir.resolve("stdout"), index, OutputIndex.Stream.STDOUT, new SecretMask(secrets), quota));
         Thread b = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stderr")
-                .start(() -> pump(err, stderrFile, index, OutputIndex.Stream.STDERR, new SecretMask(secrets), quota));
+                .start(() -> pump(
+                        err, dir.resolve("stderr"), index, OutputIndex.Stream.STDERR, new SecretMask(secrets), quota));
         return new OutputCapture(dir, index, a, b);
     }
 
+    /**
+     * Copies one stream until its end, then forces its file to disk through the descriptor it
+     * already has. A stream that wrote nothing has no file and nothing to lose.
+     */
     private static void pump(
-            InputStream in,
-            OutputStream own,
-            OutputIndex combined,
-            OutputIndex.Stream stream,
-            SecretMask mask,
-            Quota quota) {
+            InputStream in, Path path, OutputIndex combined, OutputIndex.Stream stream, SecretMask mask, Quota quota) {
         byte[] buffer = new byte[BUFFER];
-        try (in;
-                own) {
+        FileOutputStream file = null;
+        try (in) {
             int n;
             while ((n = in.read(buffer)) > 0) {
                 if (mask.active()) {
                     byte[] masked = mask.apply(buffer, n);
-                    write(own, combined, stream, masked, quota.take(masked.length));
+                    file = write(file, path, combined, stream, masked, quota.take(masked.length));
                 } else {
-                    write(own, combined, stream, buffer, quota.take(n));
+                    file = write(file, path, combined, stream, buffer, quota.take(n));
                 }
             }
             byte[] rest = mask.finish();
-            write(own, combined, stream, rest, quota.take(rest.length));
+            file = write(file, path, combined, stream, rest, quota.take(rest.length));
+            if (file != null) {
+                file.getFD().sync();
+            }
         } catch (IOException e) {
             log.warn("execution: output capture failed: {}", e.getMessage());
+        } finally {
+            if (file != null) {
+                try {
+                    file.close();
+                } catch (IOException e) {
+                    log.warn("execution: cannot close {}: {}", path, e.getMessage());
+                }
+            }
         }
     }
 
-    private static void write(
-            OutputStream own, OutputIndex combined, OutputIndex.Stream stream, byte[] bytes, int length)
+    /** Writes to {@code file}, opening it first if this is the first write; answers the file. */
+    private static FileOutputStream write(
+            FileOutputStream file, Path path, OutputIndex combined, OutputIndex.Stream stream, byte[] bytes, int length)
             throws IOException {
         if (length == 0) {
-            return;
+            return file;
         }
-        own.write(bytes, 0, length);
+        FileOutputStream open = file != null ? file : new FileOutputStream(path.toFile(), true);
+        open.write(bytes, 0, length);
         combined.append(stream, length);
+        return open;
     }
 
     /** Waits until both streams reached their end, at most {@code limit}; true when they did. */
@@ -146,9 +143,10 @@ public final class OutputCapture {
         stdout.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         stderr.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
         boolean ended = !stdout.isAlive() && !stderr.isAlive();
-        if (ended) {
-            try {
-                combined.close();
+        if (ended && !closed) {
+            closed = true;
+            try (combined) {
+                combined.sync();
             } catch (IOException e) {
                 log.warn("execution: cannot close output: {}", e.getMessage());
             }
@@ -156,11 +154,20 @@ public final class OutputCapture {
         return ended;
     }
 
-    /** Makes the captured output durable: called once, after both streams ended. */
+    /**
+     * Makes the captured output durable. Streams that reached their end forced their own files
+     * (and {@link #awaitEnd} the index); this is for output still held open by a process that
+     * could not be killed, and forces what the files hold so far.
+     */
     public void sync() {
+        if (closed) {
+            return;
+        }
         for (String name : List.of("stdout", "stderr", OutputIndex.FILE)) {
             try (FileChannel file = FileChannel.open(dir.resolve(name), StandardOpenOption.WRITE)) {
                 file.force(true);
+            } catch (java.nio.file.NoSuchFileException e) {
+                // Nothing was written to it.
             } catch (IOException e) {
                 log.warn("execution: cannot sync {}: {}", dir.resolve(name), e.getMessage());
             }

@@ -22,21 +22,26 @@ final class OutputIndex implements AutoCloseable {
         STDERR
     }
 
-    private final FileChannel channel;
+    private final Path file;
+    private FileChannel channel;
     private final ByteBuffer record = ByteBuffer.allocate(RECORD);
     private Stream last;
     private long lastLength;
     private long lastPosition = -RECORD;
 
-    OutputIndex(Path dir) throws IOException {
-        // Not APPEND: on Linux a positional write to an O_APPEND file appends, and runs grow in place.
-        channel = FileChannel.open(dir.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    /** The index of {@code dir}; its file is created with the first record. */
+    OutputIndex(Path dir) {
+        this.file = dir.resolve(FILE);
     }
 
     /** Counts {@code length} more bytes of {@code stream}, already written to its file. */
     synchronized void append(Stream stream, long length) throws IOException {
         if (length == 0) {
             return;
+        }
+        if (channel == null) {
+            // Not APPEND: on Linux a positional write to an O_APPEND file appends, and runs grow in place.
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         }
         record.clear();
         if (stream == last) {
@@ -53,8 +58,17 @@ final class OutputIndex implements AutoCloseable {
         channel.write(record, lastPosition);
     }
 
+    /** Forces what was recorded to disk; an index with no record has nothing to lose. */
+    synchronized void sync() throws IOException {
+        if (channel != null) {
+            channel.force(false);
+        }
+    }
+
     @Override
     public synchronized void close() throws IOException {
-        channel.close();
+        if (channel != null) {
+            channel.close();
+        }
     }
 }
