@@ -167,6 +167,11 @@ public final class Renderer implements JobParser.TemplateCheck {
 
     private Output evaluate(String template, Map<String, Object> values, Builtins builtins, Mode mode)
             throws RenderException {
+        if (isPlain(template)) {
+            // Jinjava renders text without a tag as itself; building an interpreter for it was a
+            // measurable part of every trigger of a job like `command: make backup`.
+            return new Output(template, Set.of(), List.of(), Set.of());
+        }
         Map<String, Object> bindings = new LinkedHashMap<>(values);
         bindings.put("job", builtins.job());
         bindings.put("execution", builtins.execution());
@@ -193,6 +198,11 @@ public final class Renderer implements JobParser.TemplateCheck {
         } finally {
             JinjavaInterpreter.popCurrent();
         }
+    }
+
+    /** True when {@code template} has no expression, statement or comment tag. */
+    static boolean isPlain(String template) {
+        return !template.contains("{{") && !template.contains("{%") && !template.contains("{#");
     }
 
     private ExpressionStrategy strategy(Mode mode) {

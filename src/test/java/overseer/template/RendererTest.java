@@ -75,6 +75,19 @@ class RendererTest {
     }
 
     @Test
+    void aTemplateWithoutTagsIsItselfAndStillGetsItsVarsAppended() throws Exception {
+        var vars = List.of(var("level", VarType.INT, true, false));
+        assertThat(Renderer.isPlain("make backup\n")).isTrue();
+        assertThat(command("make backup\n\n", List.of(), Map.of())).isEqualTo("make backup\n\n");
+        assertThat(command("make  backup", vars, Map.of("level", 9))).isEqualTo("make  backup --level 9");
+        // Each kind of tag still goes through Jinjava.
+        assertThat(Renderer.isPlain("a {# note #}")).isFalse();
+        assertThat(command("make {# a comment #}backup", List.of(), Map.of())).isEqualTo("make backup");
+        assertThat(command("{% if true %}make{% endif %} {{ job }}", List.of(), Map.of()))
+                .isEqualTo("make deploy");
+    }
+
+    @Test
     void scriptArgumentsAreArgvWordsWithoutQuoting() throws Exception {
         var vars = List.of(var("files", VarType.SEQ, false, false), var("msg", VarType.STR, true, false));
         Rendered r = renderer.render(
