@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 import overseer.execution.Executions;
 import overseer.execution.InvalidParams;
 import overseer.execution.Refused;
+import overseer.job.JobName;
 import overseer.output.OutputView;
 import overseer.store.Execution;
 import overseer.store.ExecutionQuery;
@@ -60,6 +61,7 @@ public final class ExecutionRoutes {
         router.add("DELETE", "/jobs/{job}", admin, (exchange, params) -> enable(exchange, params, false));
         router.add("PUT", "/jobs/{job}", admin, (exchange, params) -> enable(exchange, params, true));
         router.get("/jobs/{job}/executions", this::list);
+        router.get("/executions", this::recent);
         router.get("/jobs/{job}/{n}", this::show);
         router.add("POST", "/jobs/{job}/{n}", trigger, this::repeat);
         router.add("PUT", "/jobs/{job}/{n}", eventRaiser, this::event);
@@ -243,6 +245,40 @@ public final class ExecutionRoutes {
                 .executions(
                         job, new ExecutionQuery(before, query(exchange, "status"), query(exchange, "trigger"), limit));
         exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());
+    }
+
+    /**
+     * The newest executions of all jobs. {@code before} is the cursor a page's {@code Link: rel=next}
+     * gives: {@code <created ms>:<job>:<number>} of the last execution of the previous page.
+     */
+    private void recent(HttpServerExchange exchange, Map<String, String> params) throws Exception {
+        int limit =
+                query(exchange, "limit").map(t -> parseInt("limit", t, 1, 500)).orElse(50);
+        Optional<Store.Cursor> before = query(exchange, "before").map(ExecutionRoutes::cursor);
+        Optional<String> status = query(exchange, "status");
+        List<Execution> page = executions.store().recent(status, before, limit);
+        if (page.size() == limit) {
+            Execution last = page.getLast();
+            String next =
+                    "/executions?limit=" + limit + "&before=" + last.createdAt().toEpochMilli() + ":"
+                            + last.job() + ":" + last.number()
+                            + status.map(s -> "&status=" + java.net.URLEncoder.encode(s, StandardCharsets.UTF_8))
+                                    .orElse("");
+            exchange.getResponseHeaders().put(new HttpString("Link"), "<" + next + ">; rel=\"next\"");
+        }
+        exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());
+    }
+
+    private static Store.Cursor cursor(String text) {
+        String[] parts = text.split(":", -1);
+        if (parts.length != 3 || !JobName.isValid(parts[1])) {
+            throw badRequest("before", "must be the cursor of a Link header: <ms>:<job>:<number>");
+        }
+        try {
+            return new Store.Cursor(Long.parseLong(parts[0]), parts[1], Long.parseLong(parts[2]));
+        } catch (NumberFormatException e) {
+            throw badRequest("before", "must be the cursor of a Link header: <ms>:<job>:<number>");
+        }
     }
 
     private void show(HttpServerExchange exchange, Map<String, String> params) throws Exception {

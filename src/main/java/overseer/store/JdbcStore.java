@@ -365,6 +365,26 @@ public class JdbcStore implements Store {
     }
 
     @Override
+    public List<Execution> recent(Optional<String> status, Optional<Cursor> before, int limit) {
+        return read("list recent executions", () -> {
+            StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM executions WHERE 1 = 1");
+            List<Object> args = new ArrayList<>();
+            if (before.isPresent()) {
+                Cursor c = before.get();
+                sql.append(" AND (created_at, job, number) < (?, ?, ?)");
+                args.addAll(List.of(c.createdAtMillis(), c.job(), c.number()));
+            }
+            if (status.isPresent()) {
+                sql.append(" AND status = ?");
+                args.add(status.get());
+            }
+            sql.append(" ORDER BY created_at DESC, job DESC, number DESC LIMIT ?");
+            args.add(limit);
+            return many(sql.toString(), args.toArray());
+        });
+    }
+
+    @Override
     public Map<String, Execution> latest() {
         return read("read the latest executions", () -> {
             Map<String, Execution> latest = new LinkedHashMap<>();

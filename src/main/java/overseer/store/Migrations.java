@@ -90,6 +90,8 @@ final class Migrations {
                 PRIMARY KEY (job, schedule_id));
             """, """
             ALTER TABLE executions ADD COLUMN triggered_by TEXT;
+            """, """
+            CREATE INDEX executions_recent ON executions (created_at, job, number);
             """);
 
     private Migrations() {}

@@ -69,6 +69,12 @@ public interface Store extends AutoCloseable {
 
     List<Execution> executions(String job, ExecutionQuery query);
 
+    /** Where a page of {@link #recent} ends: the next page starts after this execution. */
+    record Cursor(long createdAtMillis, String job, long number) {}
+
+    /** The newest executions of all jobs, newest first, after {@code before} when given. */
+    List<Execution> recent(Optional<String> status, Optional<Cursor> before, int limit);
+
     /** The most recent execution of each job that has one. */
     Map<String, Execution> latest();
 

@@ -179,6 +179,27 @@ abstract class StoreContract {
     }
 
     @Test
+    void listsRecentExecutionsOfAllJobsWithACursorThatSkipsNothingOnTies() {
+        create("a", T0); // a/1
+        create("b", T0.plusSeconds(1)); // b/1
+        create("a", T0.plusSeconds(1)); // a/2, the same moment as b/1
+        create("c", T0.plusSeconds(2)); // c/1
+        store.cancelled("b", 1, Event.of("fail", "cancelled", T0, "overseer"));
+        List<Execution> first = store.recent(Optional.empty(), Optional.empty(), 2);
+        assertThat(first).extracting(e -> e.job() + "/" + e.number()).containsExactly("c/1", "b/1");
+        Execution last = first.getLast();
+        assertThat(store.recent(
+                        Optional.empty(),
+                        Optional.of(new Store.Cursor(last.createdAt().toEpochMilli(), last.job(), last.number())),
+                        10))
+                .extracting(e -> e.job() + "/" + e.number())
+                .containsExactly("a/2", "a/1");
+        assertThat(store.recent(Optional.of("fail"), Optional.empty(), 10))
+                .extracting(e -> e.job() + "/" + e.number())
+                .containsExactly("b/1");
+    }
+
+    @Test
     void knowsTheLatestPerJobAndWhatIsUnfinished() {
         create("a", T0);
         create("a", T0.plusSeconds(1));
