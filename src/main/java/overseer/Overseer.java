@@ -21,6 +21,7 @@ import overseer.api.JobRoutes;
 import overseer.api.Router;
 import overseer.api.SystemRoutes;
 import overseer.api.Tokens;
+import overseer.api.UiRoutes;
 import overseer.config.ConfigSync;
 import overseer.config.RepositoryLoader;
 import overseer.config.SyncException;
@@ -230,6 +231,7 @@ public final class Overseer implements AutoCloseable {
             executions.onEnabledChanged(scheduler::sync);
             new JobRoutes(config, executions, exchanges, scheduler).register(router);
             new ExecutionRoutes(executions, exchanges).register(router);
+            new UiRoutes(exchanges, tokens.isPresent()).register(router);
             Supplier<List<overseer.job.Problem>> warnings = () -> {
                 List<overseer.job.Problem> all = new java.util.ArrayList<>(webhooks.warnings());
                 all.addAll(overseer.execution.ServerSecrets.warnings(config.active(), System.getenv()));
