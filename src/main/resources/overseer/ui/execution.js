@@ -13,7 +13,8 @@ function facts(e) {
     el('dt', {}, 'Commit'), el('dd', {}, el('code', {}, (e.commit ?? '').slice(0, 12))),
     el('dt', {}, 'Created'), el('dd', {}, time(e.created_at)),
     el('dt', {}, 'Started'), el('dd', {}, time(e.started_at)),
-    el('dt', {}, 'Finished'), el('dd', {}, time(e.finished_at), e.started_at ? ` (${duration(e)})` : ''),
+    el('dt', {}, 'Finished'), el('dd', {}, e.finished_at ? [time(e.finished_at), e.started_at ? ` (ran ${duration(e)})` : '']
+      : e.started_at ? `running for ${duration(e)}` : el('span', { class: 'muted' }, 'not yet')),
     el('dt', {}, 'Params'), el('dd', {}, el('pre', { id: 'params' }, JSON.stringify(e.params ?? {}, null, 2))),
     el('dt', {}, 'Command'), el('dd', {}, el('pre', { id: 'rendered' }, e.rendered ?? '')));
 }
