@@ -67,6 +67,10 @@ public class JdbcStore implements Store {
      * share one fsync, and none returns before the fsync that covers its work.
      */
     private <T> T write(String what, Work<T> work) {
+        if (lock.isHeldByCurrentThread()) {
+            // Inside another store call: committing here would commit part of that one's work.
+            throw new IllegalStateException("store: '" + what + "' was called inside another store call");
+        }
         Pending<T> mine = new Pending<>(what, work);
         pending.add(mine);
         lock.lock();

@@ -343,6 +343,63 @@ abstract class StoreContract {
     }
 
     @Test
+    void concurrentWritersAreEachCommittedAndOneThatFailsFailsAlone() throws Exception {
+        int threads = 16;
+        int each = 25;
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < each; i++) {
+                        if (thread == 0 && i == 10) {
+                            // Its work throws inside whatever group it was committed with.
+                            NewExecution e = newExecution("many", T0, Optional.empty());
+                            try {
+                                store.create(
+                                        new NewExecution(
+                                                e.job(),
+                                                e.trigger(),
+                                                e.commit(),
+                                                e.createdAt(),
+                                                e.paramsJson(),
+                                                e.secretsJson(),
+                                                e.priority(),
+                                                e.scheduledAt(),
+                                                e.runId(),
+                                                e.idempotencyKey(),
+                                                e.origin(),
+                                                n -> {
+                                                    throw new IllegalStateException("cannot render");
+                                                }),
+                                        Event.of("queued", null, T0, "api"));
+                            } catch (IllegalStateException expected) {
+                                failures.incrementAndGet();
+                            }
+                            continue;
+                        }
+                        create("many", T0.plusMillis(thread * 1000L + i));
+                    }
+                    return null;
+                }));
+            }
+            for (var f : done) {
+                f.get();
+            }
+        }
+        assertThat(failures).hasValue(1);
+        store = reopen(store);
+        List<Execution> all = store.executions("many", new ExecutionQuery(OptionalLong.empty(), Optional.empty(), 500));
+        assertThat(all).hasSize(threads * each - 1);
+        assertThat(all).extracting(Execution::number).doesNotHaveDuplicates();
+        assertThat(all)
+                .allSatisfy(e -> assertThat(store.events(e.job(), e.number()))
+                        .extracting(Event::name)
+                        .containsExactly("queued"));
+    }
+
+    @Test
     void aBatchIsStoredTogetherAndAnInsertThatFailsIsRolledBackAlone() {
         NewExecution good = newExecution("batch", T0, Optional.empty());
         NewExecution bad = new NewExecution(
