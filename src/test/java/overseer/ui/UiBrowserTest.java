@@ -97,6 +97,16 @@ class UiBrowserTest {
             }
         }
         repo.with("slow.yml", "command: for i in $(seq 1 40); do echo line $i; sleep 0.25; done\n")
+                .with("typed.yml", """
+                        vars:
+                          - {name: count, type: int}
+                          - {name: ratio, type: float}
+                          - {name: when, type: timestamp}
+                          - {name: password, secret: true}
+                          - {name: hosts, type: seq}
+                          - {name: labels, type: map}
+                        command: "true"
+                        """)
                 .with("hostile.yml", """
                         description: "%1$s"
                         vars:
@@ -158,7 +168,7 @@ class UiBrowserTest {
             driver.get(base(server) + "#/jobs");
             awaitText(By.id("jobs"), "deploy");
             String jobs = driver.findElement(By.id("jobs")).getText();
-            assertThat(jobs).contains("deploy", "backup", "heartbeat", "slow", "hostile");
+            assertThat(jobs).contains("deploy", "backup", "heartbeat", "nightly", "slow", "hostile");
             screenshot("jobs");
 
             // deploy's form: a missing required field is refused with the server's words beside it.
@@ -177,6 +187,32 @@ class UiBrowserTest {
             new WebDriverWait(driver, Duration.ofSeconds(15))
                     .until(d -> d.getCurrentUrl().endsWith("#/jobs/deploy/1"));
             awaitText(By.id("facts"), "web");
+
+            // Each var type gets its input; a JSON list and a number go to the server typed.
+            driver.get(base(server) + "#/jobs/typed");
+            await(By.id("trigger"));
+            assertThat(driver.findElement(By.id("var-count")).getAttribute("type"))
+                    .isEqualTo("number");
+            assertThat(driver.findElement(By.id("var-ratio")).getAttribute("step"))
+                    .isEqualTo("any");
+            assertThat(driver.findElement(By.id("var-when")).getAttribute("type"))
+                    .isEqualTo("datetime-local");
+            assertThat(driver.findElement(By.id("var-password")).getAttribute("type"))
+                    .isEqualTo("password");
+            assertThat(driver.findElement(By.id("var-hosts")).getTagName()).isEqualTo("textarea");
+            assertThat(driver.findElement(By.id("var-labels")).getTagName()).isEqualTo("textarea");
+            driver.findElement(By.id("var-count")).sendKeys("3");
+            driver.findElement(By.id("var-hosts")).sendKeys("[\"a\", \"b\"]");
+            driver.findElement(By.id("var-password")).sendKeys("hunter2");
+            driver.findElement(By.id("trigger")).click();
+            new WebDriverWait(driver, Duration.ofSeconds(15))
+                    .until(d -> d.getCurrentUrl().endsWith("#/jobs/typed/1"));
+            var params = server.json("/jobs/typed/1").path("params");
+            assertThat(params.path("count").asInt()).isEqualTo(3);
+            assertThat(params.path("hosts").isArray()).isTrue();
+            assertThat(params.path("password").asText()).isEqualTo("***");
+            awaitText(By.id("params"), "***");
+            assertThat(driver.findElement(By.tagName("main")).getText()).doesNotContain("hunter2");
 
             // A slow job's output appears while it is still printing; kill ends it.
             server.trigger("slow", "{}");
