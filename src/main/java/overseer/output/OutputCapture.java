@@ -131,7 +131,11 @@ public final class OutputCapture {
         if (length == 0) {
             return file;
         }
-        FileOutputStream open = file != null ? file : new FileOutputStream(path.toFile(), true);
+        FileOutputStream open = file;
+        if (open == null) {
+            combined.beforeNewStream();
+            open = new FileOutputStream(path.toFile(), true);
+        }
         open.write(bytes, 0, length);
         combined.append(stream, length);
         return open;

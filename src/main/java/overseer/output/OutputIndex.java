@@ -12,6 +12,12 @@ import java.nio.file.StandardOpenOption;
  * every byte twice halved the capture rate; the combined output is read through {@link
  * OutputView.Combined}.
  * A record is written after the bytes it counts, so every byte it names is on disk.
+ *
+ * <p>While only one stream has written, the index is kept in memory and has no file: the output
+ * is then that stream, and most executions never write the other one (the file and its fsync
+ * cost as much as a commit). The file is made, with the first run, before the second stream's
+ * own file is created ({@link #beforeNewStream}), so a reader that finds no index file never
+ * finds two streams with bytes.
  */
 final class OutputIndex implements AutoCloseable {
     static final String FILE = "output.index";
@@ -28,10 +34,30 @@ final class OutputIndex implements AutoCloseable {
     private Stream last;
     private long lastLength;
     private long lastPosition = -RECORD;
+    /** How many streams have made their file. */
+    private int streams;
 
-    /** The index of {@code dir}; its file is created with the first record. */
+    /** The index of {@code dir}; its file is made when a second stream makes its own. */
     OutputIndex(Path dir) {
         this.file = dir.resolve(FILE);
+    }
+
+    /**
+     * Called before a stream creates its file. The second such call makes the index file, with
+     * the run counted so far, before any byte of the second stream exists.
+     */
+    synchronized void beforeNewStream() throws IOException {
+        streams++;
+        if (streams >= 2 && channel == null) {
+            // Not APPEND: on Linux a positional write to an O_APPEND file appends, and runs grow in place.
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (last != null) {
+                lastPosition = 0;
+                record.clear();
+                record.put((byte) last.ordinal()).putLong(lastLength).flip();
+                channel.write(record, lastPosition);
+            }
+        }
     }
 
     /** Counts {@code length} more bytes of {@code stream}, already written to its file. */
@@ -40,8 +66,10 @@ final class OutputIndex implements AutoCloseable {
             return;
         }
         if (channel == null) {
-            // Not APPEND: on Linux a positional write to an O_APPEND file appends, and runs grow in place.
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            // One stream so far: its file is the whole output.
+            last = stream;
+            lastLength += length;
+            return;
         }
         record.clear();
         if (stream == last) {

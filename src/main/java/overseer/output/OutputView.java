@@ -190,7 +190,14 @@ public sealed interface OutputView {
                     }
                 }
             } catch (NoSuchFileException e) {
-                // No output yet.
+                // No index: at most one stream has bytes, and it is the output (OutputIndex).
+                for (OutputIndex.Stream stream : OutputIndex.Stream.values()) {
+                    long size = new File(dir.resolve(stream == OutputIndex.Stream.STDOUT ? "stdout" : "stderr")).size();
+                    if (size > 0) {
+                        visitor.visit(stream, 0, 0, size);
+                        return;
+                    }
+                }
             }
         }
     }

@@ -26,11 +26,11 @@ class OutputViewTest {
                 // Some runs come in two writes, growing the last record in place.
                 for (int part = 0; part < 1 + random.nextInt(2); part++) {
                     String text = (stream == OutputIndex.Stream.STDOUT ? "o" : "e") + i + "." + part + "\n";
-                    Files.writeString(
-                            dir.resolve(stream == OutputIndex.Stream.STDOUT ? "stdout" : "stderr"),
-                            text,
-                            StandardOpenOption.CREATE,
-                            StandardOpenOption.APPEND);
+                    Path file = dir.resolve(stream == OutputIndex.Stream.STDOUT ? "stdout" : "stderr");
+                    if (!Files.exists(file)) {
+                        index.beforeNewStream();
+                    }
+                    Files.writeString(file, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                     index.append(stream, text.length());
                     expected.append(text);
                 }
@@ -67,10 +67,37 @@ class OutputViewTest {
     }
 
     @Test
-    void aRunThatGrowsAfterItWasReadIsReadOnFromWhereItWas() throws Exception {
-        Files.writeString(dir.resolve("stdout"), "");
-        Files.writeString(dir.resolve("stderr"), "");
+    void oneStreamAloneHasNoIndexFileAndIsTheOutputUntilASecondStreamComes() throws Exception {
         try (OutputIndex index = new OutputIndex(dir)) {
+            OutputView view = OutputView.of(dir, "output");
+            index.beforeNewStream();
+            Files.writeString(dir.resolve("stderr"), "first\n");
+            index.append(OutputIndex.Stream.STDERR, 6);
+            Files.writeString(dir.resolve("stderr"), "more\n", StandardOpenOption.APPEND);
+            index.append(OutputIndex.Stream.STDERR, 5);
+            index.sync();
+            assertThat(dir.resolve(OutputIndex.FILE)).doesNotExist();
+            assertThat(read(view, 0, view.size())).isEqualTo("first\nmore\n");
+            // The second stream: the index is made, with the run so far, before its file exists.
+            index.beforeNewStream();
+            assertThat(dir.resolve(OutputIndex.FILE)).exists();
+            assertThat(read(view, 0, view.size())).isEqualTo("first\nmore\n");
+            Files.writeString(dir.resolve("stdout"), "out\n");
+            index.append(OutputIndex.Stream.STDOUT, 4);
+            Files.writeString(dir.resolve("stderr"), "err\n", StandardOpenOption.APPEND);
+            index.append(OutputIndex.Stream.STDERR, 4);
+            assertThat(read(view, 0, view.size())).isEqualTo("first\nmore\nout\nerr\n");
+            assertThat(read(view, 6, 14)).isEqualTo("more\nout");
+        }
+    }
+
+    @Test
+    void aRunThatGrowsAfterItWasReadIsReadOnFromWhereItWas() throws Exception {
+        try (OutputIndex index = new OutputIndex(dir)) {
+            index.beforeNewStream();
+            Files.writeString(dir.resolve("stdout"), "");
+            index.beforeNewStream();
+            Files.writeString(dir.resolve("stderr"), "");
             OutputView view = OutputView.of(dir, "output");
             Files.writeString(dir.resolve("stdout"), "ab", StandardOpenOption.APPEND);
             index.append(OutputIndex.Stream.STDOUT, 2);
