@@ -52,10 +52,15 @@ public final class SqliteStore extends JdbcStore {
         }
         if (!mode.equals("2")) {
             s.execute("PRAGMA auto_vacuum = INCREMENTAL");
-            if (file.toFile().length() > 0) {
-                log.info("store: converting {} to incremental vacuum (once)", file);
+            // A new database takes the setting with its first table; one with tables is rewritten.
+            boolean empty;
+            try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM sqlite_master")) {
+                empty = !rs.next() || rs.getInt(1) == 0;
             }
-            s.execute("VACUUM");
+            if (!empty) {
+                log.info("store: converting {} to incremental vacuum (once)", file);
+                s.execute("VACUUM");
+            }
         }
     }
 }
