@@ -17,14 +17,17 @@ import java.util.Map;
 final class Statements implements AutoCloseable {
     private static final int MAX = 256;
 
+    /** A prepared statement and the wrapper callers get, both made once. */
+    private record Kept(PreparedStatement real, PreparedStatement reusable) {}
+
     private final Connection connection;
-    private final Map<String, PreparedStatement> cache = new LinkedHashMap<>(64, 0.75f, true) {
+    private final Map<String, Kept> cache = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, Kept> eldest) {
             if (size() <= MAX) {
                 return false;
             }
-            closeQuietly(eldest.getValue());
+            closeQuietly(eldest.getValue().real());
             return true;
         }
     };
@@ -34,12 +37,13 @@ final class Statements implements AutoCloseable {
     }
 
     PreparedStatement prepare(String sql) throws SQLException {
-        PreparedStatement real = cache.get(sql);
-        if (real == null) {
-            real = connection.prepareStatement(sql);
-            cache.put(sql, real);
+        Kept kept = cache.get(sql);
+        if (kept == null) {
+            PreparedStatement real = connection.prepareStatement(sql);
+            kept = new Kept(real, reusable(real));
+            cache.put(sql, kept);
         }
-        return reusable(real);
+        return kept.reusable();
     }
 
     private static PreparedStatement reusable(PreparedStatement real) {
@@ -60,7 +64,7 @@ final class Statements implements AutoCloseable {
 
     @Override
     public void close() {
-        cache.values().forEach(Statements::closeQuietly);
+        cache.values().forEach(k -> closeQuietly(k.real()));
         cache.clear();
     }
 
