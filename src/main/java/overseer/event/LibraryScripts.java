@@ -3,16 +3,15 @@ package overseer.event;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import overseer.FileTrees;
 
 /**
  * The job-side helpers of lib-scripts/, shipped inside the jar and installed where jobs find them.
@@ -31,7 +30,7 @@ public final class LibraryScripts {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         for (Path planted : strangers(dir)) {
             log.warn("lib: removing {} from {}: only Overseer's helpers belong there", planted.getFileName(), dir);
-            delete(planted);
+            FileTrees.delete(planted);
         }
         for (String name : NAMES) {
             Path target = dir.resolve(name);
@@ -55,21 +54,5 @@ public final class LibraryScripts {
                     .forEach(found::add);
         }
         return found;
-    }
-
-    /** Deletes a file, a link (not what it points to) or a directory tree. */
-    private static void delete(Path path) throws IOException {
-        if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> tree = Files.walk(path)) {
-                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
-                    if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
-                    }
-                    Files.delete(p);
-                }
-            }
-        } else {
-            Files.delete(path);
-        }
     }
 }

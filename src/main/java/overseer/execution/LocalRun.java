@@ -87,12 +87,8 @@ public final class LocalRun {
                     .entries();
             return runProcess(job, values, server.masked(), argv, env, runId, repo, out, err);
         } finally {
-            // The library is left read-only by its installer.
-            Files.setPosixFilePermissions(
-                    library, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            for (Path p : List.of(library.resolve("event"), library, runtime.resolve("events"), runtime)) {
-                Files.deleteIfExists(p);
-            }
+            // The library, left read-only by its installer, the event pipe and all else made here.
+            overseer.FileTrees.delete(runtime);
         }
     }
 
