@@ -1,16 +1,16 @@
 package overseer.event;
 
 import java.util.regex.Pattern;
+import overseer.config.Secrets;
 
-/** Hook URLs as they may be shown: credentials in them, and the values of their query, masked. */
+/** Hook URLs as they may be shown: credentials in them ({@link Secrets}), and the values of their query, masked. */
 public final class Urls {
-    private static final Pattern USER_INFO = Pattern.compile("(://)[^/@\\s]+@");
     private static final Pattern QUERY_VALUE = Pattern.compile("=[^&#]*");
 
     private Urls() {}
 
     public static String mask(String url) {
-        String masked = USER_INFO.matcher(url).replaceAll("$1***@");
+        String masked = Secrets.mask(url);
         int query = masked.indexOf('?');
         if (query < 0) {
             return masked;
