@@ -24,6 +24,8 @@ public final class UiRoutes {
 
     private final Exchanges exchanges;
     private final boolean tokens;
+    /** Only names the pattern allows are asked for, so this holds the UI's files and few misses. */
+    private final Map<String, Optional<byte[]>> files = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** {@code tokens}: whether the server has a tokens file (without one every caller may do all). */
     public UiRoutes(Exchanges exchanges, boolean tokens) {
@@ -57,7 +59,7 @@ public final class UiRoutes {
         Exchanges.send(exchange, 302, "text/plain; charset=utf-8", new byte[0]);
     }
 
-    private static void file(HttpServerExchange exchange, String name) throws IOException {
+    private void file(HttpServerExchange exchange, String name) throws IOException {
         Optional<byte[]> bytes = FILE.matcher(name).matches() ? resource(name) : Optional.empty();
         if (bytes.isEmpty()) {
             throw ApiException.notFound("no file " + HttpApi.printable(name) + " in the UI");
@@ -67,9 +69,15 @@ public final class UiRoutes {
         Exchanges.send(exchange, 200, TYPES.get(extension), bytes.get());
     }
 
-    private static Optional<byte[]> resource(String name) throws IOException {
-        try (InputStream in = UiRoutes.class.getResourceAsStream("/overseer/ui/" + name)) {
-            return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
+    /** A file of the UI, read from the jar once (the jar does not change while it runs). */
+    private Optional<byte[]> resource(String name) throws IOException {
+        Optional<byte[]> known = files.get(name);
+        if (known == null) {
+            try (InputStream in = UiRoutes.class.getResourceAsStream("/overseer/ui/" + name)) {
+                known = in == null ? Optional.empty() : Optional.of(in.readAllBytes());
+            }
+            files.put(name, known);
         }
+        return known;
     }
 }
