@@ -729,18 +729,16 @@ public class JdbcStore implements Store {
         int chunk = 1000;
         long left = Long.parseLong(setting("freelist_count"));
         while (left > 0) {
-            long before = left;
-            left = read("reclaim free pages", () -> {
+            read("reclaim free pages", () -> {
                 try (PreparedStatement s = connection.prepareStatement("PRAGMA incremental_vacuum")) {
                     for (int i = 0; i < chunk; i++) {
                         s.execute();
                     }
                 }
-                try (PreparedStatement s = connection.prepareStatement("PRAGMA freelist_count");
-                        ResultSet rs = s.executeQuery()) {
-                    return rs.next() ? rs.getLong(1) : 0L;
-                }
+                return null;
             });
+            long before = left;
+            left = Long.parseLong(setting("freelist_count"));
             if (left >= before) {
                 return;
             }

@@ -117,11 +117,6 @@ public interface Store extends AutoCloseable {
 
     Backlog deliveryBacklog();
 
-    /** Records an attempt to send a delivery. */
-    default void deliveryAttempted(String id, Delivery.Attempt attempt) {
-        deliveriesAttempted(Map.of(id, attempt));
-    }
-
     /** Records attempts to send deliveries (by id), all in one transaction. */
     void deliveriesAttempted(Map<String, Delivery.Attempt> attempts);
 

@@ -80,6 +80,11 @@ abstract class StoreContract {
                 n -> new NewExecution.Prepared("echo " + n + " ***", "{}"));
     }
 
+    /** One delivery's attempt, recorded as the sender records its batches. */
+    void attempted(String id, Delivery.Attempt attempt) {
+        store.deliveriesAttempted(java.util.Map.of(id, attempt));
+    }
+
     Execution create(String job, Instant at) {
         return store.create(newExecution(job, at, Optional.empty()), Event.of("queued", null, at, "api"))
                 .execution();
@@ -291,7 +296,7 @@ abstract class StoreContract {
         assertThat(store.dueDeliveries(now, java.util.Set.of("A-hooked-2-queued"), 10))
                 .extracting(Delivery::id)
                 .doesNotContain("A-hooked-2-queued");
-        store.deliveryAttempted(
+        attempted(
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
                         Delivery.State.PENDING,
@@ -307,7 +312,7 @@ abstract class StoreContract {
         assertThat(store.deliveries(Optional.of("failing"), 10))
                 .extracting(Delivery::id)
                 .containsExactly("A-hooked-1-queued");
-        store.deliveryAttempted(
+        attempted(
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
                         Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), now));
@@ -325,7 +330,7 @@ abstract class StoreContract {
     @Test
     void aFailedDeliveryCanBeSentAgainAndSurvivesARestart() throws Exception {
         create("hooked", T0);
-        store.deliveryAttempted(
+        attempted(
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
                         Delivery.State.FAILED, OptionalInt.of(410), Optional.of("gone"), Optional.empty(), T0));
@@ -457,7 +462,7 @@ abstract class StoreContract {
         // plain/1 may go; plain/2 is the latest; hooked/1 still has deliveries to send.
         assertThat(store.prunable(keepAfter, 1000, youngest, 100)).containsExactly(new Store.Prunable("plain", 1));
         for (Delivery d : store.deliveries("hooked", 1)) {
-            store.deliveryAttempted(
+            attempted(
                     d.id(),
                     new Delivery.Attempt(
                             Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), T0));
