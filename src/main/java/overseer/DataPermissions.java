@@ -27,7 +27,7 @@ final class DataPermissions {
         }
         try (var files = Files.list(data)) {
             for (Path f : files.toList()) {
-                if (f.getFileName().toString().startsWith("overseer.db")) {
+                if (f.getFileName().toString().startsWith(overseer.store.SqliteStore.FILE)) {
                     chmod(f, "rw-------");
                 }
             }

@@ -192,7 +192,7 @@ public final class Overseer implements AutoCloseable {
             HookSecrets secrets = new HookSecrets(options.environment());
             WakeUp deliveriesWritten = new WakeUp();
             Webhooks webhooks = new Webhooks(config::active, secrets, publicUrl, json, deliveriesWritten::ring);
-            store = SqliteStore.open(options.data().resolve("overseer.db"), webhooks);
+            store = SqliteStore.open(options.data().resolve(SqliteStore.FILE), webhooks);
             Path eventPipe = options.data().resolve("run").resolve("events");
             Executions executions = new Executions(
                     new Executions.Settings(
@@ -301,7 +301,7 @@ public final class Overseer implements AutoCloseable {
                     outputs::bytes);
             metrics.gauge("overseer_database_bytes", "bytes of the database and its write-ahead log", () -> {
                 long total = 0;
-                for (String name : List.of("overseer.db", "overseer.db-wal")) {
+                for (String name : List.of(SqliteStore.FILE, SqliteStore.FILE + "-wal")) {
                     total += options.data().resolve(name).toFile().length();
                 }
                 return total;

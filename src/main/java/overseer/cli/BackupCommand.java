@@ -39,7 +39,7 @@ public final class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path db = data.toAbsolutePath().resolve("overseer.db");
+        Path db = data.toAbsolutePath().resolve(overseer.store.SqliteStore.FILE);
         Path target = file.toAbsolutePath();
         if (!Files.isRegularFile(db)) {
             spec.commandLine().getErr().println("overseer backup: no database at " + db);

@@ -16,6 +16,9 @@ import org.slf4j.LoggerFactory;
 public final class SqliteStore extends JdbcStore {
     private static final Logger log = LoggerFactory.getLogger(SqliteStore.class);
 
+    /** The database's file in the data directory; SQLite keeps {@code -wal} and {@code -shm} beside it. */
+    public static final String FILE = "overseer.db";
+
     private SqliteStore(Connection connection, Outbox outbox) throws SQLException {
         super(connection, outbox);
     }
