@@ -8,6 +8,7 @@ import io.undertow.util.HttpString;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -256,14 +257,14 @@ public final class ExecutionRoutes {
                 query(exchange, "limit").map(t -> parseInt("limit", t, 1, 500)).orElse(50);
         Optional<Store.Cursor> before = query(exchange, "before").map(ExecutionRoutes::cursor);
         Optional<String> status = query(exchange, "status");
-        List<Execution> page = executions.store().recent(status, before, limit);
+        Optional<String> trigger = query(exchange, "trigger");
+        List<Execution> page = executions.store().recent(status, trigger, before, limit);
         if (page.size() == limit) {
             Execution last = page.getLast();
-            String next =
-                    "/executions?limit=" + limit + "&before=" + last.createdAt().toEpochMilli() + ":"
-                            + last.job() + ":" + last.number()
-                            + status.map(s -> "&status=" + java.net.URLEncoder.encode(s, StandardCharsets.UTF_8))
-                                    .orElse("");
+            StringBuilder next = new StringBuilder("/executions?limit=" + limit + "&before="
+                    + last.createdAt().toEpochMilli() + ":" + last.job() + ":" + last.number());
+            status.ifPresent(v -> next.append("&status=").append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
+            trigger.ifPresent(v -> next.append("&trigger=").append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
             exchange.getResponseHeaders().put(new HttpString("Link"), "<" + next + ">; rel=\"next\"");
         }
         exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());

@@ -369,7 +369,8 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public List<Execution> recent(Optional<String> status, Optional<Cursor> before, int limit) {
+    public List<Execution> recent(
+            Optional<String> status, Optional<String> trigger, Optional<Cursor> before, int limit) {
         return read("list recent executions", () -> {
             StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM executions WHERE 1 = 1");
             List<Object> args = new ArrayList<>();
@@ -381,6 +382,10 @@ public class JdbcStore implements Store {
             if (status.isPresent()) {
                 sql.append(" AND status = ?");
                 args.add(status.get());
+            }
+            if (trigger.isPresent()) {
+                sql.append(" AND trigger_kind = ?");
+                args.add(trigger.get());
             }
             sql.append(" ORDER BY created_at DESC, job DESC, number DESC LIMIT ?");
             args.add(limit);

@@ -73,7 +73,7 @@ public interface Store extends AutoCloseable {
     record Cursor(long createdAtMillis, String job, long number) {}
 
     /** The newest executions of all jobs, newest first, after {@code before} when given. */
-    List<Execution> recent(Optional<String> status, Optional<Cursor> before, int limit);
+    List<Execution> recent(Optional<String> status, Optional<String> trigger, Optional<Cursor> before, int limit);
 
     /** The most recent execution of each job that has one. */
     Map<String, Execution> latest();

@@ -73,6 +73,8 @@ class UiRoutesTest {
                 assertThat(server.json("/executions?status=fail"))
                         .extracting(e -> e.path("job").asText())
                         .containsExactly("b", "b", "b");
+                assertThat(server.json("/executions?trigger=api")).hasSize(6);
+                assertThat(server.json("/executions?trigger=schedule")).isEmpty();
                 assertThat(server.get("/executions?before=nonsense").statusCode())
                         .isEqualTo(400);
             }

@@ -190,18 +190,23 @@ abstract class StoreContract {
         create("a", T0.plusSeconds(1)); // a/2, the same moment as b/1
         create("c", T0.plusSeconds(2)); // c/1
         store.cancelled("b", 1, Event.of("fail", "cancelled", T0, "overseer"));
-        List<Execution> first = store.recent(Optional.empty(), Optional.empty(), 2);
+        List<Execution> first = store.recent(Optional.empty(), Optional.empty(), Optional.empty(), 2);
         assertThat(first).extracting(e -> e.job() + "/" + e.number()).containsExactly("c/1", "b/1");
         Execution last = first.getLast();
         assertThat(store.recent(
+                        Optional.empty(),
                         Optional.empty(),
                         Optional.of(new Store.Cursor(last.createdAt().toEpochMilli(), last.job(), last.number())),
                         10))
                 .extracting(e -> e.job() + "/" + e.number())
                 .containsExactly("a/2", "a/1");
-        assertThat(store.recent(Optional.of("fail"), Optional.empty(), 10))
+        assertThat(store.recent(Optional.of("fail"), Optional.empty(), Optional.empty(), 10))
                 .extracting(e -> e.job() + "/" + e.number())
                 .containsExactly("b/1");
+        assertThat(store.recent(Optional.empty(), Optional.of("api"), Optional.empty(), 10))
+                .hasSize(4);
+        assertThat(store.recent(Optional.empty(), Optional.of("schedule"), Optional.empty(), 10))
+                .isEmpty();
     }
 
     @Test
