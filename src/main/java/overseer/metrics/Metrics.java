@@ -111,6 +111,31 @@ public final class Metrics {
                 .register(registry);
     }
 
+    /** A value read when scraped, with fixed tags (bounded values only). */
+    public void gauge(
+            String name,
+            String description,
+            java.util.List<java.util.Map.Entry<String, String>> tags,
+            Supplier<Number> value) {
+        var b = Gauge.builder(name, () -> {
+                    Number n = value.get();
+                    return n == null ? Double.NaN : n.doubleValue();
+                })
+                .description(description);
+        for (java.util.Map.Entry<String, String> t : tags) {
+            b = b.tag(t.getKey(), t.getValue());
+        }
+        b.register(registry);
+    }
+
+    /** A round of a background service that failed, by service name. */
+    public void serviceFailure(String service) {
+        Counter.builder("overseer_service_failures")
+                .tag("service", service)
+                .register(registry)
+                .increment();
+    }
+
     /** The text format of every meter. */
     public String scrape() {
         return registry.scrape();
