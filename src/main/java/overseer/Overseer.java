@@ -42,6 +42,7 @@ import overseer.metrics.Metrics;
 import overseer.process.PosixSpawnLauncher;
 import overseer.schedule.Scheduler;
 import overseer.schedule.Timer;
+import overseer.service.Supervisor;
 import overseer.store.Retention;
 import overseer.store.SqliteStore;
 import overseer.store.Store;
@@ -156,7 +157,19 @@ public final class Overseer implements AutoCloseable {
         this.shutdownGrace = shutdownGrace;
     }
 
+    /**
+     * What a test may change beyond the options: a decorator around the store (a fault-injecting
+     * one, to prove recovery) and the background services' error policy (a quicker backoff).
+     */
+    public record Hooks(java.util.function.UnaryOperator<Store> store, Supervisor.Settings services) {
+        public static final Hooks NONE = new Hooks(s -> s, Supervisor.Settings.DEFAULT);
+    }
+
     public static Overseer start(Options given) throws IOException, SyncException {
+        return start(given, Hooks.NONE);
+    }
+
+    public static Overseer start(Options given, Hooks hooks) throws IOException, SyncException {
         Options options = given.withData(given.data().toAbsolutePath().normalize());
         // Undertow and XNIO log through jboss-logging; send them to the same one-line log as ours.
         System.setProperty("org.jboss.logging.provider", "slf4j");
@@ -180,6 +193,7 @@ public final class Overseer implements AutoCloseable {
         ConfigSync config =
                 new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser(renderer)), clock);
         Metrics metrics = Metrics.withJvm();
+        Supervisor supervisor = new Supervisor(hooks.services(), metrics);
         Store store = null;
         EventPipe events = null;
         Retention retention = null;
@@ -192,7 +206,7 @@ public final class Overseer implements AutoCloseable {
             HookSecrets secrets = new HookSecrets(options.environment());
             WakeUp deliveriesWritten = new WakeUp();
             Webhooks webhooks = new Webhooks(config::active, secrets, publicUrl, json, deliveriesWritten::ring);
-            store = SqliteStore.open(options.data().resolve(SqliteStore.FILE), webhooks);
+            store = hooks.store().apply(SqliteStore.open(options.data().resolve(SqliteStore.FILE), webhooks));
             Path eventPipe = options.data().resolve("run").resolve("events");
             Executions executions = new Executions(
                     new Executions.Settings(

@@ -17,6 +17,8 @@ import overseer.api.HttpApi;
 import overseer.config.ConfigSync;
 import overseer.config.Source;
 import overseer.event.RetrySchedule;
+import overseer.service.Supervisor;
+import overseer.store.Store;
 
 /** A real Overseer server on a free loopback port, and a JDK HttpClient to talk to it. */
 public final class TestServer implements AutoCloseable {
@@ -53,6 +55,8 @@ public final class TestServer implements AutoCloseable {
         private Duration retain = Duration.ofDays(30);
         private int retainPerJob = 1000;
         private HttpApi.Exposure exposure = HttpApi.Exposure.defaults(java.util.List.of());
+        private java.util.function.UnaryOperator<Store> storeDecorator = s -> s;
+        private Supervisor.Settings services = Supervisor.Settings.DEFAULT;
 
         Builder(String repo, Path data) {
             this.repo = repo;
@@ -134,6 +138,18 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        /** Wraps the server's store, e.g. in a {@link FaultyStore}. */
+        public Builder store(java.util.function.UnaryOperator<Store> decorator) {
+            storeDecorator = decorator;
+            return this;
+        }
+
+        /** The background services' error policy (a quick backoff for recovery tests). */
+        public Builder services(Supervisor.Settings value) {
+            services = value;
+            return this;
+        }
+
         public Builder shutdownGrace(Duration value) {
             shutdownGrace = value;
             return this;
@@ -164,7 +180,7 @@ public final class TestServer implements AutoCloseable {
                     maxSyncAge,
                     retain,
                     retainPerJob);
-            return new TestServer(Overseer.start(options));
+            return new TestServer(Overseer.start(options, new Overseer.Hooks(storeDecorator, services)));
         }
     }
 

@@ -1,0 +1,88 @@
+package overseer.testing;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import overseer.store.Store;
+import overseer.store.StoreException;
+
+/**
+ * A fault-injecting decorator around a real {@link Store}: {@link #failCall} makes the Nth call
+ * (counted from now) of a chosen method throw, every other call goes to the real store. Used to
+ * prove that each background service recovers from one failed store call.
+ */
+public final class FaultyStore implements InvocationHandler {
+    private record Plan(AtomicInteger remaining, int times, Supplier<? extends Throwable> fault) {}
+
+    private final Store real;
+    private final Map<String, Plan> plans = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+
+    private FaultyStore(Store real) {
+        this.real = real;
+    }
+
+    /** A store that behaves as {@code real} until told otherwise, and the handle that tells it. */
+    public static Store wrap(Store real, java.util.function.Consumer<FaultyStore> handle) {
+        FaultyStore faults = new FaultyStore(real);
+        handle.accept(faults);
+        return (Store) Proxy.newProxyInstance(Store.class.getClassLoader(), new Class<?>[] {Store.class}, faults);
+    }
+
+    /** The {@code nth} call of {@code method} from now (1 = the next) throws a StoreException. */
+    public void failCall(String method, int nth) {
+        failCalls(method, nth, 1, () -> new StoreException("injected failure of " + method, null));
+    }
+
+    /** From the {@code nth} call of {@code method} on, {@code times} calls in a row throw {@code fault}. */
+    public void failCalls(String method, int nth, int times, Supplier<? extends Throwable> fault) {
+        if (nth < 1 || times < 1) {
+            throw new IllegalArgumentException("nth and times must be at least 1");
+        }
+        plans.put(method, new Plan(new AtomicInteger(nth), times, fault));
+    }
+
+    /** How many times {@code method} has been called through this decorator. */
+    public int calls(String method) {
+        AtomicInteger n = calls.get(method);
+        return n == null ? 0 : n.get();
+    }
+
+    /** How many injected failures {@code method} has thrown. */
+    public int failures(String method) {
+        AtomicInteger n = failures.get(method);
+        return n == null ? 0 : n.get();
+    }
+
+    @Override
+    public Object invoke(Object proxy, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        String name = method.getName();
+        if (method.getDeclaringClass() == Object.class) {
+            return switch (name) {
+                case "equals" -> proxy == args[0];
+                case "hashCode" -> System.identityHashCode(proxy);
+                default -> "FaultyStore(" + real + ")";
+            };
+        }
+        calls.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+        Plan plan = plans.get(name);
+        if (plan != null) {
+            int left = plan.remaining().decrementAndGet();
+            // left == 0 is the nth call; the next times-1 calls fail too.
+            if (left <= 0 && left > -plan.times()) {
+                failures.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+                throw plan.fault().get();
+            }
+        }
+        try {
+            return method.invoke(real, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+}
