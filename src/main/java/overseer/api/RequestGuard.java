@@ -52,19 +52,27 @@ final class RequestGuard {
             throw crossSite("Sec-Fetch-Site: " + printable(site));
         }
         String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        if (origin != null && !sameOrigin(origin, host)) {
+        if (origin != null && !sameOrigin(origin, host, exchange.getRequestScheme())) {
             throw crossSite("Origin: " + printable(origin));
         }
     }
 
-    /** The origin's host and port are the request's own, or its host is one this server is reached by. */
-    private boolean sameOrigin(String origin, String host) {
+    /**
+     * The origin's scheme, host and port are the request's own; or its host is one this server is
+     * reached by (through a proxy, say) with the request's scheme or https, never a downgrade to
+     * http of an https server.
+     */
+    private boolean sameOrigin(String origin, String host, String requestScheme) {
         Optional<URI> uri = parse(origin);
-        if (uri.isEmpty() || uri.get().getHost() == null) {
+        if (uri.isEmpty() || uri.get().getHost() == null || uri.get().getScheme() == null) {
             return false; // "null" (sandboxed frames, file: pages) and garbage alike
         }
+        String scheme = uri.get().getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            return false;
+        }
         String originHost = normalize(uri.get().getHost());
-        if (host != null) {
+        if (host != null && scheme.equalsIgnoreCase(requestScheme)) {
             String requestHost = hostName(host);
             int requestPort = port(host, uri.get().getScheme());
             int originPort = uri.get().getPort() < 0
@@ -74,7 +82,9 @@ final class RequestGuard {
                 return true;
             }
         }
-        return !LOOPBACK_NAMES.contains(originHost) && hosts.contains(originHost);
+        return !LOOPBACK_NAMES.contains(originHost)
+                && hosts.contains(originHost)
+                && (scheme.equalsIgnoreCase(requestScheme) || scheme.equals("https"));
     }
 
     private boolean known(String hostName) {
