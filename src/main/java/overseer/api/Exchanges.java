@@ -68,6 +68,12 @@ public final class Exchanges {
                 out.write(buffer, 0, n);
             }
             return out.toByteArray();
+        } catch (IOException e) {
+            // A chunk size that is not hex, a broken trailer, a body cut short: the client's fault,
+            // a 400 and no error in the log. (Undertow's chunked decoder closes the connection
+            // itself on bad framing, so such a client usually sees the connection close instead.)
+            exchange.setPersistent(false);
+            throw new ApiException(400, "Bad Request", "the request body is malformed (" + e.getMessage() + ")");
         }
     }
 

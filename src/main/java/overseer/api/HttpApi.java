@@ -134,6 +134,7 @@ public final class HttpApi implements AutoCloseable {
         String route = "unmatched";
         secure(exchange);
         try {
+            refuseUnknownTransferCodings(exchange);
             guard.check(exchange);
             Router.Match match = router.match(exchange.getRequestMethod(), exchange.getRequestPath());
             route = match.registered().template();
@@ -158,6 +159,26 @@ public final class HttpApi implements AutoCloseable {
                     METRIC_METHODS.contains(method) ? method : "other",
                     exchange.getStatusCode(),
                     Duration.ofNanos(System.nanoTime() - began));
+        }
+    }
+
+    /**
+     * Only {@code chunked} alone is understood (RFC 9112 §6.1: a server that does not understand a
+     * transfer coding answers 501); a layered value such as {@code chunked, identity} or {@code
+     * gzip, chunked} could be framed differently by a proxy in front, so it is refused whole.
+     */
+    private static void refuseUnknownTransferCodings(HttpServerExchange exchange) {
+        var values = exchange.getRequestHeaders().get(Headers.TRANSFER_ENCODING);
+        if (values == null || values.isEmpty()) {
+            return;
+        }
+        if (values.size() != 1 || !values.getFirst().strip().equalsIgnoreCase("chunked")) {
+            exchange.setPersistent(false);
+            throw new ApiException(
+                    501,
+                    "Not Implemented",
+                    "only 'Transfer-Encoding: chunked' is understood, not '" + printable(String.join(", ", values))
+                            + "'");
         }
     }
 

@@ -79,6 +79,19 @@ class ExposureTest {
                                 + form,
                         ""))
                 .isEqualTo(403);
+        // Another scheme on the same host and port is another origin too.
+        assertThat(RawHttp.status(
+                        p,
+                        "PUT /jobs/envdump HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\nOrigin: https://127.0.0.1:" + p
+                                + "\r\n" + form,
+                        ""))
+                .isEqualTo(403);
+        assertThat(RawHttp.status(
+                        p,
+                        "POST /jobs/envdump HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\nOrigin: ftp://127.0.0.1:" + p
+                                + "\r\n" + form,
+                        ""))
+                .isEqualTo(403);
         assertThat(server.json("/jobs/envdump/executions").size()).isZero();
         // DNS rebinding: the page's own name reaches the loopback server.
         assertThat(RawHttp.status(p, "GET /jobs HTTP/1.1\r\nHost: evil.example:" + p, ""))
@@ -100,6 +113,27 @@ class ExposureTest {
                 .isEqualTo(201);
         assertThat(RawHttp.status(p, "POST /jobs/envdump HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\n" + form, ""))
                 .isEqualTo(201);
+    }
+
+    @Test
+    void aMalformedChunkedBodyIsRefusedAndAnUnknownTransferCodingIs501() throws Exception {
+        serve(HttpApi.Exposure.defaults(List.of()));
+        int p = port();
+        String head = "POST /jobs/envdump HTTP/1.1\r\nHost: 127.0.0.1:" + p
+                + "\r\nConnection: close\r\nContent-Type: application/json\r\n";
+        String badChunk = RawHttp.verbatim(p, head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+        // Undertow's chunked decoder closes the connection on bad framing before an answer can be
+        // sent; what matters is that it is never a 500 and never reaches a route.
+        assertThat(badChunk)
+                .satisfiesAnyOf(r -> assertThat(r).isEmpty(), r -> assertThat(r).startsWith("HTTP/1.1 400"));
+        String layered = RawHttp.verbatim(p, head + "Transfer-Encoding: chunked, identity\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+        assertThat(layered).startsWith("HTTP/1.1 501");
+        String gzip = RawHttp.verbatim(p, head + "Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+        assertThat(gzip).startsWith("HTTP/1.1 501");
+        assertThat(server.json("/jobs/envdump/executions").size()).isZero();
+        // A well-formed chunked body still works.
+        String good = RawHttp.verbatim(p, head + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+        assertThat(good).startsWith("HTTP/1.1 201");
     }
 
     @Test

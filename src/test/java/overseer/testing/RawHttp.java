@@ -30,4 +30,16 @@ public final class RawHttp {
             return out.toString(StandardCharsets.UTF_8);
         }
     }
+
+    /** Sends {@code request} exactly as given (head, blank line and body) and returns the whole response. */
+    public static String verbatim(int port, String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            socket.getInputStream().transferTo(out);
+            return out.toString(StandardCharsets.UTF_8);
+        }
+    }
 }
