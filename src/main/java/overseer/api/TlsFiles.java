@@ -99,13 +99,45 @@ public final class TlsFiles {
         if (chain.isEmpty()) {
             throw new GeneralSecurityException(cert + ": no certificate");
         }
+        PrivateKey privateKey = privateKey(key);
+        requireMatch(privateKey, chain.getFirst(), cert, key);
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] password = new char[0];
-        store.setKeyEntry("server", privateKey(key), password, chain.toArray(Certificate[]::new));
+        store.setKeyEntry("server", privateKey, password, chain.toArray(Certificate[]::new));
         KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         factory.init(store, password);
         return (X509KeyManager) factory.getKeyManagers()[0];
+    }
+
+    /**
+     * The key signs and the certificate's public key verifies: a renewal that replaced one file and
+     * not yet the other (or a wrong pair) is refused instead of failing every handshake.
+     */
+    private static void requireMatch(PrivateKey privateKey, Certificate leaf, Path cert, Path key)
+            throws GeneralSecurityException {
+        String algorithm = switch (privateKey.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> privateKey.getAlgorithm(); // Ed25519, EdDSA
+        };
+        byte[] probe = "overseer: does this key belong to this certificate?".getBytes(StandardCharsets.US_ASCII);
+        boolean matches;
+        try {
+            java.security.Signature signer = java.security.Signature.getInstance(algorithm);
+            signer.initSign(privateKey);
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            java.security.Signature verifier = java.security.Signature.getInstance(algorithm);
+            verifier.initVerify(leaf.getPublicKey());
+            verifier.update(probe);
+            matches = verifier.verify(signature);
+        } catch (java.security.InvalidKeyException | java.security.SignatureException e) {
+            matches = false; // an EC key against an RSA certificate, say
+        }
+        if (!matches) {
+            throw new GeneralSecurityException(key + " does not match the certificate in " + cert);
+        }
     }
 
     /** The server's key manager, read again when the files change. */

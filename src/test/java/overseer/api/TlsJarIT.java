@@ -168,6 +168,30 @@ class TlsJarIT {
                 }
                 assertThat(now.getSerialNumber()).isNotEqualTo(first.getSerialNumber());
                 assertThat(Files.readString(tmp.resolve("server.log"))).contains("TLS certificate re-read");
+                // A key that does not belong to the certificate is not taken: the pair in use stays.
+                openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "other.key");
+                Files.copy(
+                        tmp.resolve("other.key"),
+                        tmp.resolve("server.key"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!Files.readString(tmp.resolve("server.log")).contains("is not used")
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(300);
+                    try {
+                        client(true).send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString());
+                    } catch (IOException handshakeFailed) {
+                        // Without the check, the mismatched pair is served and handshakes fail.
+                    }
+                }
+                assertThat(Files.readString(tmp.resolve("server.log")))
+                        .contains("the changed TLS certificate or key is not used")
+                        .contains("does not match");
+                HttpResponse<String> still =
+                        client(true).send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(((X509Certificate) still.sslSession().orElseThrow().getPeerCertificates()[0])
+                                .getSerialNumber())
+                        .isEqualTo(now.getSerialNumber());
             } finally {
                 server.destroy();
                 server.waitFor();
