@@ -9,6 +9,9 @@ RUN ./mvnw -B -q dependency:go-offline
 COPY src src
 # The job-side helpers are resources of the jar: the server installs them into <data>/lib.
 COPY lib-scripts lib-scripts
+# The release bundle (bin/overseer and the jar) takes the unit, README and LICENSE along.
+COPY contrib contrib
+COPY README.rst LICENSE ./
 RUN ./mvnw -B -q package -DskipTests
 
 FROM eclipse-temurin:25-jre
@@ -19,7 +22,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends tini curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /var/lib/overseer --create-home overseer
-COPY --from=build /src/target/overseer.jar /opt/overseer/overseer.jar
+COPY --from=build /src/target/overseer-*.tar.gz /tmp/
+RUN tar xzf /tmp/overseer-*.tar.gz -C /opt && mv /opt/overseer-* /opt/overseer && rm /tmp/overseer-*.tar.gz
 # Unprivileged by default: jobs then run with the server's rights (README, "Threat model").
 # To run jobs as another account, run as root with OVERSEER_JOB_USER set instead.
 USER overseer
@@ -30,5 +34,5 @@ VOLUME /var/lib/overseer
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
     CMD curl -fsS http://127.0.0.1:8080/ready > /dev/null || exit 1
-ENTRYPOINT ["/usr/bin/tini", "--", "java", "-jar", "/opt/overseer/overseer.jar"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/overseer/bin/overseer"]
 CMD ["serve"]
