@@ -27,7 +27,24 @@ public final class OverseerCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static CommandLine commandLine() {
-        return new CommandLine(new OverseerCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine line = new CommandLine(new OverseerCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        withHelp(line);
+        return line;
+    }
+
+    /**
+     * Every command takes {@code -h}/{@code --help}, answered before its required options are
+     * checked, so that {@code overseer serve --help} shows the options instead of asking for one.
+     */
+    private static void withHelp(CommandLine line) {
+        CommandLine.Model.CommandSpec spec = line.getCommandSpec();
+        if (spec.optionsMap().get("--help") == null && !spec.name().equals("help")) {
+            spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help")
+                    .usageHelp(true)
+                    .description("Show this help message and exit.")
+                    .build());
+        }
+        line.getSubcommands().values().forEach(OverseerCommand::withHelp);
     }
 
     @Override

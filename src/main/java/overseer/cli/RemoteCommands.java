@@ -80,8 +80,9 @@ final class RemoteCommands {
     @Command(
             name = "trigger",
             description = {
-                "Trigger a job on a server. With --wait or --follow, exit with the job's exit code",
-                "(124 on time-out); --follow also prints its output as it comes."
+                "Trigger a job on a server.",
+                "With --wait or --follow, exit with the job's exit code (124 on time-out); --follow",
+                "also prints its output as it comes."
             })
     static final class Trigger extends RemoteCommand {
         @Parameters(index = "0", paramLabel = "JOB")

@@ -30,8 +30,9 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "run",
         description = {
-            "Run a job once from a local configuration directory, with the server's parameter checks and",
-            "rendering. Output goes to the terminal; the exit code is the job's (124 on time-out)."
+            "Run a job once from a local configuration directory, as the server would.",
+            "The server's parameter checks and rendering apply; output goes to the terminal and the",
+            "exit code is the job's (124 on time-out)."
         })
 public final class RunCommand implements Callable<Integer> {
     @CommandLine.Spec
