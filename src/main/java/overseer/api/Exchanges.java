@@ -44,6 +44,8 @@ public final class Exchanges {
         }
         e.headers().forEach((k, v) -> exchange.getResponseHeaders().put(new io.undertow.util.HttpString(k), v));
         send(exchange, e.status(), PROBLEM_JSON, mapper.writeValueAsBytes(body));
+        // Undertow knows no reason phrase for some codes (421 is "Unknown"); the title is the phrase.
+        exchange.setReasonPhrase(e.title());
     }
 
     /**

@@ -516,9 +516,27 @@ public final class JobParser {
             problems.add(
                     node.position(),
                     "invalid cron expression '" + expression.replaceAll("\\p{Cntrl}", "?") + "': "
-                            + (e instanceof IllegalArgumentException ? e.getMessage() : "it cannot be read"));
+                            + (e instanceof IllegalArgumentException ? e.getMessage() : "it cannot be read")
+                            + quartzDayHint(expanded, fields));
             return Optional.empty();
         }
+    }
+
+    /**
+     * Quartz (6 fields with '?', or 7) takes a '?' in one of the two day fields; people write '*'
+     * in both, as in Unix cron. Says how to write it, with their expression mended.
+     */
+    private static String quartzDayHint(String expanded, int fields) {
+        if (fields != 7 && !(fields == 6 && expanded.contains("?"))) {
+            return "";
+        }
+        String[] f = BLANKS.split(expanded);
+        if (f[3].equals("?") || f[5].equals("?")) {
+            return "";
+        }
+        f[f[3].equals("*") ? 3 : 5] = "?";
+        return " (a Quartz expression needs '?' in the day-of-month or the day-of-week field: '"
+                + String.join(" ", f).replaceAll("\\p{Cntrl}", "?") + "')";
     }
 
     private static Optional<Instant> instant(Problems problems, Node at, String text) {

@@ -86,8 +86,8 @@ final class YamlReader {
             }
         } catch (MarkedYamlEngineException e) {
             Position at = position(e.getProblemMark().or(e::getContextMark));
-            throw new DocumentException(
-                    at, "YAML syntax: " + oneLine(e.getProblem() == null ? e.getContext() : e.getProblem()));
+            String problem = oneLine(e.getProblem() == null ? e.getContext() : e.getProblem());
+            throw new DocumentException(at, "YAML syntax: " + problem + hint(problem));
         } catch (YamlEngineException e) {
             throw new DocumentException(Position.START, "YAML: " + oneLine(e.getMessage()));
         }
@@ -95,6 +95,15 @@ final class YamlReader {
             throw new DocumentException(Position.START, "the file is empty");
         }
         return tree.roots().getFirst();
+    }
+
+    /** What to do about the YAML mistakes people make most, such as a ': ' inside a plain value. */
+    private static String hint(String problem) {
+        if (problem.startsWith("mapping values are not allowed here")) {
+            return " (a value holding ': ' must be quoted whole, or written as a block: 'command: |'"
+                    + " and the command on the next line, indented)";
+        }
+        return "";
     }
 
     private static Node scalar(ScalarEvent event, Position at) throws DocumentException {

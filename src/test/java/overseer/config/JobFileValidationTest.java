@@ -49,6 +49,21 @@ class JobFileValidationTest {
     }
 
     @Test
+    void aColonInAPlainCommandHintsAtABlockAndASevenFieldCronAtTheQuestionMark() throws IOException {
+        write("colon.yml", "command: echo \"error: x\"\n");
+        write("quartz.yml", "command: echo hi\nschedule:\n  - frequency: \"0 0 12 * * * 2027\"\n");
+        assertThat(problems())
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("colon.yml:1:")
+                        .contains("mapping values are not allowed here")
+                        .contains("'command: |'"))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("quartz.yml:3:")
+                        .contains("needs '?'")
+                        .contains("'0 0 12 ? * * 2027'"));
+    }
+
+    @Test
     void mappingFormAndListFormDefineTheSameJob() throws IOException {
         write("a.yml", "command: echo hi\ndescription: mapping\n");
         write("b.yml", "- command: echo hi\n  description: list\n");
