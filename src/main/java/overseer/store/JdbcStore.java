@@ -36,6 +36,8 @@ public class JdbcStore implements Store {
     private final java.util.concurrent.ConcurrentLinkedQueue<Pending<?>> pending =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile Optional<String> writeFailure = Optional.empty();
+    /** Set, for good, when a rollback failed: the connection may hold half a transaction. */
+    private volatile Optional<Throwable> broken = Optional.empty();
 
     protected JdbcStore(Connection connection, Outbox outbox) throws SQLException {
         this.connection = connection;
@@ -84,13 +86,21 @@ public class JdbcStore implements Store {
         return mine.result();
     }
 
-    /** One queued write and, once its transaction ended, its outcome. */
+    /** How many writes wait for the writer that holds the connection; tests hold one to queue others. */
+    int queuedWrites() {
+        return pending.size();
+    }
+
+    /**
+     * One queued write and, once its transaction ended, its outcome. Until then it counts as
+     * failed: a write whose transaction never ran must not return as if it were stored.
+     */
     private static final class Pending<T> {
         final String what;
         final Work<T> work;
         private boolean done;
         private T result;
-        private Exception failure;
+        private Throwable failure;
 
         Pending(String what, Work<T> work) {
             this.what = what;
@@ -103,11 +113,12 @@ public class JdbcStore implements Store {
 
         /** Its work ran and the transaction holding it is committed. */
         void committed() {
+            failure = null;
             done = true;
         }
 
-        void fail(Exception e) {
-            failure = e;
+        void fail(Throwable t) {
+            failure = t;
             result = null;
             done = true;
         }
@@ -117,19 +128,25 @@ public class JdbcStore implements Store {
         }
 
         T result() {
+            if (!done) {
+                throw new IllegalStateException("store: cannot " + what + ": its transaction never ran");
+            }
             return switch (failure) {
                 case null -> result;
                 case SQLException e -> throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
                 case RuntimeException e -> throw e;
-                default -> throw new IllegalStateException(failure);
+                case Error e -> throw e;
+                default -> throw new StoreException("store: cannot " + what + ": " + failure, failure);
             };
         }
     }
 
     /**
-     * Commits what is queued, all in one transaction. Should that fail, each piece runs again
-     * alone, so that one failing piece fails alone and a full disk reports its own error. Called
-     * with the lock held, which also guards {@link Pending}'s fields.
+     * Commits what is queued, all in one transaction. Should that fail, for whatever reason,
+     * it is rolled back, every piece of it counts as failed with that cause, and each runs again
+     * alone: the failing piece fails alone, the others are stored, and a full disk reports its
+     * own error. Never throws: every piece ends committed or failed. Called with the lock held,
+     * which also guards {@link Pending}'s fields.
      */
     private void commitPending() {
         List<Pending<?>> batch = new ArrayList<>();
@@ -137,40 +154,53 @@ public class JdbcStore implements Store {
             batch.add(p);
         }
         if (batch.size() > 1) {
-            try {
-                transaction(batch);
+            Optional<Throwable> failed = transaction(batch);
+            if (failed.isEmpty()) {
                 batch.forEach(Pending::committed);
                 return;
-            } catch (SQLException | RuntimeException e) {
-                // Rolled back: each one again, alone.
             }
+            batch.forEach(p -> p.fail(failed.get()));
         }
         for (Pending<?> p : batch) {
-            try {
-                transaction(List.of(p));
-                p.committed();
-            } catch (SQLException | RuntimeException e) {
-                if (e instanceof SQLException) {
-                    writeFailure = Optional.of(e.getMessage());
-                }
-                p.fail(e);
-            }
+            transaction(List.of(p)).ifPresentOrElse(p::fail, p::committed);
         }
     }
 
-    private void transaction(List<Pending<?>> pieces) throws SQLException {
-        connection.setAutoCommit(false);
+    /**
+     * Runs {@code pieces} in one transaction: empty once it is committed, else the cause it was
+     * rolled back for. Catches everything: an {@link Error} in one piece must roll back the
+     * others too, not leave them to be committed. When even the rollback fails, the connection
+     * is closed (which rolls back) and the store refuses all work from then on.
+     */
+    private Optional<Throwable> transaction(List<Pending<?>> pieces) {
+        if (broken.isPresent()) {
+            return broken;
+        }
         try {
+            connection.setAutoCommit(false);
             for (Pending<?> p : pieces) {
                 p.run();
             }
             connection.commit();
-            writeFailure = Optional.empty();
-        } catch (SQLException | RuntimeException e) {
-            connection.rollback();
-            throw e;
-        } finally {
             connection.setAutoCommit(true);
+            writeFailure = Optional.empty();
+            return Optional.empty();
+        } catch (Throwable t) {
+            if (t instanceof SQLException) {
+                writeFailure = Optional.of(t.getMessage());
+            }
+            try {
+                connection.rollback();
+                connection.setAutoCommit(true);
+            } catch (Throwable rollback) {
+                t.addSuppressed(rollback);
+                broken = Optional.of(new StoreException(
+                        "store: unusable since a transaction could not be rolled back: " + rollback.getMessage(),
+                        rollback));
+                writeFailure = Optional.of(broken.get().getMessage());
+                closeQuietly();
+            }
+            return Optional.of(t);
         }
     }
 
@@ -791,12 +821,18 @@ public class JdbcStore implements Store {
     public void close() {
         lock.lock();
         try {
-            statements.close();
+            closeQuietly();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void closeQuietly() {
+        statements.close();
+        try {
             connection.close();
         } catch (SQLException e) {
             // Closing after a failure: nothing more can be done with the connection.
-        } finally {
-            lock.unlock();
         }
     }
 
