@@ -36,8 +36,6 @@ public class JdbcStore implements Store {
     private final java.util.concurrent.ConcurrentLinkedQueue<Pending<?>> pending =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile Optional<String> writeFailure = Optional.empty();
-    /** Set, for good, when a rollback failed: the connection may hold half a transaction. */
-    private volatile Optional<Throwable> broken = Optional.empty();
 
     protected JdbcStore(Connection connection, Outbox outbox) throws SQLException {
         this.connection = connection;
@@ -169,38 +167,50 @@ public class JdbcStore implements Store {
     /**
      * Runs {@code pieces} in one transaction: empty once it is committed, else the cause it was
      * rolled back for. Catches everything: an {@link Error} in one piece must roll back the
-     * others too, not leave them to be committed. When even the rollback fails, the connection
-     * is closed (which rolls back) and the store refuses all work from then on.
+     * others too, not leave them to be committed. The transaction is opened and closed by SQL,
+     * with the driver left in auto-commit: nothing is ever committed but by the {@code COMMIT}
+     * of a transaction whose {@code BEGIN} succeeded.
      */
     private Optional<Throwable> transaction(List<Pending<?>> pieces) {
-        if (broken.isPresent()) {
-            return broken;
-        }
+        boolean begun = false;
         try {
-            connection.setAutoCommit(false);
+            execute(beginWrite());
+            begun = true;
             for (Pending<?> p : pieces) {
                 p.run();
             }
-            connection.commit();
-            connection.setAutoCommit(true);
+            execute("COMMIT");
             writeFailure = Optional.empty();
             return Optional.empty();
         } catch (Throwable t) {
             if (t instanceof SQLException) {
                 writeFailure = Optional.of(t.getMessage());
             }
-            try {
-                connection.rollback();
-                connection.setAutoCommit(true);
-            } catch (Throwable rollback) {
-                t.addSuppressed(rollback);
-                broken = Optional.of(new StoreException(
-                        "store: unusable since a transaction could not be rolled back: " + rollback.getMessage(),
-                        rollback));
-                writeFailure = Optional.of(broken.get().getMessage());
-                closeQuietly();
+            if (begun) {
+                try {
+                    execute("ROLLBACK");
+                } catch (Throwable rollback) {
+                    // SQLite may have rolled back already (a full disk, an I/O error): then
+                    // ROLLBACK fails and nothing is lost. Were it still open, the next BEGIN
+                    // fails, so that half a transaction is never committed.
+                    t.addSuppressed(rollback);
+                }
             }
             return Optional.of(t);
+        }
+    }
+
+    /**
+     * The statement that opens a write transaction. Portable {@code BEGIN} here; a store whose
+     * database takes its write lock lazily takes it at once instead (see {@link SqliteStore}).
+     */
+    protected String beginWrite() {
+        return "BEGIN";
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (PreparedStatement s = statements.prepare(sql)) {
+            s.execute();
         }
     }
 
@@ -238,14 +248,15 @@ public class JdbcStore implements Store {
         return write("record executions", () -> {
             List<Inserted> results = new ArrayList<>(inserts.size());
             for (Insert i : inserts) {
-                java.sql.Savepoint savepoint = connection.setSavepoint();
+                // Savepoints in SQL, as the transaction itself: the driver stays in auto-commit.
+                execute("SAVEPOINT one_insert");
                 try {
                     Created created = insert(i.execution(), i.queued(), i.skipped());
-                    connection.releaseSavepoint(savepoint);
+                    execute("RELEASE SAVEPOINT one_insert");
                     results.add(new Inserted.Done(created));
                 } catch (RuntimeException e) {
-                    connection.rollback(savepoint);
-                    connection.releaseSavepoint(savepoint);
+                    execute("ROLLBACK TO SAVEPOINT one_insert");
+                    execute("RELEASE SAVEPOINT one_insert");
                     results.add(new Inserted.Failed(e));
                 }
             }
@@ -821,18 +832,12 @@ public class JdbcStore implements Store {
     public void close() {
         lock.lock();
         try {
-            closeQuietly();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void closeQuietly() {
-        statements.close();
-        try {
+            statements.close();
             connection.close();
         } catch (SQLException e) {
             // Closing after a failure: nothing more can be done with the connection.
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -23,6 +23,17 @@ public final class SqliteStore extends JdbcStore {
         super(connection, outbox);
     }
 
+    /**
+     * Takes the write lock when the transaction begins, waiting ({@code busy_timeout}) for another
+     * connection's. A deferred transaction reads first (is this fire recorded?) and asks for the
+     * lock only to write; if another connection committed meanwhile, its snapshot is stale and
+     * SQLite fails it at once with {@code SQLITE_BUSY} rather than wait.
+     */
+    @Override
+    protected String beginWrite() {
+        return "BEGIN IMMEDIATE";
+    }
+
     public static SqliteStore open(Path file) {
         return open(file, Outbox.NONE);
     }

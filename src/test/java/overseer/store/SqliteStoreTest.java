@@ -22,6 +22,11 @@ class SqliteStoreTest extends StoreContract {
         return open();
     }
 
+    @Override
+    Store another() {
+        return open();
+    }
+
     @Test
     void runsInWalModeWithFullSync() throws Exception {
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("overseer.db"));
@@ -69,38 +74,6 @@ class SqliteStoreTest extends StoreContract {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("kept");
         }
-    }
-
-    @Test
-    void aFireIsRecordedOnceEvenByTwoConnectionsToTheSameDatabase() {
-        java.time.Instant fire = T0.plusSeconds(60);
-        try (Store other = SqliteStore.open(dir.resolve("overseer.db"))) {
-            Store.Created first = store.create(scheduled(fire), Event.of("queued", null, T0, "schedule"));
-            Store.Created second = other.create(scheduled(fire), Event.of("queued", null, T0, "schedule"));
-            assertThat(first.existing()).isFalse();
-            assertThat(second.existing()).isTrue();
-            assertThat(second.execution().number()).isEqualTo(first.execution().number());
-            assertThat(other.create(scheduled(fire.plusSeconds(60)), Event.of("queued", null, T0, "schedule"))
-                            .existing())
-                    .isFalse();
-        }
-    }
-
-    private static NewExecution scheduled(java.time.Instant fire) {
-        NewExecution e = newExecution("cron", T0, java.util.Optional.empty());
-        return new NewExecution(
-                e.job(),
-                "schedule",
-                e.commit(),
-                e.createdAt(),
-                e.paramsJson(),
-                e.secretsJson(),
-                0,
-                java.util.Optional.of(fire),
-                e.runId(),
-                java.util.Optional.empty(),
-                NewExecution.Origin.schedule("abc-0"),
-                e.prepare());
     }
 
     @Test
