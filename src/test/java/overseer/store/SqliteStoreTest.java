@@ -37,6 +37,7 @@ class SqliteStoreTest extends StoreContract {
         }
         // synchronous is a setting of each connection: ask the store's own. 2 is FULL.
         assertThat(((SqliteStore) store).setting("synchronous")).isEqualTo("2");
+        assertThat(((SqliteStore) store).setting("secure_delete")).isEqualTo("1");
     }
 
     @Test
@@ -74,6 +75,72 @@ class SqliteStoreTest extends StoreContract {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("kept");
         }
+    }
+
+    /**
+     * A secret parameter lives in its execution's row until the execution ends (then the row
+     * forgets it) or is removed. Neither the old row's bytes nor a freed page may keep it: after
+     * a checkpoint and the next write, neither the database file nor its WAL holds it.
+     */
+    @Test
+    void aForgottenSecretLeavesNoTraceInTheFiles() throws Exception {
+        String finished = "s3cr3t-finished-" + java.util.UUID.randomUUID();
+        String removed = "s3cr3t-removed-" + java.util.UUID.randomUUID();
+        Execution ends = store.create(withSecret("secretive", finished), Event.of("queued", null, T0, "api"))
+                .execution();
+        Execution goes = store.create(withSecret("secretive", removed), Event.of("queued", null, T0, "api"))
+                .execution();
+        create("secretive", T0); // the latest, so that the others may go
+        store.cancelled("secretive", goes.number(), Event.of("fail", "cancelled", T0, "overseer"));
+        store.starting("secretive", ends.number());
+        store.started("secretive", ends.number(), 1, Event.of("start", null, T0, "overseer"));
+        store.finished(
+                "secretive",
+                ends.number(),
+                ExecutionState.RUNNING,
+                java.util.OptionalInt.of(0),
+                Event.of("complete", null, T0, "overseer"));
+        store.remove(java.util.List.of(new Store.Prunable("secretive", goes.number())));
+        assertThat(store.execution("secretive", ends.number()).orElseThrow().secretsJson())
+                .isEqualTo("{}");
+
+        // A checkpoint as SQLite's own (passive), then the next write starts the WAL over.
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("overseer.db"));
+                var s = c.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+        }
+        store.setEnabled("secretive", true, T0);
+
+        for (String file : java.util.List.of("overseer.db", "overseer.db-wal")) {
+            Path path = dir.resolve(file);
+            String bytes = java.nio.file.Files.exists(path)
+                    ? new String(java.nio.file.Files.readAllBytes(path), java.nio.charset.StandardCharsets.ISO_8859_1)
+                    : "";
+            assertThat(bytes.contains(finished))
+                    .as(file + " holds the finished one's secret")
+                    .isFalse();
+            assertThat(bytes.contains(removed))
+                    .as(file + " holds the removed one's secret")
+                    .isFalse();
+        }
+    }
+
+    /** An execution started with {@code secret} as a secret variable's value, in its secrets and its launch spec. */
+    private static NewExecution withSecret(String job, String secret) {
+        NewExecution e = newExecution(job, T0, java.util.Optional.empty());
+        return new NewExecution(
+                e.job(),
+                e.trigger(),
+                e.commit(),
+                e.createdAt(),
+                "{\"token\":\"***\"}",
+                "{\"token\":\"" + secret + "\"}",
+                0,
+                e.scheduledAt(),
+                e.runId(),
+                e.idempotencyKey(),
+                e.origin(),
+                n -> new NewExecution.Prepared("echo ***", "{\"env\":{\"TOKEN\":\"" + secret + "\"}}"));
     }
 
     @Test
