@@ -84,13 +84,21 @@ public class JdbcStore implements Store {
         return mine.result();
     }
 
-    /** One queued write and, once its transaction ended, its outcome. */
+    /** How many writes wait for the writer that holds the connection; tests hold one to queue others. */
+    int queuedWrites() {
+        return pending.size();
+    }
+
+    /**
+     * One queued write and, once its transaction ended, its outcome. Until then it counts as
+     * failed: a write whose transaction never ran must not return as if it were stored.
+     */
     private static final class Pending<T> {
         final String what;
         final Work<T> work;
         private boolean done;
         private T result;
-        private Exception failure;
+        private Throwable failure;
 
         Pending(String what, Work<T> work) {
             this.what = what;
@@ -103,11 +111,12 @@ public class JdbcStore implements Store {
 
         /** Its work ran and the transaction holding it is committed. */
         void committed() {
+            failure = null;
             done = true;
         }
 
-        void fail(Exception e) {
-            failure = e;
+        void fail(Throwable t) {
+            failure = t;
             result = null;
             done = true;
         }
@@ -117,19 +126,25 @@ public class JdbcStore implements Store {
         }
 
         T result() {
+            if (!done) {
+                throw new IllegalStateException("store: cannot " + what + ": its transaction never ran");
+            }
             return switch (failure) {
                 case null -> result;
                 case SQLException e -> throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
                 case RuntimeException e -> throw e;
-                default -> throw new IllegalStateException(failure);
+                case Error e -> throw e;
+                default -> throw new StoreException("store: cannot " + what + ": " + failure, failure);
             };
         }
     }
 
     /**
-     * Commits what is queued, all in one transaction. Should that fail, each piece runs again
-     * alone, so that one failing piece fails alone and a full disk reports its own error. Called
-     * with the lock held, which also guards {@link Pending}'s fields.
+     * Commits what is queued, all in one transaction. Should that fail, for whatever reason,
+     * it is rolled back, every piece of it counts as failed with that cause, and each runs again
+     * alone: the failing piece fails alone, the others are stored, and a full disk reports its
+     * own error. Never throws: every piece ends committed or failed. Called with the lock held,
+     * which also guards {@link Pending}'s fields.
      */
     private void commitPending() {
         List<Pending<?>> batch = new ArrayList<>();
@@ -137,40 +152,65 @@ public class JdbcStore implements Store {
             batch.add(p);
         }
         if (batch.size() > 1) {
-            try {
-                transaction(batch);
+            Optional<Throwable> failed = transaction(batch);
+            if (failed.isEmpty()) {
                 batch.forEach(Pending::committed);
                 return;
-            } catch (SQLException | RuntimeException e) {
-                // Rolled back: each one again, alone.
             }
+            batch.forEach(p -> p.fail(failed.get()));
         }
         for (Pending<?> p : batch) {
-            try {
-                transaction(List.of(p));
-                p.committed();
-            } catch (SQLException | RuntimeException e) {
-                if (e instanceof SQLException) {
-                    writeFailure = Optional.of(e.getMessage());
-                }
-                p.fail(e);
-            }
+            transaction(List.of(p)).ifPresentOrElse(p::fail, p::committed);
         }
     }
 
-    private void transaction(List<Pending<?>> pieces) throws SQLException {
-        connection.setAutoCommit(false);
+    /**
+     * Runs {@code pieces} in one transaction: empty once it is committed, else the cause it was
+     * rolled back for. Catches everything: an {@link Error} in one piece must roll back the
+     * others too, not leave them to be committed. The transaction is opened and closed by SQL,
+     * with the driver left in auto-commit: nothing is ever committed but by the {@code COMMIT}
+     * of a transaction whose {@code BEGIN} succeeded.
+     */
+    private Optional<Throwable> transaction(List<Pending<?>> pieces) {
+        boolean begun = false;
         try {
+            execute(beginWrite());
+            begun = true;
             for (Pending<?> p : pieces) {
                 p.run();
             }
-            connection.commit();
+            execute("COMMIT");
             writeFailure = Optional.empty();
-        } catch (SQLException | RuntimeException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(true);
+            return Optional.empty();
+        } catch (Throwable t) {
+            if (t instanceof SQLException) {
+                writeFailure = Optional.of(t.getMessage());
+            }
+            if (begun) {
+                try {
+                    execute("ROLLBACK");
+                } catch (Throwable rollback) {
+                    // SQLite may have rolled back already (a full disk, an I/O error): then
+                    // ROLLBACK fails and nothing is lost. Were it still open, the next BEGIN
+                    // fails, so that half a transaction is never committed.
+                    t.addSuppressed(rollback);
+                }
+            }
+            return Optional.of(t);
+        }
+    }
+
+    /**
+     * The statement that opens a write transaction. Portable {@code BEGIN} here; a store whose
+     * database takes its write lock lazily takes it at once instead (see {@link SqliteStore}).
+     */
+    protected String beginWrite() {
+        return "BEGIN";
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (PreparedStatement s = statements.prepare(sql)) {
+            s.execute();
         }
     }
 
@@ -208,14 +248,15 @@ public class JdbcStore implements Store {
         return write("record executions", () -> {
             List<Inserted> results = new ArrayList<>(inserts.size());
             for (Insert i : inserts) {
-                java.sql.Savepoint savepoint = connection.setSavepoint();
+                // Savepoints in SQL, as the transaction itself: the driver stays in auto-commit.
+                execute("SAVEPOINT one_insert");
                 try {
                     Created created = insert(i.execution(), i.queued(), i.skipped());
-                    connection.releaseSavepoint(savepoint);
+                    execute("RELEASE SAVEPOINT one_insert");
                     results.add(new Inserted.Done(created));
                 } catch (RuntimeException e) {
-                    connection.rollback(savepoint);
-                    connection.releaseSavepoint(savepoint);
+                    execute("ROLLBACK TO SAVEPOINT one_insert");
+                    execute("RELEASE SAVEPOINT one_insert");
                     results.add(new Inserted.Failed(e));
                 }
             }

@@ -23,6 +23,17 @@ public final class SqliteStore extends JdbcStore {
         super(connection, outbox);
     }
 
+    /**
+     * Takes the write lock when the transaction begins, waiting ({@code busy_timeout}) for another
+     * connection's. A deferred transaction reads first (is this fire recorded?) and asks for the
+     * lock only to write; if another connection committed meanwhile, its snapshot is stale and
+     * SQLite fails it at once with {@code SQLITE_BUSY} rather than wait.
+     */
+    @Override
+    protected String beginWrite() {
+        return "BEGIN IMMEDIATE";
+    }
+
     public static SqliteStore open(Path file) {
         return open(file, Outbox.NONE);
     }
@@ -36,6 +47,12 @@ public final class SqliteStore extends JdbcStore {
                 s.execute("PRAGMA journal_mode = WAL");
                 s.execute("PRAGMA synchronous = FULL");
                 s.execute("PRAGMA busy_timeout = 10000");
+                // Rows hold secret values until their execution ends (or is removed); what a
+                // row's update or removal frees is zeroed, not left in the file's free space.
+                s.execute("PRAGMA secure_delete = ON");
+                // The WAL keeps old versions of pages after a checkpoint, until overwritten; cut
+                // it to what the next transaction writes when that one starts it over.
+                s.execute("PRAGMA journal_size_limit = 0");
             }
             return new SqliteStore(connection, outbox);
         } catch (SQLException e) {

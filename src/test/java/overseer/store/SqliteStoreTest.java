@@ -22,6 +22,11 @@ class SqliteStoreTest extends StoreContract {
         return open();
     }
 
+    @Override
+    Store another() {
+        return open();
+    }
+
     @Test
     void runsInWalModeWithFullSync() throws Exception {
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("overseer.db"));
@@ -32,6 +37,7 @@ class SqliteStoreTest extends StoreContract {
         }
         // synchronous is a setting of each connection: ask the store's own. 2 is FULL.
         assertThat(((SqliteStore) store).setting("synchronous")).isEqualTo("2");
+        assertThat(((SqliteStore) store).setting("secure_delete")).isEqualTo("1");
     }
 
     @Test
@@ -71,36 +77,70 @@ class SqliteStoreTest extends StoreContract {
         }
     }
 
+    /**
+     * A secret parameter lives in its execution's row until the execution ends (then the row
+     * forgets it) or is removed. Neither the old row's bytes nor a freed page may keep it: after
+     * a checkpoint and the next write, neither the database file nor its WAL holds it.
+     */
     @Test
-    void aFireIsRecordedOnceEvenByTwoConnectionsToTheSameDatabase() {
-        java.time.Instant fire = T0.plusSeconds(60);
-        try (Store other = SqliteStore.open(dir.resolve("overseer.db"))) {
-            Store.Created first = store.create(scheduled(fire), Event.of("queued", null, T0, "schedule"));
-            Store.Created second = other.create(scheduled(fire), Event.of("queued", null, T0, "schedule"));
-            assertThat(first.existing()).isFalse();
-            assertThat(second.existing()).isTrue();
-            assertThat(second.execution().number()).isEqualTo(first.execution().number());
-            assertThat(other.create(scheduled(fire.plusSeconds(60)), Event.of("queued", null, T0, "schedule"))
-                            .existing())
+    void aForgottenSecretLeavesNoTraceInTheFiles() throws Exception {
+        String finished = "s3cr3t-finished-" + java.util.UUID.randomUUID();
+        String removed = "s3cr3t-removed-" + java.util.UUID.randomUUID();
+        Execution ends = store.create(withSecret("secretive", finished), Event.of("queued", null, T0, "api"))
+                .execution();
+        Execution goes = store.create(withSecret("secretive", removed), Event.of("queued", null, T0, "api"))
+                .execution();
+        create("secretive", T0); // the latest, so that the others may go
+        store.cancelled("secretive", goes.number(), Event.of("fail", "cancelled", T0, "overseer"));
+        store.starting("secretive", ends.number());
+        store.started("secretive", ends.number(), 1, Event.of("start", null, T0, "overseer"));
+        store.finished(
+                "secretive",
+                ends.number(),
+                ExecutionState.RUNNING,
+                java.util.OptionalInt.of(0),
+                Event.of("complete", null, T0, "overseer"));
+        store.remove(java.util.List.of(new Store.Prunable("secretive", goes.number())));
+        assertThat(store.execution("secretive", ends.number()).orElseThrow().secretsJson())
+                .isEqualTo("{}");
+
+        // A checkpoint as SQLite's own (passive), then the next write starts the WAL over.
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("overseer.db"));
+                var s = c.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+        }
+        store.setEnabled("secretive", true, T0);
+
+        for (String file : java.util.List.of("overseer.db", "overseer.db-wal")) {
+            Path path = dir.resolve(file);
+            String bytes = java.nio.file.Files.exists(path)
+                    ? new String(java.nio.file.Files.readAllBytes(path), java.nio.charset.StandardCharsets.ISO_8859_1)
+                    : "";
+            assertThat(bytes.contains(finished))
+                    .as(file + " holds the finished one's secret")
+                    .isFalse();
+            assertThat(bytes.contains(removed))
+                    .as(file + " holds the removed one's secret")
                     .isFalse();
         }
     }
 
-    private static NewExecution scheduled(java.time.Instant fire) {
-        NewExecution e = newExecution("cron", T0, java.util.Optional.empty());
+    /** An execution started with {@code secret} as a secret variable's value, in its secrets and its launch spec. */
+    private static NewExecution withSecret(String job, String secret) {
+        NewExecution e = newExecution(job, T0, java.util.Optional.empty());
         return new NewExecution(
                 e.job(),
-                "schedule",
+                e.trigger(),
                 e.commit(),
                 e.createdAt(),
-                e.paramsJson(),
-                e.secretsJson(),
+                "{\"token\":\"***\"}",
+                "{\"token\":\"" + secret + "\"}",
                 0,
-                java.util.Optional.of(fire),
+                e.scheduledAt(),
                 e.runId(),
-                java.util.Optional.empty(),
-                NewExecution.Origin.schedule("abc-0"),
-                e.prepare());
+                e.idempotencyKey(),
+                e.origin(),
+                n -> new NewExecution.Prepared("echo ***", "{\"env\":{\"TOKEN\":\"" + secret + "\"}}"));
     }
 
     @Test
