@@ -15,6 +15,7 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import overseer.testing.FaultyStore;
+import overseer.testing.MutableClock;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -71,6 +72,36 @@ class CapacityTest {
             server.awaitFinished("quick", 2);
             assertThat(events(server, "quick", 1)).containsExactly("queued", "kill", "fail");
         }
+    }
+
+    @Test
+    void aScheduledFireRefusedByAFullQueueIsRecordedAsSkippedWithTheCause() throws Exception {
+        MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T10:00:00Z"));
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(1)
+                        .maxQueued(1)
+                        .clock(clock)
+                        .start()) {
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("hold", "{}");
+            clock.advance(java.time.Duration.ofSeconds(61));
+            server.overseer().scheduler().tick();
+            JsonNode fire = server.json("/jobs/tick/1");
+            assertThat(fire.get("trigger").asText()).isEqualTo("schedule");
+            assertThat(fire.get("status").asText()).isEqualTo("skipped");
+            assertThat(fire.get("scheduled_at").asText()).isEqualTo("2026-12-01T10:01:00.000Z");
+            assertThat(fire.get("finished_at").isNull()).isFalse();
+            assertThat(server.json("/jobs/tick/1/skipped").get("cause").asText())
+                    .isEqualTo("the queue holds 1 executions; try again later");
+            server.put("/jobs/hold/2", "{\"event\": \"kill\"}");
+            server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+        }
+    }
+
+    private static String status(TestServer server, String job, int n) throws Exception {
+        return server.json("/jobs/" + job + "/" + n).get("status").asText();
     }
 
     @Test
