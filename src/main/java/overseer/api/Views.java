@@ -155,6 +155,11 @@ final class Views {
         view.put("schedule", e.scheduleId().orElse(null));
         view.put("retry_of", e.retryOf().isPresent() ? e.retryOf().getAsLong() : null);
         view.put("not_before", e.notBefore().map(Views::time).orElse(null));
+        view.put(
+                "retry_error",
+                e.retryError()
+                        .map(r -> Map.<String, Object>of("cause", r.cause(), "at", time(r.at())))
+                        .orElse(null));
         view.put("url", "/jobs/" + e.job() + "/" + e.number());
         return view;
     }

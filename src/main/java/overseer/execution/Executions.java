@@ -34,6 +34,7 @@ import overseer.store.Store;
  * next is {@link Lifecycle}'s, and one execution's run is {@link ExecutionRun}'s.
  */
 public final class Executions {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Executions.class);
 
     public record Settings(
             Path dataDir,
@@ -166,7 +167,10 @@ public final class Executions {
 
     /**
      * Runs fires of schedules, stored in one transaction: each queued, or recorded {@code skipped}
-     * while its {@code overlap: skip} job is busy. Returns for each why it was not, or empty.
+     * while its {@code overlap: skip} job is busy or when it is refused (the queue full, no
+     * configuration, a command that cannot be rendered…), with the refusal as the cause. Returns
+     * for each refused one why; a fire whose skipped record cannot be stored either is counted in
+     * {@code overseer_schedule_fires_lost_total} and logged with its due time.
      */
     public List<Optional<String>> fire(List<Scheduler.Fire> fires) {
         List<Trigger> batch = fires.stream()
@@ -181,13 +185,38 @@ public final class Executions {
                         Optional.of(f.scheduleId()),
                         Optional.empty()))
                 .toList();
-        return triggers.triggerAll(batch).stream()
-                .map(o -> switch (o) {
-                    case Triggers.Outcome.Created c -> Optional.<String>empty();
-                    case Triggers.Outcome.Failed(overseer.store.StoreException e) -> throw e;
-                    case Triggers.Outcome.Failed(Exception e) -> Optional.of(e.getMessage());
-                })
-                .toList();
+        List<Triggers.Outcome> outcomes = triggers.triggerAll(batch);
+        List<Optional<String>> refusals = new java.util.ArrayList<>(outcomes.size());
+        for (int i = 0; i < outcomes.size(); i++) {
+            Scheduler.Fire f = fires.get(i);
+            refusals.add(
+                    switch (outcomes.get(i)) {
+                        case Triggers.Outcome.Created c -> Optional.empty();
+                        case Triggers.Outcome.Skipped s -> {
+                            log.warn(
+                                    "schedules: {} of {} at {} not run, recorded as skipped execution {}: {}",
+                                    f.scheduleId(),
+                                    f.job(),
+                                    f.at(),
+                                    s.created().execution().number(),
+                                    s.refusal());
+                            yield Optional.of(s.refusal());
+                        }
+                        case Triggers.Outcome.Failed(overseer.store.StoreException e) -> throw e;
+                        case Triggers.Outcome.Failed(Exception e) -> {
+                            // Not even its skipped record could be stored: the one trace left is this.
+                            settings.metrics().fireLost(f.job());
+                            log.error(
+                                    "schedules: {} of {} due at {} lost: not run, and its skipped record not stored: {}",
+                                    f.scheduleId(),
+                                    f.job(),
+                                    f.at(),
+                                    e.getMessage());
+                            yield Optional.of(e.getMessage());
+                        }
+                    });
+        }
+        return refusals;
     }
 
     /** Runs a job with the params of a trigger; refused, or stored and queued before it returns. */

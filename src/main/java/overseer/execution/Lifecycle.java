@@ -217,7 +217,7 @@ final class Lifecycle {
             metrics.executionFinished(u.job(), last.name(), Optional.empty());
             return;
         }
-        store.finished(u.job(), u.number(), u.state(), exitCode, last);
+        store.finished(u.job(), u.number(), u.state(), exitCode, last, u.retryError());
         u.moveTo(ExecutionState.DONE);
         metrics.executionFinished(
                 u.job(), last.name(), Optional.ofNullable(u.startedAt()).map(s -> Duration.between(s, last.at())));
@@ -237,31 +237,40 @@ final class Lifecycle {
         u.lock.lock();
         try {
             ExecutionState state = u.state();
-            if ((signal.equals("terminate") || signal.equals("kill"))
-                    && !state.terminal()
-                    && state != ExecutionState.ENDING) {
-                u.requestEnd();
-            }
+            Event given = new Event(signal, cause, clock.instant(), source);
+            boolean ends = signal.equals("terminate") || signal.equals("kill");
+            // Each case is one store write guarded on the state: the signal is recorded together
+            // with what it does, or not at all (and then not acknowledged).
             switch (state) {
                 case QUEUED -> {
-                    if (signal.equals("stop") || signal.equals("continue")) {
+                    if (!ends) {
                         throw new Refused(
                                 Refused.Reason.NOT_RUNNING, "execution " + u.key() + " is queued, not running");
                     }
-                    record(u, new Event(signal, cause, clock.instant(), source));
                     store.cancelled(
-                            u.job(), u.number(), event("fail", "cancelled by '" + signal + "' before it started"));
+                            u.job(),
+                            u.number(),
+                            given,
+                            event("fail", "cancelled by '" + signal + "' before it started"));
+                    u.requestEnd();
                     u.moveTo(ExecutionState.CANCELLED);
                     metrics.executionFinished(u.job(), "fail", Optional.empty());
                     return true;
                 }
                 case STARTING -> {
-                    record(u, new Event(signal, cause, clock.instant(), source));
+                    // Kept in the row too: the start applies it, or a restart that finds it starting.
+                    store.signalPending(u.job(), u.number(), given);
+                    if (ends) {
+                        u.requestEnd();
+                    }
                     u.pendingSignals().add(signal);
                     return false;
                 }
                 case RUNNING -> {
-                    record(u, new Event(signal, cause, clock.instant(), source));
+                    record(u, given);
+                    if (ends) {
+                        u.requestEnd();
+                    }
                     send(u, signal);
                     return false;
                 }

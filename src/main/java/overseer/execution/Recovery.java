@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 import overseer.process.ProcessGroups;
 import overseer.store.Event;
 import overseer.store.Execution;
+import overseer.store.ExecutionState;
 import overseer.store.Store;
 
 /**
@@ -38,6 +39,27 @@ final class Recovery {
         for (Execution e : store.unfinished()) {
             switch (e.state()) {
                 case STARTING, RUNNING -> {
+                    java.util.Optional<String> ender = e.pendingSignals().stream()
+                            .filter(s -> s.equals("kill") || s.equals("terminate"))
+                            .findFirst();
+                    if (e.state() == ExecutionState.STARTING && ender.isPresent()) {
+                        // A kill acknowledged while it was starting: applied now, once, as the
+                        // running server would have before the spawn.
+                        int killed = groups.killMarked(e.runId());
+                        store.finished(
+                                e.job(),
+                                e.number(),
+                                e.state(),
+                                OptionalInt.empty(),
+                                event("fail", "cancelled by '" + ender.get() + "' before it started"));
+                        log.warn(
+                                "execution: {}/{} cancelled by its pending '{}'{}",
+                                e.job(),
+                                e.number(),
+                                ender.get(),
+                                killed > 0 ? "; killed " + killed + " leftover process(es)" : "");
+                        continue;
+                    }
                     int killed = groups.killMarked(e.runId());
                     String cause = "the server stopped while it "
                             + (e.startedAt().isPresent() ? "ran" : "was starting")

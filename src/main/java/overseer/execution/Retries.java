@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import overseer.config.CheckoutLease;
 import overseer.config.ConfigSync;
 import overseer.store.Event;
+import overseer.store.Execution;
 import overseer.store.NewExecution;
 import overseer.store.Store;
 import overseer.store.StoreException;
@@ -21,7 +22,9 @@ import overseer.store.StoreException;
  * retries, and no caller asked it to end, a new execution with trigger {@code retry} is stored
  * before the end is recorded, with the same params, command and commit (its checkout held until
  * then) and {@code retry_of} naming the first of the chain. It waits in the queue until
- * {@code delay × backoff^k} has passed; stored, it survives a restart.
+ * {@code delay × backoff^k} has passed; stored, it survives a restart. A retry that cannot be
+ * queued (the queue is full, the store fails) is recorded as the ending execution's
+ * {@code retry_error}, written with its end.
  */
 final class Retries {
     private static final Logger log = LoggerFactory.getLogger(Retries.class);
@@ -51,7 +54,7 @@ final class Retries {
         try {
             done = store.retryChain(u.job(), first).size() - 1;
         } catch (StoreException e) {
-            log.error("execution: {} not retried, the store fails: {}", u.key(), e.getMessage());
+            notRetried(u, "retry not queued: " + e.getMessage());
             return;
         }
         if (done >= policy.times()) {
@@ -65,7 +68,7 @@ final class Retries {
             admitted = Optional.of(engine.admission().reserveRetry(u.job()));
         } catch (Refused e) {
             if (e.reason() != Refused.Reason.SHUTTING_DOWN) {
-                log.warn("execution: {} not retried: {}", u.key(), e.getMessage());
+                notRetried(u, "retry " + (done + 1) + " of " + policy.times() + " not queued: " + e.getMessage());
                 return;
             }
             // Stored only: the next start queues it.
@@ -115,7 +118,13 @@ final class Retries {
             if (lease != null) {
                 lease.close();
             }
-            log.error("execution: {} not retried: {}", u.key(), e.getMessage());
+            notRetried(u, "retry " + (done + 1) + " of " + policy.times() + " not queued: " + e.getMessage());
         }
+    }
+
+    /** Keeps why on the execution, to be recorded with its end: it has no other place once finished. */
+    private void notRetried(Unfinished u, String cause) {
+        log.error("execution: {} not retried: {}", u.key(), cause);
+        u.retryError(new Execution.RetryError(cause, clock.instant()));
     }
 }

@@ -82,6 +82,9 @@ final class Triggers {
     sealed interface Outcome {
         record Created(Store.Created created) implements Outcome {}
 
+        /** A scheduled fire that was refused, recorded as an execution that ended {@code skipped}. */
+        record Skipped(Store.Created created, String refusal) implements Outcome {}
+
         record Failed(Exception error) implements Outcome {}
     }
 
@@ -94,8 +97,9 @@ final class Triggers {
         List<Pending> pending = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
         for (int i = 0; i < triggers.size(); i++) {
+            Executions.Trigger t = triggers.get(i);
             try {
-                switch (stage(triggers.get(i))) {
+                switch (stage(t)) {
                     case Staged.Answered(Store.Created created) -> outcomes[i] = new Outcome.Created(created);
                     case Staged.Ready(Pending p) -> {
                         pending.add(p);
@@ -103,27 +107,99 @@ final class Triggers {
                     }
                 }
             } catch (Refused | InvalidParams | RuntimeException e) {
-                outcomes[i] = new Outcome.Failed(e);
-            }
-        }
-        if (!pending.isEmpty()) {
-            List<Store.Inserted> stored;
-            try {
-                stored = store.createAll(pending.stream().map(Pending::insert).toList());
-            } catch (RuntimeException e) {
-                pending.forEach(this::abandon);
-                positions.forEach(i -> outcomes[i] = new Outcome.Failed(e));
-                return List.of(outcomes);
-            }
-            for (int k = 0; k < pending.size(); k++) {
-                try {
-                    outcomes[positions.get(k)] = new Outcome.Created(settle(pending.get(k), stored.get(k)));
-                } catch (Refused | RuntimeException e) {
-                    outcomes[positions.get(k)] = new Outcome.Failed(e);
+                if (refusedFire(t, e)) {
+                    // A refused fire leaves a record, stored with the others.
+                    pending.add(skippedFire(t, e.getMessage()));
+                    positions.add(i);
+                } else {
+                    outcomes[i] = new Outcome.Failed(e);
                 }
             }
         }
+        if (pending.isEmpty()) {
+            return List.of(outcomes);
+        }
+        List<Store.Inserted> stored;
+        try {
+            stored = store.createAll(pending.stream().map(Pending::insert).toList());
+        } catch (RuntimeException e) {
+            pending.forEach(this::abandon);
+            positions.forEach(i -> outcomes[i] = new Outcome.Failed(e));
+            return List.of(outcomes);
+        }
+        List<Pending> late = new ArrayList<>();
+        List<Integer> latePositions = new ArrayList<>();
+        for (int k = 0; k < pending.size(); k++) {
+            int i = positions.get(k);
+            try {
+                outcomes[i] = settled(pending.get(k), settle(pending.get(k), stored.get(k)));
+            } catch (Refused | RuntimeException e) {
+                if (refusedFire(triggers.get(i), e) && pending.get(k).refusal().isEmpty()) {
+                    // Refused inside the store's transaction (its command, rendered with its number).
+                    late.add(skippedFire(triggers.get(i), e.getMessage()));
+                    latePositions.add(i);
+                }
+                outcomes[i] = new Outcome.Failed(e);
+            }
+        }
+        if (!late.isEmpty()) {
+            try {
+                List<Store.Inserted> skipped =
+                        store.createAll(late.stream().map(Pending::insert).toList());
+                for (int k = 0; k < late.size(); k++) {
+                    if (skipped.get(k) instanceof Store.Inserted.Done(Store.Created created)) {
+                        outcomes[latePositions.get(k)] = new Outcome.Skipped(
+                                created, late.get(k).refusal().orElseThrow());
+                    }
+                }
+            } catch (RuntimeException e) {
+                // Each stays Failed with its refusal: the caller counts it as lost.
+            }
+        }
         return List.of(outcomes);
+    }
+
+    /** Whether {@code error} refused a scheduled fire (a failing store refuses nothing: it is tried again). */
+    private static boolean refusedFire(Executions.Trigger t, Exception error) {
+        return t.scheduleId().isPresent()
+                && t.scheduledAt().isPresent()
+                && !(error instanceof overseer.store.StoreException);
+    }
+
+    private static Outcome settled(Pending p, Store.Created created) {
+        return p.refusal().isPresent()
+                ? new Outcome.Skipped(created, p.refusal().get())
+                : new Outcome.Created(created);
+    }
+
+    /**
+     * The record of a scheduled fire refused before it could be prepared (no configuration, an
+     * unknown or disabled job, vars or a command that do not fit): an execution that ends
+     * {@code skipped} at once, with the refusal as the cause and without params or command.
+     */
+    private Pending skippedFire(Executions.Trigger t, String refusal) {
+        NewExecution e = new NewExecution(
+                t.job(),
+                t.kind(),
+                config.active().map(Snapshot::revision).orElse(""),
+                now(),
+                "{}",
+                "{}",
+                t.priority(),
+                t.scheduledAt(),
+                UUID.randomUUID().toString(),
+                Optional.empty(),
+                NewExecution.Origin.schedule(t.scheduleId().orElseThrow()).by(t.triggeredBy()),
+                n -> new NewExecution.Prepared("", "{}"));
+        return new Pending(
+                Optional.empty(),
+                Optional.empty(),
+                new Store.Insert(
+                        e,
+                        Event.of("queued", "triggered by " + t.kind(), now(), t.kind()),
+                        Optional.of(Event.of("skipped", refusal, now(), "overseer"))),
+                new LaunchPreparation.Launch[1],
+                Optional.of(refusal));
     }
 
     /** A trigger checked and admitted, ready to be stored: its claim (none for a skipped fire) and checkout held. */
@@ -131,7 +207,8 @@ final class Triggers {
             Optional<Admission.Admitted> admitted,
             Optional<CheckoutLease> lease,
             Store.Insert insert,
-            LaunchPreparation.Launch[] launch) {}
+            LaunchPreparation.Launch[] launch,
+            Optional<String> refusal) {}
 
     /** A trigger after its checks: ready to be stored, or answered already (an idempotent replay). */
     private sealed interface Staged {
@@ -224,13 +301,21 @@ final class Triggers {
         try {
             admitted = admission.reserve(t.job(), job.concurrency(), job.overlap());
         } catch (Refused refused) {
-            if (refused.reason() == Refused.Reason.CONCURRENCY_REACHED
-                    && t.scheduleId().isPresent()) {
+            if (t.scheduleId().isPresent()) {
+                // A scheduled fire is never refused silently: it is recorded as skipped, with why.
+                boolean overlap = refused.reason() == Refused.Reason.CONCURRENCY_REACHED;
                 return new Staged.Ready(new Pending(
                         Optional.empty(),
                         Optional.empty(),
-                        new Store.Insert(queued.execution(), queued.queued(), Optional.of(skipped(t))),
-                        launch));
+                        new Store.Insert(
+                                queued.execution(),
+                                queued.queued(),
+                                Optional.of(
+                                        overlap
+                                                ? skipped(t)
+                                                : Event.of("skipped", refused.getMessage(), now(), "overseer"))),
+                        launch,
+                        overlap ? Optional.empty() : Optional.of(refused.getMessage())));
             }
             // A retried POST whose first attempt was accepted gets that execution, whatever the rules say now.
             if (t.idempotencyKey().isPresent()) {
@@ -243,8 +328,8 @@ final class Triggers {
             throw refused;
         }
         try {
-            return new Staged.Ready(
-                    new Pending(Optional.of(admitted), Optional.of(config.hold(commit)), queued, launch));
+            return new Staged.Ready(new Pending(
+                    Optional.of(admitted), Optional.of(config.hold(commit)), queued, launch, Optional.empty()));
         } catch (RuntimeException e) {
             admission.withdraw(admitted);
             throw e;

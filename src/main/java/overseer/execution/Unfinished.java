@@ -31,6 +31,8 @@ final class Unfinished {
     private boolean endRequested;
     /** Custom events recorded while this server held it (under {@link #lock}). */
     private int customEvents;
+    /** Why the retry its end calls for was not queued; set before the end is recorded, with it. */
+    private volatile java.util.Optional<overseer.store.Execution.RetryError> retryError = java.util.Optional.empty();
     /** When its process started (or it was found to have none), for the duration metric. */
     private java.time.Instant startedAt;
 
@@ -147,5 +149,13 @@ final class Unfinished {
 
     void startedAt(java.time.Instant at) {
         startedAt = at;
+    }
+
+    java.util.Optional<overseer.store.Execution.RetryError> retryError() {
+        return retryError;
+    }
+
+    void retryError(overseer.store.Execution.RetryError error) {
+        retryError = java.util.Optional.of(error);
     }
 }

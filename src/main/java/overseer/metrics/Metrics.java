@@ -83,6 +83,14 @@ public final class Metrics {
                 .increment();
     }
 
+    /** A scheduled fire that was neither run nor recorded as skipped (the store failed too). */
+    public void fireLost(String job) {
+        Counter.builder("overseer_schedule_fires_lost")
+                .tag("job", job)
+                .register(registry)
+                .increment();
+    }
+
     /** How late a schedule fire was recorded after its due time. */
     public void fireDelay(Duration delay) {
         Timer.builder("overseer_schedule_fire_delay")

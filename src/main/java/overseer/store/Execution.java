@@ -10,7 +10,9 @@ import java.util.OptionalLong;
  * {@code ***}); {@code secretsJson} holds the secret values themselves, which a queued or repeated
  * run needs until it ends and which no route returns. {@code scheduleId} names the schedule
  * that fired it, {@code retryOf} the first execution of the retry chain it belongs to, and
- * {@code notBefore} when a pending retry may start.
+ * {@code notBefore} when a pending retry may start. {@code pendingSignals} are the signals given
+ * while it was STARTING, kept until its start or end applies them; {@code retryError} says why the
+ * retry its end called for could not be queued.
  */
 public record Execution(
         String job,
@@ -34,7 +36,12 @@ public record Execution(
         Optional<String> scheduleId,
         OptionalLong retryOf,
         Optional<Instant> notBefore,
-        Optional<String> triggeredBy) {
+        Optional<String> triggeredBy,
+        java.util.List<String> pendingSignals,
+        Optional<RetryError> retryError) {
+    /** Why a retry of this execution was not queued, and when that was found. */
+    public record RetryError(String cause, Instant at) {}
+
     public boolean finished() {
         return state.terminal();
     }

@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public class JdbcStore implements Store {
     private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
             + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
-            + " schedule_id, retry_of, not_before, triggered_by";
+            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at";
 
     private static final String DELIVERY_COLUMNS = "id, job, number, seq, event, hook_key, url, secret_variable,"
             + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
@@ -297,7 +297,7 @@ public class JdbcStore implements Store {
         update(
                 "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
                         + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
-                        + " ?, ?, ?, ?, ?)",
+                        + " ?, ?, ?, ?, NULL, NULL, NULL, ?)",
                 e.job(),
                 number,
                 queued.name(),
@@ -471,7 +471,7 @@ public class JdbcStore implements Store {
                     number,
                     ExecutionState.STARTING,
                     ExecutionState.RUNNING,
-                    ", started_at = ?, pid = ?, status = ?",
+                    ", started_at = ?, pid = ?, status = ?, pending_signals = NULL",
                     start.at().toEpochMilli(),
                     processGroup,
                     start.name());
@@ -497,7 +497,13 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public void finished(String job, long number, ExecutionState from, OptionalInt exitCode, Event last) {
+    public void finished(
+            String job,
+            long number,
+            ExecutionState from,
+            OptionalInt exitCode,
+            Event last,
+            Optional<Execution.RetryError> retryError) {
         ExecutionState recorded = from == ExecutionState.ENDING ? ExecutionState.RUNNING : from;
         write("record the end of an execution", () -> {
             move(
@@ -505,10 +511,51 @@ public class JdbcStore implements Store {
                     number,
                     recorded,
                     ExecutionState.DONE,
-                    ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}', launch = '{}'",
+                    ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}', launch = '{}',"
+                            + " pending_signals = NULL, retry_error = ?, retry_error_at = ?",
                     last.name(),
                     last.at().toEpochMilli(),
-                    exitCode.isPresent() ? exitCode.getAsInt() : null);
+                    exitCode.isPresent() ? exitCode.getAsInt() : null,
+                    retryError.map(Execution.RetryError::cause).orElse(null),
+                    retryError.map(r -> r.at().toEpochMilli()).orElse(null));
+            appendEvent(job, number, last);
+            return null;
+        });
+    }
+
+    @Override
+    public void signalPending(String job, long number, Event signal) {
+        write("record a signal to a starting execution", () -> {
+            int changed = count(
+                    "UPDATE executions SET status = ?, pending_signals = CASE WHEN pending_signals IS NULL THEN ?"
+                            + " ELSE pending_signals || ',' || ? END WHERE job = ? AND number = ? AND state = ?",
+                    signal.name(),
+                    signal.name(),
+                    signal.name(),
+                    job,
+                    number,
+                    ExecutionState.STARTING.column());
+            if (changed != 1) {
+                throw new StaleState("store: execution " + job + "/" + number + " is not starting; cannot keep '"
+                        + signal.name() + "' for its start");
+            }
+            appendEvent(job, number, signal);
+            return null;
+        });
+    }
+
+    @Override
+    public void cancelled(String job, long number, Event signal, Event last) {
+        write("record a cancelled execution", () -> {
+            move(
+                    job,
+                    number,
+                    ExecutionState.QUEUED,
+                    ExecutionState.CANCELLED,
+                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
+                    last.name(),
+                    last.at().toEpochMilli());
+            appendEvent(job, number, signal);
             appendEvent(job, number, last);
             return null;
         });
@@ -932,7 +979,14 @@ public class JdbcStore implements Store {
                         Optional.ofNullable(rs.getString(19)),
                         rs.getObject(20) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(20)),
                         instant(rs, 21),
-                        Optional.ofNullable(rs.getString(22))));
+                        Optional.ofNullable(rs.getString(22)),
+                        rs.getString(23) == null
+                                ? List.of()
+                                : List.of(rs.getString(23).split(",")),
+                        rs.getString(24) == null
+                                ? Optional.empty()
+                                : Optional.of(new Execution.RetryError(
+                                        rs.getString(24), Instant.ofEpochMilli(rs.getLong(25))))));
             }
         }
         return found;

@@ -92,6 +92,10 @@ final class Migrations {
             ALTER TABLE executions ADD COLUMN triggered_by TEXT;
             """, """
             CREATE INDEX executions_recent ON executions (created_at, job, number);
+            """, """
+            ALTER TABLE executions ADD COLUMN pending_signals TEXT;
+            ALTER TABLE executions ADD COLUMN retry_error TEXT;
+            ALTER TABLE executions ADD COLUMN retry_error_at BIGINT;
             """);
 
     private Migrations() {}

@@ -97,7 +97,35 @@ public interface Store extends AutoCloseable {
      * {@code from} → DONE: appends the final event and marks the execution finished. The secret
      * values it was started with (in its launch spec) are forgotten. {@code from} ENDING is recorded as RUNNING.
      */
-    void finished(String job, long number, ExecutionState from, OptionalInt exitCode, Event last);
+    default void finished(String job, long number, ExecutionState from, OptionalInt exitCode, Event last) {
+        finished(job, number, from, exitCode, last, Optional.empty());
+    }
+
+    /**
+     * As {@link #finished(String, long, ExecutionState, OptionalInt, Event)}, recording in the
+     * same transaction why the retry this end calls for could not be queued: a field of the
+     * execution, never an event after its final one.
+     */
+    void finished(
+            String job,
+            long number,
+            ExecutionState from,
+            OptionalInt exitCode,
+            Event last,
+            Optional<Execution.RetryError> retryError);
+
+    /**
+     * STARTING stays STARTING: appends a signal event and keeps the signal pending in the row, in
+     * one transaction, until {@link #started} (which clears it) or the end applies it. Throws
+     * {@link StaleState} when the execution is not STARTING.
+     */
+    void signalPending(String job, long number, Event signal);
+
+    /**
+     * QUEUED → CANCELLED by a signal: the signal's event and the final event in one transaction,
+     * so a kill is never recorded without the cancellation it causes.
+     */
+    void cancelled(String job, long number, Event signal, Event last);
 
     /** QUEUED → CANCELLED: appends the final event; the execution never started. */
     void cancelled(String job, long number, Event last);

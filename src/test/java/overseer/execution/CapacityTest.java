@@ -14,6 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.FaultyStore;
+import overseer.testing.MutableClock;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -30,8 +32,72 @@ class CapacityTest {
                 .with("single.yml", "command: sleep 30\nconcurrency: 1\n")
                 .with("skipper.yml", "command: sleep 30\nconcurrency: 1\noverlap: skip\n")
                 .with("replacer.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n")
+                .with("tick.yml", "command: \"true\"\nschedule:\n  - {frequency: 60}\n")
                 .commit("jobs");
         return repo;
+    }
+
+    private static List<String> events(TestServer server, String job, int n) throws Exception {
+        List<String> names = new ArrayList<>();
+        server.json("/jobs/" + job + "/" + n)
+                .get("events")
+                .forEach(e -> names.add(e.get("name").asText()));
+        return names;
+    }
+
+    @Test
+    void aKillOfAQueuedExecutionIsRecordedTogetherWithItsCancellationOrNotAtAll() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<FaultyStore> faults =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(1)
+                        .store(s -> FaultyStore.wrap(s, faults::set))
+                        .start()) {
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("quick", "{}");
+            // The cancellation's write fails: the kill is not acknowledged, so nothing of it stays.
+            faults.get().failCall("cancelled", 1);
+            assertThat(server.put("/jobs/quick/1", "{\"event\": \"kill\"}").statusCode())
+                    .isEqualTo(503);
+            assertThat(events(server, "quick", 1)).containsExactly("queued");
+            // Asked again, it is killed and cancelled in one step, and never starts.
+            assertThat(server.put("/jobs/quick/1", "{\"event\": \"kill\"}").statusCode())
+                    .isEqualTo(200);
+            assertThat(events(server, "quick", 1)).containsExactly("queued", "kill", "fail");
+            server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+            // A later queued execution starts in the freed slot: the cancelled one was not run before it.
+            server.trigger("quick", "{}");
+            server.awaitFinished("quick", 2);
+            assertThat(events(server, "quick", 1)).containsExactly("queued", "kill", "fail");
+        }
+    }
+
+    @Test
+    void aScheduledFireRefusedByAFullQueueIsRecordedAsSkippedWithTheCause() throws Exception {
+        MutableClock clock = new MutableClock(java.time.Instant.parse("2026-12-01T10:00:00Z"));
+        try (TestRepo repo = repo();
+                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                        .maxConcurrent(1)
+                        .maxQueued(1)
+                        .clock(clock)
+                        .start()) {
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("hold", "{}");
+            clock.advance(java.time.Duration.ofSeconds(61));
+            server.overseer().scheduler().tick();
+            JsonNode fire = server.json("/jobs/tick/1");
+            assertThat(fire.get("trigger").asText()).isEqualTo("schedule");
+            assertThat(fire.get("status").asText()).isEqualTo("skipped");
+            assertThat(fire.get("scheduled_at").asText()).isEqualTo("2026-12-01T10:01:00.000Z");
+            assertThat(fire.get("finished_at").isNull()).isFalse();
+            assertThat(server.json("/jobs/tick/1/skipped").get("cause").asText())
+                    .isEqualTo("the queue holds 1 executions; try again later");
+            server.put("/jobs/hold/2", "{\"event\": \"kill\"}");
+            server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+        }
     }
 
     private static String status(TestServer server, String job, int n) throws Exception {

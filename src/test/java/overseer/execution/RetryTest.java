@@ -129,4 +129,41 @@ class RetryTest {
         assertThat(Instant.parse(retried.path("started_at").asText()))
                 .isAfterOrEqualTo(Instant.parse(retried.path("not_before").asText()));
     }
+
+    @Test
+    void aRetryThatCannotBeQueuedIsRecordedOnTheExecutionItRetries() throws Exception {
+        server.close();
+        Path go = tmp.resolve("go");
+        repo.with("gated.yml", """
+                        command: while [ ! -e %s ]; do sleep 0.05; done; exit 4
+                        retry: {times: 2, delay: 0.1}
+                        """.formatted(go))
+                .with("hold.yml", "command: sleep 30\n")
+                .commit("gated");
+        server = TestServer.on(repo.url(), tmp.resolve("data"))
+                .maxConcurrent(2)
+                .maxQueued(1)
+                .start();
+        server.trigger("gated", "{}");
+        server.trigger("hold", "{}");
+        server.await("/jobs/hold/1", e -> e.path("status").asText().equals("start"));
+        server.await("/jobs/gated/1", e -> e.path("status").asText().equals("start"));
+        // The queue is full when gated/1 fails: its retry cannot be queued.
+        server.trigger("hold", "{}");
+        java.nio.file.Files.createFile(go);
+        JsonNode failed = server.awaitFinished("gated", 1);
+        assertThat(failed.path("status").asText()).isEqualTo("fail");
+        assertThat(failed.path("retry_error").path("cause").asText())
+                .isEqualTo("retry 1 of 2 not queued: the queue holds 1 executions; try again later");
+        assertThat(Instant.parse(failed.path("retry_error").path("at").asText()))
+                .isAfterOrEqualTo(Instant.parse(failed.path("finished_at").asText()));
+        // A field, not an event: the final event stays the last. And a retry is stored before the
+        // end it follows is recorded, so none will come.
+        List<String> names = new ArrayList<>();
+        failed.path("events").forEach(e -> names.add(e.path("name").asText()));
+        assertThat(names).containsExactly("queued", "start", "fail");
+        assertThat(server.json("/jobs/gated/executions").size()).isEqualTo(1);
+        server.put("/jobs/hold/2", "{\"event\": \"kill\"}");
+        server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+    }
 }

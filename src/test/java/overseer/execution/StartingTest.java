@@ -180,4 +180,65 @@ class StartingTest {
             assertThat(store.events("job", 1)).hasSize(4);
         }
     }
+
+    @Test
+    void aKillThatComesDuringTheSpawnKillsTheProcessOnceRightAfterIt() throws Exception {
+        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+            Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
+            Execution e = create(store, "job");
+            Unfinished u = unfinished(e);
+            lifecycle.starting(u);
+            java.util.concurrent.CountDownLatch spawning = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+            try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                var spawn = threads.submit(() -> lifecycle.spawn(u, () -> {
+                    spawning.countDown();
+                    try {
+                        proceed.await();
+                    } catch (InterruptedException ex) {
+                        throw new java.io.IOException(ex);
+                    }
+                    return spawn(new PosixSpawnLauncher(), e);
+                }));
+                spawning.await();
+                var kill = threads.submit(() -> lifecycle.signal(u, "kill", Optional.of("now"), "api"));
+                // The kill waits for the spawn, which holds the execution's lock.
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (!u.lock.hasQueuedThreads() && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                assertThat(u.lock.hasQueuedThreads()).isTrue();
+                proceed.countDown();
+                Launcher.Process process = ((Lifecycle.Spawn.Running) spawn.get()).process();
+                assertThat(kill.get()).isFalse();
+                process.exit().get();
+                assertThat(Processes.alive(process.pid())).isFalse();
+            }
+            assertThat(store.events("job", 1)).extracting(Event::name).containsExactly("queued", "start", "kill");
+        }
+    }
+
+    @Test
+    void aKillWhileStartingIsKeptAndAppliedOnceAcrossARestart() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("hold.yml", "command: sleep 600\n").commit("jobs");
+            Path data = Files.createDirectories(tmp.resolve("data"));
+            // Acknowledged while starting; the server stops before the spawn.
+            try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
+                Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
+                Unfinished u = unfinished(create(store, "hold"));
+                lifecycle.starting(u);
+                lifecycle.signal(u, "kill", Optional.of("early"), "api");
+            }
+            try (TestServer server = TestServer.on(repo.url(), data).start()) {
+                JsonNode ended = server.json("/jobs/hold/1");
+                assertThat(ended.get("status").asText()).isEqualTo("fail");
+                assertThat(ended.get("events"))
+                        .extracting(ev -> ev.get("name").asText())
+                        .containsExactly("queued", "kill", "fail");
+                assertThat(server.json("/jobs/hold/1/fail").get("cause").asText())
+                        .isEqualTo("cancelled by 'kill' before it started");
+            }
+        }
+    }
 }
