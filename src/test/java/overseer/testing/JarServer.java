@@ -67,7 +67,9 @@ public final class JarServer implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (server.json("/jobs").size() > 0) {
+                // An array: a problem (503 while the server is starting) is an object.
+                JsonNode jobs = server.json("/jobs");
+                if (jobs.isArray() && jobs.size() > 0) {
                     return server;
                 }
             } catch (IOException notListeningYet) {
