@@ -41,7 +41,7 @@ import overseer.metrics.DiskUsage;
 import overseer.metrics.Metrics;
 import overseer.process.PosixSpawnLauncher;
 import overseer.schedule.Scheduler;
-import overseer.schedule.Timer;
+import overseer.service.ServiceStack;
 import overseer.service.Supervisor;
 import overseer.store.Retention;
 import overseer.store.SqliteStore;
@@ -131,10 +131,9 @@ public final class Overseer implements AutoCloseable {
     private final Executions executions;
     private final Scheduler scheduler;
     private final Retention retention;
-    private final EventPipe events;
-    private final WebhookSender sender;
     private final HttpApi api;
-    private final Duration shutdownGrace;
+    private final Supervisor supervisor;
+    private final ServiceStack started;
 
     private Overseer(
             ConfigSync config,
@@ -142,19 +141,17 @@ public final class Overseer implements AutoCloseable {
             Executions executions,
             Scheduler scheduler,
             Retention retention,
-            EventPipe events,
-            WebhookSender sender,
             HttpApi api,
-            Duration shutdownGrace) {
+            Supervisor supervisor,
+            ServiceStack started) {
         this.config = config;
         this.store = store;
         this.executions = executions;
         this.scheduler = scheduler;
         this.retention = retention;
-        this.events = events;
-        this.sender = sender;
         this.api = api;
-        this.shutdownGrace = shutdownGrace;
+        this.supervisor = supervisor;
+        this.started = started;
     }
 
     /**
@@ -169,15 +166,34 @@ public final class Overseer implements AutoCloseable {
         return start(given, Hooks.NONE);
     }
 
+    /**
+     * Starts the server's parts in order, each pushed on one {@link ServiceStack} with how it
+     * stops; a start that fails stops what it started, in reverse, and throws. The checks an
+     * operator can fail (tokens file, data directory, its lock, the address) come first and throw
+     * a {@link StartupException}: a second server on the same data directory, or on a busy
+     * address, stops there, before recovery could touch the running server's executions.
+     */
     public static Overseer start(Options given, Hooks hooks) throws IOException, SyncException {
         Options options = given.withData(given.data().toAbsolutePath().normalize());
         // Undertow and XNIO log through jboss-logging; send them to the same one-line log as ours.
         System.setProperty("org.jboss.logging.provider", "slf4j");
+        ServiceStack started = new ServiceStack();
+        try {
+            return start(options, hooks, started);
+        } catch (RuntimeException | Error | IOException | SyncException e) {
+            started.stopAll();
+            throw e;
+        }
+    }
+
+    private static Overseer start(Options options, Hooks hooks, ServiceStack started)
+            throws IOException, SyncException {
         Clock clock = options.clock();
-        Files.createDirectories(options.data());
         Optional<Tokens> tokens = options.tokens().isPresent()
-                ? Optional.of(Tokens.load(options.tokens().get()))
+                ? Optional.of(tokens(options.tokens().get()))
                 : Optional.empty();
+        dataDirectory(options.data());
+        started.push("data directory lock", DataLock.acquire(options.data())::close);
         // Strict: a body with a duplicate key or trailing data is refused, not half-read.
         ObjectMapper json = com.fasterxml.jackson.databind.json.JsonMapper.builder()
                 .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -185,194 +201,233 @@ public final class Overseer implements AutoCloseable {
                 .build();
         Renderer renderer = new Renderer(json);
         Path library = options.data().resolve("lib");
-        LibraryScripts.install(library);
         Optional<JobUser> jobUser = options.jobUser().isPresent()
                 ? Optional.of(JobUser.lookup(options.jobUser().get()))
                 : Optional.empty();
-        Files.createDirectories(options.data().resolve("executions"));
         ConfigSync config =
                 new ConfigSync(options.source(), options.data(), new RepositoryLoader(new JobParser(renderer)), clock);
         Metrics metrics = Metrics.withJvm();
         Supervisor supervisor = new Supervisor(hooks.services(), metrics);
-        Store store = null;
-        EventPipe events = null;
-        Retention retention = null;
-        WebhookSender sender = null;
         // OVERSEER_URL needs the port actually bound, known once the API listens.
         AtomicReference<InetSocketAddress> bound = new AtomicReference<>(options.listen());
         String scheme = options.exposure().tls().isPresent() ? "https" : "http";
         Supplier<String> publicUrl = () -> options.publicUrl().orElseGet(() -> publicUrl(scheme, bound.get()));
+        HookSecrets secrets = new HookSecrets(options.environment());
+        WakeUp deliveriesWritten = new WakeUp();
+        Webhooks webhooks = new Webhooks(config::active, secrets, publicUrl, json, deliveriesWritten::ring);
+        Exchanges exchanges = new Exchanges(json);
+        Router router = new Router();
+        List<String> hosts = new java.util.ArrayList<>(options.exposure().hosts());
+        options.publicUrl().map(u -> java.net.URI.create(u).getHost()).ifPresent(hosts::add);
+        HttpApi api = new HttpApi(
+                options.listen(),
+                router,
+                exchanges,
+                tokens,
+                new HttpApi.Exposure(
+                        hosts,
+                        options.exposure().maxConnections(),
+                        options.exposure().parseTimeout(),
+                        options.exposure().idleTimeout(),
+                        options.exposure().tls()),
+                metrics);
+        // Bound before anything is read or recovered, answering only /health until it opens.
+        started.push("api (listening)", api::close);
+        listen(api, options.listen());
+        bound.set(api.address());
+
+        LibraryScripts.install(library);
+        Files.createDirectories(options.data().resolve("executions"));
+        Store store = hooks.store().apply(SqliteStore.open(options.data().resolve(SqliteStore.FILE), webhooks));
+        started.push("store", store::close);
+        Path eventPipe = options.data().resolve("run").resolve("events");
+        Executions executions = new Executions(
+                new Executions.Settings(
+                        options.data(),
+                        options.maxConcurrent(),
+                        options.maxQueued(),
+                        options.killGrace(),
+                        publicUrl,
+                        library,
+                        eventPipe,
+                        options.maxOutputBytes(),
+                        10_000,
+                        jobUser,
+                        metrics),
+                store,
+                config,
+                new PosixSpawnLauncher(),
+                renderer,
+                new Params(json),
+                json,
+                clock);
+        BuildInfo build = BuildInfo.current();
+        WebhookSender sender = new WebhookSender(
+                store,
+                secrets,
+                WebhookSender.Settings.defaults(options.webhookRetry()),
+                clock,
+                deliveriesWritten,
+                "Overseer/" + build.version(),
+                metrics);
+        Scheduler scheduler =
+                new Scheduler(config::active, executions::enabled, store, executions::fire, clock, metrics);
+        Retention retention = new Retention(
+                store, options.data().resolve("executions"), options.retain(), options.retainPerJob(), clock);
+        config.onApplied(snapshot -> scheduler.sync());
+        executions.onEnabledChanged(scheduler::sync);
+        new JobRoutes(config, executions, exchanges, scheduler).register(router);
+        new ExecutionRoutes(executions, exchanges).register(router);
+        new UiRoutes(exchanges, tokens.isPresent()).register(router);
+        Supplier<List<overseer.job.Problem>> warnings = () -> {
+            List<overseer.job.Problem> all = new java.util.ArrayList<>(webhooks.warnings());
+            all.addAll(overseer.execution.ServerSecrets.warnings(config.active(), System.getenv()));
+            return all;
+        };
+        new ConfigRoutes(config, warnings, exchanges, options.gitWebhookSecret()).register(router);
+        new DeliveryRoutes(store, webhooks, sender, exchanges, clock).register(router);
+        new SystemRoutes(
+                        config,
+                        executions,
+                        exchanges,
+                        build,
+                        new SystemRoutes.Readiness(options.data(), options.minFreeDisk(), options.maxSyncAge()),
+                        supervisor::problems,
+                        clock,
+                        metrics)
+                .register(router);
+        gauges(options, metrics, store, executions, config, clock);
+        config.onSynced(s -> metrics.configSync(s.outcome().name().toLowerCase(java.util.Locale.ROOT)));
+
+        // The previous revision, if any, serves from local data until the first sync.
+        started.push("config", config::close);
+        config.restore();
+        sender.start();
+        started.push("webhook sender", sender::close);
+        EventPipe events = EventPipe.open(eventPipe, new JobEvents(executions));
+        started.push("event pipe", events::close);
+        if (jobUser.isPresent()) {
+            DataPermissions.forJobUser(options.data(), eventPipe, jobUser.get());
+        }
+        // Stopped before the event pipe and after the executions, which may use it until they end.
+        started.push("api", api::close);
+        Duration grace = options.shutdownGrace();
+        started.push("executions", () -> executions.shutdown(grace));
+        executions.recover();
+        api.open();
+        retention.start(supervisor);
+        started.push("retention", retention::close);
+        scheduler.start(supervisor);
+        started.push("scheduler", scheduler::close);
+        // Probes see the server (and /config its progress) during a long first clone.
+        config.syncNow();
+        config.startPolling(options.poll());
+        return new Overseer(config, store, executions, scheduler, retention, api, supervisor, started);
+    }
+
+    /** Reads the tokens file; what is wrong with it is one line naming the file. */
+    private static Tokens tokens(Path file) {
         try {
-            HookSecrets secrets = new HookSecrets(options.environment());
-            WakeUp deliveriesWritten = new WakeUp();
-            Webhooks webhooks = new Webhooks(config::active, secrets, publicUrl, json, deliveriesWritten::ring);
-            store = hooks.store().apply(SqliteStore.open(options.data().resolve(SqliteStore.FILE), webhooks));
-            Path eventPipe = options.data().resolve("run").resolve("events");
-            Executions executions = new Executions(
-                    new Executions.Settings(
-                            options.data(),
-                            options.maxConcurrent(),
-                            options.maxQueued(),
-                            options.killGrace(),
-                            publicUrl,
-                            library,
-                            eventPipe,
-                            options.maxOutputBytes(),
-                            10_000,
-                            jobUser,
-                            metrics),
-                    store,
-                    config,
-                    new PosixSpawnLauncher(),
-                    renderer,
-                    new Params(json),
-                    json,
-                    clock);
-            BuildInfo build = BuildInfo.current();
-            sender = new WebhookSender(
-                    store,
-                    secrets,
-                    WebhookSender.Settings.defaults(options.webhookRetry()),
-                    clock,
-                    deliveriesWritten,
-                    "Overseer/" + build.version(),
-                    metrics);
-            Exchanges exchanges = new Exchanges(json);
-            Router router = new Router();
-            Scheduler scheduler = new Scheduler(
-                    config::active, executions::enabled, store, executions::fire, clock, Timer.sleeping(), metrics);
-            config.onApplied(snapshot -> scheduler.sync());
-            executions.onEnabledChanged(scheduler::sync);
-            new JobRoutes(config, executions, exchanges, scheduler).register(router);
-            new ExecutionRoutes(executions, exchanges).register(router);
-            new UiRoutes(exchanges, tokens.isPresent()).register(router);
-            Supplier<List<overseer.job.Problem>> warnings = () -> {
-                List<overseer.job.Problem> all = new java.util.ArrayList<>(webhooks.warnings());
-                all.addAll(overseer.execution.ServerSecrets.warnings(config.active(), System.getenv()));
-                return all;
-            };
-            new ConfigRoutes(config, warnings, exchanges, options.gitWebhookSecret()).register(router);
-            new DeliveryRoutes(store, webhooks, sender, exchanges, clock).register(router);
-            new SystemRoutes(
-                            config,
-                            executions,
-                            exchanges,
-                            build,
-                            new SystemRoutes.Readiness(options.data(), options.minFreeDisk(), options.maxSyncAge()),
-                            clock,
-                            metrics)
-                    .register(router);
-            List<String> hosts = new java.util.ArrayList<>(options.exposure().hosts());
-            options.publicUrl().map(u -> java.net.URI.create(u).getHost()).ifPresent(hosts::add);
-            // Both webhook gauges come from one query per scrape, not one each.
-            Supplier<Store.Backlog> backlog = recent(store::deliveryBacklog, Duration.ofSeconds(1));
-            metrics.gauge("overseer_queue_depth", "executions waiting for a slot", executions::queueDepth);
-            metrics.gauge("overseer_running", "executions holding a slot", executions::runningCount);
-            metrics.gauge(
-                    "overseer_config_last_sync_seconds",
-                    "Unix time of the last sync attempt",
-                    () -> config.status()
-                            .lastSync()
-                            .map(t -> t.toEpochMilli() / 1000.0)
-                            .orElse(null));
-            metrics.gauge(
-                    "overseer_config_last_success_seconds",
-                    "Unix time of the last sync that read the source",
-                    () -> config.status()
-                            .lastSuccess()
-                            .map(t -> t.toEpochMilli() / 1000.0)
-                            .orElse(null));
-            metrics.gauge(
-                    "overseer_config_active_age_seconds",
-                    "seconds since the active commit was applied",
-                    () -> config.active()
-                            .map(s -> Duration.between(s.appliedAt(), clock.instant())
-                                            .toMillis()
-                                    / 1000.0)
-                            .orElse(null));
-            metrics.gauge(
-                    "overseer_config_sync_failing",
-                    "1 when the last sync could not read the source or found the newest commit invalid",
-                    () -> switch (config.status().outcome()) {
-                        case FAILED, INVALID -> 1;
-                        default -> 0;
-                    });
-            metrics.gauge(
-                    "overseer_webhook_backlog",
-                    "webhook deliveries not yet sent",
-                    () -> backlog.get().count());
-            metrics.gauge(
-                    "overseer_webhook_oldest_pending_seconds",
-                    "age of the oldest delivery not yet sent",
-                    () -> backlog.get()
-                            .oldest()
-                            .map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0)
-                            .orElse(0.0));
-            DiskUsage outputs = new DiskUsage(options.data().resolve("executions"), Duration.ofMinutes(1));
-            metrics.gauge(
-                    "overseer_executions_disk_bytes",
-                    "bytes of the executions' output files (measured at most once a minute)",
-                    outputs::bytes);
-            metrics.gauge("overseer_database_bytes", "bytes of the database and its write-ahead log", () -> {
-                long total = 0;
-                for (String name : List.of(SqliteStore.FILE, SqliteStore.FILE + "-wal")) {
-                    total += options.data().resolve(name).toFile().length();
+            return Tokens.load(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new StartupException("--tokens: " + file + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new StartupException("--tokens: " + file + ": permission denied", e);
+        } catch (IOException e) {
+            throw new StartupException("--tokens: " + e.getMessage(), e);
+        }
+    }
+
+    /** Creates the data directory; one that cannot be is one line naming it. */
+    private static void dataDirectory(Path data) {
+        try {
+            Files.createDirectories(data);
+        } catch (IOException e) {
+            String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                    ? f.getFile() + ": " + f.getReason()
+                    : e.toString();
+            throw new StartupException("data directory " + data + " cannot be created: " + reason, e);
+        }
+        if (!Files.isWritable(data)) {
+            throw new StartupException("data directory " + data + " is not writable");
+        }
+    }
+
+    /** Binds the API; an address in use (or not this host's) is one line naming it. */
+    private static void listen(HttpApi api, InetSocketAddress address) {
+        try {
+            api.start();
+        } catch (RuntimeException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof java.net.BindException bind) {
+                    String host = address.getAddress().getHostAddress();
+                    throw new StartupException(
+                            "cannot listen on " + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                                    + address.getPort() + ": " + bind.getMessage(),
+                            e);
                 }
-                return total;
-            });
-            config.onSynced(s -> metrics.configSync(s.outcome().name().toLowerCase(java.util.Locale.ROOT)));
-            HttpApi api = new HttpApi(
-                    options.listen(),
-                    router,
-                    exchanges,
-                    tokens,
-                    new HttpApi.Exposure(
-                            hosts,
-                            options.exposure().maxConnections(),
-                            options.exposure().parseTimeout(),
-                            options.exposure().idleTimeout(),
-                            options.exposure().tls()),
-                    metrics);
-            try {
-                // Listen first, so that probes see the server (and /config its progress) during a
-                // long first clone; the previous revision, if any, serves from local data meanwhile.
-                config.restore();
-                events = EventPipe.open(eventPipe, new JobEvents(executions));
-                if (jobUser.isPresent()) {
-                    DataPermissions.forJobUser(options.data(), eventPipe, jobUser.get());
-                }
-                executions.recover();
-                retention = new Retention(
-                        store, options.data().resolve("executions"), options.retain(), options.retainPerJob(), clock);
-                retention.start();
-                scheduler.start();
-                sender.start();
-                api.start();
-                bound.set(api.address());
-                config.syncNow();
-                config.startPolling(options.poll());
-                return new Overseer(
-                        config, store, executions, scheduler, retention, events, sender, api, options.shutdownGrace());
-            } catch (RuntimeException | Error | IOException e) {
-                api.close();
-                throw e;
-            }
-        } catch (RuntimeException | Error | IOException e) {
-            if (retention != null) {
-                retention.close();
-            }
-            if (events != null) {
-                events.close();
-            }
-            if (sender != null) {
-                sender.close();
-            }
-            config.close();
-            if (store != null) {
-                store.close();
             }
             throw e;
         }
+    }
+
+    private static void gauges(
+            Options options, Metrics metrics, Store store, Executions executions, ConfigSync config, Clock clock) {
+        // Both webhook gauges come from one query per scrape, not one each.
+        Supplier<Store.Backlog> backlog = recent(store::deliveryBacklog, Duration.ofSeconds(1));
+        metrics.gauge("overseer_queue_depth", "executions waiting for a slot", executions::queueDepth);
+        metrics.gauge("overseer_running", "executions holding a slot", executions::runningCount);
+        metrics.gauge(
+                "overseer_config_last_sync_seconds",
+                "Unix time of the last sync attempt",
+                () -> config.status()
+                        .lastSync()
+                        .map(t -> t.toEpochMilli() / 1000.0)
+                        .orElse(null));
+        metrics.gauge(
+                "overseer_config_last_success_seconds",
+                "Unix time of the last sync that read the source",
+                () -> config.status()
+                        .lastSuccess()
+                        .map(t -> t.toEpochMilli() / 1000.0)
+                        .orElse(null));
+        metrics.gauge(
+                "overseer_config_active_age_seconds",
+                "seconds since the active commit was applied",
+                () -> config.active()
+                        .map(s ->
+                                Duration.between(s.appliedAt(), clock.instant()).toMillis() / 1000.0)
+                        .orElse(null));
+        metrics.gauge(
+                "overseer_config_sync_failing",
+                "1 when the last sync could not read the source or found the newest commit invalid",
+                () -> switch (config.status().outcome()) {
+                    case FAILED, INVALID -> 1;
+                    default -> 0;
+                });
+        metrics.gauge(
+                "overseer_webhook_backlog",
+                "webhook deliveries not yet sent",
+                () -> backlog.get().count());
+        metrics.gauge(
+                "overseer_webhook_oldest_pending_seconds",
+                "age of the oldest delivery not yet sent",
+                () -> backlog.get()
+                        .oldest()
+                        .map(t -> Duration.between(t, clock.instant()).toMillis() / 1000.0)
+                        .orElse(0.0));
+        DiskUsage outputs = new DiskUsage(options.data().resolve("executions"), Duration.ofMinutes(1));
+        metrics.gauge(
+                "overseer_executions_disk_bytes",
+                "bytes of the executions' output files (measured at most once a minute)",
+                outputs::bytes);
+        metrics.gauge("overseer_database_bytes", "bytes of the database and its write-ahead log", () -> {
+            long total = 0;
+            for (String name : List.of(SqliteStore.FILE, SqliteStore.FILE + "-wal")) {
+                total += options.data().resolve(name).toFile().length();
+            }
+            return total;
+        });
     }
 
     /** {@code source}'s value, read again only once it is older than {@code maxAge}. */
@@ -420,19 +475,19 @@ public final class Overseer implements AutoCloseable {
         return retention;
     }
 
+    /** The background services' supervisor (their problems are what {@code /ready} reports). */
+    public Supervisor supervisor() {
+        return supervisor;
+    }
+
     /**
-     * Stops in order: no new triggers, running executions get the shutdown grace and are then
-     * terminated, and only then the API, the sync and the store go.
+     * Stops in the reverse order of the start: no new fires, running executions get the shutdown
+     * grace and are then terminated, and only then the API, the event pipe, the webhook sender,
+     * the sync, the store and the data directory's lock go. Every part is stopped whatever the
+     * one before it threw.
      */
     @Override
     public void close() {
-        retention.close();
-        scheduler.close();
-        executions.shutdown(shutdownGrace);
-        events.close();
-        api.close();
-        sender.close();
-        config.close();
-        store.close();
+        started.stopAll();
     }
 }

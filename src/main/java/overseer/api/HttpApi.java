@@ -54,6 +54,8 @@ public final class HttpApi implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Undertow server;
     private volatile boolean started;
+    /** False until {@link #open()}: the address is held, but only {@code /health} is answered. */
+    private volatile boolean open;
 
     public HttpApi(
             InetSocketAddress listen,
@@ -108,9 +110,18 @@ public final class HttpApi implements AutoCloseable {
                 .build();
     }
 
+    /**
+     * Binds the listen address (failing when it is in use) and answers {@code /health}; every
+     * other request is 503 until {@link #open()}, so that nothing is triggered before recovery.
+     */
     public void start() {
         server.start();
         started = true;
+    }
+
+    /** Takes requests from now on. */
+    public void open() {
+        open = true;
     }
 
     /** The address actually bound (the port is chosen by the system when 0 was asked for). */
@@ -136,6 +147,10 @@ public final class HttpApi implements AutoCloseable {
         try {
             refuseUnknownTransferCodings(exchange);
             guard.check(exchange);
+            if (!open && !exchange.getRequestPath().equals("/health")) {
+                throw new ApiException(
+                        503, "Service Unavailable", "the server is starting", List.of(), Map.of("Retry-After", "1"));
+            }
             Router.Match match = router.match(exchange.getRequestMethod(), exchange.getRequestPath());
             route = match.registered().template();
             switch (match.registered().access()) {
@@ -294,6 +309,7 @@ public final class HttpApi implements AutoCloseable {
     @Override
     public void close() {
         if (started) {
+            started = false;
             server.stop();
         }
         executor.shutdown();

@@ -10,7 +10,8 @@ import overseer.version.BuildInfo;
 
 /**
  * {@code /health} (liveness) and {@code /ready} (readiness: a configuration is active, the store
- * records writes, and the server is not shutting down), both open for probes, and {@code /version}.
+ * records writes, no background service is failing past its limits, and the server is not
+ * shutting down), both open for probes, and {@code /version}.
  */
 public final class SystemRoutes {
     private final ConfigSync config;
@@ -22,17 +23,21 @@ public final class SystemRoutes {
     public record Readiness(java.nio.file.Path data, long minFreeBytes, java.time.Duration maxSyncAge) {}
 
     private final Readiness readiness;
+    private final java.util.function.Supplier<List<String>> services;
     private final overseer.metrics.Metrics metrics;
     private final java.time.Clock clock;
 
+    /** {@code services}: one line per background service failing past its limits, naming it (the supervisor's problems). */
     public SystemRoutes(
             ConfigSync config,
             Executions executions,
             Exchanges exchanges,
             BuildInfo build,
             Readiness readiness,
+            java.util.function.Supplier<List<String>> services,
             java.time.Clock clock,
             overseer.metrics.Metrics metrics) {
+        this.services = services;
         this.metrics = metrics;
         this.config = config;
         this.executions = executions;
@@ -50,6 +55,11 @@ public final class SystemRoutes {
         Optional<String> engine = executions.unready();
         if (engine.isPresent()) {
             return engine;
+        }
+        // Names the service only: /ready is open, and an exception's text is for the log.
+        List<String> failing = services.get();
+        if (!failing.isEmpty()) {
+            return Optional.of(String.join("; ", failing));
         }
         try {
             long free = java.nio.file.Files.getFileStore(readiness.data()).getUsableSpace();

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.Overseer;
+import overseer.StartupException;
 import overseer.api.HttpApi;
 import overseer.api.TlsFiles;
 import overseer.config.ConfigSync;
@@ -253,6 +254,12 @@ public final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(System.getenv("OVERSEER_GIT_TOKEN")).filter(s -> !s.isBlank()),
                 Optional.ofNullable(sshKey).map(ServeCommand::absolute),
                 Optional.ofNullable(knownHosts).map(ServeCommand::absolute));
+        Optional<HttpApi.Tls> tls;
+        try {
+            tls = tls();
+        } catch (StartupException e) {
+            return refuse(e);
+        }
         var options = new Overseer.Options(
                 settings,
                 absolute(data),
@@ -278,7 +285,7 @@ public final class ServeCommand implements Callable<Integer> {
                         maxConnections,
                         Duration.ofSeconds(10),
                         Duration.ofSeconds(60),
-                        tls()),
+                        tls),
                 maxOutput,
                 Optional.ofNullable(jobUser).filter(s -> !s.isBlank()),
                 minFreeDisk << 20,
@@ -288,9 +295,8 @@ public final class ServeCommand implements Callable<Integer> {
         Overseer overseer;
         try {
             overseer = Overseer.start(options);
-        } catch (IllegalArgumentException e) {
-            spec.commandLine().getErr().println("overseer serve: " + e.getMessage());
-            return 2;
+        } catch (StartupException | IllegalArgumentException e) {
+            return refuse(e);
         }
         InetSocketAddress bound = overseer.address();
         log.info(
@@ -308,13 +314,24 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Optional<HttpApi.Tls> tls() throws Exception {
+    /**
+     * An expected start-up failure: one line naming the culprit and exit code 2, which the systemd
+     * unit's {@code RestartPreventExitStatus=2} does not restart; the stack trace only at debug.
+     */
+    private int refuse(RuntimeException e) {
+        spec.commandLine().getErr().println("overseer serve: " + e.getMessage());
+        if (log.isDebugEnabled()) {
+            e.printStackTrace(spec.commandLine().getErr());
+        }
+        return 2;
+    }
+
+    private Optional<HttpApi.Tls> tls() {
         if (tlsCert == null && tlsKey == null && tlsClientCa == null) {
             return Optional.empty();
         }
         if (tlsCert == null || tlsKey == null) {
-            throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--tls-cert and --tls-key go together (and --tls-client-ca needs both)");
+            throw new StartupException("--tls-cert and --tls-key go together (and --tls-client-ca needs both)");
         }
         try {
             return Optional.of(new HttpApi.Tls(
@@ -323,8 +340,12 @@ public final class ServeCommand implements Callable<Integer> {
                             absolute(tlsKey),
                             Optional.ofNullable(tlsClientCa).map(ServeCommand::absolute)),
                     tlsClientCa != null));
-        } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "TLS: " + e.getMessage());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new StartupException("TLS: " + e.getFile() + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new StartupException("TLS: " + e.getFile() + ": permission denied", e);
+        } catch (java.io.IOException | java.security.GeneralSecurityException | RuntimeException e) {
+            throw new StartupException("TLS: " + e.getMessage(), e);
         }
     }
 

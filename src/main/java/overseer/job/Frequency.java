@@ -31,7 +31,9 @@ public sealed interface Frequency {
                     .orElse(after);
             ZoneId zone = from.getZone();
             ExecutionTime times = ExecutionTime.forCron(cron);
-            LocalDateTime wall = from.toLocalDateTime();
+            // Cron counts whole seconds: from a fraction of one, the next fire would keep the
+            // fraction and each fire would drift by the scheduler's lateness.
+            LocalDateTime wall = from.toLocalDateTime().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
             for (int step = 0; step < MAX_STEPS; step++) {
                 Optional<ZonedDateTime> next = times.nextExecution(wall.atZone(ZoneOffset.UTC));
                 if (next.isEmpty()) {

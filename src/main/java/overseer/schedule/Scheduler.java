@@ -11,7 +11,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -20,6 +25,8 @@ import overseer.config.Snapshot;
 import overseer.job.JobDefinition;
 import overseer.job.ScheduleIds;
 import overseer.job.ScheduleSpec;
+import overseer.service.BackgroundService;
+import overseer.service.Supervisor;
 import overseer.store.ScheduleState;
 import overseer.store.Store;
 import overseer.store.StoreException;
@@ -33,8 +40,14 @@ import overseer.store.StoreException;
  * first sync after a start, fires missed while the server was down (within the schedule's
  * {@code misfire_grace}) are caught up as its {@code catchup} says; a schedule that appears or
  * whose job is enabled again starts from now, without the fires it missed meanwhile.
+ *
+ * <p>A {@link BackgroundService}: all the work (taking a new schedule list, firing) is done in
+ * rounds, one at a time on the supervisor's thread, and no lock is held across store I/O. A round
+ * whose store call fails throws, and the supervisor runs it again after its backoff; a schedule
+ * list that could not be taken stays asked for until a round takes it, while the previous list
+ * keeps firing.
  */
-public final class Scheduler implements AutoCloseable {
+public final class Scheduler implements BackgroundService, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
     static final int MAX_CATCHUP = 100;
     private static final Duration MAX_SLEEP = Duration.ofMinutes(1);
@@ -44,8 +57,8 @@ public final class Scheduler implements AutoCloseable {
      * that were recorded already, which the store's unique fire key turns into no-ops.
      */
     private static final Duration SAVE_EVERY = Duration.ofSeconds(10);
-    /** A store that fails is tried again this soon. */
-    private static final Duration STORE_RETRY = Duration.ofSeconds(1);
+    /** How long {@link #sync()} waits for the round that takes the new list (it is taken later anyway). */
+    private static final Duration SYNC_WAIT = Duration.ofSeconds(10);
 
     /** One fire of one schedule. */
     public record Fire(String job, String scheduleId, ScheduleSpec schedule, Instant at) {}
@@ -96,13 +109,22 @@ public final class Scheduler implements AutoCloseable {
     private final Store store;
     private final Target target;
     private final Clock clock;
-    private final Timer timer;
     private final overseer.metrics.Metrics metrics;
-    private final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Touched only by the thread running a round: the supervisor's once started, the caller of
+     * {@link #tick()} before. Others see {@link #statuses}, published at the end of each round.
+     */
     private Map<Key, Entry> entries = new HashMap<>();
+
     private boolean caughtUp;
-    private volatile boolean closed;
-    private Thread loop;
+    private volatile Map<Key, Status> statuses = Map.of();
+    /** Set by {@link #sync()}, cleared by the round that takes the list. */
+    private final AtomicBoolean resync = new AtomicBoolean(true);
+    /** Callers of {@link #tick()} and {@link #sync()} waiting for the next round to end. */
+    private final ConcurrentLinkedQueue<CompletableFuture<Duration>> waiting = new ConcurrentLinkedQueue<>();
+
+    private volatile Supervisor.Handle handle;
+    private volatile Thread roundThread;
 
     public Scheduler(
             Supplier<Optional<Snapshot>> active,
@@ -110,7 +132,6 @@ public final class Scheduler implements AutoCloseable {
             Store store,
             Target target,
             Clock clock,
-            Timer timer,
             overseer.metrics.Metrics metrics) {
         this.metrics = metrics;
         this.active = active;
@@ -118,61 +139,150 @@ public final class Scheduler implements AutoCloseable {
         this.store = store;
         this.target = target;
         this.clock = clock;
-        this.timer = timer;
     }
 
-    /** Runs the schedules on a virtual thread until {@link #close()}. */
-    public void start() {
+    @Override
+    public String name() {
+        return "scheduler";
+    }
+
+    /** Runs the schedules under {@code supervisor} until {@link #close()}. */
+    public void start(Supervisor supervisor) {
+        handle = supervisor.start(this);
+        // The first list (with its catch-up) is taken before the server says it has started.
         sync();
-        loop = Thread.ofVirtual().name("scheduler").start(() -> {
-            while (!closed) {
-                Duration sleep = tick();
-                try {
-                    timer.await(sleep);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
     }
 
     /**
-     * Takes the schedules of the active configuration's enabled jobs: kept ones go on as they
-     * were, new ones (and those of jobs enabled again) start from now, removed ones and those of
-     * disabled jobs stop at once. The first sync after a start catches up.
+     * One round: takes the schedule list if one was asked for, then fires what is due; returns
+     * how long until the next fire. A list that cannot be read is asked for again (the old one
+     * fires meanwhile) and the round throws once it has fired.
+     */
+    @Override
+    public Duration runOnce() {
+        List<CompletableFuture<Duration>> callers = new ArrayList<>();
+        for (CompletableFuture<Duration> f; (f = waiting.poll()) != null; ) {
+            callers.add(f);
+        }
+        roundThread = Thread.currentThread();
+        try {
+            StoreException failed = null;
+            if (resync.getAndSet(false)) {
+                try {
+                    take();
+                } catch (StoreException e) {
+                    resync.set(true);
+                    failed = e;
+                }
+            }
+            Duration sleep;
+            try {
+                sleep = fireDue();
+            } catch (StoreException e) {
+                if (failed != null) {
+                    e.addSuppressed(failed);
+                }
+                throw e;
+            } finally {
+                publish();
+            }
+            if (failed != null) {
+                throw failed;
+            }
+            callers.forEach(f -> f.complete(sleep));
+            return sleep;
+        } catch (RuntimeException | Error e) {
+            callers.forEach(f -> f.completeExceptionally(e));
+            throw e;
+        } finally {
+            roundThread = null;
+        }
+    }
+
+    /**
+     * Asks for the schedules of the active configuration's enabled jobs to be taken: kept ones go
+     * on as they were, new ones (and those of jobs enabled again) start from now, removed ones and
+     * those of disabled jobs stop at once. The first list taken after a start catches up. Waits a
+     * little for the round that takes it, so that an API call that changed the list shows its
+     * effect; a round that fails leaves it asked for.
      */
     public void sync() {
-        lock.lock();
-        try {
-            Optional<Snapshot> snapshot = active.get();
-            if (snapshot.isEmpty()) {
-                return;
-            }
-            Instant now = clock.instant();
-            Map<Key, Entry> next = new HashMap<>();
-            for (JobDefinition job : snapshot.get().jobs().values()) {
-                String name = job.name().value();
-                if (!enabled.test(name)) {
-                    continue;
-                }
-                List<String> ids = ScheduleIds.of(job.schedules());
-                for (int i = 0; i < ids.size(); i++) {
-                    Key key = new Key(name, ids.get(i));
-                    Entry entry = entries.get(key);
-                    if (entry == null) {
-                        entry = load(key, job.schedules().get(i), now);
-                    }
-                    next.put(key, entry);
-                }
-            }
-            entries = next;
-            caughtUp = true;
-        } catch (StoreException e) {
-            log.error("schedules: cannot read their state; trying again at the next fire: {}", e.getMessage());
-        } finally {
-            lock.unlock();
+        resync.set(true);
+        Supervisor.Handle h = handle;
+        if (h == null || Thread.currentThread() == roundThread) {
+            return;
         }
-        timer.wake();
+        CompletableFuture<Duration> done = new CompletableFuture<>();
+        waiting.add(done);
+        h.wake();
+        try {
+            done.get(SYNC_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // The round failed or is slow: the list stays asked for, and the supervisor retries.
+        }
+    }
+
+    /**
+     * Runs a round and returns how long until the next fire: once started, a round on the
+     * supervisor's thread that begins after this call; before, on the caller's. For tests that
+     * move a clock.
+     */
+    public Duration tick() {
+        Supervisor.Handle h = handle;
+        if (h == null) {
+            return runOnce();
+        }
+        CompletableFuture<Duration> done = new CompletableFuture<>();
+        waiting.add(done);
+        h.wake();
+        try {
+            return done.get(SYNC_WAIT.toMillis() * 3, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no scheduler round ended within " + SYNC_WAIT.multipliedBy(3), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a scheduler round", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private void publish() {
+        Map<Key, Status> view = new HashMap<>();
+        entries.forEach((key, entry) -> view.put(key, new Status(entry.next, entry.lastFire)));
+        statuses = Map.copyOf(view);
+    }
+
+    /** Takes the schedule list (see {@link #sync()}); the entries change only when it all succeeds. */
+    private void take() {
+        Optional<Snapshot> snapshot = active.get();
+        if (snapshot.isEmpty()) {
+            return;
+        }
+        Instant now = clock.instant();
+        Map<Key, Entry> next = new HashMap<>();
+        for (JobDefinition job : snapshot.get().jobs().values()) {
+            String name = job.name().value();
+            if (!enabled.test(name)) {
+                continue;
+            }
+            List<String> ids = ScheduleIds.of(job.schedules());
+            for (int i = 0; i < ids.size(); i++) {
+                Key key = new Key(name, ids.get(i));
+                Entry entry = entries.get(key);
+                if (entry == null) {
+                    entry = load(key, job.schedules().get(i), now);
+                }
+                next.put(key, entry);
+            }
+        }
+        entries = next;
+        caughtUp = true;
     }
 
     private void save(Entry entry) {
@@ -228,48 +338,40 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Fires every due schedule; returns how long to sleep until the next fire. The fires of one
-     * moment are stored together, in batches of {@value #BATCH}. Called by the loop, and directly
-     * by tests that move a clock.
+     * moment are stored together, in batches of {@value #BATCH}; a store failure throws, and the
+     * same fires are due again in the next round.
      */
-    public Duration tick() {
-        lock.lock();
-        try {
-            Instant now = clock.instant();
-            List<Entry> due = new ArrayList<>();
-            List<Fire> fires = new ArrayList<>();
-            List<Entry> firing = new ArrayList<>();
-            for (Entry entry : entries.values()) {
-                if (entry.next.isPresent() && !entry.next.get().isAfter(now)) {
-                    due.add(entry);
-                    for (Instant at : missed(entry, now)) {
-                        fires.add(new Fire(entry.key.job(), entry.key.id(), entry.spec, at));
-                        firing.add(entry);
-                    }
+    private Duration fireDue() {
+        Instant now = clock.instant();
+        List<Entry> due = new ArrayList<>();
+        List<Fire> fires = new ArrayList<>();
+        List<Entry> firing = new ArrayList<>();
+        for (Entry entry : entries.values()) {
+            if (entry.next.isPresent() && !entry.next.get().isAfter(now)) {
+                due.add(entry);
+                for (Instant at : missed(entry, now)) {
+                    fires.add(new Fire(entry.key.job(), entry.key.id(), entry.spec, at));
+                    firing.add(entry);
                 }
             }
-            Instant earliest = now.plus(MAX_SLEEP);
-            try {
-                fire(fires, firing);
-                for (Entry entry : due) {
-                    entry.cursor = later(entry.cursor, now);
-                    if (!entry.savedCursor.plus(SAVE_EVERY).isAfter(now)) {
-                        save(entry);
-                    }
-                    entry.next = nextAfter(entry, entry.cursor);
-                }
-            } catch (StoreException e) {
-                log.error("schedules: {} fire(s) not recorded, the store fails: {}", fires.size(), e.getMessage());
-                earliest = now.plus(STORE_RETRY);
-            }
-            for (Entry entry : entries.values()) {
-                if (entry.next.isPresent()) {
-                    earliest = earlier(earliest, entry.next.get());
-                }
-            }
-            return Duration.between(clock.instant(), earliest);
-        } finally {
-            lock.unlock();
         }
+        Instant earliest = now.plus(MAX_SLEEP);
+        fire(fires, firing);
+        for (Entry entry : due) {
+            entry.cursor = later(entry.cursor, now);
+            entry.next = nextAfter(entry, entry.cursor);
+        }
+        for (Entry entry : due) {
+            if (!entry.savedCursor.plus(SAVE_EVERY).isAfter(now)) {
+                save(entry);
+            }
+        }
+        for (Entry entry : entries.values()) {
+            if (entry.next.isPresent()) {
+                earliest = earlier(earliest, entry.next.get());
+            }
+        }
+        return Duration.between(clock.instant(), earliest);
     }
 
     /** Hands fires to the target in batches; {@code entries.get(i)} is the schedule of {@code fires.get(i)}. */
@@ -324,13 +426,7 @@ public final class Scheduler implements AutoCloseable {
 
     /** The next fire and last fire of one of a job's schedules; empty when it is not in force (its job disabled). */
     public Optional<Status> status(String job, String scheduleId) {
-        lock.lock();
-        try {
-            Entry entry = entries.get(new Key(job, scheduleId));
-            return entry == null ? Optional.empty() : Optional.of(new Status(entry.next, entry.lastFire));
-        } finally {
-            lock.unlock();
-        }
+        return Optional.ofNullable(statuses.get(new Key(job, scheduleId)));
     }
 
     private static Instant later(Instant a, Instant b) {
@@ -344,16 +440,11 @@ public final class Scheduler implements AutoCloseable {
     /** Stops firing and saves every cursor. */
     @Override
     public void close() {
-        closed = true;
-        timer.wake();
-        if (loop != null) {
-            try {
-                loop.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        Supervisor.Handle h = handle;
+        if (h != null) {
+            // Waits for the round in progress: from here on the entries are this thread's.
+            h.close();
         }
-        lock.lock();
         try {
             for (Entry entry : entries.values()) {
                 if (!entry.savedCursor.equals(entry.cursor)) {
@@ -362,8 +453,6 @@ public final class Scheduler implements AutoCloseable {
             }
         } catch (StoreException e) {
             log.error("schedules: cursors not saved at shutdown (a restart looks at more fires): {}", e.getMessage());
-        } finally {
-            lock.unlock();
         }
     }
 }

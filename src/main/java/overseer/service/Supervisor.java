@@ -143,6 +143,10 @@ public final class Supervisor {
                     wait = failed(e, backoff);
                     backoff = doubled(backoff);
                 } catch (Throwable t) {
+                    if (closed) {
+                        // Stopping interrupted the round; what that made it throw is no failure.
+                        return;
+                    }
                     wait = failed(t, backoff);
                     backoff = doubled(backoff);
                 }

@@ -770,20 +770,25 @@ public class JdbcStore implements Store {
         return found;
     }
 
+    /**
+     * What retention may remove (see {@link Store#prunable}), from {@code FROM} on, with three
+     * arguments: the youngest creation time, the age limit and the per-job count.
+     */
+    private static final String PRUNABLE = " FROM executions e JOIN job_counters c ON c.job = e.job"
+            + " WHERE e.finished_at IS NOT NULL AND e.created_at < ?"
+            + " AND (e.created_at < ? OR e.number <= c.last_number - ?)"
+            + " AND e.number <> c.last_number"
+            + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.job = e.job"
+            + " AND d.number = e.number AND d.state = 'pending')"
+            + " AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.job = e.job"
+            + " AND r.retry_of = COALESCE(e.retry_of, e.number) AND r.finished_at IS NULL)";
+
     @Override
     public List<Prunable> prunable(Instant keepAfter, int perJob, Instant youngest, int limit) {
         return read("find old executions", () -> {
             List<Prunable> found = new ArrayList<>();
             try (PreparedStatement s = prepare(
-                            "SELECT e.job, e.number FROM executions e JOIN job_counters c ON c.job = e.job"
-                                    + " WHERE e.finished_at IS NOT NULL AND e.created_at < ?"
-                                    + " AND (e.created_at < ? OR e.number <= c.last_number - ?)"
-                                    + " AND e.number <> c.last_number"
-                                    + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.job = e.job"
-                                    + " AND d.number = e.number AND d.state = 'pending')"
-                                    + " AND NOT EXISTS (SELECT 1 FROM executions r WHERE r.job = e.job"
-                                    + " AND r.retry_of = COALESCE(e.retry_of, e.number) AND r.finished_at IS NULL)"
-                                    + " ORDER BY e.created_at LIMIT ?",
+                            "SELECT e.job, e.number" + PRUNABLE + " ORDER BY e.created_at LIMIT ?",
                             youngest.toEpochMilli(),
                             keepAfter.toEpochMilli(),
                             (long) perJob,
@@ -798,12 +803,29 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public void remove(List<Prunable> executions) {
-        write("remove old executions", () -> {
+    public List<Prunable> remove(List<Prunable> candidates, Instant keepAfter, int perJob, Instant youngest) {
+        return write("remove old executions", () -> {
+            // Checked again in the removing transaction: since they were listed, a delivery may
+            // have been sent again or a retry queued.
+            List<Prunable> going = new ArrayList<>();
+            for (Prunable p : candidates) {
+                try (PreparedStatement s = prepare(
+                                "SELECT 1" + PRUNABLE + " AND e.job = ? AND e.number = ?",
+                                youngest.toEpochMilli(),
+                                keepAfter.toEpochMilli(),
+                                (long) perJob,
+                                p.job(),
+                                p.number());
+                        ResultSet rs = s.executeQuery()) {
+                    if (rs.next()) {
+                        going.add(p);
+                    }
+                }
+            }
             for (String table : List.of("events", "deliveries", "executions")) {
                 try (PreparedStatement s =
                         connection.prepareStatement("DELETE FROM " + table + " WHERE job = ? AND number = ?")) {
-                    for (Prunable p : executions) {
+                    for (Prunable p : going) {
                         s.setString(1, p.job());
                         s.setLong(2, p.number());
                         s.addBatch();
@@ -811,7 +833,7 @@ public class JdbcStore implements Store {
                     s.executeBatch();
                 }
             }
-            return null;
+            return List.copyOf(going);
         });
     }
 

@@ -172,8 +172,12 @@ public interface Store extends AutoCloseable {
      */
     List<Prunable> prunable(Instant keepAfter, int perJob, Instant youngest, int limit);
 
-    /** Removes these executions with their events and deliveries, in one transaction. */
-    void remove(List<Prunable> executions);
+    /**
+     * Removes those of {@code candidates} that are still prunable by the same arguments as
+     * {@link #prunable}, checked in the removing transaction, with their events and deliveries;
+     * returns those removed.
+     */
+    List<Prunable> remove(List<Prunable> candidates, Instant keepAfter, int perJob, Instant youngest);
 
     /** Gives the space that removals freed inside the database back to the file system. */
     void reclaim();

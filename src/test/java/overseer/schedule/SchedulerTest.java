@@ -123,7 +123,6 @@ class SchedulerTest {
                 server.overseer().store(),
                 server.overseer().executions()::fire,
                 clock,
-                Timer.sleeping(),
                 overseer.metrics.Metrics.none());
         second.sync();
         CountDownLatch go = new CountDownLatch(1);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,9 +51,11 @@ class SqliteStoreTest extends StoreContract {
                             newExecution("bulky", T0, java.util.Optional.empty()),
                             Event.of("queued", "x".repeat(4000), T0, "api"))
                     .execution();
+            store.cancelled(e.job(), e.number(), Event.of("cancel", null, T0, "api"));
             old.add(new Store.Prunable(e.job(), e.number()));
         }
-        store.remove(old);
+        Instant later = T0.plusSeconds(1);
+        assertThat(store.remove(old, later, 1000, later)).hasSize(299);
         assertThat(Long.parseLong(sqlite.setting("freelist_count"))).isGreaterThan(100);
         store.reclaim();
         assertThat(sqlite.setting("freelist_count")).isEqualTo("0");

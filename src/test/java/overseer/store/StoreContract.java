@@ -743,10 +743,42 @@ abstract class StoreContract {
         }
         assertThat(store.prunable(keepAfter, 1000, youngest, 100))
                 .containsExactlyInAnyOrder(new Store.Prunable("plain", 1), new Store.Prunable("hooked", 1));
-        store.remove(store.prunable(keepAfter, 1000, youngest, 100));
+        assertThat(store.remove(store.prunable(keepAfter, 1000, youngest, 100), keepAfter, 1000, youngest))
+                .hasSize(2);
         assertThat(store.execution("plain", 1)).isEmpty();
         assertThat(store.events("hooked", 1)).isEmpty();
         assertThat(store.deliveries("hooked", 1)).isEmpty();
         assertThat(store.execution("hooked", 2)).isPresent();
+    }
+
+    @Test
+    void retentionChecksAgainWhenItRemovesSoADeliverySentAgainMeanwhileKeepsItsExecution() {
+        Instant old = T0.minus(Duration.ofDays(60));
+        for (int i = 0; i < 2; i++) {
+            Execution e = create("hooked", old);
+            store.starting("hooked", e.number());
+            store.started("hooked", e.number(), 1, Event.of("start", null, old, "overseer"));
+            store.finished(
+                    "hooked",
+                    e.number(),
+                    ExecutionState.RUNNING,
+                    OptionalInt.of(0),
+                    Event.of("complete", null, old, "overseer"));
+        }
+        for (Delivery d : store.deliveries("hooked", 1)) {
+            attempted(
+                    d.id(),
+                    new Delivery.Attempt(
+                            Delivery.State.FAILED, OptionalInt.of(410), Optional.of("gone"), Optional.empty(), T0));
+        }
+        Instant keepAfter = T0.minus(Duration.ofDays(30));
+        Instant youngest = T0.minus(Duration.ofDays(1));
+        List<Store.Prunable> listed = store.prunable(keepAfter, 1000, youngest, 100);
+        assertThat(listed).containsExactly(new Store.Prunable("hooked", 1));
+        // An admin sends a delivery again between the listing and the removal.
+        assertThat(store.redeliver("A-hooked-1-queued", T0, T0.plusSeconds(60))).isTrue();
+        assertThat(store.remove(listed, keepAfter, 1000, youngest)).isEmpty();
+        assertThat(store.execution("hooked", 1)).isPresent();
+        assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
     }
 }

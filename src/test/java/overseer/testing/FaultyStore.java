@@ -16,7 +16,7 @@ import overseer.store.StoreException;
  * prove that each background service recovers from one failed store call.
  */
 public final class FaultyStore implements InvocationHandler {
-    private record Plan(AtomicInteger remaining, int times, Supplier<? extends Throwable> fault) {}
+    private record Plan(AtomicInteger remaining, int times, Supplier<? extends Throwable> fault, boolean after) {}
 
     private final Store real;
     private final Map<String, Plan> plans = new ConcurrentHashMap<>();
@@ -44,7 +44,18 @@ public final class FaultyStore implements InvocationHandler {
         if (nth < 1 || times < 1) {
             throw new IllegalArgumentException("nth and times must be at least 1");
         }
-        plans.put(method, new Plan(new AtomicInteger(nth), times, fault));
+        plans.put(method, new Plan(new AtomicInteger(nth), times, fault, false));
+    }
+
+    /**
+     * The {@code nth} call of {@code method} goes to the real store and then throws {@code fault}:
+     * what a crash right after a committed call leaves.
+     */
+    public void failAfterCall(String method, int nth, Supplier<? extends Throwable> fault) {
+        if (nth < 1) {
+            throw new IllegalArgumentException("nth must be at least 1");
+        }
+        plans.put(method, new Plan(new AtomicInteger(nth), 1, fault, true));
     }
 
     /** How many times {@code method} has been called through this decorator. */
@@ -76,9 +87,16 @@ public final class FaultyStore implements InvocationHandler {
             // left == 0 is the nth call; the next times-1 calls fail too.
             if (left <= 0 && left > -plan.times()) {
                 failures.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+                if (plan.after()) {
+                    call(method, args);
+                }
                 throw plan.fault().get();
             }
         }
+        return call(method, args);
+    }
+
+    private Object call(java.lang.reflect.Method method, Object[] args) throws Throwable {
         try {
             return method.invoke(real, args);
         } catch (InvocationTargetException e) {

@@ -67,7 +67,9 @@ public final class JarServer implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (server.json("/jobs").size() > 0) {
+                // An array: a problem (503 while the server is starting) is an object.
+                JsonNode jobs = server.json("/jobs");
+                if (jobs.isArray() && jobs.size() > 0) {
                     return server;
                 }
             } catch (IOException notListeningYet) {
@@ -77,6 +79,38 @@ public final class JarServer implements AutoCloseable {
         }
         process.destroyForcibly();
         throw new AssertionError("the jar did not serve jobs; log: " + Files.readString(log));
+    }
+
+    /** What a run of the jar that ends by itself did. */
+    public record Exit(int code, String stdout, String stderr) {}
+
+    /**
+     * Runs {@code java -jar overseer.jar} with exactly {@code args} and waits (at most {@code
+     * limit}) for it to exit: for commands, and for a {@code serve} that must refuse to start.
+     */
+    public static Exit run(Path dir, Duration limit, List<String> args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                Path.of("target/overseer.jar").toAbsolutePath().toString()));
+        command.addAll(args);
+        Path out = Files.createTempFile(dir, "stdout", ".txt");
+        Path err = Files.createTempFile(dir, "stderr", ".txt");
+        Process process = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the jar did not exit within " + limit + "; stderr: " + Files.readString(err));
+        }
+        return new Exit(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    public int port() {
+        return port;
     }
 
     public Process process() {
