@@ -97,17 +97,29 @@ final class ExecutionRun {
         if (settings.jobUser().isPresent()) {
             argv = settings.jobUser().get().wrap(argv);
         }
-        Launcher.Command command = new Launcher.Command(argv, environment(checkout, secrets.env()), checkout);
-        Launcher.Process process = switch (lifecycle.spawn(u, () -> launcher.start(command))) {
-            case Lifecycle.Spawn.Running r -> r.process();
-            case Lifecycle.Spawn.NotStarted n -> null;
-        };
-        if (process == null) {
-            return;
+        // Made before the spawn and outside the execution's lock: it is disk I/O.
+        Optional<overseer.process.Cgroups.Cgroup> cgroup = groups.contain(u.runId(), cgroupName());
+        Launcher.Command command = new Launcher.Command(argv, environment(checkout, secrets.env()), checkout, cgroup);
+        Launcher.Process process = null;
+        try {
+            process = switch (lifecycle.spawn(u, () -> launcher.start(command))) {
+                case Lifecycle.Spawn.Running r -> r.process();
+                case Lifecycle.Spawn.NotStarted n -> null;
+            };
+        } finally {
+            if (process == null) {
+                groups.endAll(0, u.runId());
+            }
         }
         Ending end = supervise(process, dir, secrets.masked());
         ending.accept(u, end.event());
         lifecycle.finish(u, end.exitCode(), end.event(), shuttingDown);
+    }
+
+    /** {@code <job>-<n>-<run>}: unique even among servers that share a cgroup (tests, two data directories). */
+    private String cgroupName() {
+        String run = u.runId().replaceAll("[^A-Za-z0-9]", "");
+        return u.job() + "-" + u.number() + "-" + run.substring(0, Math.min(8, run.length()));
     }
 
     private record Ending(OptionalInt exitCode, Event event) {}
@@ -133,19 +145,23 @@ final class ExecutionRun {
                             settings.killGrace());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            groups.killAll(pgid, u.runId());
+            groups.endAll(pgid, u.runId());
             lifecycle.ending(u);
             return new Ending(OptionalInt.empty(), event("fail", "interrupted"));
         }
         lifecycle.ending(u);
-        // Whatever the job left behind in its group goes with it.
-        groups.signal(pgid, ProcessGroups.SIGKILL);
+        // The reaper killed what was left in the group as it reaped the leader. Whatever else of
+        // the run is alive goes now, however it ended: marked processes in other sessions and
+        // groups, and the run's cgroup, which holds even those that hid their marker.
+        int killed = groups.endAll(pgid, u.runId());
+        if (killed > 0) {
+            log.info("execution: {} left {} process(es) outside its group; killed them", u.key(), killed);
+        }
         try {
             if (!capture.awaitEnd(DRAIN)) {
-                // Processes outside the group still hold the output open: they go too, found by
-                // their marker, or by the pipes themselves when they hid the marker.
-                int killed = groups.killAll(pgid, u.runId()) + groups.killHolders(process.pipes());
-                log.info("execution: {} left {} process(es) outside its group; killed them", u.key(), killed);
+                // Without a cgroup, a process that hid its marker is found by the output it holds.
+                killed = groups.killHolders(process.pipes());
+                log.info("execution: {} left {} process(es) holding its output; killed them", u.key(), killed);
                 if (!capture.awaitEnd(Duration.ofSeconds(5))) {
                     log.warn("execution: {} output is still held open after killing its holders", u.key());
                 }

@@ -4,16 +4,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /** Starts a job's process: in its own session and process group, stdin from /dev/null. */
 public interface Launcher {
-    /** What to run: {@code argv[0]} is an absolute path; {@code env} holds {@code NAME=value} entries. */
-    record Command(List<String> argv, List<String> env, Path directory) {
+    /**
+     * What to run: {@code argv[0]} is an absolute path; {@code env} holds {@code NAME=value}
+     * entries; {@code cgroup} is the cgroup the process enters before it runs {@code argv}.
+     */
+    record Command(List<String> argv, List<String> env, Path directory, Optional<Cgroups.Cgroup> cgroup) {
         public Command {
             argv = List.copyOf(argv);
             env = List.copyOf(env);
+        }
+
+        public Command(List<String> argv, List<String> env, Path directory) {
+            this(argv, env, directory, Optional.empty());
         }
     }
 

@@ -20,6 +20,7 @@ final class Libc {
     static final int SIGTERM = 15;
     static final int SIGCONT = 18;
     static final int SIGSTOP = 19;
+    static final int EPERM = 1;
     static final int ESRCH = 3;
     static final int EINTR = 4;
     static final int ECHILD = 10;
@@ -49,6 +50,14 @@ final class Libc {
 
     private static final MethodHandle KILL = errnoCall("kill", FunctionDescriptor.of(INT, INT, INT));
     private static final MethodHandle WAITPID = errnoCall("waitpid", FunctionDescriptor.of(INT, INT, ADDRESS, INT));
+    private static final MethodHandle WAITID = errnoCall("waitid", FunctionDescriptor.of(INT, INT, INT, ADDRESS, INT));
+    private static final int P_ALL = 0;
+    private static final int WEXITED = 4;
+    private static final int WNOWAIT = 0x01000000;
+    /** {@code siginfo_t} is 128 bytes; {@code si_pid} follows three ints, aligned to 8 on 64-bit Linux. */
+    private static final long SIGINFO_BYTES = 128;
+
+    private static final long SI_PID = 16;
     private static final MethodHandle PIPE2 = errnoCall("pipe2", FunctionDescriptor.of(INT, ADDRESS, INT));
     private static final MethodHandle FCNTL = LINKER.downcallHandle(
             LIBC.find("fcntl").orElseThrow(),
@@ -165,12 +174,25 @@ final class Libc {
     /** A child that ended: its pid and raw wait status. */
     record Reaped(int pid, int status) {}
 
-    /** Blocks until any child ends and reaps it. */
-    static Reaped waitAny() throws Failure {
+    /**
+     * Blocks until any child has ended and answers its pid, leaving it a zombie: its pid (and so
+     * its process group id) cannot be reused until {@link #reap} takes it.
+     */
+    static int awaitAnyExit() throws Failure {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(SIGINFO_BYTES, 8);
+            withErrno(
+                    "waitid", arena, (state, a) -> (int) WAITID.invokeExact(state, P_ALL, 0, info, WEXITED | WNOWAIT));
+            return info.get(INT, SI_PID);
+        }
+    }
+
+    /** Reaps the ended child {@code pid}: its raw wait status. */
+    static Reaped reap(int pid) throws Failure {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(INT);
-            int pid = withErrno("waitpid", arena, (state, a) -> (int) WAITPID.invokeExact(state, -1, status, 0));
-            return new Reaped(pid, status.get(INT, 0));
+            int reaped = withErrno("waitpid", arena, (state, a) -> (int) WAITPID.invokeExact(state, pid, status, 0));
+            return new Reaped(reaped, status.get(INT, 0));
         }
     }
 

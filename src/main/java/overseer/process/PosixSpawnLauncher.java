@@ -28,8 +28,16 @@ public final class PosixSpawnLauncher implements Launcher {
         }
     }
 
+    /**
+     * Moves itself into the cgroup named by {@code $0}, then becomes the job: every process the
+     * job starts is in the cgroup from its first instruction. A move that fails leaves the job
+     * running outside it, found by its marker as on a machine without cgroups.
+     */
+    private static final String ENTER_CGROUP = "{ echo $$ > \"$0\"; } 2>/dev/null; exec \"$@\"";
+
     @Override
-    public Process start(Command command) throws IOException {
+    public Process start(Command given) throws IOException {
+        Command command = given.cgroup().isEmpty() ? given : entering(given);
         int[] out;
         int[] err;
         try {
@@ -108,6 +116,24 @@ public final class PosixSpawnLauncher implements Launcher {
             Libc.close(err[1]);
         }
         return new Process(child.pid(), reopen(out[0]), reopen(err[0]), child.exit(), pipes);
+    }
+
+    /**
+     * The command run through {@code /bin/sh}, which enters the cgroup first. That shell would
+     * report a missing program as exit 127; it is reported as posix_spawn reports it instead.
+     */
+    private static Command entering(Command command) throws IOException {
+        Path program = Path.of(command.argv().getFirst());
+        if (!Files.isRegularFile(program)) {
+            throw new IOException("cannot execute " + program + ": No such file or directory");
+        }
+        if (!Files.isExecutable(program)) {
+            throw new IOException("cannot execute " + program + ": Permission denied");
+        }
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(
+                "/bin/sh", "-c", ENTER_CGROUP, command.cgroup().get().procs().toString()));
+        argv.addAll(command.argv());
+        return new Command(argv, command.env(), command.directory());
     }
 
     /**

@@ -7,37 +7,105 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Signals the processes of an execution: its process group, and also every process that left the
  * group (a {@code setsid}, a double fork). Those are found by the marker variable the execution
- * was started with, {@code OVERSEER_RUN_ID}, which descendants inherit.
+ * was started with, {@code OVERSEER_RUN_ID}, which descendants inherit, and by the run's cgroup
+ * where the machine offers one, which no descendant leaves on its own.
  */
 public final class ProcessGroups {
+    private static final Logger log = LoggerFactory.getLogger(ProcessGroups.class);
     public static final String MARKER = "OVERSEER_RUN_ID";
     private static final Path PROC = Path.of("/proc");
 
-    /** Sends {@code signal} to the process group {@code pgid}; false when the group is gone. */
-    public boolean signal(long pgid, int signal) {
-        try {
-            Libc.kill(-pgid, signal);
-            return true;
-        } catch (Libc.Failure e) {
-            if (e.errno == Libc.ESRCH) {
-                return false;
+    private final ProcessGroup.Kill kill;
+    /** The cgroup of each running execution that has one, by run id; removed at its end. */
+    private final Map<String, Cgroups.Cgroup> cgroups = new ConcurrentHashMap<>();
+    /** Found on first use: whether the machine offers cgroups, decided once. */
+    private Cgroups.Found offer;
+
+    public ProcessGroups() {
+        this(Libc::kill);
+    }
+
+    ProcessGroups(ProcessGroup.Kill kill) {
+        this.kill = kill;
+    }
+
+    /** What the machine offers for containing executions, looked up (and logged) once. */
+    public synchronized Cgroups.Found offer() {
+        if (offer == null) {
+            offer = Cgroups.find();
+            switch (offer) {
+                case Cgroups.Found.Some(Cgroups c) ->
+                    log.info("processes: each execution runs in a cgroup under {}", c.base());
+                case Cgroups.Found.None(String reason) ->
+                    log.info(
+                            "processes: no cgroups ({}); a process that leaves its group and hides its marker"
+                                    + " and its output can outlive its execution",
+                            reason);
             }
-            throw new IllegalStateException(e.getMessage());
+        }
+        return offer;
+    }
+
+    /**
+     * A cgroup for the run {@code runId}, named {@code name}, when the machine offers them; its
+     * members are signalled with the run's from now on, until {@link #endAll}.
+     */
+    public Optional<Cgroups.Cgroup> contain(String runId, String name) {
+        if (!(offer() instanceof Cgroups.Found.Some(Cgroups c))) {
+            return Optional.empty();
+        }
+        try {
+            Cgroups.Cgroup cgroup = c.create(name);
+            cgroups.put(runId, cgroup);
+            return Optional.of(cgroup);
+        } catch (java.io.IOException e) {
+            log.warn("processes: cannot create the cgroup {}: {}", name, e.getMessage());
+            return Optional.empty();
         }
     }
 
     /**
-     * Kills (SIGKILL) the group and every process carrying the run's marker, repeating until none
-     * is left, since a dying process may still fork. Returns how many marked processes were found
-     * outside the group.
+     * Sends {@code signal} to the process group {@code pgid}, one of ours whose leader has not
+     * been reaped; false when it is gone, was never ours, or refused ({@code EPERM}, logged once).
+     */
+    public boolean signal(long pgid, int signal) {
+        Optional<ProcessGroup> group = Reaper.existing().flatMap(r -> r.group(pgid));
+        if (group.isEmpty()) {
+            return false;
+        }
+        return switch (group.get().signal(kill, signal)) {
+            case SENT -> true;
+            case GONE -> false;
+            case REFUSED -> {
+                if (group.get().firstRefusal()) {
+                    log.warn(
+                            "processes: signal {} to process group {} refused (EPERM): a member is not ours to signal;"
+                                    + " its processes are signalled one by one",
+                            Signals.name(signal),
+                            pgid);
+                }
+                yield false;
+            }
+        };
+    }
+
+    /**
+     * Kills (SIGKILL) the group and every process carrying the run's marker or in its cgroup,
+     * repeating until none is left, since a dying process may still fork. Returns how many were
+     * found outside the group.
      */
     public int killAll(long pgid, String runId) {
-        return kill(pgid, runId);
+        return killUntilGone(pgid, () -> marked(runId), runId);
     }
 
     /**
@@ -45,30 +113,43 @@ public final class ProcessGroups {
      * id, which may belong to someone else by now. Returns how many were killed.
      */
     public int killMarked(String runId) {
-        return kill(0, runId);
-    }
-
-    /** The kill loop of both: the group too when {@code pgid} is positive. */
-    private int kill(long pgid, String runId) {
-        return killUntilGone(pgid, () -> marked(runId));
+        return killUntilGone(0, () -> marked(runId), runId);
     }
 
     /**
-     * SIGKILLs the group (when {@code pgid} is positive) and whatever {@code found} lists, again
-     * and again while any is left, since a dying process may still fork. Returns how many listed
-     * processes were killed.
+     * The end of a run, whatever ended it: SIGKILLs what is left of it (its group while the
+     * leader is unreaped, its marked processes, its cgroup, which is then removed). Returns how
+     * many processes were found outside the group.
      */
-    private int killUntilGone(long pgid, java.util.function.Supplier<List<Long>> found) {
+    public int endAll(long pgid, String runId) {
+        int killed = killAll(pgid, runId);
+        Cgroups.Cgroup cgroup = cgroups.remove(runId);
+        if (cgroup != null) {
+            killed += cgroup.members().size();
+            if (!cgroup.killAndRemove()) {
+                log.warn("processes: the cgroup {} still has members after SIGKILL; left in place", cgroup.dir());
+            }
+        }
+        return killed;
+    }
+
+    /**
+     * SIGKILLs the group (when {@code pgid} is positive), the run's cgroup and whatever
+     * {@code found} lists, again and again while any is left, since a dying process may still
+     * fork. Returns how many listed processes were killed.
+     */
+    private int killUntilGone(long pgid, java.util.function.Supplier<List<Long>> found, String runId) {
         int killed = 0;
         for (int round = 0; round < 50; round++) {
             boolean group = pgid > 0 && signal(pgid, Libc.SIGKILL);
-            List<Long> left = found.get();
+            List<Long> left = new ArrayList<>(found.get());
+            left.addAll(cgroupMembers(runId));
             for (long pid : left) {
                 try {
-                    Libc.kill(pid, Libc.SIGKILL);
+                    kill.send(pid, Libc.SIGKILL);
                     killed++;
                 } catch (Libc.Failure e) {
-                    // Ended meanwhile.
+                    // Ended meanwhile, or not ours to kill.
                 }
             }
             if (!group && left.isEmpty()) {
@@ -79,14 +160,21 @@ public final class ProcessGroups {
         return killed;
     }
 
-    /** Sends {@code signal} to the marked processes outside the group too. */
+    private List<Long> cgroupMembers(String runId) {
+        Cgroups.Cgroup cgroup = runId.isEmpty() ? null : cgroups.get(runId);
+        return cgroup == null ? List.of() : cgroup.members();
+    }
+
+    /** Sends {@code signal} to the group and to the run's processes outside it too. */
     public void signalAll(long pgid, String runId, int signal) {
         signal(pgid, signal);
-        for (long pid : marked(runId)) {
+        List<Long> others = new ArrayList<>(marked(runId));
+        others.addAll(cgroupMembers(runId));
+        for (long pid : others) {
             try {
-                Libc.kill(pid, signal);
+                kill.send(pid, signal);
             } catch (Libc.Failure e) {
-                // Ended meanwhile.
+                // Ended meanwhile, or not ours to signal.
             }
         }
     }
@@ -126,7 +214,7 @@ public final class ProcessGroups {
      * them): a descendant that hid its marker still holds the job's output. Returns how many.
      */
     public int killHolders(Set<String> pipes) {
-        return killUntilGone(0, () -> holders(pipes));
+        return killUntilGone(0, () -> holders(pipes), "");
     }
 
     /** Live processes other than this one with a descriptor on one of {@code pipes}. */

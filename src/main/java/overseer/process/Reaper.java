@@ -23,11 +23,16 @@ final class Reaper {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition spawned = lock.newCondition();
-    private final Map<Integer, CompletableFuture<ExitStatus>> waiting = new HashMap<>();
+    private final Map<Integer, Child> waiting = new HashMap<>();
     /** Counts spawns, so that the reaper sees one that happened after its waitpid found no child. */
     private long spawns;
 
     private static Reaper instance;
+
+    /** The reaper of this process if one was started: without it, this process has spawned nothing. */
+    static synchronized java.util.Optional<Reaper> existing() {
+        return java.util.Optional.ofNullable(instance);
+    }
 
     /** The reaper of this process, started on first use. */
     static synchronized Reaper instance() throws Libc.Failure {
@@ -48,7 +53,17 @@ final class Reaper {
         int run() throws Libc.Failure;
     }
 
-    record Child(int pid, CompletableFuture<ExitStatus> exit) {}
+    record Child(int pid, CompletableFuture<ExitStatus> exit, ProcessGroup group) {}
+
+    /** The group led by {@code pgid}, a child of ours whose leader has not been reaped yet. */
+    java.util.Optional<ProcessGroup> group(long pgid) {
+        lock.lock();
+        try {
+            return java.util.Optional.ofNullable(waiting.get((int) pgid)).map(Child::group);
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /**
      * Runs {@code spawn} under the lock the reaper takes before it looks a pid up, so a child that
@@ -58,11 +73,11 @@ final class Reaper {
         lock.lock();
         try {
             int pid = spawn.run();
-            CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-            waiting.put(pid, exit);
+            Child child = new Child(pid, new CompletableFuture<>(), new ProcessGroup(pid));
+            waiting.put(pid, child);
             spawns++;
             spawned.signalAll();
-            return new Child(pid, exit);
+            return child;
         } finally {
             lock.unlock();
         }
@@ -77,12 +92,16 @@ final class Reaper {
         }
     }
 
+    /**
+     * Finds an ended child without reaping it, so that a group it leads keeps its id until the
+     * group has been dealt with ({@link ProcessGroup#leaderEnded}), then reaps it.
+     */
     private void loop() {
         while (true) {
             long seen = spawnCount();
-            Libc.Reaped reaped;
+            int pid;
             try {
-                reaped = Libc.waitAny();
+                pid = Libc.awaitAnyExit();
             } catch (Libc.Failure e) {
                 if (e.errno == Libc.ECHILD) {
                     idle(seen);
@@ -92,17 +111,23 @@ final class Reaper {
                 }
                 continue;
             }
-            CompletableFuture<ExitStatus> exit;
+            Child child;
             lock.lock();
             try {
-                exit = waiting.remove(reaped.pid());
+                child = waiting.remove(pid);
             } finally {
                 lock.unlock();
             }
-            if (exit != null) {
-                exit.complete(ExitStatus.of(reaped.status()));
-            } else {
-                log.debug("reaper: reaped orphaned process {}", reaped.pid());
+            try {
+                if (child != null) {
+                    Libc.Reaped reaped = child.group().leaderEnded(Libc::kill, () -> Libc.reap(pid));
+                    child.exit().complete(ExitStatus.of(reaped.status()));
+                } else {
+                    Libc.reap(pid);
+                    log.debug("reaper: reaped orphaned process {}", pid);
+                }
+            } catch (Libc.Failure e) {
+                log.warn("reaper: cannot reap {}: {}", pid, e.getMessage());
             }
         }
     }

@@ -1,6 +1,7 @@
 package overseer.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import overseer.process.Cgroups;
 import overseer.testing.Processes;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
@@ -24,6 +26,38 @@ class ProcessControlTest {
 
     TestRepo repo;
     TestServer server;
+
+    private static final String SETTLED = """
+              for p in $a $b $c; do until grep -qx sleep /proc/$p/comm; do sleep 0.01; done; echo $p; done
+            """;
+
+    /**
+     * Escapes that keep the marker but leave the session, the group or the output. Each prints
+     * its pid; the job goes on only once all three run {@code sleep}, so they have left by then.
+     */
+    private static final String KEPT = """
+            command: |
+              a=$(setsid sh -c 'exec sleep 320' >/dev/null 2>&1 & echo $!)
+              b=$( ( setsid sleep 320 >/dev/null 2>&1 & echo $! ) )
+              c=$(sleep 320 >/dev/null 2>&1 & echo $!)
+            """ + SETTLED;
+
+    /** The same escapes hiding the marker too: only a cgroup still holds them. */
+    private static final String HIDDEN = """
+            command: |
+              a=$(setsid env -i sleep 321 >/dev/null 2>&1 & echo $!)
+              b=$( ( env -i setsid sleep 321 >/dev/null 2>&1 & echo $! ) )
+              c=$(env -u OVERSEER_RUN_ID sleep 321 >/dev/null 2>&1 & echo $!)
+            """ + SETTLED;
+
+    private List<Long> spawned = new ArrayList<>();
+
+    @AfterEach
+    void killLeftovers() {
+        for (long pid : spawned) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
 
     @BeforeEach
     void start() throws Exception {
@@ -49,6 +83,16 @@ class ProcessControlTest {
                           env -i setsid sh -c 'echo $$; exec sleep 600' &
                           sleep 0.5
                         """)
+                .with("marked-complete.yml", KEPT)
+                .with("marked-fail.yml", KEPT + "  exit 3\n")
+                .with("marked-kill.yml", KEPT + "  sleep 600\n")
+                .with("marked-terminate.yml", KEPT + "  sleep 600\n")
+                .with("marked-time-out.yml", KEPT + "  sleep 600\ntimeout: 1\n")
+                .with("hidden-complete.yml", HIDDEN)
+                .with("hidden-fail.yml", HIDDEN + "  exit 3\n")
+                .with("hidden-kill.yml", HIDDEN + "  sleep 600\n")
+                .with("hidden-terminate.yml", HIDDEN + "  sleep 600\n")
+                .with("hidden-time-out.yml", HIDDEN + "  sleep 600\ntimeout: 1\n")
                 .commit("jobs");
         server = TestServer.on(repo.url(), tmp.resolve("data"))
                 .killGrace(Duration.ofMillis(500))
@@ -95,6 +139,82 @@ class ProcessControlTest {
         var r = server.put("/jobs/" + job + "/1", body);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         return TestServer.parse(r.body());
+    }
+
+    /**
+     * Runs {@code job} to its end by {@code ending} (complete, fail, kill, terminate, time-out)
+     * and checks that none of the three processes it left behind survives it.
+     */
+    private void endsWithNothingLeft(String job, String expected) throws Exception {
+        server.trigger(job, "{}");
+        List<Long> pids = pids(job, 3);
+        spawned.addAll(pids);
+        if (job.endsWith("-kill") || job.endsWith("-terminate")) {
+            event(job, "{\"event\": \"" + job.substring(job.lastIndexOf('-') + 1) + "\"}");
+        }
+        assertThat(server.awaitFinished(job, 1).get("status").asText()).isEqualTo(expected);
+        assertAllGone(pids);
+    }
+
+    @Test
+    void markedProcessesInOtherSessionsDieWithACompletedJob() throws Exception {
+        endsWithNothingLeft("marked-complete", "complete");
+    }
+
+    @Test
+    void markedProcessesInOtherSessionsDieWithAFailedJob() throws Exception {
+        endsWithNothingLeft("marked-fail", "fail");
+    }
+
+    @Test
+    void markedProcessesInOtherSessionsDieWithAKilledJob() throws Exception {
+        endsWithNothingLeft("marked-kill", "fail");
+    }
+
+    @Test
+    void markedProcessesInOtherSessionsDieWithATerminatedJob() throws Exception {
+        endsWithNothingLeft("marked-terminate", "fail");
+    }
+
+    @Test
+    void markedProcessesInOtherSessionsDieWithATimedOutJob() throws Exception {
+        endsWithNothingLeft("marked-time-out", "time-out");
+    }
+
+    private static void assumeCgroups() {
+        assumeTrue(
+                Cgroups.find() instanceof Cgroups.Found.Some,
+                "no writable cgroup v2 hierarchy here: " + Cgroups.find());
+    }
+
+    @Test
+    void processesThatHidTheirMarkerDieWithACompletedJobInItsCgroup() throws Exception {
+        assumeCgroups();
+        endsWithNothingLeft("hidden-complete", "complete");
+    }
+
+    @Test
+    void processesThatHidTheirMarkerDieWithAFailedJobInItsCgroup() throws Exception {
+        assumeCgroups();
+        endsWithNothingLeft("hidden-fail", "fail");
+    }
+
+    @Test
+    void processesThatHidTheirMarkerDieWithAKilledJobInItsCgroup() throws Exception {
+        assumeCgroups();
+        endsWithNothingLeft("hidden-kill", "fail");
+    }
+
+    @Test
+    void processesThatHidTheirMarkerDieWithATerminatedJobInItsCgroup() throws Exception {
+        assumeCgroups();
+        endsWithNothingLeft("hidden-terminate", "fail");
+    }
+
+    @Test
+    void processesThatHidTheirMarkerDieWithATimedOutJobInItsCgroup() throws Exception {
+        assumeCgroups();
+        endsWithNothingLeft("hidden-time-out", "time-out");
     }
 
     @Test
