@@ -205,14 +205,7 @@ public final class ConfigSync implements AutoCloseable {
         try {
             latest = revisions.latest();
         } catch (SyncException e) {
-            if (before.outcome() != ConfigStatus.Outcome.FAILED
-                    || !before.error().equals(Optional.of(e.getMessage()))) {
-                log.warn(
-                        "config: sync failed, keeping {}: {}",
-                        before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
-                        e.getMessage());
-            }
-            return status = before.failed(now, e.getMessage());
+            return status = failed(before, now, "sync failed", e.getMessage());
         }
         if (before.active().map(Snapshot::revision).equals(Optional.of(latest))) {
             return status = before.unchanged(now);
@@ -223,20 +216,46 @@ public final class ConfigSync implements AutoCloseable {
         try {
             return status = apply(latest, now, before, started);
         } catch (SyncException | IOException e) {
-            log.warn("config: cannot apply {}: {}", shortId(latest), e.getMessage());
-            return status = before.failed(now, e.getMessage());
+            return status = failed(before, now, "cannot apply " + shortId(latest), e.getMessage());
         }
     }
 
-    /** A revision read and validated; its checkout is only asked for once it is valid. */
+    /** The previous snapshot keeps serving; a failure is logged once, not at every poll it repeats. */
+    private static ConfigStatus failed(ConfigStatus before, Instant now, String what, String error) {
+        if (before.outcome() != ConfigStatus.Outcome.FAILED || !before.error().equals(Optional.of(error))) {
+            log.warn(
+                    "config: {}, keeping {}: {}",
+                    what,
+                    before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
+                    error);
+        }
+        return before.failed(now, error);
+    }
+
+    /**
+     * A revision read and validated; its checkout is only asked for once it is valid, and is
+     * complete on disk before the revision can become active.
+     */
     private record Candidate(String revision, RepositoryLoader.Loaded loaded, Optional<Checkout> checkout) {}
 
+    /**
+     * Validation proves the tree can be checked out, but the disk can still refuse (full, a file in
+     * the way): the checkout is written before the revision is applied, so that a failure keeps
+     * the previous revision, and its checkout, in force instead of failing every job.
+     */
     private Candidate fromGit(GitRevisions git, String revision) throws SyncException, IOException {
         RepositoryLoader.Loaded loaded = loader.load(git.tree(revision), displayPrefix);
-        Optional<Checkout> checkout = loaded.valid()
-                ? Optional.of(checkouts.write(revision, target -> git.materialize(revision, target)))
-                : Optional.empty();
-        return new Candidate(revision, loaded, checkout);
+        if (!loaded.valid()) {
+            return new Candidate(revision, loaded, Optional.empty());
+        }
+        Checkout checkout = checkouts.write(revision, target -> git.materialize(revision, target));
+        try {
+            checkout.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException("interrupted while writing the checkout of " + shortId(revision));
+        }
+        return new Candidate(revision, loaded, Optional.of(checkout));
     }
 
     /** A plain directory can change at any time, so it is copied first and the copy validated. */
