@@ -174,7 +174,7 @@ public final class Overseer implements AutoCloseable {
         // Undertow and XNIO log through jboss-logging; send them to the same one-line log as ours.
         System.setProperty("org.jboss.logging.provider", "slf4j");
         Clock clock = options.clock();
-        Files.createDirectories(options.data());
+        overseer.config.DataMarker.mark(Files.createDirectories(options.data()));
         Optional<Tokens> tokens = options.tokens().isPresent()
                 ? Optional.of(Tokens.load(options.tokens().get()))
                 : Optional.empty();
