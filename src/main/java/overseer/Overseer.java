@@ -350,7 +350,7 @@ public final class Overseer implements AutoCloseable {
                 api.start();
                 bound.set(api.address());
                 config.syncNow();
-                config.startPolling(options.poll());
+                config.startPolling(supervisor, options.poll());
                 return new Overseer(
                         config, store, executions, scheduler, retention, events, sender, api, options.shutdownGrace());
             } catch (RuntimeException | Error | IOException e) {
