@@ -80,7 +80,11 @@ public final class RepositoryLoader {
         List<JobFile> candidates = new ArrayList<>();
         Map<JobName, JobFile> byName = new HashMap<>();
         for (ConfigTree.Refused refused : tree.refused()) {
-            problems.add(new Problem(display(refused.path(), displayPrefix), 1, 1, refused.reason()));
+            problems.add(new Problem(
+                    TreeNames.printable(display(refused.path(), displayPrefix)),
+                    1,
+                    1,
+                    TreeNames.printable(refused.reason())));
         }
         problems.addAll(TreeNames.problems(entries.keySet(), p -> display(p, displayPrefix)));
         if (!problems.isEmpty()) {

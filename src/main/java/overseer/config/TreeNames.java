@@ -92,7 +92,8 @@ final class TreeNames {
                 || path.endsWith(".json");
     }
 
-    private static String printable(String text) {
+    /** A name from a crafted tree may hold control characters: a problem shows them as {@code ?}. */
+    static String printable(String text) {
         return text.replaceAll("\\p{Cntrl}", "?");
     }
 }
