@@ -194,6 +194,8 @@ public final class Overseer implements AutoCloseable {
                 : Optional.empty();
         dataDirectory(options.data());
         started.push("data directory lock", DataLock.acquire(options.data())::close);
+        // Marked as Overseer's, so that a plain-directory source or `overseer run` never reads it.
+        overseer.config.DataMarker.mark(options.data());
         // Strict: a body with a duplicate key or trailing data is refused, not half-read.
         ObjectMapper json = com.fasterxml.jackson.databind.json.JsonMapper.builder()
                 .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -321,7 +323,7 @@ public final class Overseer implements AutoCloseable {
         started.push("scheduler", scheduler::close);
         // Probes see the server (and /config its progress) during a long first clone.
         config.syncNow();
-        config.startPolling(options.poll());
+        config.startPolling(supervisor, options.poll());
         return new Overseer(config, store, executions, scheduler, retention, api, supervisor, started);
     }
 

@@ -5,9 +5,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * The checkout of one revision on disk, which executions of that revision run in. A Git revision
- * is served as soon as it validates, while its files are still being written; whoever needs the
- * files waits for {@link #await()}.
+ * The checkout of one revision on disk, which executions of that revision run in. The active
+ * revision's checkout is complete before it is applied; one written again for an older revision
+ * (see {@link ConfigSync#hold}) may still be in progress, and whoever needs the files waits for
+ * {@link #await()}.
  */
 public final class Checkout {
     private final String revision;

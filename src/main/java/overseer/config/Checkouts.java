@@ -56,7 +56,7 @@ final class Checkouts implements AutoCloseable {
             try {
                 written.complete(path(create(revision, writer)));
             } catch (SyncException | RuntimeException e) {
-                log.warn("config: cannot write the checkout of {}: {}", revision, e.getMessage());
+                // Whoever waits for the checkout reports it, once, with what it was for.
                 written.completeExceptionally(e);
             }
         });

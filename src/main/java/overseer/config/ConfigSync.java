@@ -13,13 +13,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.job.Problem;
+import overseer.service.BackgroundService;
+import overseer.service.Supervisor;
 
 /**
  * Keeps the active {@link Snapshot} in step with the source: on start, every poll interval, and on
@@ -50,10 +51,13 @@ public final class ConfigSync implements AutoCloseable {
 
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Semaphore wakeups = new Semaphore(0);
     private volatile ConfigStatus status;
-    private volatile boolean closed;
-    private Thread poller;
+    /** When the latest sync, by anyone, ended ({@link System#nanoTime()}): the poller counts from it. */
+    private volatile long lastSyncNanos = System.nanoTime();
+    /** A push asked for a sync that the poller has not yet begun. */
+    private final AtomicBoolean requested = new AtomicBoolean();
+
+    private volatile Optional<Supervisor.Handle> poller = Optional.empty();
     private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<ConfigStatus>> synced = new CopyOnWriteArrayList<>();
 
@@ -145,6 +149,7 @@ public final class ConfigSync implements AutoCloseable {
         try {
             before = status.active();
             after = sync();
+            lastSyncNanos = System.nanoTime();
         } finally {
             lock.unlock();
         }
@@ -172,29 +177,45 @@ public final class ConfigSync implements AutoCloseable {
 
     /** Asks the poller for a sync soon, without waiting for it (push webhooks). */
     public void requestSync() {
-        wakeups.release();
+        requested.set(true);
+        poller.ifPresent(Supervisor.Handle::wake);
     }
 
-    /** Polls every {@code interval} (and on request) on a virtual thread until closed. */
-    public void startPolling(Duration interval) {
-        poller = Thread.ofVirtual().name("config-poller").start(() -> {
-            while (!closed) {
-                try {
-                    wakeups.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS);
-                    wakeups.drainPermits();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                if (!closed) {
-                    try {
-                        syncNow();
-                    } catch (RuntimeException e) {
-                        // Whatever went wrong, the next poll tries again: the poller never dies.
-                        log.error("config: sync failed unexpectedly: {}", e.toString(), e);
-                    }
-                }
+    /**
+     * Syncs {@code interval} after the latest sync (and at once on {@link #requestSync()}) as a
+     * service of {@code supervisor}, until closed. A round that throws anything is the supervisor's
+     * to log and retry with backoff.
+     */
+    public void startPolling(Supervisor supervisor, Duration interval) {
+        poller = Optional.of(supervisor.start(new Poller(interval)));
+    }
+
+    private final class Poller implements BackgroundService {
+        private final Duration interval;
+        /** The previous round threw: this one syncs whenever the last sync was. */
+        private boolean retrying;
+
+        Poller(Duration interval) {
+            this.interval = interval;
+        }
+
+        @Override
+        public String name() {
+            return "config-poller";
+        }
+
+        @Override
+        public Duration runOnce() {
+            long since = System.nanoTime() - lastSyncNanos;
+            if (!requested.getAndSet(false) && !retrying && since < interval.toNanos()) {
+                // Someone synced meanwhile (the start, GET /config): the interval counts from then.
+                return interval.minusNanos(since);
             }
-        });
+            retrying = true;
+            syncNow();
+            retrying = false;
+            return interval;
+        }
     }
 
     private ConfigStatus sync() {
@@ -205,14 +226,7 @@ public final class ConfigSync implements AutoCloseable {
         try {
             latest = revisions.latest();
         } catch (SyncException e) {
-            if (before.outcome() != ConfigStatus.Outcome.FAILED
-                    || !before.error().equals(Optional.of(e.getMessage()))) {
-                log.warn(
-                        "config: sync failed, keeping {}: {}",
-                        before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
-                        e.getMessage());
-            }
-            return status = before.failed(now, e.getMessage());
+            return status = failed(before, now, "sync failed", e.getMessage());
         }
         if (before.active().map(Snapshot::revision).equals(Optional.of(latest))) {
             return status = before.unchanged(now);
@@ -223,20 +237,46 @@ public final class ConfigSync implements AutoCloseable {
         try {
             return status = apply(latest, now, before, started);
         } catch (SyncException | IOException e) {
-            log.warn("config: cannot apply {}: {}", shortId(latest), e.getMessage());
-            return status = before.failed(now, e.getMessage());
+            return status = failed(before, now, "cannot apply " + shortId(latest), e.getMessage());
         }
     }
 
-    /** A revision read and validated; its checkout is only asked for once it is valid. */
+    /** The previous snapshot keeps serving; a failure is logged once, not at every poll it repeats. */
+    private static ConfigStatus failed(ConfigStatus before, Instant now, String what, String error) {
+        if (before.outcome() != ConfigStatus.Outcome.FAILED || !before.error().equals(Optional.of(error))) {
+            log.warn(
+                    "config: {}, keeping {}: {}",
+                    what,
+                    before.active().map(s -> shortId(s.revision())).orElse("no jobs"),
+                    error);
+        }
+        return before.failed(now, error);
+    }
+
+    /**
+     * A revision read and validated; its checkout is only asked for once it is valid, and is
+     * complete on disk before the revision can become active.
+     */
     private record Candidate(String revision, RepositoryLoader.Loaded loaded, Optional<Checkout> checkout) {}
 
+    /**
+     * Validation proves the tree can be checked out, but the disk can still refuse (full, a file in
+     * the way): the checkout is written before the revision is applied, so that a failure keeps
+     * the previous revision, and its checkout, in force instead of failing every job.
+     */
     private Candidate fromGit(GitRevisions git, String revision) throws SyncException, IOException {
         RepositoryLoader.Loaded loaded = loader.load(git.tree(revision), displayPrefix);
-        Optional<Checkout> checkout = loaded.valid()
-                ? Optional.of(checkouts.write(revision, target -> git.materialize(revision, target)))
-                : Optional.empty();
-        return new Candidate(revision, loaded, checkout);
+        if (!loaded.valid()) {
+            return new Candidate(revision, loaded, Optional.empty());
+        }
+        Checkout checkout = checkouts.write(revision, target -> git.materialize(revision, target));
+        try {
+            checkout.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException("interrupted while writing the checkout of " + shortId(revision));
+        }
+        return new Candidate(revision, loaded, Optional.of(checkout));
     }
 
     /** A plain directory can change at any time, so it is copied first and the copy validated. */
@@ -327,15 +367,7 @@ public final class ConfigSync implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        wakeups.release();
-        if (poller != null) {
-            try {
-                poller.join(Duration.ofSeconds(30));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        poller.ifPresent(Supervisor.Handle::close);
         lock.lock();
         try {
             checkouts.close();

@@ -1,6 +1,7 @@
 package overseer.config;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,4 +26,15 @@ public interface ConfigTree {
 
     /** The content of a file, or the target of a link. */
     byte[] read(Entry entry) throws IOException;
+
+    /** An entry no checkout can write, seen while reading the tree: {@code reason} says why. */
+    record Refused(String path, String reason) {}
+
+    /**
+     * What the tree holds that {@link #entries()} cannot show: two entries of one name in a Git tree
+     * (a map keeps one), a file mode nothing writes. Empty for a directory on disk, which holds none.
+     */
+    default List<Refused> refused() {
+        return List.of();
+    }
 }

@@ -17,20 +17,28 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Revisions of a plain directory: the id is a SHA-256 over every path, kind, mode and content.
+ * A server's data directory inside it ({@link DataMarker}) is not part of it.
  * File hashes are cached by size and modification time so that a poll that finds no change reads
  * only metadata.
  */
 final class DirectoryRevisions implements Revisions {
+    private static final Logger log = LoggerFactory.getLogger(DirectoryRevisions.class);
+
     private record Cached(long size, long modified, String hash) {}
 
     private record Entry(Path relative, Path absolute, BasicFileAttributes attrs) {}
 
     private final Path root;
     private final Map<Path, Cached> cache = new ConcurrentHashMap<>();
+    /** Data directories inside the source that were left out (and logged). */
+    private final Set<Path> skipped = ConcurrentHashMap.newKeySet();
 
     DirectoryRevisions(Path root) {
         this.root = root;
@@ -78,9 +86,20 @@ final class DirectoryRevisions implements Revisions {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                    return d.getFileName().toString().equals(".git")
-                            ? FileVisitResult.SKIP_SUBTREE
-                            : FileVisitResult.CONTINUE;
+                    if (d.getFileName().toString().equals(".git")) {
+                        return FileVisitResult.SKIP_SUBTREE;
+                    }
+                    if (!d.equals(dir) && DataMarker.marks(d)) {
+                        // Once per directory, not at every poll that walks past it again.
+                        if (skipped.add(dir.relativize(d))) {
+                            log.info(
+                                    "config: leaving out {}: it is a server's data directory (it holds {})",
+                                    d,
+                                    DataMarker.FILE);
+                        }
+                        return FileVisitResult.SKIP_SUBTREE;
+                    }
+                    return FileVisitResult.CONTINUE;
                 }
 
                 @Override

@@ -9,9 +9,15 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** A {@link ConfigTree} over a directory on disk, links not followed; {@code .git} is left out. */
+/**
+ * A {@link ConfigTree} over a directory on disk, links not followed; {@code .git} and a server's
+ * data directory ({@link DataMarker}) are left out.
+ */
 public final class FileTree implements ConfigTree {
+    private static final Logger log = LoggerFactory.getLogger(FileTree.class);
     private final Path root;
     private final Map<String, Entry> entries;
     /** Why each UNREADABLE entry cannot be read. */
@@ -30,9 +36,20 @@ public final class FileTree implements ConfigTree {
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                return !d.equals(dir) && d.getFileName().toString().equals(".git")
-                        ? FileVisitResult.SKIP_SUBTREE
-                        : FileVisitResult.CONTINUE;
+                if (d.equals(dir)) {
+                    return FileVisitResult.CONTINUE;
+                }
+                if (d.getFileName().toString().equals(".git")) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                if (DataMarker.marks(d)) {
+                    log.info(
+                            "config: leaving out {}: it is a server's data directory (it holds {})",
+                            d,
+                            DataMarker.FILE);
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                return FileVisitResult.CONTINUE;
             }
 
             @Override

@@ -119,8 +119,9 @@ final class GitRevisions implements Revisions {
         Repository repo = git.getRepository();
         Map<String, ConfigTree.Entry> entries = new TreeMap<>();
         Map<String, ObjectId> ids = new HashMap<>();
+        Listing listing = list(id);
         try (ObjectReader reader = repo.newObjectReader()) {
-            for (Blob blob : blobs(id)) {
+            for (Blob blob : listing.blobs()) {
                 ConfigTree.Kind kind = blob.mode() == FileMode.SYMLINK
                         ? ConfigTree.Kind.SYMLINK
                         : blob.mode() == FileMode.EXECUTABLE_FILE ? ConfigTree.Kind.EXECUTABLE : ConfigTree.Kind.FILE;
@@ -146,21 +147,30 @@ final class GitRevisions implements Revisions {
                 // Repository.open takes a fresh reader per call, so parallel validation is safe.
                 return repo.open(ids.get(entry.path()), Constants.OBJ_BLOB).getCachedBytes(Integer.MAX_VALUE);
             }
+
+            @Override
+            public List<Refused> refused() {
+                return listing.refused();
+            }
         };
     }
 
     @Override
     public String materialize(String id, Path target) throws SyncException {
         try {
-            write(git.getRepository(), blobs(id), target);
+            write(git.getRepository(), list(id).blobs(), target);
             return id;
         } catch (IOException e) {
             throw new SyncException("cannot check out " + id + ": " + e.getMessage());
         }
     }
 
-    /** Every file of the configuration root of commit {@code id}. */
-    private List<Blob> blobs(String id) throws SyncException {
+    /**
+     * Every file of the configuration root of commit {@code id}, and what no checkout could write.
+     * The walk goes one tree at a time, so that two entries of one name (which a crafted tree can
+     * hold, and which would collide on disk) are seen rather than merged.
+     */
+    private Listing list(String id) throws SyncException {
         Repository repo = git.getRepository();
         try (RevWalk walk = new RevWalk(repo)) {
             RevCommit commit = walk.parseCommit(ObjectId.fromString(id));
@@ -175,20 +185,43 @@ final class GitRevisions implements Revisions {
                 }
             }
             List<Blob> blobs = new ArrayList<>();
+            List<ConfigTree.Refused> refused = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
             try (TreeWalk files = new TreeWalk(repo)) {
                 files.addTree(root);
-                files.setRecursive(true);
+                files.setRecursive(false);
                 while (files.next()) {
-                    blobs.add(new Blob(files.getPathString(), files.getFileMode(0), files.getObjectId(0)));
+                    String path = files.getPathString();
+                    FileMode mode = files.getFileMode(0);
+                    // Raw bytes, so that names which decode alike still count as two.
+                    if (!seen.add(new String(files.getRawPath(), StandardCharsets.ISO_8859_1))) {
+                        refused.add(new ConfigTree.Refused(
+                                path, "the tree holds two entries named '" + files.getNameString() + "'"));
+                    }
+                    if (files.isSubtree()) {
+                        files.enterSubtree();
+                    } else if (mode == FileMode.REGULAR_FILE
+                            || mode == FileMode.EXECUTABLE_FILE
+                            || mode == FileMode.SYMLINK
+                            || mode == FileMode.GITLINK) {
+                        blobs.add(new Blob(path, mode, files.getObjectId(0)));
+                    } else {
+                        refused.add(new ConfigTree.Refused(
+                                path,
+                                "has file mode " + Integer.toOctalString(mode.getBits())
+                                        + ", which no checkout writes"));
+                    }
                 }
             }
-            return blobs;
+            return new Listing(blobs, refused);
         } catch (MissingObjectException e) {
             throw new SyncException("commit " + id + " is not in the local copy");
         } catch (IOException e) {
             throw new SyncException("cannot read " + id + ": " + e.getMessage());
         }
     }
+
+    private record Listing(List<Blob> blobs, List<ConfigTree.Refused> refused) {}
 
     private record Blob(String path, FileMode mode, ObjectId id) {}
 

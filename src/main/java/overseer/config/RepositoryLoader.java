@@ -27,6 +27,8 @@ import overseer.job.RepoSettings;
 public final class RepositoryLoader {
     public static final String SETTINGS_FILE = "overseer.yml";
     private static final int MAX_LINK_HOPS = 8;
+    /** PATH_MAX less the terminating NUL: symlink(2) refuses a longer target. */
+    private static final int MAX_LINK_TARGET_BYTES = 4095;
 
     private final JobParser parser;
 
@@ -77,6 +79,13 @@ public final class RepositoryLoader {
         Map<String, ConfigTree.Entry> entries = tree.entries();
         List<JobFile> candidates = new ArrayList<>();
         Map<JobName, JobFile> byName = new HashMap<>();
+        for (ConfigTree.Refused refused : tree.refused()) {
+            problems.add(new Problem(
+                    TreeNames.printable(display(refused.path(), displayPrefix)),
+                    1,
+                    1,
+                    TreeNames.printable(refused.reason())));
+        }
         problems.addAll(TreeNames.problems(entries.keySet(), p -> display(p, displayPrefix)));
         if (!problems.isEmpty()) {
             // A tree that can name its way out of the checkout is not looked at further.
@@ -97,6 +106,14 @@ public final class RepositoryLoader {
                 continue;
             }
             if (entry.kind() == ConfigTree.Kind.SYMLINK) {
+                Optional<String> unwritable = entry.size() > MAX_LINK_TARGET_BYTES
+                        ? Optional.of("symbolic link's target is " + entry.size() + " bytes; a checkout allows at most "
+                                + MAX_LINK_TARGET_BYTES)
+                        : linkProblem(tree.read(entry));
+                if (unwritable.isPresent()) {
+                    problems.add(new Problem(display, 1, 1, unwritable.get()));
+                    continue;
+                }
                 String target = new String(tree.read(entry), StandardCharsets.UTF_8);
                 if (normalize(parent(entry.path()), target).isEmpty()) {
                     problems.add(new Problem(
@@ -160,6 +177,23 @@ public final class RepositoryLoader {
                 .thenComparingInt(Problem::line)
                 .thenComparingInt(Problem::column));
         return new Loaded(jobs, settings, problems);
+    }
+
+    /** Why no checkout could make a link to {@code target}, if it cannot. */
+    private static Optional<String> linkProblem(byte[] target) {
+        if (target.length == 0) {
+            return Optional.of("symbolic link has an empty target, which no checkout can make");
+        }
+        String text = new String(target, StandardCharsets.UTF_8);
+        if (text.indexOf('\0') >= 0) {
+            return Optional.of("symbolic link's target holds a NUL byte, which no checkout can make");
+        }
+        try {
+            java.nio.file.Path.of(text);
+        } catch (java.nio.file.InvalidPathException e) {
+            return Optional.of("symbolic link's target cannot be written to this server's disk: " + e.getReason());
+        }
+        return Optional.empty();
     }
 
     /** Job files: YAML or JSON, not hidden, not in a hidden directory, not in top-level bin/ or scripts/. */

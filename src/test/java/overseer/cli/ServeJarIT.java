@@ -57,6 +57,32 @@ class ServeJarIT {
     }
 
     @Test
+    void servingAPlainDirectoryFromInsideItLeavesItsOwnDataDirectoryOut() throws Exception {
+        // `cd myconfig && overseer serve --repo .`: the default ./overseer-data is inside the source.
+        Path config = Files.createDirectories(tmp.resolve("myconfig"));
+        Files.writeString(config.resolve("hello.yml"), "command: echo hello\n");
+        try (JarServer server =
+                JarServer.startIn(config, tmp.resolve("server.log"), Map.of(), List.of("--repo", "."))) {
+            assertThat(server.json("/jobs"))
+                    .extracting(j -> j.get("name").asText())
+                    .containsExactly("hello");
+            assertThat(config.resolve("overseer-data/.overseer-data")).exists();
+            var ready = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/ready")));
+            assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+            // A later sync (the data directory has changed by now) still leaves it out, logged once.
+            Files.writeString(config.resolve("second.yml"), "command: echo second\n");
+            assertThat(server.post("/config/sync").get("result").asText())
+                    .as(server.log())
+                    .isEqualTo("applied");
+            assertThat(server.json("/jobs")).hasSize(2);
+            assertThat(server.log().lines().filter(l -> l.contains("leaving out")))
+                    .as(server.log())
+                    .hasSize(1);
+            assertThat(server.stop(Duration.ofSeconds(20))).isTrue();
+        }
+    }
+
+    @Test
     void syncingAGitRepositoryStartsNoGitProcess() throws Exception {
         // A git on the server's PATH that records each call: JGit must never call it.
         Path bin = Files.createDirectories(tmp.resolve("fake-bin"));

@@ -313,4 +313,100 @@ class ConfigSyncTest {
             }
         }
     }
+
+    @Test
+    void aTreeThatCannotBeCheckedOutIsRejectedWithItsPathAndTheGoodRevisionKeepsRunningJobs() throws Exception {
+        String longName = "n".repeat(256) + ".txt";
+        String longTarget = "a/".repeat(2100) + "b";
+        String hello = "command: echo hello\n";
+        record Case(String what, TestRepo.Crafted[] tree, String file, String message) {}
+        List<Case> cases = List.of(
+                new Case(
+                        "a name over 255 bytes",
+                        new TestRepo.Crafted[] {
+                            TestRepo.Crafted.file("hello.yml", hello),
+                            TestRepo.Crafted.dir("notes", TestRepo.Crafted.file(longName, "x"))
+                        },
+                        "notes/" + longName,
+                        "name is 260 bytes"),
+                new Case(
+                        "a symbolic link whose target is over 4 KiB",
+                        new TestRepo.Crafted[] {
+                            TestRepo.Crafted.file("hello.yml", hello), TestRepo.Crafted.link("link", longTarget)
+                        },
+                        "link",
+                        "symbolic link's target is 4201 bytes"),
+                new Case(
+                        "two entries of one name",
+                        new TestRepo.Crafted[] {
+                            TestRepo.Crafted.file("hello.yml", hello),
+                            TestRepo.Crafted.file("hello.yml", "command: x\n")
+                        },
+                        "hello.yml",
+                        "the tree holds two entries named 'hello.yml'"),
+                new Case(
+                        "a file and a directory of one name",
+                        new TestRepo.Crafted[] {
+                            TestRepo.Crafted.file("hello.yml", hello),
+                            TestRepo.Crafted.file("tools", "a file"),
+                            TestRepo.Crafted.dir("tools", TestRepo.Crafted.file("x.txt", "x"))
+                        },
+                        "tools",
+                        "the tree holds two entries named 'tools'"));
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            String active = repo.with("hello.yml", hello).commit("good");
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                for (Case c : cases) {
+                    String crafted = repo.commitCrafted(c.tree());
+                    JsonNode status =
+                            TestServer.parse(server.post("/config/sync", "").body());
+                    assertThat(status.get("result").asText()).as(c.what()).isEqualTo("invalid");
+                    assertThat(status.get("rejected_commit").asText()).isEqualTo(crafted);
+                    assertThat(status.get("commit").asText()).isEqualTo(active);
+                    assertThat(status.get("problems").get(0).get("file").asText())
+                            .as(c.what())
+                            .isEqualTo(c.file());
+                    assertThat(status.get("problems").get(0).get("message").asText())
+                            .as(c.what())
+                            .contains(c.message());
+                    active = repo.with("n.txt", c.what()).commit("good again");
+                    assertThat(TestServer.parse(server.post("/config/sync", "").body())
+                                    .get("result")
+                                    .asText())
+                            .isEqualTo("applied");
+                }
+                server.trigger("hello", "{}");
+                assertThat(server.awaitFinished("hello", 1).get("status").asText())
+                        .isEqualTo("complete");
+            }
+        }
+    }
+
+    @Test
+    void aCheckoutThatCannotBeWrittenKeepsThePreviousRevisionAndItsCheckout() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            String good = repo.with("hello.yml", "command: echo hello\n").commit("good");
+            try (TestServer server =
+                    TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+                String next = repo.with("hello.yml", "command: echo next\n").commit("next");
+                // A regular file where the new checkout must go: the disk refuses it, as a full one would.
+                Files.writeString(tmp.resolve("data/checkouts").resolve(next), "in the way");
+                JsonNode status =
+                        TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("result").asText()).isEqualTo("failed");
+                assertThat(status.get("commit").asText()).isEqualTo(good);
+                assertThat(status.get("error").asText()).contains("cannot write checkout");
+                server.trigger("hello", "{}");
+                assertThat(server.awaitFinished("hello", 1).get("status").asText())
+                        .isEqualTo("complete");
+                assertThat(server.get("/jobs/hello/1/stdout").body()).isEqualTo("hello\n");
+
+                Files.delete(tmp.resolve("data/checkouts").resolve(next));
+                status = TestServer.parse(server.post("/config/sync", "").body());
+                assertThat(status.get("result").asText()).isEqualTo("applied");
+                assertThat(status.get("commit").asText()).isEqualTo(next);
+            }
+        }
+    }
 }

@@ -411,4 +411,17 @@ class JobFileValidationTest {
                 .asString()
                 .startsWith("odd.yml:3:17: invalid cron expression '0 * * * |'");
     }
+
+    @Test
+    void aServersDataDirectoryInsideTheTreeIsLeftOut() throws IOException {
+        // overseer run / validate from a directory that holds ./overseer-data: its files are no jobs.
+        write("hello.yml", "command: echo hello\n");
+        write("overseer-data/" + DataMarker.FILE, "");
+        write("overseer-data/executions/notes.yml", "not: a job\n");
+        overseer.process.Fifos.create(
+                Files.createDirectories(dir.resolve("overseer-data/run")).resolve("events"));
+        RepositoryLoader.Loaded loaded = load();
+        assertThat(loaded.problems()).isEmpty();
+        assertThat(loaded.jobs().keySet()).extracting(n -> n.toString()).containsExactly("hello");
+    }
 }

@@ -119,6 +119,76 @@ public final class TestRepo implements AutoCloseable {
         }
     }
 
+    /**
+     * One entry of a tree that Git's own commands would not make (a name too long for a disk, two
+     * entries of one name, a file and a directory of one name), for {@link #commitCrafted}.
+     */
+    public record Crafted(
+            byte[] name, org.eclipse.jgit.lib.FileMode mode, byte[] content, java.util.List<Crafted> children) {
+        public static Crafted file(String name, String content) {
+            return new Crafted(
+                    name.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    org.eclipse.jgit.lib.FileMode.REGULAR_FILE,
+                    content.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    java.util.List.of());
+        }
+
+        public static Crafted link(String name, String target) {
+            return new Crafted(
+                    name.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    org.eclipse.jgit.lib.FileMode.SYMLINK,
+                    target.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    java.util.List.of());
+        }
+
+        public static Crafted dir(String name, Crafted... children) {
+            return new Crafted(
+                    name.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    org.eclipse.jgit.lib.FileMode.TREE,
+                    new byte[0],
+                    java.util.List.of(children));
+        }
+    }
+
+    /**
+     * Commits, on top of HEAD, a root tree of exactly {@code entries}, written in the order given
+     * (so duplicates and clashes stay as they are) with JGit's low-level inserter; returns the SHA.
+     */
+    public String commitCrafted(Crafted... entries) throws IOException {
+        var repo = git.getRepository();
+        try (var inserter = repo.newObjectInserter();
+                var walk = new org.eclipse.jgit.revwalk.RevWalk(repo)) {
+            var head = walk.parseCommit(repo.resolve("HEAD"));
+            var root = tree(inserter, java.util.List.of(entries));
+            var commit = new org.eclipse.jgit.lib.CommitBuilder();
+            commit.setTreeId(root);
+            commit.setParentId(head);
+            PersonIdent who = new PersonIdent("Attacker", "evil@example.com");
+            commit.setAuthor(who);
+            commit.setCommitter(who);
+            commit.setMessage("crafted");
+            var id = inserter.insert(commit);
+            inserter.flush();
+            var update = repo.updateRef("refs/heads/main");
+            update.setNewObjectId(id);
+            update.setExpectedOldObjectId(head);
+            update.update();
+            return id.name();
+        }
+    }
+
+    private static org.eclipse.jgit.lib.ObjectId tree(
+            org.eclipse.jgit.lib.ObjectInserter inserter, java.util.List<Crafted> entries) throws IOException {
+        var formatter = new org.eclipse.jgit.lib.TreeFormatter();
+        for (Crafted e : entries) {
+            var id = e.mode() == org.eclipse.jgit.lib.FileMode.TREE
+                    ? tree(inserter, e.children())
+                    : inserter.insert(org.eclipse.jgit.lib.Constants.OBJ_BLOB, e.content());
+            formatter.append(e.name(), e.mode(), id);
+        }
+        return inserter.insert(formatter);
+    }
+
     @Override
     public void close() {
         git.close();
