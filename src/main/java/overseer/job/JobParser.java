@@ -43,9 +43,10 @@ public final class JobParser {
             "concurrency",
             "overlap",
             "hooks",
-            "retry");
+            "retry",
+            "append_vars");
     private static final List<String> VAR_KEYS =
-            List.of("name", "type", "option", "values", "required", "default", "secret");
+            List.of("name", "type", "option", "values", "required", "default", "secret", "append");
     private static final List<String> SCHEDULE_KEYS =
             List.of("frequency", "time", "priority", "timezone", "vars", "catchup", "misfire_grace");
     private static final List<String> HOOK_KEYS = List.of("url", "events", "secret");
@@ -81,6 +82,11 @@ public final class JobParser {
     @FunctionalInterface
     public interface TemplateCheck {
         List<String> problems(String template, List<VarSpec> vars);
+
+        /** The problems of a {@code command} template, which the shell reads: by default the same. */
+        default List<String> commandProblems(String template, List<VarSpec> vars) {
+            return problems(template, vars);
+        }
     }
 
     public record Result(Optional<JobDefinition> job, List<Problem> problems) {
@@ -196,7 +202,11 @@ public final class JobParser {
         Optional<Duration> timeout = fields.get("timeout")
                 .flatMap(n -> seconds(problems, n, "timeout"))
                 .or(settings::defaultTimeout);
-        List<VarSpec> vars = fields.get("vars").map(n -> vars(problems, n)).orElse(List.of());
+        boolean appendVars = fields.get("append_vars")
+                .flatMap(n -> bool(problems, n, "append_vars"))
+                .orElse(true);
+        List<VarSpec> vars =
+                fields.get("vars").map(n -> vars(problems, n, appendVars)).orElse(List.of());
         Position actionAt =
                 fields.get("command").or(() -> scriptNode).map(Node::position).orElse(null);
         List<String> actionTemplates = switch (action) {
@@ -205,7 +215,10 @@ public final class JobParser {
             case Action.Nothing n -> List.of();
         };
         for (String template : actionTemplates) {
-            templates.problems(template, vars).forEach(p -> problems.add(actionAt, p));
+            (action instanceof Action.Command
+                            ? templates.commandProblems(template, vars)
+                            : templates.problems(template, vars))
+                    .forEach(p -> problems.add(actionAt, p));
         }
         List<ScheduleSpec> schedules =
                 fields.get("schedule").map(n -> schedules(problems, n, vars)).orElse(List.of());
@@ -319,7 +332,7 @@ public final class JobParser {
         return new Action.Script(path, words.subList(1, words.size()));
     }
 
-    private static List<VarSpec> vars(Problems problems, Node node) {
+    private static List<VarSpec> vars(Problems problems, Node node, boolean appendVars) {
         List<VarSpec> vars = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (Fields f : mappings(problems, node, "vars", "var", VAR_KEYS)) {
@@ -361,6 +374,8 @@ public final class JobParser {
                     .orElse(false);
             boolean secret =
                     f.get("secret").flatMap(n -> bool(problems, n, "secret")).orElse(false);
+            boolean append =
+                    f.get("append").flatMap(n -> bool(problems, n, "append")).orElse(appendVars);
             List<Object> values = List.of();
             Optional<Node> valuesNode = f.get("values");
             if (type == VarType.ENUM) {
@@ -389,7 +404,7 @@ public final class JobParser {
                 }
                 defaultValue = Optional.ofNullable(plain);
             }
-            vars.add(new VarSpec(name.get(), type, option, values, required, defaultValue, secret));
+            vars.add(new VarSpec(name.get(), type, option, values, required, defaultValue, secret, append));
         }
         return vars;
     }

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import overseer.job.Action;
@@ -22,9 +23,10 @@ import overseer.job.VarSpec;
 import overseer.job.VarType;
 
 /**
- * Renders a job's command or script arguments with Jinjava. Every {@code {{ }}} output is
- * shell-quoted (or, for a script, kept as separate argv words) unless it went through
- * {@code | raw}; declared vars that the template never references are appended. Thread-safe.
+ * Renders a job's command or script arguments with Jinjava. Every printed value is quoted for the
+ * shell context it lands in ({@link ShellText}), or for a script kept as separate argv words,
+ * unless it went through {@code | raw}; declared vars that the template never references are
+ * appended to its last command. Thread-safe.
  */
 public final class Renderer implements JobParser.TemplateCheck {
     /** The names every template can use besides the job's vars. */
@@ -34,12 +36,13 @@ public final class Renderer implements JobParser.TemplateCheck {
     /** Separates argv words inside one rendered script argument; exec cannot pass NUL anyway. */
     private static final char WORD_BREAK = '\0';
 
-    private enum Mode {
-        SHELL,
-        ARGV
-    }
+    private static final String TOO_MANY_STEPS =
+            "the template takes more than " + Printer.MAX_STEPS + " loop steps; loop over less";
 
     private final Jinjava jinjava;
+    /** Marker nonces: unguessable, so that no value can forge a marker of its rendering. */
+    private final java.security.SecureRandom nonces = new java.security.SecureRandom();
+
     private final ValueText text;
 
     public Renderer(ObjectMapper json) {
@@ -54,11 +57,14 @@ public final class Renderer implements JobParser.TemplateCheck {
             throw new IOException("templates cannot include other files");
         });
         jinjava.getGlobalContext().registerFilter(new RawFilter(text));
+        jinjava.getGlobalContext().registerTag(new QuotedPrintTag());
+        jinjava.getGlobalContext().registerTag(new CountedForTag());
     }
 
     public Rendered render(
             Action action, List<VarSpec> vars, Map<String, Object> values, Builtins builtins, String scriptsDir)
             throws RenderException {
+        refuseNul(vars, values);
         Map<String, Object> masked = new LinkedHashMap<>(values);
         for (VarSpec v : vars) {
             if (v.secret() && values.get(v.name()) != null) {
@@ -100,16 +106,55 @@ public final class Renderer implements JobParser.TemplateCheck {
         return texts.stream().distinct().toList();
     }
 
+    /** Exec takes C strings: a NUL would cut an argument short or split one word into two. */
+    private void refuseNul(List<VarSpec> vars, Map<String, Object> values) throws RenderException {
+        for (VarSpec v : vars) {
+            Object value = values.get(v.name());
+            if (value != null
+                    && (text.plain(value).indexOf('\0') >= 0
+                            || text.words(value).stream().anyMatch(w -> w.indexOf('\0') >= 0))) {
+                throw new RenderException(
+                        "var '" + v.name() + "' holds a NUL character, which no command line can carry");
+            }
+        }
+    }
+
     private String shell(
             String template, List<VarSpec> vars, Map<String, Object> values, Builtins builtins, Set<String> used)
             throws RenderException {
-        Output out = run(template, values, builtins, Mode.SHELL);
+        Output out = run(template, values, builtins);
         used.addAll(out.referenced());
-        StringBuilder command = new StringBuilder(out.text());
-        for (String word : appended(vars, values, out.referenced())) {
+        List<String> appended = appended(vars, values, out.referenced());
+        return command(out, vars, appended).text();
+    }
+
+    /**
+     * The command with its values quoted for their contexts, and the appended words quoted on the
+     * same line as its last command — never on a line of their own, where they would run.
+     */
+    private static ShellText.Scan command(Output out, List<VarSpec> vars, List<String> appended)
+            throws RenderException {
+        if (appended.isEmpty()) {
+            return ShellText.scan(out.text(), out.outputs());
+        }
+        ShellText.Scan scan = ShellText.scan(out.text().stripTrailing(), out.outputs());
+        if (scan.notAppendable().isPresent()) {
+            throw new RenderException("cannot append " + appendedNames(vars, out.referenced()) + ": "
+                    + scan.notAppendable().get()
+                    + "; mention them in the template ({{ name }}) or set 'append: false'");
+        }
+        StringBuilder command = new StringBuilder(scan.text());
+        for (String word : appended) {
             command.append(' ').append(ShellWords.quote(word));
         }
-        return command.toString();
+        return new ShellText.Scan(command.toString(), Optional.empty(), scan.doubleQuoted());
+    }
+
+    private static String appendedNames(List<VarSpec> vars, Set<String> referenced) {
+        return vars.stream()
+                .filter(v -> v.append() && !referenced.contains(v.name()))
+                .map(v -> "var '" + v.name() + "'")
+                .collect(Collectors.joining(", "));
     }
 
     private List<String> arguments(
@@ -118,10 +163,11 @@ public final class Renderer implements JobParser.TemplateCheck {
         List<String> argv = new ArrayList<>();
         Set<String> referenced = new HashSet<>();
         for (String template : templates) {
-            Output out = run(template, values, builtins, Mode.ARGV);
+            Output out = run(template, values, builtins);
             referenced.addAll(out.referenced());
             used.addAll(out.referenced());
-            for (String word : out.text().split(String.valueOf(WORD_BREAK), -1)) {
+            String words = out.outputs().replace(out.text(), p -> String.join(String.valueOf(WORD_BREAK), p.words()));
+            for (String word : words.split(String.valueOf(WORD_BREAK), -1)) {
                 argv.add(word);
             }
         }
@@ -134,7 +180,7 @@ public final class Renderer implements JobParser.TemplateCheck {
         List<String> words = new ArrayList<>();
         for (VarSpec v : vars) {
             Object value = values.get(v.name());
-            if (referenced.contains(v.name()) || value == null) {
+            if (!v.append() || referenced.contains(v.name()) || value == null) {
                 continue;
             }
             if (v.option() && v.type() == VarType.BOOL) {
@@ -151,11 +197,19 @@ public final class Renderer implements JobParser.TemplateCheck {
         return words;
     }
 
-    private record Output(String text, Set<String> referenced, List<TemplateError> errors, Set<String> filters) {}
+    private record Output(
+            String text,
+            Set<String> referenced,
+            List<TemplateError> errors,
+            Set<String> filters,
+            Outputs outputs,
+            boolean tooManySteps) {}
 
-    private Output run(String template, Map<String, Object> values, Builtins builtins, Mode mode)
-            throws RenderException {
-        Output out = evaluate(template, values, builtins, mode);
+    private Output run(String template, Map<String, Object> values, Builtins builtins) throws RenderException {
+        Output out = evaluate(template, values, builtins);
+        if (out.tooManySteps()) {
+            throw new RenderException(TOO_MANY_STEPS);
+        }
         for (TemplateError e : out.errors()) {
             if (e.getSeverity() != TemplateError.ErrorType.WARNING
                     || e.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG) {
@@ -165,19 +219,21 @@ public final class Renderer implements JobParser.TemplateCheck {
         return out;
     }
 
-    private Output evaluate(String template, Map<String, Object> values, Builtins builtins, Mode mode)
-            throws RenderException {
+    private Output evaluate(String template, Map<String, Object> values, Builtins builtins) throws RenderException {
+        Outputs outputs = new Outputs(nonces.nextLong());
         if (isPlain(template)) {
             // Jinjava renders text without a tag as itself; building an interpreter for it was a
             // measurable part of every trigger of a job like `command: make backup`.
-            return new Output(template, Set.of(), List.of(), Set.of());
+            return new Output(template, Set.of(), List.of(), Set.of(), outputs, false);
         }
         Map<String, Object> bindings = new LinkedHashMap<>(values);
         bindings.put("job", builtins.job());
         bindings.put("execution", builtins.execution());
         bindings.put("commit", builtins.commit());
         Context context = new Context(jinjava.getGlobalContext(), bindings);
-        context.setExpressionStrategy(strategy(mode));
+        Printer printer = new Printer(outputs, text);
+        context.put(Printer.KEY, printer);
+        context.setExpressionStrategy(STRATEGY);
         JinjavaInterpreter interpreter = new JinjavaInterpreter(jinjava, context, jinjava.getGlobalConfig());
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
@@ -191,7 +247,8 @@ public final class Renderer implements JobParser.TemplateCheck {
                     names.add(resolved);
                 }
             }
-            return new Output(rendered, names, interpreter.getErrorsCopy(), filters);
+            names.remove(Printer.KEY);
+            return new Output(rendered, names, interpreter.getErrorsCopy(), filters, outputs, printer.exceeded());
         } catch (RuntimeException e) {
             // Jinjava reports some failures (an include, a sandbox violation) by throwing.
             throw new RenderException(e.getMessage());
@@ -205,19 +262,12 @@ public final class Renderer implements JobParser.TemplateCheck {
         return !template.contains("{{") && !template.contains("{%") && !template.contains("{#");
     }
 
-    private ExpressionStrategy strategy(Mode mode) {
-        return (token, interpreter) -> {
-            Object value = interpreter.resolveELExpression(token.getExpr(), token.getLineNumber());
-            if (value instanceof Raw raw) {
-                return new RenderedOutputNode(raw.text());
-            }
-            List<String> words = text.words(value);
-            return new RenderedOutputNode(
-                    mode == Mode.SHELL
-                            ? words.stream().map(ShellWords::quote).collect(Collectors.joining(" "))
-                            : String.join(String.valueOf(WORD_BREAK), words));
-        };
-    }
+    /** Every {@code {{ }}} goes out through the rendering's {@link Printer}. */
+    private static final ExpressionStrategy STRATEGY = (token, interpreter) -> {
+        Object value = interpreter.resolveELExpression(token.getExpr(), token.getLineNumber());
+        return new RenderedOutputNode(
+                Printer.of(interpreter).print(value, token.getLineNumber(), token.getStartPosition()));
+    };
 
     /**
      * Problems of a template found without running it: syntax errors and unknown filters, found by
@@ -225,17 +275,37 @@ public final class Renderer implements JobParser.TemplateCheck {
      */
     @Override
     public List<String> problems(String template, List<VarSpec> vars) {
+        return check(template, vars, false);
+    }
+
+    /** Also what the shell context refuses: a value where no quoting is safe, an unsafe append. */
+    @Override
+    public List<String> commandProblems(String template, List<VarSpec> vars) {
+        return check(template, vars, true);
+    }
+
+    private List<String> check(String template, List<VarSpec> vars, boolean shell) {
         Map<String, Object> samples = new LinkedHashMap<>();
         for (VarSpec v : vars) {
             samples.put(v.name(), sample(v));
         }
         Output out;
         try {
-            out = evaluate(template, samples, new Builtins("job", 1, "0".repeat(40)), Mode.SHELL);
+            out = evaluate(template, samples, new Builtins("job", 1, "0".repeat(40)));
         } catch (RenderException e) {
             return List.of("template: " + e.getMessage());
         }
         List<String> problems = new ArrayList<>();
+        if (out.tooManySteps()) {
+            problems.add("template: " + TOO_MANY_STEPS);
+        }
+        if (shell) {
+            try {
+                command(out, vars, appended(vars, samples, out.referenced()));
+            } catch (RenderException e) {
+                problems.add("template " + e.getMessage());
+            }
+        }
         for (TemplateError e : out.errors()) {
             if (e.getSeverity() != TemplateError.ErrorType.WARNING
                     || e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR) {

@@ -142,4 +142,87 @@ class RendererTest {
                         .usesNumber())
                 .isFalse();
     }
+
+    @Test
+    void aBlockCommandGetsItsVarsAppendedToItsLastCommandNotOnANewLine() throws Exception {
+        var vars = List.of(var("target", VarType.STR, false, false));
+        // Before the fix: "echo hi\n id", and the shell ran `id` as a second command.
+        assertThat(command("cd /\necho hi\n", vars, Map.of("target", "id"))).isEqualTo("cd /\necho hi id");
+        assertThat(command("echo hi  \n\n", vars, Map.of("target", "a b"))).isEqualTo("echo hi 'a b'");
+    }
+
+    @Test
+    void appendingWhereANewCommandWouldStartIsRefused() {
+        var vars = List.of(var("target", VarType.STR, false, false));
+        for (String template : List.of(
+                "make;", "make &&", "make |", "X=1", "if true; then", "make # note", "cat <<EOF\nbody\nEOF\n")) {
+            assertThatThrownBy(() -> command(template, vars, Map.of("target", "id")))
+                    .as(template)
+                    .isInstanceOf(RenderException.class)
+                    .hasMessageContaining("target");
+        }
+    }
+
+    @Test
+    void insideDoubleQuotesAValueIsEscapedForDoubleQuotes() throws Exception {
+        var vars = List.of(var("msg", VarType.STR, false, false));
+        // Before the fix: echo "msg: '$(touch /tmp/x)'", and the shell ran touch.
+        assertThat(command("echo \"msg: {{ msg }}\"", vars, Map.of("msg", "$(touch /tmp/x) `id` \\ \" 'q'")))
+                .isEqualTo("echo \"msg: \\$(touch /tmp/x) \\`id\\` \\\\ \\\" 'q'\"");
+        assertThat(command("echo '{{ msg }}'", vars, Map.of("msg", "it's; id"))).isEqualTo("echo 'it'\\''s; id'");
+        assertThat(command("echo \"$(echo {{ msg }})\"", vars, Map.of("msg", "a; id")))
+                .isEqualTo("echo \"$(echo 'a; id')\"");
+    }
+
+    @Test
+    void printAndEveryOtherOutputPathIsQuotedToo() throws Exception {
+        var vars = List.of(var("msg", VarType.STR, false, false), var("list", VarType.SEQ, false, false));
+        Map<String, Object> values = Map.of("msg", "$(id)", "list", List.of("a;b", "c"));
+        // Before the fix: {% print %} wrote $(id) as it is.
+        assertThat(command("{% print msg %} {{ list }}", vars, values)).isEqualTo("'$(id)' 'a;b' c");
+        assertThat(command("{{ msg ~ '!' }} {{ list | join(' ') }}", vars, values))
+                .isEqualTo("'$(id)!' 'a;b c'");
+        assertThat(command("{% macro m(v) %}<{{ v }}>{% endmacro %}{{ m(msg) }}", vars, values))
+                .isEqualTo("'<$(id)>' 'a;b' c");
+        assertThat(command("{% set s %}x {{ msg }}{% endset %}{{ s }}", vars, values))
+                .isEqualTo("'x $(id)' 'a;b' c");
+        assertThat(command("{% print msg | raw %}", vars, values)).isEqualTo("$(id) 'a;b' c");
+    }
+
+    @Test
+    void contextsThatCannotBeQuotedAreRefused() {
+        var vars = List.of(var("msg", VarType.STR, false, false));
+        for (String template : List.of("echo `echo {{ msg }}`", "echo ${X:-{{ msg }}}", "echo $(( {{ msg }} ))")) {
+            assertThatThrownBy(() -> command(template, vars, Map.of("msg", "1")))
+                    .as(template)
+                    .isInstanceOf(RenderException.class)
+                    .hasMessageContaining("{{ }}");
+        }
+        assertThatThrownBy(() -> command("cat <<EOF\n{{ msg }}\nEOF", vars, Map.of("msg", "a\nEOF\nid")))
+                .isInstanceOf(RenderException.class);
+        assertThatThrownBy(() -> command("echo {{ msg }}", vars, Map.of("msg", "a\0b")))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("NUL");
+    }
+
+    @Test
+    void aVarWithAppendFalseStaysOutOfTheArguments() throws Exception {
+        var vars = List.of(
+                new VarSpec("quiet", VarType.STR, false, List.of(), false, Optional.empty(), false, false),
+                var("loud", VarType.STR, false, false));
+        assertThat(command("echo", vars, Map.of("quiet", "q", "loud", "l"))).isEqualTo("echo l");
+    }
+
+    @Test
+    void aLoopOfABillionStepsIsStoppedEarly() {
+        var vars = List.of(var("msg", VarType.STR, false, false));
+        String loop = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+                + "{% endfor %}{% endfor %}{% endfor %}";
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> command(loop, vars, Map.of()))
+                .isInstanceOf(RenderException.class)
+                .hasMessageContaining("steps");
+        assertThat(renderer.problems(loop, vars)).singleElement().asString().contains("steps");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(3));
+    }
 }
