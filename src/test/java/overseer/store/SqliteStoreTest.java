@@ -103,7 +103,12 @@ class SqliteStoreTest extends StoreContract {
                 ExecutionState.RUNNING,
                 java.util.OptionalInt.of(0),
                 Event.of("complete", null, T0, "overseer"));
-        store.remove(java.util.List.of(new Store.Prunable("secretive", goes.number())));
+        assertThat(store.remove(
+                        java.util.List.of(new Store.Prunable("secretive", goes.number())),
+                        T0.plusSeconds(1),
+                        1000,
+                        T0.plusSeconds(1)))
+                .hasSize(1);
         assertThat(store.execution("secretive", ends.number()).orElseThrow().secretsJson())
                 .isEqualTo("{}");
 
