@@ -41,6 +41,7 @@ public final class TestServer implements AutoCloseable {
         private Optional<String> subdir = Optional.empty();
         private Optional<String> webhookSecret = Optional.empty();
         private Optional<Path> tokens = Optional.empty();
+        private Optional<String> jobUser = Optional.empty();
         private Duration poll = Duration.ofHours(1);
         private int maxConcurrent = 8;
         private int maxQueued = 10_000;
@@ -75,6 +76,12 @@ public final class TestServer implements AutoCloseable {
 
         public Builder tokens(Path file) {
             tokens = Optional.of(file);
+            return this;
+        }
+
+        /** {@code --job-user}: jobs run as this account (the server must run as root). */
+        public Builder jobUser(String name) {
+            jobUser = Optional.of(name);
             return this;
         }
 
@@ -175,7 +182,7 @@ public final class TestServer implements AutoCloseable {
                     clock,
                     exposure,
                     maxOutput,
-                    Optional.empty(),
+                    jobUser,
                     minFreeDisk,
                     maxSyncAge,
                     retain,
