@@ -111,6 +111,9 @@ final class ExecutionRun {
                 groups.endAll(0, u.runId());
             }
         }
+        if (process == null) {
+            return;
+        }
         Ending end = supervise(process, dir, secrets.masked());
         ending.accept(u, end.event());
         lifecycle.finish(u, end.exitCode(), end.event(), shuttingDown);

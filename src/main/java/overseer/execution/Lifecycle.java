@@ -84,12 +84,13 @@ final class Lifecycle {
     }
 
     /**
-     * STARTING → RUNNING. Spawns under the lock, so a signal either came before (a {@code kill} or
-     * {@code terminate} cancels the spawn; {@code stop} and {@code continue} are sent right after
-     * it) or finds the process group.
+     * STARTING → RUNNING. A {@code kill} or {@code terminate} that came before cancels the spawn.
+     * The spawn and the commit of {@code start} (an fsync) run outside the lock, so that readers
+     * and signals do not wait for them: a signal meanwhile finds the execution STARTING and stays
+     * pending, and is sent as soon as the process group is recorded. Only this execution's run
+     * moves it on from STARTING, so nothing else changes it meanwhile.
      */
     Spawn spawn(Unfinished u, Spawner spawner) {
-        Launcher.Process process;
         u.lock.lock();
         try {
             Optional<String> ender = u.pendingSignals().stream()
@@ -100,21 +101,27 @@ final class Lifecycle {
                         u, OptionalInt.empty(), event("fail", "cancelled by '" + ender.get() + "' before it started"));
                 return new Spawn.NotStarted();
             }
-            try {
-                process = spawner.spawn();
-            } catch (java.io.IOException e) {
-                notStartedLocked(u, e.getMessage());
-                return new Spawn.NotStarted();
-            }
-            try {
-                store.started(u.job(), u.number(), process.pid(), event("start", null));
-            } catch (StoreException e) {
-                // Unrecorded, it must not run: the row stays STARTING until the failure is recorded.
-                groups.killAll(process.pid(), u.runId());
-                process.closeStreams();
-                log.error("execution: {} killed: its start cannot be recorded: {}", u.key(), e.getMessage());
-                throw e;
-            }
+        } finally {
+            u.lock.unlock();
+        }
+        Launcher.Process process;
+        try {
+            process = spawner.spawn();
+        } catch (java.io.IOException e) {
+            notStarted(u, e.getMessage());
+            return new Spawn.NotStarted();
+        }
+        try {
+            store.started(u.job(), u.number(), process.pid(), event("start", null));
+        } catch (StoreException e) {
+            // Unrecorded, it must not run: the row stays STARTING until the failure is recorded.
+            groups.killAll(process.pid(), u.runId());
+            process.closeStreams();
+            log.error("execution: {} killed: its start cannot be recorded: {}", u.key(), e.getMessage());
+            throw e;
+        }
+        u.lock.lock();
+        try {
             u.moveTo(ExecutionState.RUNNING);
             u.processGroup(process.pid());
             started(u);

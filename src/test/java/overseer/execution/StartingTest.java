@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,6 +90,47 @@ class StartingTest {
             assertThat(store.latestEvent("job", 1, "fail").orElseThrow().cause())
                     .contains("cancelled by 'kill' before it started");
             assertThat(store.execution("job", 1).orElseThrow().state()).isEqualTo(ExecutionState.DONE);
+        }
+    }
+
+    @Test
+    void theSpawnDoesNotHoldTheExecutionsLock() throws Exception {
+        try (Store store = SqliteStore.open(tmp.resolve("db"));
+                var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
+            Execution e = create(store, "job");
+            Unfinished u = unfinished(e);
+            lifecycle.starting(u);
+            CountDownLatch spawning = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<Lifecycle.Spawn> result = CompletableFuture.supplyAsync(
+                    () -> lifecycle.spawn(u, () -> {
+                        spawning.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException interrupted) {
+                            throw new java.io.IOException("interrupted");
+                        }
+                        return spawn(new PosixSpawnLauncher(), e);
+                    }),
+                    threads);
+            assertThat(spawning.await(10, TimeUnit.SECONDS)).isTrue();
+            // While posix_spawn runs, a signal is taken (as pending) instead of waiting for it.
+            CompletableFuture<Boolean> stop = CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return lifecycle.signal(u, "kill", Optional.empty(), "api");
+                        } catch (Refused refused) {
+                            throw new IllegalStateException(refused);
+                        }
+                    },
+                    threads);
+            assertThat(stop.get(10, TimeUnit.SECONDS)).isFalse();
+            release.countDown();
+            Launcher.Process process = ((Lifecycle.Spawn.Running) result.get(10, TimeUnit.SECONDS)).process();
+            // The pending kill reached the process as soon as it existed.
+            assertThat(process.exit().get(10, TimeUnit.SECONDS).describe()).isEqualTo("killed by signal 9 (SIGKILL)");
+            assertThat(store.events("job", 1)).extracting(Event::name).containsExactly("queued", "kill", "start");
         }
     }
 
