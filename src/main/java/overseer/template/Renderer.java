@@ -125,7 +125,18 @@ public final class Renderer implements JobParser.TemplateCheck {
         Output out = run(template, values, builtins);
         used.addAll(out.referenced());
         List<String> appended = appended(vars, values, out.referenced());
-        return command(out, vars, appended).text();
+        return bounded(command(out, vars, appended).text());
+    }
+
+    /**
+     * Jinjava's output limit sees only the markers that stand for values; the command with the
+     * values quoted in is held to the same limit.
+     */
+    private static String bounded(String rendered) throws RenderException {
+        if (rendered.length() > MAX_OUTPUT) {
+            throw new RenderException("the rendered command is longer than " + MAX_OUTPUT + " characters");
+        }
+        return rendered;
     }
 
     /**
@@ -172,6 +183,7 @@ public final class Renderer implements JobParser.TemplateCheck {
             }
         }
         argv.addAll(appended(vars, values, referenced));
+        bounded(String.join(" ", argv));
         return argv;
     }
 

@@ -26,7 +26,9 @@ class DeploymentFilesTest {
                         "OVERSEER_LISTEN=0.0.0.0:8080",
                         "OVERSEER_TOKENS=/etc/overseer/tokens");
         assertThat(docker).contains("HEALTHCHECK", "http://127.0.0.1:8080/ready");
-        assertThat(docker).contains("ENTRYPOINT [\"/usr/bin/tini\", \"--\", \"java\", \"-jar\"");
+        // The launcher of the release bundle starts the server, as on a host.
+        assertThat(docker).contains("ENTRYPOINT [\"/usr/bin/tini\", \"--\", \"/opt/overseer/bin/overseer\"]");
+        assertThat(docker.indexOf("COPY contrib contrib")).isPositive().isLessThan(docker.indexOf("package -DskipTests"));
     }
 
     @Test
@@ -37,6 +39,7 @@ class DeploymentFilesTest {
                         "KillMode=mixed",
                         "Environment=OVERSEER_DATA=/var/lib/overseer",
                         "User=overseer",
-                        "ExecStart=/usr/bin/java -jar /opt/overseer/overseer.jar serve");
+                        "ExecStart=/opt/overseer/bin/overseer serve",
+                        "RestartPreventExitStatus=2");
     }
 }
