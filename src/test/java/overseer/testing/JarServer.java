@@ -67,9 +67,9 @@ public final class JarServer implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                // An array: a problem (503 while the server is starting) is an object.
+                // Jobs, or a refusal (401 without a token); not the 503 of a server still starting.
                 JsonNode jobs = server.json("/jobs");
-                if (jobs.isArray() && jobs.size() > 0) {
+                if (jobs.size() > 0 && jobs.path("status").asInt() != 503) {
                     return server;
                 }
             } catch (IOException notListeningYet) {
