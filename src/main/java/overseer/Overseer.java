@@ -306,7 +306,11 @@ public final class Overseer implements AutoCloseable {
         config.restore();
         sender.start();
         started.push("webhook sender", sender::close);
-        EventPipe events = EventPipe.open(eventPipe, new JobEvents(executions));
+        EventPipe events = EventPipe.start(
+                eventPipe,
+                new JobEvents(executions),
+                jobUser.map(JobUser::uid).orElseGet(EventPipe::serverUid),
+                supervisor);
         started.push("event pipe", events::close);
         if (jobUser.isPresent()) {
             DataPermissions.forJobUser(options.data(), eventPipe, jobUser.get());

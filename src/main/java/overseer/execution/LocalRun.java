@@ -17,11 +17,13 @@ import overseer.event.EventPipe;
 import overseer.event.LibraryScripts;
 import overseer.job.JobDefinition;
 import overseer.job.VarSpec;
+import overseer.metrics.Metrics;
 import overseer.output.SecretMask;
 import overseer.process.ExitStatus;
 import overseer.process.Launcher;
 import overseer.process.ProcessGroups;
 import overseer.process.Supervision;
+import overseer.service.Supervisor;
 import overseer.template.RenderException;
 import overseer.template.Rendered;
 import overseer.template.Renderer;
@@ -66,7 +68,9 @@ public final class LocalRun {
         Path runtime = Files.createTempDirectory("overseer-run-");
         Path library = runtime.resolve("lib");
         LibraryScripts.install(library);
-        try (EventPipe events = EventPipe.open(runtime.resolve("events"), r -> showEvent(r, runId, err))) {
+        Supervisor services = new Supervisor(Supervisor.Settings.DEFAULT, Metrics.none());
+        try (EventPipe events = EventPipe.start(
+                runtime.resolve("events"), r -> showEvent(r, runId, err), EventPipe.serverUid(), services)) {
             ServerSecrets.Resolved server;
             try {
                 server = ServerSecrets.resolve(job.env(), System.getenv());

@@ -25,7 +25,6 @@ import overseer.testing.TestServer;
  * root file, named pipes instead of files) gets a refusal and nothing else. Needs root and an
  * unprivileged account ({@code nobody}), as {@code --job-user} does.
  */
-@org.junit.jupiter.api.Disabled("reproduces issues 20 and 31; fails until the EventPipe fix lands")
 class EventChannelJobUserTest {
     /** Sends the request directory $1 down the pipe and prints the server's one-line answer. */
     private static final String SEND = """
@@ -141,7 +140,9 @@ class EventChannelJobUserTest {
         assertThat(lines[0]).startsWith("cause: ").isNotEqualTo("cause: ").isNotEqualTo("cause: ok");
         assertThat(lines[1]).startsWith("request: ").isNotEqualTo("request: ").isNotEqualTo("request: ok");
         assertThat(out).doesNotContain(secret, "root:x");
-        assertThat(done.toString()).doesNotContain(secret).doesNotContain("leaked");
+        assertThat(done.toString()).doesNotContain(secret);
+        // The request with the symlinked cause named the event "leaked": it was never recorded.
+        assertThat(done.path("events").findValuesAsText("name")).doesNotContain("leaked");
         assertThat(done.path("events").get(2).path("name").asText()).isEqualTo("honest");
     }
 
