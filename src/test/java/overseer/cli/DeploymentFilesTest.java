@@ -28,7 +28,9 @@ class DeploymentFilesTest {
         assertThat(docker).contains("HEALTHCHECK", "http://127.0.0.1:8080/ready");
         // The launcher of the release bundle starts the server, as on a host.
         assertThat(docker).contains("ENTRYPOINT [\"/usr/bin/tini\", \"--\", \"/opt/overseer/bin/overseer\"]");
-        assertThat(docker.indexOf("COPY contrib contrib")).isPositive().isLessThan(docker.indexOf("package -DskipTests"));
+        assertThat(docker.indexOf("COPY contrib contrib"))
+                .isPositive()
+                .isLessThan(docker.indexOf("package -DskipTests"));
     }
 
     @Test
