@@ -157,10 +157,21 @@ final class Engine {
 
     /** Ends an execution to make room under {@code overlap: replace}. */
     private void supersede(Unfinished u, String cause) {
-        try {
-            signal(u, "kill", Optional.of(cause), "overseer");
-        } catch (Refused ignored) {
-            // It ended meanwhile, which frees the slot as well.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                signal(u, "kill", Optional.of(cause), "overseer");
+                return;
+            } catch (Refused ignored) {
+                // It ended meanwhile, which frees the slot as well.
+                return;
+            } catch (overseer.store.StaleState moved) {
+                // It left the state the kill was written against (QUEUED became STARTING between
+                // reading and writing): the kill is sent again against the state it is in now.
+                if (attempt == 3) {
+                    log.warn("execution: {} kept changing state; not replaced: {}", u.key(), moved.getMessage());
+                    return;
+                }
+            }
         }
     }
 

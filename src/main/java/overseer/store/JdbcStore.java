@@ -174,7 +174,7 @@ public class JdbcStore implements Store {
     private Optional<Throwable> transaction(List<Pending<?>> pieces) {
         boolean begun = false;
         try {
-            execute(beginWrite());
+            begin();
             begun = true;
             for (Pending<?> p : pieces) {
                 p.run();
@@ -197,6 +197,23 @@ public class JdbcStore implements Store {
                 }
             }
             return Optional.of(t);
+        }
+    }
+
+    /**
+     * Opens a write transaction. A transaction left open by a group whose COMMIT and ROLLBACK both
+     * failed (a full disk) would refuse every later BEGIN: its writes were already reported as
+     * failed to their callers, so it is rolled back here and the BEGIN tried once more.
+     */
+    private void begin() throws SQLException {
+        try {
+            execute(beginWrite());
+        } catch (SQLException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("within a transaction")) {
+                throw e;
+            }
+            execute("ROLLBACK");
+            execute(beginWrite());
         }
     }
 

@@ -76,12 +76,11 @@ class FullDiskTest {
                 } while (ready.statusCode() == 200 && System.nanoTime() < deadline);
                 assertThat(ready.statusCode()).isEqualTo(503);
                 assertThat(ready.body()).contains("the store cannot record changes");
-                // The job has exited by now; its end is not recorded while the disk is full.
-                Thread.sleep(2000);
+                // While the disk is full a trigger, which needs new pages, is refused. (Whether the
+                // job's end already got in depends on the free pages SQLite still has: it is
+                // either stored or retried, never lost, which is what the end of this test checks.)
                 HttpResponse<String> refused = server.postJson("/jobs/step", "{}");
                 assertThat(refused.statusCode()).isEqualTo(503);
-                assertThat(server.json("/jobs/step/1").get("finished_at").isNull())
-                        .isTrue();
 
                 Files.delete(filler);
                 assertThat(server.awaitFinished("step", 1).get("status").asText())
