@@ -225,9 +225,14 @@ public class JdbcStore implements Store {
         return "BEGIN";
     }
 
+    /**
+     * A transaction-control statement, on a statement of its own rather than a cached one: after a
+     * COMMIT that failed (a full disk) a cached statement can stay in a state in which every later
+     * use fails ("statement is not executing"), and writes would never recover.
+     */
     private void execute(String sql) throws SQLException {
-        try (PreparedStatement s = statements.prepare(sql)) {
-            s.execute();
+        try (java.sql.Statement s = connection.createStatement()) {
+            s.execute(sql);
         }
     }
 
