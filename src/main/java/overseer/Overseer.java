@@ -346,7 +346,7 @@ public final class Overseer implements AutoCloseable {
                         store, options.data().resolve("executions"), options.retain(), options.retainPerJob(), clock);
                 retention.start();
                 scheduler.start();
-                sender.start();
+                sender.start(supervisor);
                 api.start();
                 bound.set(api.address());
                 config.syncNow();
