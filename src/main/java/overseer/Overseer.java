@@ -304,7 +304,7 @@ public final class Overseer implements AutoCloseable {
         // The previous revision, if any, serves from local data until the first sync.
         started.push("config", config::close);
         config.restore();
-        sender.start();
+        sender.start(supervisor);
         started.push("webhook sender", sender::close);
         EventPipe events = EventPipe.start(
                 eventPipe,

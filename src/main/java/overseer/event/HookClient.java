@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,6 +15,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -22,7 +27,9 @@ import javax.net.ssl.SSLSocketFactory;
  * The HTTP/1.1 client webhooks are sent with: one blocking request per call, on the caller's
  * (virtual) thread, over kept-alive connections pooled per host. The JDK's asynchronous client was
  * the largest item of a delivery's CPU profile; a webhook needs only POST, a status and the body
- * read to its end so the connection can be used again.
+ * read to its end so the connection can be used again. The timeout is a deadline for the whole
+ * exchange (connect, send, the complete response): a receiver trickling its answer a byte at a
+ * time cannot keep an attempt, and its slot, for longer.
  */
 final class HookClient implements AutoCloseable {
     private static final int MAX_IDLE_PER_HOST = 16;
@@ -33,8 +40,59 @@ final class HookClient implements AutoCloseable {
 
     private final Duration timeout;
     private final Map<String, Deque<Connection>> idle = new ConcurrentHashMap<>();
+    /** Closes the socket of an exchange that passes its deadline; closing is what unblocks a read or write. */
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofVirtual().name("webhook-deadlines").factory());
 
     private record Connection(Socket socket, InputStream in, OutputStream out, long idleSince) {}
+
+    /** One call's deadline: once passed, the socket in use is closed, and the call fails with a timeout. */
+    private final class Deadline implements AutoCloseable {
+        private final long end = System.nanoTime() + timeout.toNanos();
+        private final ScheduledFuture<?> alarm;
+        private volatile Socket socket;
+        private volatile boolean passed;
+
+        Deadline() {
+            alarm = deadlines.schedule(this::pass, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        /** The socket the call uses now; closed at once if the deadline has passed already. */
+        void guard(Socket s) {
+            socket = s;
+            if (passed) {
+                closeQuietly(s);
+            }
+        }
+
+        int remainingMillis() {
+            return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()));
+        }
+
+        private void pass() {
+            passed = true;
+            Socket s = socket;
+            if (s != null) {
+                closeQuietly(s);
+            }
+        }
+
+        /** What the call fails with: a timeout if the deadline closed the socket under it. */
+        IOException failure(IOException e) {
+            if (passed || e instanceof SocketTimeoutException) {
+                SocketTimeoutException late =
+                        new SocketTimeoutException("no complete answer within " + timeout.toMillis() + " ms");
+                late.initCause(e);
+                return late;
+            }
+            return e;
+        }
+
+        @Override
+        public void close() {
+            alarm.cancel(false);
+        }
+    }
 
     HookClient(Duration timeout) {
         this.timeout = timeout;
@@ -48,18 +106,32 @@ final class HookClient implements AutoCloseable {
             throw new IOException("not an http(s) URL");
         }
         int port = uri.getPort() < 0 ? (tls ? 443 : 80) : uri.getPort();
+        if (port < 1 || port > 65535) {
+            // InetSocketAddress would throw an unchecked exception for it.
+            throw new IOException("port " + port + " is out of range");
+        }
         String key = scheme + "://" + uri.getHost() + ":" + port;
         byte[] request = request(uri, port, tls, headers, body);
-        Connection reused = take(key);
-        if (reused != null) {
+        try (Deadline deadline = new Deadline()) {
             try {
-                return exchange(key, reused, request);
-            } catch (IOException staleConnection) {
-                // The receiver closed an idle connection: try once on a new one.
-                close(reused);
+                Connection reused = take(key);
+                if (reused != null) {
+                    deadline.guard(reused.socket());
+                    try {
+                        return exchange(key, reused, request);
+                    } catch (IOException staleConnection) {
+                        if (deadline.passed) {
+                            throw staleConnection;
+                        }
+                        // The receiver closed an idle connection: try once on a new one.
+                        close(reused);
+                    }
+                }
+                return exchange(key, open(uri.getHost(), port, tls, deadline), request);
+            } catch (IOException e) {
+                throw deadline.failure(e);
             }
         }
-        return exchange(key, open(uri.getHost(), port, tls), request);
     }
 
     private Connection take(String key) {
@@ -75,15 +147,17 @@ final class HookClient implements AutoCloseable {
         return null;
     }
 
-    private Connection open(String host, int port, boolean tls) throws IOException {
+    private Connection open(String host, int port, boolean tls, Deadline deadline) throws IOException {
         Socket socket = new Socket();
+        deadline.guard(socket);
         try {
-            socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+            socket.connect(new InetSocketAddress(host, port), deadline.remainingMillis());
             socket.setSoTimeout((int) timeout.toMillis());
             socket.setTcpNoDelay(true);
             if (tls) {
                 SSLSocket ssl = (SSLSocket)
                         ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(socket, host, port, true);
+                deadline.guard(ssl);
                 SSLParameters parameters = ssl.getSSLParameters();
                 parameters.setEndpointIdentificationAlgorithm("HTTPS");
                 ssl.setSSLParameters(parameters);
@@ -263,8 +337,12 @@ final class HookClient implements AutoCloseable {
     }
 
     private static void close(Connection c) {
+        closeQuietly(c.socket());
+    }
+
+    private static void closeQuietly(Socket s) {
         try {
-            c.socket().close();
+            s.close();
         } catch (IOException ignored) {
             // Closing: nothing more to do.
         }
@@ -272,6 +350,7 @@ final class HookClient implements AutoCloseable {
 
     @Override
     public void close() {
+        deadlines.shutdownNow();
         idle.values().forEach(pool -> pool.forEach(HookClient::close));
         idle.clear();
     }

@@ -1,23 +1,31 @@
 package overseer.event;
 
-import java.time.Duration;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
-/** A doorbell: rings pile up into one, and a waiter returns at the first ring or at its deadline. */
+/**
+ * A doorbell for the webhook dispatcher, made before the dispatcher runs (the outbox rings it
+ * from the store's transactions): rings before {@link #connect} are kept and passed on then.
+ */
 public final class WakeUp {
-    private final Semaphore rings = new Semaphore(0);
+    private final AtomicBoolean rang = new AtomicBoolean();
+    private volatile Runnable bell = () -> {};
 
+    /** Only signals: it may be called inside a store transaction. */
     public void ring() {
-        if (rings.availablePermits() == 0) {
-            rings.release();
+        rang.set(true);
+        bell.run();
+    }
+
+    /** From now on a ring runs {@code bell}; a ring that came before runs it now. */
+    void connect(Runnable bell) {
+        this.bell = bell;
+        if (rang.get()) {
+            bell.run();
         }
     }
 
-    /** Waits up to {@code limit} for a ring; true when one came. */
-    boolean await(Duration limit) throws InterruptedException {
-        boolean rung = rings.tryAcquire(Math.max(0, limit.toMillis()), TimeUnit.MILLISECONDS);
-        rings.drainPermits();
-        return rung;
+    /** Whether it rang since the last call. */
+    boolean rang() {
+        return rang.getAndSet(false);
     }
 }

@@ -13,22 +13,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import overseer.job.HookUrl;
+import overseer.service.BackgroundService;
+import overseer.service.Supervisor;
 import overseer.store.Delivery;
 import overseer.store.Store;
-import overseer.store.StoreException;
 
 /**
  * Sends the stored deliveries. One dispatcher takes the due ones from the store, each the oldest
  * pending delivery of its (hook, execution), so a receiver sees an execution's events in order;
  * each attempt runs on a virtual thread. At most {@code maxConcurrent} attempts run at once, at
  * most {@code maxPerHook} of them to one hook, so a slow or dead receiver cannot hold back the
- * others. Outcomes are written back to the store; what was in flight at a crash is still pending
- * there and is sent again (at-least-once).
+ * others. A recorder writes the outcomes back to the store; what was in flight at a crash is still
+ * pending there and is sent again (at-least-once). Both are background services: the supervisor
+ * runs them, and owns what happens when a round fails.
  */
 public final class WebhookSender implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebhookSender.class);
@@ -54,14 +58,21 @@ public final class WebhookSender implements AutoCloseable {
     private final String userAgent;
     private final HookClient client;
     private final overseer.metrics.Metrics metrics;
+    /**
+     * Deliveries taken and not yet recorded: being sent, or sent with their outcome not yet saved.
+     * Each holds a slot of its hook; the store still calls it pending and due, so it must not be
+     * taken again until its outcome is saved, however long saving takes.
+     */
     private final Map<String, Delivery> inFlight = new ConcurrentHashMap<>();
+
     private final Map<String, Integer> perHook = new ConcurrentHashMap<>();
     /** Outcomes waiting to be written; bounded by {@code maxConcurrent}, as each comes from an attempt in flight. */
     private final BlockingQueue<Outcome> outcomes = new LinkedBlockingQueue<>();
+    /** Set while the latest write of outcomes failed: the recorder then retries on its backoff, not at each new outcome. */
+    private volatile boolean recorderBehind;
 
-    private volatile boolean closed;
-    private Thread dispatcher;
-    private Thread recorder;
+    private volatile Supervisor.Handle dispatcher;
+    private volatile Supervisor.Handle recorder;
 
     private record Outcome(Delivery delivery, Delivery.Attempt attempt) {}
 
@@ -84,41 +95,51 @@ public final class WebhookSender implements AutoCloseable {
         this.client = new HookClient(settings.attemptTimeout());
     }
 
-    public void start() {
-        dispatcher = Thread.ofVirtual().name("webhook-dispatcher").start(this::dispatch);
-        recorder = Thread.ofVirtual().name("webhook-recorder").start(this::record);
+    /** Starts the recorder and the dispatcher under {@code supervisor}. */
+    public void start(Supervisor supervisor) {
+        recorder = supervisor.start(new Recorder());
+        dispatcher = supervisor.start(new Dispatcher());
+        wakeUp.connect(dispatcher::wake);
     }
 
     /**
      * Writes outcomes in groups: whatever finished while the previous write was being committed
      * goes into the next transaction, so a busy receiver costs one commit per group, not one per
-     * delivery. A delivery stays in flight until its outcome is written; until then the store
-     * still calls it pending, and it must not be taken again.
+     * delivery. An outcome that cannot be written stays here, its delivery held, and is written
+     * in a later round: the store still says "pending, due now", and freeing the delivery would
+     * send it again at once, as often as the store fails.
      */
-    private void record() {
-        List<Outcome> batch = new ArrayList<>();
-        while (true) {
-            try {
-                batch.add(outcomes.take());
-            } catch (InterruptedException e) {
-                return;
+    private final class Recorder implements BackgroundService {
+        /** Taken from the queue, not yet written; touched only by the recorder's own thread. */
+        private final Map<String, Outcome> unsaved = new LinkedHashMap<>();
+
+        @Override
+        public String name() {
+            return "webhook-recorder";
+        }
+
+        @Override
+        public Duration runOnce() {
+            List<Outcome> taken = new ArrayList<>();
+            outcomes.drainTo(taken);
+            taken.forEach(o -> unsaved.put(o.delivery().id(), o));
+            if (unsaved.isEmpty()) {
+                return IDLE_CHECK;
             }
-            outcomes.drainTo(batch);
             Map<String, Delivery.Attempt> attempts = new LinkedHashMap<>();
-            batch.forEach(o -> attempts.put(o.delivery().id(), o.attempt()));
+            unsaved.values().forEach(o -> attempts.put(o.delivery().id(), o.attempt()));
             try {
                 store.deliveriesAttempted(attempts);
-            } catch (StoreException e) {
-                // Still pending in the store: sent again, which at-least-once allows.
-                log.error("webhooks: the outcomes of {} attempts are not recorded: {}", batch.size(), e.getMessage());
+            } catch (RuntimeException | Error e) {
+                recorderBehind = true;
+                throw e;
             }
-            for (Outcome o : batch) {
-                Delivery d = o.delivery();
-                inFlight.remove(d.id());
-                perHook.computeIfPresent(d.hookKey(), (k, n) -> n <= 1 ? null : n - 1);
-            }
-            batch.clear();
+            recorderBehind = false;
+            unsaved.values().forEach(o -> release(o.delivery()));
+            unsaved.clear();
             wakeUp.ring();
+            // An attempt that finished just now may have seen the recorder behind and not woken it.
+            return outcomes.isEmpty() ? IDLE_CHECK : Duration.ZERO;
         }
     }
 
@@ -127,95 +148,148 @@ public final class WebhookSender implements AutoCloseable {
         wakeUp.ring();
     }
 
-    private void dispatch() {
-        while (!closed) {
-            Duration wait = BUSY_CHECK;
-            try {
-                int free = settings.maxConcurrent() - inFlight.size();
-                if (free > 0) {
-                    List<Delivery> due = store.dueDeliveries(clock.instant(), new HashSet<>(inFlight.keySet()), free);
-                    for (Delivery d : due) {
-                        if (perHook.getOrDefault(d.hookKey(), 0) < settings.maxPerHook()) {
-                            launch(d);
-                        }
-                    }
-                    if (due.isEmpty() && inFlight.isEmpty()) {
-                        Optional<Instant> next = store.nextDeliveryDue();
-                        wait = next.map(n -> Duration.between(clock.instant(), n))
-                                .filter(d -> d.compareTo(IDLE_CHECK) < 0)
-                                .orElse(IDLE_CHECK);
-                    }
-                }
-            } catch (StoreException e) {
-                log.error("webhooks: cannot read the deliveries: {}", e.getMessage());
+    /** Takes the due deliveries there are free slots for, and starts an attempt for each. */
+    private final class Dispatcher implements BackgroundService {
+        @Override
+        public String name() {
+            return "webhook-dispatcher";
+        }
+
+        @Override
+        public Duration runOnce() throws InterruptedException {
+            if (wakeUp.rang()) {
+                // Let rings pile up a moment: one look at the store serves many of them, and
+                // the store's lock is shared with the executions.
+                Thread.sleep(GATHER);
             }
-            try {
-                if (wakeUp.await(wait)) {
-                    // Let rings pile up a moment: one look at the store serves many of them, and
-                    // the store's lock is shared with the executions.
-                    Thread.sleep(GATHER);
-                }
-            } catch (InterruptedException e) {
-                return;
+            int free = settings.maxConcurrent() - inFlight.size();
+            if (free <= 0) {
+                return BUSY_CHECK;
             }
+            Set<String> fullHooks = new HashSet<>();
+            perHook.forEach((hook, n) -> {
+                if (n >= settings.maxPerHook()) {
+                    fullHooks.add(hook);
+                }
+            });
+            List<Delivery> due =
+                    store.dueDeliveries(clock.instant(), new HashSet<>(inFlight.keySet()), fullHooks, free);
+            boolean filledAHook = false;
+            for (Delivery d : due) {
+                if (perHook.getOrDefault(d.hookKey(), 0) < settings.maxPerHook()) {
+                    launch(d);
+                } else {
+                    filledAHook = true;
+                }
+            }
+            if (filledAHook) {
+                // A hook reached its cap in this round: look again without it, for the others.
+                return Duration.ZERO;
+            }
+            if (!due.isEmpty() || !inFlight.isEmpty()) {
+                return BUSY_CHECK;
+            }
+            return store.nextDeliveryDue()
+                    .map(n -> Duration.between(clock.instant(), n))
+                    .filter(d -> d.compareTo(IDLE_CHECK) < 0)
+                    .orElse(IDLE_CHECK);
         }
     }
 
     private void launch(Delivery d) {
         inFlight.put(d.id(), d);
         perHook.merge(d.hookKey(), 1, Integer::sum);
-        Thread.ofVirtual().name("webhook-" + d.id()).start(() -> outcomes.add(new Outcome(d, attempt(d))));
+        try {
+            Thread.ofVirtual().name("webhook-" + d.id()).start(() -> finished(d, attemptOrFailure(d)));
+        } catch (RuntimeException | Error e) {
+            release(d);
+            throw e;
+        }
+    }
+
+    private void finished(Delivery d, Delivery.Attempt attempt) {
+        outcomes.add(new Outcome(d, attempt));
+        Supervisor.Handle r = recorder;
+        if (!recorderBehind && r != null) {
+            r.wake();
+        }
+    }
+
+    /** Frees the delivery's slot, once its outcome is in the store. */
+    private void release(Delivery d) {
+        inFlight.remove(d.id());
+        perHook.computeIfPresent(d.hookKey(), (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** The attempt's outcome, whatever happens in it: nothing thrown by one attempt may keep its slot. */
+    private Delivery.Attempt attemptOrFailure(Delivery d) {
+        try {
+            return attempt(d);
+        } catch (Throwable t) {
+            String why = truncate(Urls.mask("unexpected failure: " + describe(t)));
+            log.error("webhooks: {} to {} failed: {}", describe(d), Urls.mask(d.url()), why);
+            return retryOrExpire(d, OptionalInt.empty(), why, clock.instant());
+        }
     }
 
     private Delivery.Attempt attempt(Delivery d) {
-        Answer answer = send(d.url(), d.id(), d.secretVariable(), d.payload());
+        Delivery.Attempt outcome = switch (HookUrl.parse(d.url())) {
+            case HookUrl.Unusable u -> {
+                // Stored before URLs were checked as the parser checks them now: it never will be sendable.
+                String why = "not a usable URL: it " + u.reason();
+                log.warn("webhooks: {} to {} stopped: {}", describe(d), Urls.mask(d.url()), why);
+                yield new Delivery.Attempt(
+                        Delivery.State.FAILED,
+                        OptionalInt.empty(),
+                        Optional.of(why),
+                        Optional.empty(),
+                        clock.instant());
+            }
+            case HookUrl.Usable u -> attempt(d, u.uri());
+        };
+        metrics.delivery(outcome.state().column());
+        return outcome;
+    }
+
+    private Delivery.Attempt attempt(Delivery d, URI uri) {
+        Answer answer = send(uri, d.id(), d.secretVariable(), d.payload());
         Instant at = clock.instant();
-        int attempts = d.attempts() + 1;
-        Delivery.Attempt outcome;
         if (answer.status().isPresent() && answer.status().getAsInt() / 100 == 2) {
-            outcome = new Delivery.Attempt(
+            return new Delivery.Attempt(
                     Delivery.State.DELIVERED, answer.status(), Optional.empty(), Optional.empty(), at);
-        } else if (answer.status().isPresent() && answer.status().getAsInt() == 410) {
-            outcome = new Delivery.Attempt(
+        }
+        if (answer.status().isPresent() && answer.status().getAsInt() == 410) {
+            log.warn("webhooks: {} to {} stopped: the receiver answered 410 Gone", describe(d), Urls.mask(d.url()));
+            return new Delivery.Attempt(
                     Delivery.State.FAILED,
                     answer.status(),
                     Optional.of("the receiver answered 410 Gone"),
                     Optional.empty(),
                     at);
-            log.warn("webhooks: {} to {} stopped: the receiver answered 410 Gone", describe(d), Urls.mask(d.url()));
-        } else {
-            Optional<Instant> next = settings.retry().next(attempts, at, d.expiresAt());
-            String why =
-                    answer.error().orElseGet(() -> "HTTP " + answer.status().getAsInt());
-            outcome = new Delivery.Attempt(
-                    next.isPresent() ? Delivery.State.PENDING : Delivery.State.EXPIRED,
-                    answer.status(),
-                    Optional.of(why),
-                    next,
-                    at);
-            log.warn(
-                    "webhooks: {} to {} failed (attempt {}): {}; {}",
-                    describe(d),
-                    Urls.mask(d.url()),
-                    attempts,
-                    why,
-                    next.map(n -> "next attempt at " + n).orElse("expired, no more attempts"));
         }
-        metrics.delivery(outcome.state().column());
-        return outcome;
+        String why = answer.error().orElseGet(() -> "HTTP " + answer.status().getAsInt());
+        return retryOrExpire(d, answer.status(), why, at);
+    }
+
+    private Delivery.Attempt retryOrExpire(Delivery d, OptionalInt status, String why, Instant at) {
+        int attempts = d.attempts() + 1;
+        Optional<Instant> next = settings.retry().next(attempts, at, d.expiresAt());
+        log.warn(
+                "webhooks: {} to {} failed (attempt {}): {}; {}",
+                describe(d),
+                Urls.mask(d.url()),
+                attempts,
+                why,
+                next.map(n -> "next attempt at " + n).orElse("expired, no more attempts"));
+        return new Delivery.Attempt(
+                next.isPresent() ? Delivery.State.PENDING : Delivery.State.EXPIRED, status, Optional.of(why), next, at);
     }
 
     private record Answer(OptionalInt status, Optional<String> error) {}
 
-    private Answer send(String url, String id, Optional<String> secretVariable, String payload) {
+    private Answer send(URI uri, String id, Optional<String> secretVariable, String payload) {
         byte[] body = payload.getBytes(StandardCharsets.UTF_8);
         long timestamp = clock.instant().getEpochSecond();
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            return new Answer(OptionalInt.empty(), Optional.of("not a usable URL: " + e.getMessage()));
-        }
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Type", "application/json");
         headers.put("User-Agent", userAgent);
@@ -235,20 +309,21 @@ public final class WebhookSender implements AutoCloseable {
         } catch (java.net.SocketTimeoutException e) {
             return new Answer(
                     OptionalInt.empty(),
-                    Optional.of("no answer within " + settings.attemptTimeout().toSeconds() + " s"));
+                    Optional.of("no complete answer within "
+                            + settings.attemptTimeout().toSeconds() + " s"));
         } catch (IOException e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             if (e instanceof java.net.ConnectException) {
                 message = "connection refused or unreachable" + (e.getMessage() == null ? "" : ": " + e.getMessage());
             }
-            return new Answer(OptionalInt.empty(), Optional.of(truncate(message)));
+            return new Answer(OptionalInt.empty(), Optional.of(truncate(Urls.mask(message))));
         }
     }
 
     /** Sends a signed {@code ping} to a hook now, outside the outbox, and says what the receiver answered. */
     public PingResult ping(Webhooks.Hook hook, String payload) {
         Answer a = send(
-                hook.spec().url().toString(),
+                hook.spec().url(),
                 "msg_ping_" + java.util.UUID.randomUUID().toString().replace("-", ""),
                 hook.spec().secretVariable(),
                 payload);
@@ -259,24 +334,27 @@ public final class WebhookSender implements AutoCloseable {
         return "delivery " + d.id() + " (" + d.job() + "/" + d.number() + " " + d.event() + ")";
     }
 
+    private static String describe(Throwable t) {
+        String message = t.getMessage();
+        return t.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + message);
+    }
+
     private static String truncate(String text) {
         return text.length() <= MAX_ERROR ? text : text.substring(0, MAX_ERROR) + "…";
     }
 
-    /** Stops sending; attempts in flight get a few seconds, and whatever is unsent stays pending for the next start. */
+    /**
+     * Stops sending; attempts in flight get a few seconds and their outcomes are written, and
+     * whatever is unsent stays pending for the next start.
+     */
     @Override
     public void close() {
-        closed = true;
-        wakeUp.ring();
-        if (dispatcher != null) {
-            try {
-                dispatcher.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        Supervisor.Handle d = dispatcher;
+        if (d != null) {
+            d.close();
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+        while (recorder != null && !inFlight.isEmpty() && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -284,8 +362,9 @@ public final class WebhookSender implements AutoCloseable {
                 break;
             }
         }
-        if (recorder != null) {
-            recorder.interrupt();
+        Supervisor.Handle r = recorder;
+        if (r != null) {
+            r.close();
         }
         client.close();
     }

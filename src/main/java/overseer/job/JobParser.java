@@ -6,7 +6,6 @@ import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.parser.CronParser;
 import java.math.BigInteger;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -637,18 +636,15 @@ public final class JobParser {
         return mappings;
     }
 
+    /** The hook's URL, or a problem that names what is wrong with it but not the URL (it may hold credentials). */
     private static Optional<URI> url(Problems problems, Node at, String text) {
-        try {
-            URI uri = new URI(text);
-            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-                problems.add(at.position(), "hook 'url' must be an absolute http(s) URL, got '" + text + "'");
-                return Optional.empty();
+        return switch (HookUrl.parse(text)) {
+            case HookUrl.Usable u -> Optional.of(u.uri());
+            case HookUrl.Unusable u -> {
+                problems.add(at.position(), "hook 'url' " + u.reason());
+                yield Optional.empty();
             }
-            return Optional.of(uri);
-        } catch (URISyntaxException e) {
-            problems.add(at.position(), "hook 'url' is not a valid URL: " + e.getReason());
-            return Optional.empty();
-        }
+        };
     }
 
     /** The {@code ${NAME}} values of a job's env; Overseer's own variables may not be read this way. */

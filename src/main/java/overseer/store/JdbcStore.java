@@ -645,7 +645,7 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public List<Delivery> dueDeliveries(Instant now, Set<String> excluded, int limit) {
+    public List<Delivery> dueDeliveries(Instant now, Set<String> excluded, Set<String> fullHooks, int limit) {
         return read("list due deliveries", () -> {
             List<Object> args = new ArrayList<>();
             args.add(now.toEpochMilli());
@@ -658,6 +658,12 @@ public class JdbcStore implements Store {
                         .append(String.join(", ", java.util.Collections.nCopies(excluded.size(), "?")))
                         .append(")");
                 args.addAll(excluded);
+            }
+            if (!fullHooks.isEmpty()) {
+                sql.append(" AND d.hook_key NOT IN (")
+                        .append(String.join(", ", java.util.Collections.nCopies(fullHooks.size(), "?")))
+                        .append(")");
+                args.addAll(fullHooks);
             }
             sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?");
             args.add(limit);

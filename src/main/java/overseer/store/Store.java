@@ -134,8 +134,12 @@ public interface Store extends AutoCloseable {
 
     Optional<Event> latestEvent(String job, long number, String name);
 
-    /** Pending deliveries due at {@code now}, each the oldest pending one of its hook and execution, but not those in {@code excluded}. */
-    List<Delivery> dueDeliveries(Instant now, Set<String> excluded, int limit);
+    /**
+     * Pending deliveries due at {@code now}, each the oldest pending one of its hook and execution,
+     * but not those in {@code excluded} (by id) nor those of the hooks in {@code fullHooks} (by
+     * hook key): a hook that can take no more must not fill the {@code limit} and starve the others.
+     */
+    List<Delivery> dueDeliveries(Instant now, Set<String> excluded, Set<String> fullHooks, int limit);
 
     /** When the earliest pending delivery is due, if any is pending. */
     Optional<Instant> nextDeliveryDue();

@@ -256,7 +256,7 @@ class JobFileValidationTest {
                         "job.yml:16:16: unknown cron macro '@fortnightly'",
                         "job.yml:17:5: missing required key 'frequency'",
                         "job.yml:19:3: '1BAD' is not a valid environment variable name",
-                        "job.yml:21:10: hook 'url' must be an absolute http(s) URL, got 'ftp://example.com'",
+                        "job.yml:21:10: hook 'url' must be an http or https URL, not 'ftp'",
                         "job.yml:22:13: 'secret' must name a server environment variable as ${NAME}; secrets never live in the repository");
     }
 

@@ -85,4 +85,26 @@ class HookClientTest {
                     .isInstanceOf(IOException.class);
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void anAnswerTrickledByteByByteFailsAtTheDeadlineOfTheWholeExchange() throws Exception {
+        try (overseer.testing.TricklingReceiver slow =
+                        overseer.testing.TricklingReceiver.start(Duration.ofMillis(100));
+                HookClient client = new HookClient(Duration.ofMillis(800))) {
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> client.post(URI.create(slow.url("/")), Map.of(), "x".getBytes()))
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - started))
+                    .isBetween(Duration.ofMillis(700), Duration.ofSeconds(3));
+        }
+    }
+
+    @Test
+    void aUrlWithAPortOutOfRangeIsAnIOExceptionNotAnUncheckedOne() throws Exception {
+        try (HookClient client = new HookClient(Duration.ofSeconds(1))) {
+            assertThatThrownBy(() -> client.post(URI.create("http://h:70000/"), Map.of(), new byte[0]))
+                    .isInstanceOf(IOException.class);
+        }
+    }
 }

@@ -305,12 +305,16 @@ abstract class StoreContract {
         assertThat(store.delivery("A-hooked-1-done").orElseThrow().payload()).isEqualTo("{\"status\":\"done\"}");
         // The oldest pending of each (hook, execution) is due; B has nothing older.
         Instant now = T0.plusSeconds(5);
-        assertThat(store.dueDeliveries(now, java.util.Set.of(), 10))
+        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of(), 10))
                 .extracting(Delivery::id)
                 .containsExactlyInAnyOrder("A-hooked-1-queued", "A-hooked-2-queued", "B-hooked-1-done");
-        assertThat(store.dueDeliveries(now, java.util.Set.of("A-hooked-2-queued"), 10))
+        assertThat(store.dueDeliveries(now, java.util.Set.of("A-hooked-2-queued"), java.util.Set.of(), 10))
                 .extracting(Delivery::id)
                 .doesNotContain("A-hooked-2-queued");
+        // A hook that can take no more is left out, so that the limit goes to the others.
+        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of("A"), 1))
+                .extracting(Delivery::id)
+                .containsExactly("B-hooked-1-done");
         attempted(
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
@@ -320,7 +324,7 @@ abstract class StoreContract {
                         Optional.of(now.plusSeconds(30)),
                         now));
         // A retry waiting holds back the later events of its execution, not those of others.
-        assertThat(store.dueDeliveries(now, java.util.Set.of(), 10))
+        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of(), 10))
                 .extracting(Delivery::id)
                 .containsExactlyInAnyOrder("A-hooked-2-queued", "B-hooked-1-done");
         assertThat(store.nextDeliveryDue()).contains(T0);
@@ -331,7 +335,7 @@ abstract class StoreContract {
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
                         Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), now));
-        assertThat(store.dueDeliveries(now, java.util.Set.of(), 10))
+        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of(), 10))
                 .extracting(Delivery::id)
                 .contains("A-hooked-1-done");
         Delivery sent = store.delivery("A-hooked-1-queued").orElseThrow();
@@ -349,7 +353,7 @@ abstract class StoreContract {
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
                         Delivery.State.FAILED, OptionalInt.of(410), Optional.of("gone"), Optional.empty(), T0));
-        assertThat(store.dueDeliveries(T0.plusSeconds(1), java.util.Set.of(), 10))
+        assertThat(store.dueDeliveries(T0.plusSeconds(1), java.util.Set.of(), java.util.Set.of(), 10))
                 .isEmpty();
         assertThat(store.nextDeliveryDue()).isEmpty();
         store = reopen(store);

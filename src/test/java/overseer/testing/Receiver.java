@@ -28,6 +28,7 @@ public final class Receiver implements AutoCloseable {
     private final int port;
     private final List<Request> received = java.util.Collections.synchronizedList(new ArrayList<>());
     private final ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
+    private volatile java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(0);
     private HttpServer server;
 
     private Receiver(int port) {
@@ -60,6 +61,11 @@ public final class Receiver implements AutoCloseable {
             exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.getFirst()));
             Integer status = answers.poll();
             received.add(new Request(headers, new String(body, StandardCharsets.UTF_8)));
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             exchange.sendResponseHeaders(status == null ? 200 : status, -1);
             exchange.close();
         });
@@ -76,6 +82,15 @@ public final class Receiver implements AutoCloseable {
     /** Answers the next requests with these statuses, in order. */
     public Receiver answer(Integer... statuses) {
         answers.addAll(List.of(statuses));
+        return this;
+    }
+
+    /**
+     * Holds every request from now on (recorded on arrival, answered only once {@code release} is
+     * counted down): a receiver that is slow, for as long as the test wants.
+     */
+    public Receiver holdUntil(java.util.concurrent.CountDownLatch release) {
+        hold = release;
         return this;
     }
 
