@@ -54,8 +54,14 @@ public final class HttpApi implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Undertow server;
     private volatile boolean started;
-    /** False until {@link #open()}: the address is held, but only {@code /health} is answered. */
-    private volatile boolean open;
+    /**
+     * Counted down by {@link #open()}: until then the address is held and {@code /health} is
+     * answered, and every other request waits (on its virtual thread) for the opening, so that a
+     * client that connects early is answered late rather than refused.
+     */
+    private final java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(1);
+    /** How long a request waits for the opening before it is answered 503. */
+    private static final java.time.Duration OPENING_WAIT = java.time.Duration.ofSeconds(30);
 
     public HttpApi(
             InetSocketAddress listen,
@@ -112,7 +118,8 @@ public final class HttpApi implements AutoCloseable {
 
     /**
      * Binds the listen address (failing when it is in use) and answers {@code /health}; every
-     * other request is 503 until {@link #open()}, so that nothing is triggered before recovery.
+     * other request waits for {@link #open()} (503 after 30 s), so that nothing is triggered
+     * before recovery.
      */
     public void start() {
         server.start();
@@ -121,7 +128,16 @@ public final class HttpApi implements AutoCloseable {
 
     /** Takes requests from now on. */
     public void open() {
-        open = true;
+        opened.countDown();
+    }
+
+    private boolean awaitOpening() {
+        try {
+            return opened.await(OPENING_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** The address actually bound (the port is chosen by the system when 0 was asked for). */
@@ -147,7 +163,7 @@ public final class HttpApi implements AutoCloseable {
         try {
             refuseUnknownTransferCodings(exchange);
             guard.check(exchange);
-            if (!open && !exchange.getRequestPath().equals("/health")) {
+            if (!exchange.getRequestPath().equals("/health") && !awaitOpening()) {
                 throw new ApiException(
                         503, "Service Unavailable", "the server is starting", List.of(), Map.of("Retry-After", "1"));
             }

@@ -67,9 +67,17 @@ public final class JarServer implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                // Jobs, or a refusal (401 without a token); not the 503 of a server still starting.
+                // Jobs; or, when a token is needed (401), the first configuration applied, so
+                // that a test's next commit is not what the first sync fetches.
                 JsonNode jobs = server.json("/jobs");
-                if (jobs.size() > 0 && jobs.path("status").asInt() != 503) {
+                if (jobs.isArray() && jobs.size() > 0) {
+                    return server;
+                }
+                int status = jobs.path("status").asInt();
+                if (status == 401 && Files.readString(log).contains("config: applied ")) {
+                    return server;
+                }
+                if (!jobs.isArray() && status != 401 && status != 503) {
                     return server;
                 }
             } catch (IOException notListeningYet) {
