@@ -230,8 +230,10 @@ public final class JobParser {
         Optional<Node> concurrencyNode = fields.get("concurrency");
         if (concurrencyNode.isPresent()) {
             Optional<BigInteger> c = integer(problems, concurrencyNode.get(), "concurrency");
-            if (c.isPresent() && (c.get().signum() < 1 || c.get().bitLength() > 31)) {
+            if (c.isPresent() && c.get().signum() < 1) {
                 problems.add(concurrencyNode.get().position(), "'concurrency' must be at least 1");
+            } else if (c.isPresent() && c.get().bitLength() > 31) {
+                problems.add(concurrencyNode.get().position(), "'concurrency' must be at most " + Integer.MAX_VALUE);
             } else if (c.isPresent()) {
                 concurrency = OptionalInt.of(c.get().intValue());
             }
@@ -268,7 +270,7 @@ public final class JobParser {
         Optional<Integer> times = f.require("times")
                 .flatMap(n -> integer(problems, n, "times").flatMap(t -> {
                     if (t.signum() < 1 || t.compareTo(BigInteger.valueOf(1000)) > 0) {
-                        problems.add(n.position(), "'times' must be from 1 to 1000, got " + t);
+                        problems.add(n.position(), "'times' must be from 1 to 1000, got " + Problem.echo(t));
                         return Optional.empty();
                     }
                     return Optional.of(t.intValue());
@@ -304,7 +306,7 @@ public final class JobParser {
                     } else {
                         problems.add(
                                 item.position(),
-                                "'on' takes fail and time-out, got '" + name + "'"
+                                "'on' takes fail and time-out, got '" + Problem.echo(name) + "'"
                                         + ClosestName.hint(name, List.copyOf(RetrySpec.EVENTS)));
                     }
                 });
@@ -324,7 +326,7 @@ public final class JobParser {
         }
         String path = words.getFirst();
         if (path.startsWith("/") || List.of(path.split("/")).contains("..")) {
-            problems.add(at, "'script' must be a path inside scripts/, got '" + path + "'");
+            problems.add(at, "'script' must be a path inside scripts/, got '" + Problem.echo(path) + "'");
         } else {
             scripts.problem(path).ifPresent(p -> problems.add(at, p));
         }
@@ -341,14 +343,15 @@ public final class JobParser {
             }
             Position namePos = f.get("name").orElseThrow().position();
             if (!VAR_NAME.matcher(name.get()).matches()) {
-                problems.add(namePos, "var name '" + name.get() + "' must match " + VAR_NAME.pattern());
+                problems.add(namePos, "var name '" + Problem.echo(name.get()) + "' must match " + VAR_NAME.pattern());
                 continue;
             }
             if (RESERVED_VAR_NAMES.contains(name.get())) {
-                problems.add(namePos, "var name '" + name.get() + "' is reserved for the template context");
+                problems.add(
+                        namePos, "var name '" + Problem.echo(name.get()) + "' is reserved for the template context");
             }
             if (!names.add(name.get())) {
-                problems.add(namePos, "var '" + name.get() + "' is declared twice");
+                problems.add(namePos, "var '" + Problem.echo(name.get()) + "' is declared twice");
             }
             VarType type = VarType.STR;
             Optional<Node> typeNode = f.get("type");
@@ -361,8 +364,9 @@ public final class JobParser {
                     } else {
                         problems.add(
                                 typeNode.get().position(),
-                                "unknown var type '" + id.get() + "'" + ClosestName.hint(id.get(), VarType.ids())
-                                        + " (types: " + String.join(", ", VarType.ids()) + ")");
+                                "unknown var type '" + Problem.echo(id.get()) + "'"
+                                        + ClosestName.hint(id.get(), VarType.ids()) + " (types: "
+                                        + String.join(", ", VarType.ids()) + ")");
                     }
                 }
             }
@@ -379,7 +383,7 @@ public final class JobParser {
             Optional<Node> valuesNode = f.get("values");
             if (type == VarType.ENUM) {
                 if (valuesNode.isEmpty()) {
-                    problems.add(f.position(), "enum var '" + name.get() + "' needs 'values'");
+                    problems.add(f.position(), "enum var '" + Problem.echo(name.get()) + "' needs 'values'");
                 } else if (!(valuesNode.get() instanceof Node.Sequence vs)
                         || vs.items().isEmpty()
                         || vs.items().stream().anyMatch(v -> v instanceof Node.Mapping || v instanceof Node.Sequence)) {
@@ -399,7 +403,9 @@ public final class JobParser {
                 Object plain = defaultNode.get().plain();
                 Optional<String> wrong = type.check(plain, values);
                 if (wrong.isPresent()) {
-                    problems.add(defaultNode.get().position(), "default of var '" + name.get() + "': " + wrong.get());
+                    problems.add(
+                            defaultNode.get().position(),
+                            "default of var '" + Problem.echo(name.get()) + "': " + wrong.get());
                 }
                 defaultValue = Optional.ofNullable(plain);
             }
@@ -430,8 +436,15 @@ public final class JobParser {
                 time = text(problems, timeNode.get(), "time").flatMap(t -> instant(problems, timeNode.get(), t));
             }
             int priority = f.get("priority")
-                    .flatMap(n -> integer(problems, n, "priority"))
-                    .filter(p -> p.bitLength() < 32)
+                    .flatMap(n -> integer(problems, n, "priority").filter(p -> {
+                        if (p.bitLength() < 32) {
+                            return true;
+                        }
+                        problems.add(
+                                n.position(),
+                                "'priority' must be from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE);
+                        return false;
+                    }))
                     .map(BigInteger::intValue)
                     .orElse(0);
             Map<String, Object> vars =
@@ -467,14 +480,16 @@ public final class JobParser {
             if (spec.isEmpty()) {
                 problems.add(
                         e.keyPosition(),
-                        "schedule sets undeclared var '" + e.key() + "'" + ClosestName.hint(e.key(), names));
+                        "schedule sets undeclared var '" + Problem.echo(e.key()) + "'"
+                                + ClosestName.hint(e.key(), names));
                 continue;
             }
             Object plain = e.value().plain();
             spec.get()
                     .type()
                     .check(plain, spec.get().values())
-                    .ifPresent(why -> problems.add(e.value().position(), "var '" + e.key() + "': " + why));
+                    .ifPresent(
+                            why -> problems.add(e.value().position(), "var '" + Problem.echo(e.key()) + "': " + why));
             values.put(e.key(), plain);
         }
         return values;
@@ -498,7 +513,8 @@ public final class JobParser {
         if (expanded.isEmpty()) {
             problems.add(
                     node.position(),
-                    "unknown cron macro '" + expression + "'" + ClosestName.hint(expression, CRON_MACROS.keySet()));
+                    "unknown cron macro '" + Problem.echo(expression) + "'"
+                            + ClosestName.hint(expression, CRON_MACROS.keySet()));
             return Optional.empty();
         }
         int fields = BLANKS.split(expanded).length;
@@ -511,7 +527,7 @@ public final class JobParser {
         if (parser == null) {
             problems.add(
                     node.position(),
-                    "cron expression '" + expression + "' has " + fields
+                    "cron expression '" + Problem.echo(expression) + "' has " + fields
                             + " fields; expected 5 (Unix), 6 (with seconds) or 7 (Quartz with year)");
             return Optional.empty();
         }
@@ -562,7 +578,8 @@ public final class JobParser {
             } catch (DateTimeException e2) {
                 problems.add(
                         at.position(),
-                        "'time' must be an ISO-8601 date-time like 2026-01-31T04:00:00Z, got '" + text + "'");
+                        "'time' must be an ISO-8601 date-time like 2026-01-31T04:00:00Z, got '" + Problem.echo(text)
+                                + "'");
                 return Optional.empty();
             }
         }
@@ -583,7 +600,8 @@ public final class JobParser {
                             if (EVENT_NAME.matcher(name).matches()) {
                                 names.add(name);
                             } else {
-                                problems.add(e.position(), "'" + name + "' is not an event name or \"*\"");
+                                problems.add(
+                                        e.position(), "'" + Problem.echo(name) + "' is not an event name or \"*\"");
                             }
                         });
                     }
@@ -663,7 +681,7 @@ public final class JobParser {
                 if (matcher.group(1).startsWith("OVERSEER_")) {
                     problems.add(
                             e.value().position(),
-                            "env '" + e.key() + "' cannot read " + matcher.group(1)
+                            "env '" + Problem.echo(e.key()) + "' cannot read " + matcher.group(1)
                                     + ": Overseer's own settings and secrets are not for jobs");
                 } else {
                     references.add(new EnvReference(
@@ -682,7 +700,8 @@ public final class JobParser {
         Map<String, String> env = new LinkedHashMap<>();
         for (Node.Entry e : m.entries()) {
             if (!ENV_NAME.matcher(e.key()).matches()) {
-                problems.add(e.keyPosition(), "'" + e.key() + "' is not a valid environment variable name");
+                problems.add(
+                        e.keyPosition(), "'" + Problem.echo(e.key()) + "' is not a valid environment variable name");
                 continue;
             }
             Optional<String> value = e.value().scalarText();
@@ -691,7 +710,7 @@ public final class JobParser {
             } else {
                 problems.add(
                         e.value().position(),
-                        "env '" + e.key() + "' must be a plain value, not "
+                        "env '" + Problem.echo(e.key()) + "' must be a plain value, not "
                                 + e.value().kind());
             }
         }
@@ -726,7 +745,7 @@ public final class JobParser {
             problems.add(
                     node.position(),
                     "'" + key + "' must be at most " + MAX_SECONDS + " seconds (100 years), got "
-                            + node.scalarText().orElse("?"));
+                            + Problem.echo(node.scalarText().orElse("?")));
             return Optional.empty();
         }
         return Optional.of(Duration.ofMillis(Math.max(1, Math.round(seconds * 1000))));
@@ -785,8 +804,8 @@ public final class JobParser {
         if (index < 0) {
             problems.add(
                     node.position(),
-                    "'" + key + "' must be one of " + String.join(", ", names) + ", got '" + text.get() + "'"
-                            + ClosestName.hint(text.get(), names));
+                    "'" + key + "' must be one of " + String.join(", ", names) + ", got '" + Problem.echo(text.get())
+                            + "'" + ClosestName.hint(text.get(), names));
             return Optional.empty();
         }
         return Optional.of(type.getEnumConstants()[index]);
@@ -818,7 +837,7 @@ public final class JobParser {
                 if (!known.contains(e.key())) {
                     problems.add(
                             e.keyPosition(),
-                            "unknown " + what + " '" + e.key() + "'" + ClosestName.hint(e.key(), known));
+                            "unknown " + what + " '" + Problem.echo(e.key()) + "'" + ClosestName.hint(e.key(), known));
                 }
             }
         }

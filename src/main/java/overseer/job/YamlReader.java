@@ -117,6 +117,10 @@ final class YamlReader {
         } else {
             tag = Tag.STR;
         }
+        if ((tag.equals(Tag.INT) || tag.equals(Tag.FLOAT)) && value.length() > Numbers.MAX_LENGTH) {
+            // Reading a number of a million digits takes seconds (BigInteger's parse is quadratic).
+            throw new DocumentException(at, Numbers.tooLong(value));
+        }
         try {
             // The core resolver reads ${NAME} as an environment reference; here it is plain text.
             if (tag.equals(Tag.STR) || tag.equals(Tag.ENV_TAG)) {
@@ -131,7 +135,7 @@ final class YamlReader {
                 return new Node.Decimal(at, decimal(value));
             }
         } catch (NumberFormatException e) {
-            throw new DocumentException(at, "'" + value + "' is not a valid " + tag.getValue());
+            throw new DocumentException(at, "'" + Problem.echo(value) + "' is not a valid " + tag.getValue());
         }
         throw new DocumentException(at, "unsupported YAML tag " + tag.getValue());
     }

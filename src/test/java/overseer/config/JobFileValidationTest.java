@@ -64,6 +64,28 @@ class JobFileValidationTest {
     }
 
     @Test
+    void hugeNumbersAreRefusedQuicklyAndProblemsQuoteOnlyTheStartOfAValue() throws IOException {
+        String digits = "9".repeat(900_000);
+        write("yaml.yml", "command: echo\ntimeout: " + digits + "\n");
+        write("json.json", "{\"command\": \"echo\", \"timeout\": " + digits + "}");
+        write("big.yml", "command: echo\nconcurrency: 99999999999\ntimeout: " + "9".repeat(90) + "\n");
+        write("name.yml", "command: echo\noverlap: " + "x".repeat(10_000) + "\n");
+        long began = System.nanoTime();
+        List<String> problems = problems();
+        // Not a timing assertion on the whole: a quadratic parse of 900,000 digits takes 15 s or more.
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(5));
+        assertThat(problems)
+                .contains(
+                        "yaml.yml:2:10: a number of 900000 characters is too long (at most 100)",
+                        "json.json:1:21: a number is too long (at most 100 characters)",
+                        "big.yml:2:14: 'concurrency' must be at most 2147483647",
+                        "big.yml:3:10: 'timeout' must be at most 3155760000 seconds (100 years), got " + "9".repeat(60)
+                                + "… (30 more characters)");
+        assertThat(problems).allSatisfy(p -> assertThat(p.length()).isLessThan(1100));
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("name.yml:2:10: 'overlap' must be one of"));
+    }
+
+    @Test
     void mappingFormAndListFormDefineTheSameJob() throws IOException {
         write("a.yml", "command: echo hi\ndescription: mapping\n");
         write("b.yml", "- command: echo hi\n  description: list\n");
