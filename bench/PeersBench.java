@@ -201,7 +201,7 @@ public class PeersBench {
             Process p = new ProcessBuilder(
                             java,
                             "-jar",
-                            "target/overseer.jar",
+                            System.getProperty("overseer.jar", "target/overseer.jar"),
                             "serve",
                             "--repo",
                             repo.toString(),

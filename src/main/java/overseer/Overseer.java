@@ -303,7 +303,11 @@ public final class Overseer implements AutoCloseable {
 
         // The previous revision, if any, serves from local data until the first sync.
         started.push("config", config::close);
+        // Hooks disabled for a missing secret are logged as their configuration comes into force,
+        // not when the first event looks for its hooks.
+        config.onApplied(snapshot -> webhooks.warnings());
         config.restore();
+        webhooks.warnings();
         sender.start(supervisor);
         started.push("webhook sender", sender::close);
         EventPipe events = EventPipe.start(

@@ -74,10 +74,18 @@ public final class ExecutionRoutes {
 
     private void trigger(HttpServerExchange exchange, Map<String, String> params) throws Exception {
         Executions.Input input = input(exchange);
-        Store.Created created = call(() -> executions.trigger(
-                new Executions.Trigger(params.get("job"), input, "api", idempotencyKey(exchange), 0, Optional.empty())
-                        .by(caller(exchange))));
+        Store.Created created = call(() -> executions.trigger(new Executions.Trigger(
+                        params.get("job"), input, origin(exchange), idempotencyKey(exchange), 0, Optional.empty())
+                .by(caller(exchange))));
         respondCreated(exchange, created);
+    }
+
+    /**
+     * {@code cli} when the request says it comes from {@code overseer trigger}; otherwise
+     * {@code api}. Only that one value is taken: a client cannot make up trigger names.
+     */
+    private static String origin(HttpServerExchange exchange) {
+        return "cli".equals(exchange.getRequestHeaders().getFirst("Overseer-Trigger")) ? "cli" : "api";
     }
 
     /** Repeats an execution; a JSON body may give params anew (secret values must be, once it ended). */

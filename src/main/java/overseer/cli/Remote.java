@@ -88,6 +88,8 @@ final class Remote {
     JsonNode postForm(String path, String form) throws Failure {
         return json(send(request(path)
                 .header("Content-Type", "application/x-www-form-urlencoded")
+                // Recorded as the execution's trigger: started from the command line.
+                .header("Overseer-Trigger", "cli")
                 .POST(HttpRequest.BodyPublishers.ofString(form))));
     }
 

@@ -145,6 +145,16 @@ public final class LocalRun {
         a.join();
         b.join();
         Runtime.getRuntime().removeShutdownHook(forward);
+        // Why it ended, when the exit code alone would not say: a time-out, or a signal.
+        String why = timedOut
+                ? "overseer run: " + outcome.timeout().get() + "\n"
+                : status instanceof ExitStatus.Signaled ? "overseer run: the job " + status.describe() + "\n" : "";
+        if (!why.isEmpty()) {
+            synchronized (err) {
+                err.write(why.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                err.flush();
+            }
+        }
         return switch (status) {
             case ExitStatus.Exited(int code) -> timedOut ? TIMED_OUT : code;
             case ExitStatus.Signaled(int signal) -> timedOut ? TIMED_OUT : 128 + signal;

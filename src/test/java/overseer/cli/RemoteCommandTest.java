@@ -81,7 +81,7 @@ class RemoteCommandTest {
         assertThat(waited.exit()).isEqualTo(3);
         assertThat(overseer("logs", "greet", "1", "--stream", "stdout").out()).isEqualTo("hello world\n");
         Result status = overseer("status", "greet", "1");
-        assertThat(status.out()).startsWith("greet/1 fail (exit 3) api ").contains(" start", " fail: exit code 3");
+        assertThat(status.out()).startsWith("greet/1 fail (exit 3) cli ").contains(" start", " fail: exit code 3");
         assertThat(overseer("jobs").out()).contains("greet  last: greet/3 fail (exit 3)", "slow\n");
     }
 

@@ -66,7 +66,9 @@ class RunCommandTest {
     @Test
     void aTimeOutExitsWith124() throws Exception {
         Files.writeString(repo.resolve("slow.yml"), "command: sleep 30\ntimeout: 0.3\n");
-        assertThat(run("run", "slow", "--repo", repo.toString()).exit()).isEqualTo(124);
+        Result r = run("run", "slow", "--repo", repo.toString());
+        assertThat(r.exit()).isEqualTo(124);
+        assertThat(r.err()).startsWith("overseer run: ").contains("0.3");
     }
 
     @Test

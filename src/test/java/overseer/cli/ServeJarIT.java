@@ -103,4 +103,23 @@ class ServeJarIT {
         }
         assertThat(calls).doesNotExist();
     }
+
+    @Test
+    void aHookDisabledForAMissingSecretIsLoggedAtStartAndAgainAfterARestart() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("overseer.yml", "hooks:\n  - url: http://127.0.0.1:9/h\n    secret: ${NOT_SET_ANYWHERE}\n")
+                    .with("hello.yml", "command: echo hello\n")
+                    .commit("a hook without its secret");
+            String warning = "overseer.yml:3:13: hook http://127.0.0.1:9/h is disabled";
+            try (JarServer server = JarServer.start(repo.url(), tmp.resolve("data"), tmp.resolve("first.log"))) {
+                // Before any event looked for its hooks.
+                assertThat(server.log()).contains(warning);
+                assertThat(server.stop(Duration.ofSeconds(20))).isTrue();
+            }
+            // Restored from the data directory, the same revision is not applied again.
+            try (JarServer server = JarServer.start(repo.url(), tmp.resolve("data"), tmp.resolve("second.log"))) {
+                assertThat(server.log()).contains(warning);
+            }
+        }
+    }
 }
