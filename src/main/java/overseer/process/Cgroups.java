@@ -99,6 +99,28 @@ public final class Cgroups {
             return dir.resolve("cgroup.procs");
         }
 
+        /**
+         * Whether a process ever ran in it, so the job's process moved in before it started
+         * anything: then everything the run started is in it (only root can move a process
+         * out), and no scan of {@code /proc} for the run's marker is needed. {@code usage_usec}
+         * counts CPU time used in the cgroup; a job too short to be counted reads as not
+         * entered, which only costs the scan.
+         */
+        public boolean entered() {
+            try {
+                for (String line : Files.readAllLines(dir.resolve("cpu.stat"))) {
+                    if (line.startsWith("usage_usec ")) {
+                        return Long.parseLong(
+                                        line.substring("usage_usec ".length()).trim())
+                                > 0;
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                // No CPU accounting here: not proven.
+            }
+            return false;
+        }
+
         /** The live members' pids. */
         List<Long> members() {
             List<Long> pids = new ArrayList<>();

@@ -130,8 +130,20 @@ public final class PosixSpawnLauncher implements Launcher {
         if (!Files.isExecutable(program)) {
             throw new IOException("cannot execute " + program + ": Permission denied");
         }
-        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(
-                "/bin/sh", "-c", ENTER_CGROUP, command.cgroup().get().procs().toString()));
+        String procs = command.cgroup().get().procs().toString();
+        if (command.argv().size() == 3
+                && command.argv().get(0).equals("/bin/sh")
+                && command.argv().get(1).equals("-c")) {
+            // A command is already a shell: it moves itself in as its first command, on the same
+            // line (so the shell's line numbers stay the job's), and no second shell is started.
+            String enter = "{ echo $$ >'" + procs.replace("'", "'\\''") + "'; } 2>/dev/null; ";
+            return new Command(
+                    java.util.List.of("/bin/sh", "-c", enter + command.argv().get(2)),
+                    command.env(),
+                    command.directory());
+        }
+        java.util.List<String> argv =
+                new java.util.ArrayList<>(java.util.List.of("/bin/sh", "-c", ENTER_CGROUP, procs));
         argv.addAll(command.argv());
         return new Command(argv, command.env(), command.directory());
     }
