@@ -125,7 +125,22 @@ final class ExecutionRun {
         return u.job() + "-" + u.number() + "-" + run.substring(0, Math.min(8, run.length()));
     }
 
-    private record Ending(OptionalInt exitCode, Event event) {}
+    private record Ending(OptionalInt exitCode, Event event) {
+        /**
+         * The same end for a run whose output was partly lost (a full disk): never {@code
+         * complete}, since what it printed is not all there, and the cause says why either way.
+         */
+        Ending outputLost(String why) {
+            Event e = event.name().equals("complete")
+                    ? new Event("fail", Optional.of(why), event.at(), event.source())
+                    : new Event(
+                            event.name(),
+                            Optional.of(event.cause().map(c -> c + "; ").orElse("") + why),
+                            event.at(),
+                            event.source());
+            return new Ending(exitCode, e);
+        }
+    }
 
     private Ending supervise(Launcher.Process process, Path dir, List<String> serverSecrets) {
         List<String> masked = new ArrayList<>(u.spec().masked());
@@ -173,6 +188,11 @@ final class ExecutionRun {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        Ending end = ending(outcome);
+        return capture.failure().map(end::outputLost).orElse(end);
+    }
+
+    private Ending ending(Supervision.Outcome outcome) {
         ExitStatus status = outcome.status();
         if (outcome.timeout().isPresent()) {
             return new Ending(

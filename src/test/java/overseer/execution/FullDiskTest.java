@@ -93,4 +93,51 @@ class FullDiskTest {
             }
         }
     }
+
+    @Test
+    void outputThatCannotBeWrittenFailsTheExecutionSayingWhyAndWhatWasWrittenIsKept() throws Exception {
+        Path data = smallDisk();
+        Path go = tmp.resolve("go");
+        Path written = tmp.resolve("written");
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            // More than the pipe holds (1 MiB) and two reads of the capture (256 KiB each): once
+            // head is through, the capture has tried to write what it read first.
+            repo.with("loud.yml", """
+                            command: |
+                              mkfifo %s
+                              echo before
+                              read _ < %s
+                              head -c 4000000 /dev/zero
+                              touch %s
+                            """.formatted(go, go, written)).commit("jobs");
+            try (TestServer server = TestServer.on(repo.url(), data).start()) {
+                server.trigger("loud", "{}");
+                awaitTrue(() -> server.get("/jobs/loud/1/stdout").body().equals("before\n"));
+                Path filler = data.resolve("filler");
+                fill(filler);
+                Files.writeString(go, "go\n");
+                awaitTrue(() -> Files.exists(written));
+                Files.delete(filler);
+                var e = server.awaitFinished("loud", 1);
+                assertThat(e.path("status").asText()).isEqualTo("fail");
+                assertThat(server.json("/jobs/loud/1/fail").path("cause").asText())
+                        .isEqualTo("cannot write its output: No space left on device");
+                assertThat(server.get("/jobs/loud/1/stdout").body()).startsWith("before\n");
+                assertThat(server.get("/jobs/loud/1/output").body()).startsWith("before\n");
+            }
+        }
+    }
+
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** Polls {@code condition} for at most 20 s. */
+    private static void awaitTrue(Condition condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.holds()) {
+            assertThat(System.nanoTime()).as("condition never held").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
 }
