@@ -156,10 +156,12 @@ public final class Overseer implements AutoCloseable {
 
     /**
      * What a test may change beyond the options: a decorator around the store (a fault-injecting
-     * one, to prove recovery) and the background services' error policy (a quicker backoff).
+     * one, to prove recovery), the background services' error policy (a quicker backoff) and how
+     * many events one execution may record (a cap a test can reach without 10,000 commits).
      */
-    public record Hooks(java.util.function.UnaryOperator<Store> store, Supervisor.Settings services) {
-        public static final Hooks NONE = new Hooks(s -> s, Supervisor.Settings.DEFAULT);
+    public record Hooks(java.util.function.UnaryOperator<Store> store, Supervisor.Settings services, int maxEvents) {
+        public static final int MAX_EVENTS = 10_000;
+        public static final Hooks NONE = new Hooks(s -> s, Supervisor.Settings.DEFAULT, MAX_EVENTS);
     }
 
     public static Overseer start(Options given) throws IOException, SyncException {
@@ -253,7 +255,7 @@ public final class Overseer implements AutoCloseable {
                         library,
                         eventPipe,
                         options.maxOutputBytes(),
-                        10_000,
+                        hooks.maxEvents(),
                         jobUser,
                         metrics),
                 store,

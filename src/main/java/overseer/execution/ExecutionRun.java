@@ -125,7 +125,22 @@ final class ExecutionRun {
         return u.job() + "-" + u.number() + "-" + run.substring(0, Math.min(8, run.length()));
     }
 
-    private record Ending(OptionalInt exitCode, Event event) {}
+    private record Ending(OptionalInt exitCode, Event event) {
+        /**
+         * The same end for a run whose output was partly lost (a full disk): never {@code
+         * complete}, since what it printed is not all there, and the cause says why either way.
+         */
+        Ending outputLost(String why) {
+            Event e = event.name().equals("complete")
+                    ? new Event("fail", Optional.of(why), event.at(), event.source())
+                    : new Event(
+                            event.name(),
+                            Optional.of(event.cause().map(c -> c + "; ").orElse("") + why),
+                            event.at(),
+                            event.source());
+            return new Ending(exitCode, e);
+        }
+    }
 
     private Ending supervise(Launcher.Process process, Path dir, List<String> serverSecrets) {
         List<String> masked = new ArrayList<>(u.spec().masked());
@@ -136,7 +151,7 @@ final class ExecutionRun {
                 process.stdout(),
                 process.stderr(),
                 masked,
-                new OutputCapture.Quota(settings.maxOutputBytes(), this::outputExceeded),
+                new OutputCapture.Quota(settings.maxOutputBytes(), () -> outputExceeded(process)),
                 "execution-" + u.key());
         Supervision.Outcome outcome;
         try {
@@ -173,6 +188,11 @@ final class ExecutionRun {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        Ending end = ending(outcome);
+        return capture.failure().map(end::outputLost).orElse(end);
+    }
+
+    private Ending ending(Supervision.Outcome outcome) {
         ExitStatus status = outcome.status();
         if (outcome.timeout().isPresent()) {
             return new Ending(
@@ -207,15 +227,51 @@ final class ExecutionRun {
         return env.entries();
     }
 
-    /** Past {@code --max-output}: the job is terminated, saying why. */
-    private void outputExceeded() {
-        String cause = "its output passed --max-output (" + settings.maxOutputBytes() + " bytes); the rest is dropped";
+    /**
+     * Past {@code --max-output}: the job is terminated, saying why, and killed if it is still
+     * there after the kill grace, as a time-out is: a job that traps TERM must not run on. Called
+     * on the output pump, which must go on draining, so the grace is waited for elsewhere.
+     */
+    private void outputExceeded(Launcher.Process process) {
+        String quota = "its output passed --max-output (" + settings.maxOutputBytes() + " bytes)";
+        String cause = quota + "; the rest is dropped";
         log.warn("execution: {} terminated: {}", u.key(), cause);
-        try {
-            lifecycle.signal(u, "terminate", java.util.Optional.of(cause), "overseer");
-        } catch (Refused e) {
-            // It ended meanwhile.
+        if (!quotaSignal(process, "terminate", cause)) {
+            return;
         }
+        Duration grace = settings.killGrace();
+        Thread.ofVirtual().name("execution-" + u.key() + "-quota").start(() -> {
+            try {
+                process.exit().get(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException stillThere) {
+                String killed = quota + " and it did not end within " + Supervision.seconds(grace) + " of SIGTERM";
+                log.warn("execution: {} killed: {}", u.key(), killed);
+                if (!quotaSignal(process, "kill", killed)) {
+                    return;
+                }
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                // No exit to wait for: the run's own wait for it deals with that.
+            }
+        });
+    }
+
+    /**
+     * Gives the run {@code signal} for its output quota; false when it ended meanwhile. A kill the
+     * store cannot record (a full disk) is sent all the same: the quota does not wait for the disk,
+     * and the end records how the job died. An unrecorded terminate is left to the kill after it.
+     */
+    private boolean quotaSignal(Launcher.Process process, String signal, String cause) {
+        try {
+            lifecycle.signal(u, signal, Optional.of(cause), "overseer");
+        } catch (Refused ended) {
+            return false;
+        } catch (overseer.store.StoreException e) {
+            log.error("execution: {} '{}' for its output quota not recorded: {}", u.key(), signal, e.getMessage());
+            if (signal.equals("kill")) {
+                groups.killAll(process.pid(), u.runId());
+            }
+        }
+        return true;
     }
 
     private Event event(String name, String cause) {

@@ -33,7 +33,10 @@ final class Lifecycle {
     private final Store store;
     private final ProcessGroups groups;
     private final Clock clock;
-    /** Custom events one execution may record; a job looping on {@code event} must not fill the disk. */
+    /**
+     * Events one execution may be given, signals included; a job looping on {@code event} (or on
+     * {@code event continue}, or on {@code event terminate} with TERM trapped) must not fill the disk.
+     */
     private final int maxEvents;
 
     private final overseer.metrics.Metrics metrics;
@@ -245,6 +248,7 @@ final class Lifecycle {
         try {
             ExecutionState state = u.state();
             Event given = new Event(signal, cause, clock.instant(), source);
+            roomFor(u, given);
             boolean ends = signal.equals("terminate") || signal.equals("kill");
             // Each case is one store write guarded on the state: the signal is recorded together
             // with what it does, or not at all (and then not acknowledged).
@@ -267,6 +271,7 @@ final class Lifecycle {
                 case STARTING -> {
                     // Kept in the row too: the start applies it, or a restart that finds it starting.
                     store.signalPending(u.job(), u.number(), given);
+                    u.countEvent();
                     if (ends) {
                         u.requestEnd();
                     }
@@ -312,22 +317,34 @@ final class Lifecycle {
             if (u.state().terminal()) {
                 throw finished(u, u.state());
             }
-            if (u.customEvents() >= maxEvents) {
-                throw new Refused(
-                        Refused.Reason.TOO_MANY_EVENTS,
-                        "execution " + u.key() + " has recorded " + maxEvents + " events, the most it may");
-            }
+            roomFor(u, event);
             record(u, event);
-            u.countEvent();
         } finally {
             u.lock.unlock();
         }
     }
 
+    /**
+     * Refuses {@code event} once the execution has been given {@link #maxEvents}. A {@code kill}
+     * still passes, so that a runaway job can be ended: it ends the run, so it cannot loop. So do
+     * the server's own events (time-out, shutdown, output quota), a few per run, which an end needs.
+     */
+    private void roomFor(Unfinished u, Event event) throws Refused {
+        if (u.events() >= maxEvents
+                && !event.name().equals("kill")
+                && !event.source().equals("overseer")) {
+            throw new Refused(
+                    Refused.Reason.TOO_MANY_EVENTS,
+                    "execution " + u.key() + " has recorded " + maxEvents + " events, the most it may");
+        }
+    }
+
+    /** Stores an event given while it runs, counting it against {@link #maxEvents}. */
     private void record(Unfinished u, Event event) throws Refused {
         if (!store.event(u.job(), u.number(), event)) {
             throw finished(u, ExecutionState.DONE);
         }
+        u.countEvent();
     }
 
     private void send(Unfinished u, String signal) {

@@ -29,8 +29,8 @@ final class Unfinished {
     private final List<String> pendingSignals = new ArrayList<>();
     /** A {@code terminate} or {@code kill} was given: such an end is never retried. */
     private boolean endRequested;
-    /** Custom events recorded while this server held it (under {@link #lock}). */
-    private int customEvents;
+    /** Events it was given (custom ones and signals) while this server held it (under {@link #lock}). */
+    private int events;
     /** Why the retry its end calls for was not queued; set before the end is recorded, with it. */
     private volatile java.util.Optional<overseer.store.Execution.RetryError> retryError = java.util.Optional.empty();
     /** When its process started (or it was found to have none), for the duration metric. */
@@ -135,12 +135,12 @@ final class Unfinished {
         return endRequested;
     }
 
-    int customEvents() {
-        return customEvents;
+    int events() {
+        return events;
     }
 
     void countEvent() {
-        customEvents++;
+        events++;
     }
 
     java.time.Instant startedAt() {

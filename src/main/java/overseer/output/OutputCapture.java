@@ -1,6 +1,5 @@
 package overseer.output;
 
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -8,6 +7,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,22 +17,25 @@ import org.slf4j.LoggerFactory;
  * Copies a process's stdout and stderr to the files {@code stdout} and {@code stderr}, and
  * records their interleaving in the {@link OutputIndex}, each read written at once (so the files can be read while the job
  * runs) through one fixed 256 KiB buffer per stream: memory stays the same whatever the job prints.
+ * Output that could not be written is not lost silently: {@link #failure} says why.
  */
 public final class OutputCapture {
     private static final Logger log = LoggerFactory.getLogger(OutputCapture.class);
-    private static final int BUFFER = 256 * 1024;
 
     private final Path dir;
     private final OutputIndex combined;
     private final Thread stdout;
     private final Thread stderr;
+    private final AtomicReference<String> failure;
     private boolean closed;
 
-    private OutputCapture(Path dir, OutputIndex combined, Thread stdout, Thread stderr) {
+    private OutputCapture(
+            Path dir, OutputIndex combined, Thread stdout, Thread stderr, AtomicReference<String> failure) {
         this.dir = dir;
         this.combined = combined;
         this.stdout = stdout;
         this.stderr = stderr;
+        this.failure = failure;
     }
 
     /** Creates the directory of an execution's output; its files come with their first bytes. */
@@ -73,72 +78,41 @@ public final class OutputCapture {
     public static OutputCapture start(
             Path dir, InputStream out, InputStream err, List<String> secrets, Quota quota, String name) {
         OutputIndex index = new OutputIndex(dir);
+        AtomicReference<String> failure = new AtomicReference<>();
+        Consumer<String> failed = why -> failure.compareAndSet(null, why);
         // Platform threads: a blocking pipe read would hold a virtual thread's carrier for as long
         // as a quiet job runs.
         Thread a = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stdout")
-                .start(() -> pump(
-                        out, dir.resolve("stdout"), index, OutputIndex.Stream.STDOUT, new SecretMask(secrets), quota));
+                .start(new OutputPump(
+                        out,
+                        dir.resolve("stdout"),
+                        index,
+                        OutputIndex.Stream.STDOUT,
+                        new SecretMask(secrets),
+                        quota,
+                        failed));
         Thread b = Thread.ofPlatform()
                 .daemon()
                 .name(name + "-stderr")
-                .start(() -> pump(
-                        err, dir.resolve("stderr"), index, OutputIndex.Stream.STDERR, new SecretMask(secrets), quota));
-        return new OutputCapture(dir, index, a, b);
+                .start(new OutputPump(
+                        err,
+                        dir.resolve("stderr"),
+                        index,
+                        OutputIndex.Stream.STDERR,
+                        new SecretMask(secrets),
+                        quota,
+                        failed));
+        return new OutputCapture(dir, index, a, b, failure);
     }
 
     /**
-     * Copies one stream until its end, then forces its file to disk through the descriptor it
-     * already has. A stream that wrote nothing has no file and nothing to lose.
+     * Why some of the output was lost (the first failure to write or read it), once the streams
+     * ended; what was captured before it is kept.
      */
-    private static void pump(
-            InputStream in, Path path, OutputIndex combined, OutputIndex.Stream stream, SecretMask mask, Quota quota) {
-        byte[] buffer = new byte[BUFFER];
-        FileOutputStream file = null;
-        try (in) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                if (mask.active()) {
-                    byte[] masked = mask.apply(buffer, n);
-                    file = write(file, path, combined, stream, masked, quota.take(masked.length));
-                } else {
-                    file = write(file, path, combined, stream, buffer, quota.take(n));
-                }
-            }
-            byte[] rest = mask.finish();
-            file = write(file, path, combined, stream, rest, quota.take(rest.length));
-            if (file != null) {
-                file.getFD().sync();
-            }
-        } catch (IOException e) {
-            log.warn("execution: output capture failed: {}", e.getMessage());
-        } finally {
-            if (file != null) {
-                try {
-                    file.close();
-                } catch (IOException e) {
-                    log.warn("execution: cannot close {}: {}", path, e.getMessage());
-                }
-            }
-        }
-    }
-
-    /** Writes to {@code file}, opening it first if this is the first write; answers the file. */
-    private static FileOutputStream write(
-            FileOutputStream file, Path path, OutputIndex combined, OutputIndex.Stream stream, byte[] bytes, int length)
-            throws IOException {
-        if (length == 0) {
-            return file;
-        }
-        FileOutputStream open = file;
-        if (open == null) {
-            combined.beforeNewStream();
-            open = new FileOutputStream(path.toFile(), true);
-        }
-        open.write(bytes, 0, length);
-        combined.append(stream, length);
-        return open;
+    public Optional<String> failure() {
+        return Optional.ofNullable(failure.get());
     }
 
     /** Waits until both streams reached their end, at most {@code limit}; true when they did. */
@@ -152,7 +126,8 @@ public final class OutputCapture {
             try (combined) {
                 combined.sync();
             } catch (IOException e) {
-                log.warn("execution: cannot close output: {}", e.getMessage());
+                log.error("execution: cannot write the output index of {}: {}", dir, e.getMessage());
+                failure.compareAndSet(null, "cannot write its output: " + e.getMessage());
             }
         }
         return ended;
@@ -173,7 +148,8 @@ public final class OutputCapture {
             } catch (java.nio.file.NoSuchFileException e) {
                 // Nothing was written to it.
             } catch (IOException e) {
-                log.warn("execution: cannot sync {}: {}", dir.resolve(name), e.getMessage());
+                log.error("execution: cannot sync {}: {}", dir.resolve(name), e.getMessage());
+                failure.compareAndSet(null, "cannot write its output: " + e.getMessage());
             }
         }
     }

@@ -43,7 +43,8 @@ public final class Supervision {
         return new Outcome(status.orElseThrow(), Optional.of(cause));
     }
 
-    private static String seconds(Duration d) {
+    /** {@code d} as the causes of ends say it: "10 s", "0.5 s". */
+    public static String seconds(Duration d) {
         long millis = d.toMillis();
         return millis % 1000 == 0 ? millis / 1000 + " s" : millis / 1000.0 + " s";
     }

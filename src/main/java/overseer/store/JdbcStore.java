@@ -37,6 +37,9 @@ public class JdbcStore implements Store {
             new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile Optional<String> writeFailure = Optional.empty();
 
+    /** SQLSTATE {@code disk_full} (PostgreSQL); SQLite says {@code SQLITE_FULL} in its message. */
+    private static final String DISK_FULL_STATE = "53100";
+
     protected JdbcStore(Connection connection, Outbox outbox) throws SQLException {
         this.connection = connection;
         this.outbox = outbox;
@@ -183,9 +186,6 @@ public class JdbcStore implements Store {
             writeFailure = Optional.empty();
             return Optional.empty();
         } catch (Throwable t) {
-            if (t instanceof SQLException) {
-                writeFailure = Optional.of(t.getMessage());
-            }
             if (begun) {
                 try {
                     execute("ROLLBACK");
@@ -196,8 +196,42 @@ public class JdbcStore implements Store {
                     t.addSuppressed(rollback);
                 }
             }
+            if (t instanceof SQLException && diskFull(t)) {
+                writeFailure = Optional.of("the disk is full");
+                return Optional.of(new DiskFull(t));
+            }
+            if (t instanceof SQLException) {
+                writeFailure = Optional.of(t.getMessage());
+            }
             return Optional.of(t);
         }
+    }
+
+    /**
+     * Whether a write failed for a full disk, so that callers hear that and not the database's
+     * follow-on error ("cannot commit - no transaction is active"): by what the failure, its
+     * causes or the errors suppressed in it say. A store that knows its file system looks too.
+     */
+    protected boolean diskFull(Throwable failure) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.Deque<Throwable> left = new java.util.ArrayDeque<>(List.of(failure));
+        while (!left.isEmpty()) {
+            Throwable t = left.pop();
+            if (!seen.add(t)) {
+                continue;
+            }
+            String message = String.valueOf(t.getMessage());
+            if ((t instanceof SQLException e && DISK_FULL_STATE.equals(e.getSQLState()))
+                    || message.contains("disk is full")
+                    || message.contains("No space left on device")) {
+                return true;
+            }
+            if (t.getCause() != null) {
+                left.push(t.getCause());
+            }
+            left.addAll(List.of(t.getSuppressed()));
+        }
+        return false;
     }
 
     /**

@@ -19,8 +19,26 @@ public final class SqliteStore extends JdbcStore {
     /** The database's file in the data directory; SQLite keeps {@code -wal} and {@code -shm} beside it. */
     public static final String FILE = "overseer.db";
 
-    private SqliteStore(Connection connection, Outbox outbox) throws SQLException {
+    /** Below this much free space, a failed write is taken for a full disk whatever SQLite said. */
+    private static final long NEARLY_FULL = 1L << 20;
+
+    private final Path file;
+
+    private SqliteStore(Connection connection, Outbox outbox, Path file) throws SQLException {
         super(connection, outbox);
+        this.file = file;
+    }
+
+    @Override
+    protected boolean diskFull(Throwable failure) {
+        if (super.diskFull(failure)) {
+            return true;
+        }
+        try {
+            return java.nio.file.Files.getFileStore(file).getUsableSpace() < NEARLY_FULL;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /**
@@ -54,7 +72,7 @@ public final class SqliteStore extends JdbcStore {
                 // it to what the next transaction writes when that one starts it over.
                 s.execute("PRAGMA journal_size_limit = 0");
             }
-            return new SqliteStore(connection, outbox);
+            return new SqliteStore(connection, outbox, file.toAbsolutePath());
         } catch (SQLException e) {
             throw new StoreException("store: cannot open " + file + ": " + e.getMessage(), e);
         }

@@ -126,6 +126,26 @@ class EventCommandTest {
     }
 
     @Test
+    void signalEventsCountTowardsTheCapAndPastItEveryEventIsRefusedAndNotStored() throws Exception {
+        repo.with("chatty.yml", """
+                        command: |
+                          event one
+                          for i in 1 2 3; do event continue 2>&1; echo "exit=$?"; done
+                          event late 2>&1; echo "exit=$?"
+                        """).commit("chatty");
+        server.close();
+        server = TestServer.on(repo.url(), tmp.resolve("data")).maxEvents(3).start();
+        server.trigger("chatty", "{}");
+        JsonNode done = server.awaitFinished("chatty", 1);
+        String refused = "event: execution chatty/1 has recorded 3 events, the most it may";
+        assertThat(server.get("/jobs/chatty/1/stdout").body().split("\n"))
+                .containsExactly("exit=0", "exit=0", refused, "exit=1", refused, "exit=1");
+        assertThat(done.path("events"))
+                .extracting(e -> e.path("name").asText())
+                .containsExactly("queued", "start", "one", "continue", "continue", "complete");
+    }
+
+    @Test
     void whatAJobPlantsInTheLibraryIsGoneAfterARestartAndTheLibraryIsReadOnly() throws Exception {
         repo.with("plant.yml", """
                         command: |

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
+import overseer.testing.Tmpfs;
 
 /**
  * A data directory that fills up: the end of an execution is recorded once there is room again,
@@ -24,17 +25,21 @@ class FullDiskTest {
     @TempDir
     Path tmp;
 
-    private Path mounted;
-
-    private static int run(String... command) throws Exception {
-        return new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
-    }
+    private Tmpfs mounted;
 
     @AfterEach
-    void unmount() throws Exception {
+    void unmount() {
         if (mounted != null) {
-            run("umount", "-l", mounted.toString());
+            mounted.close();
         }
+    }
+
+    /** A data directory on a 16 MiB tmpfs; skips the test where none can be mounted. */
+    private Path smallDisk() throws IOException {
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        mounted = Tmpfs.mount(data, 16).orElse(null);
+        assumeTrue(mounted != null, "cannot mount a tmpfs here");
+        return data;
     }
 
     /** Writes zeros until the file system is full. */
@@ -53,11 +58,7 @@ class FullDiskTest {
 
     @Test
     void anEndThatCannotBeRecordedIsRetriedWhileTheServerSaysItIsNotReady() throws Exception {
-        Path data = Files.createDirectories(tmp.resolve("data"));
-        assumeTrue(
-                run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", data.toString()) == 0,
-                "cannot mount a tmpfs here");
-        mounted = data;
+        Path data = smallDisk();
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("step.yml", "command: sleep 1; echo done\n").commit("jobs");
             try (TestServer server = TestServer.on(repo.url(), data).start()) {
@@ -81,6 +82,8 @@ class FullDiskTest {
                 // either stored or retried, never lost, which is what the end of this test checks.)
                 HttpResponse<String> refused = server.postJson("/jobs/step", "{}");
                 assertThat(refused.statusCode()).isEqualTo(503);
+                assertThat(TestServer.parse(refused.body()).path("detail").asText())
+                        .isEqualTo("the store cannot write: the disk is full");
 
                 Files.delete(filler);
                 assertThat(server.awaitFinished("step", 1).get("status").asText())
@@ -88,6 +91,53 @@ class FullDiskTest {
                 server.await("/jobs/step/1", e -> true);
                 assertThat(server.get("/ready").statusCode()).isEqualTo(200);
             }
+        }
+    }
+
+    @Test
+    void outputThatCannotBeWrittenFailsTheExecutionSayingWhyAndWhatWasWrittenIsKept() throws Exception {
+        Path data = smallDisk();
+        Path go = tmp.resolve("go");
+        Path written = tmp.resolve("written");
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            // More than the pipe holds (1 MiB) and two reads of the capture (256 KiB each): once
+            // head is through, the capture has tried to write what it read first.
+            repo.with("loud.yml", """
+                            command: |
+                              mkfifo %s
+                              echo before
+                              read _ < %s
+                              head -c 4000000 /dev/zero
+                              touch %s
+                            """.formatted(go, go, written)).commit("jobs");
+            try (TestServer server = TestServer.on(repo.url(), data).start()) {
+                server.trigger("loud", "{}");
+                awaitTrue(() -> server.get("/jobs/loud/1/stdout").body().equals("before\n"));
+                Path filler = data.resolve("filler");
+                fill(filler);
+                Files.writeString(go, "go\n");
+                awaitTrue(() -> Files.exists(written));
+                Files.delete(filler);
+                var e = server.awaitFinished("loud", 1);
+                assertThat(e.path("status").asText()).isEqualTo("fail");
+                assertThat(server.json("/jobs/loud/1/fail").path("cause").asText())
+                        .isEqualTo("cannot write its output: No space left on device");
+                assertThat(server.get("/jobs/loud/1/stdout").body()).startsWith("before\n");
+                assertThat(server.get("/jobs/loud/1/output").body()).startsWith("before\n");
+            }
+        }
+    }
+
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** Polls {@code condition} for at most 20 s. */
+    private static void awaitTrue(Condition condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.holds()) {
+            assertThat(System.nanoTime()).as("condition never held").isLessThan(deadline);
+            Thread.sleep(50);
         }
     }
 }

@@ -7,10 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import overseer.testing.Processes;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
-/** {@code --max-output}: a job that writes past it is terminated, and no more than it is kept. */
+/**
+ * {@code --max-output}: a job that writes past it is terminated (killed after the kill grace if
+ * it ignores that), and no more than it is kept.
+ */
 class OutputQuotaTest {
     @TempDir
     Path tmp;
@@ -41,6 +45,40 @@ class OutputQuotaTest {
                 server.trigger("small", "{}");
                 assertThat(server.awaitFinished("small", 1).path("status").asText())
                         .isEqualTo("complete");
+            }
+        }
+    }
+
+    @Test
+    void aJobIgnoringTermPastTheQuotaIsKilledAfterTheGraceWithNothingLeft() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            // TERM stays ignored across fork and exec: neither the background sleep nor yes ends on it.
+            repo.with("stubborn.yml", "command: trap '' TERM; sleep 600 & echo $!; echo $$; exec yes\n")
+                    .commit("jobs");
+            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
+                    .maxOutput(100_000)
+                    .killGrace(java.time.Duration.ofMillis(500))
+                    .start()) {
+                server.trigger("stubborn", "{}");
+                JsonNode e = server.awaitFinished("stubborn", 1);
+                assertThat(e.path("events"))
+                        .extracting(ev -> ev.path("name").asText())
+                        .containsExactly("queued", "start", "terminate", "kill", "fail");
+                assertThat(e.path("events").get(3).path("cause").asText())
+                        .isEqualTo("its output passed --max-output (100000 bytes) and it did not end within"
+                                + " 0.5 s of SIGTERM");
+                assertThat(e.path("status").asText()).isEqualTo("fail");
+                java.time.Instant terminated = java.time.Instant.parse(
+                        e.path("events").get(2).path("at").asText());
+                java.time.Instant ended = java.time.Instant.parse(
+                        e.path("events").get(4).path("at").asText());
+                assertThat(java.time.Duration.between(terminated, ended))
+                        .isBetween(java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(5));
+                String[] lines = server.get("/jobs/stubborn/1/stdout").body().split("\n", 3);
+                java.util.List<Long> pids = java.util.List.of(Long.parseLong(lines[0]), Long.parseLong(lines[1]));
+                assertThat(Processes.awaitGone(pids))
+                        .as("pids " + pids + " gone")
+                        .isTrue();
             }
         }
     }

@@ -17,4 +17,16 @@ public final class Processes {
             return false;
         }
     }
+
+    /** Waits at most 5 s for every one of {@code pids} to be gone (a SIGKILL lands asynchronously); true if they are. */
+    public static boolean awaitGone(java.util.List<Long> pids) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+        while (pids.stream().anyMatch(Processes::alive)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
 }

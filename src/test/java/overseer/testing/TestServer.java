@@ -58,6 +58,7 @@ public final class TestServer implements AutoCloseable {
         private HttpApi.Exposure exposure = HttpApi.Exposure.defaults(java.util.List.of());
         private java.util.function.UnaryOperator<Store> storeDecorator = s -> s;
         private Supervisor.Settings services = Supervisor.Settings.DEFAULT;
+        private int maxEvents = Overseer.Hooks.MAX_EVENTS;
 
         Builder(String repo, Path data) {
             this.repo = repo;
@@ -157,6 +158,12 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        /** How many events one execution may record (the server's is 10,000). */
+        public Builder maxEvents(int value) {
+            maxEvents = value;
+            return this;
+        }
+
         public Builder shutdownGrace(Duration value) {
             shutdownGrace = value;
             return this;
@@ -187,7 +194,7 @@ public final class TestServer implements AutoCloseable {
                     maxSyncAge,
                     retain,
                     retainPerJob);
-            return new TestServer(Overseer.start(options, new Overseer.Hooks(storeDecorator, services)));
+            return new TestServer(Overseer.start(options, new Overseer.Hooks(storeDecorator, services, maxEvents)));
         }
     }
 
