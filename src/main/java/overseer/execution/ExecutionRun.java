@@ -99,7 +99,8 @@ final class ExecutionRun {
         }
         // Made before the spawn and outside the execution's lock: it is disk I/O.
         Optional<overseer.process.Cgroups.Cgroup> cgroup = groups.contain(u.runId(), cgroupName());
-        Launcher.Command command = new Launcher.Command(argv, environment(checkout, secrets.env()), checkout, cgroup);
+        Launcher.Command command =
+                new Launcher.Command(argv, environment(checkout, secrets.env()), checkout, cgroup, spec.merged());
         Launcher.Process process = null;
         try {
             process = switch (lifecycle.spawn(u, () -> launcher.start(command))) {

@@ -94,7 +94,8 @@ final class LaunchPreparation {
                                 t.delay().toMillis(),
                                 t.backoff(),
                                 List.copyOf(new java.util.TreeSet<>(t.on()))))
-                        .orElse(null));
+                        .orElse(null),
+                job.streams() == overseer.job.Streams.MERGED ? Boolean.TRUE : null);
         return new Launch(spec, r.display(), r.usesNumber());
     }
 }

@@ -8,7 +8,8 @@ import java.util.Map;
  * queued execution starts the same after a restart or a new commit. {@code argv[0]} is relative
  * to the checkout for a script. {@code masked} lists the secret values to hide in the output;
  * {@code hiddenEnv} the server variables that hold hook secrets, which the job must not see;
- * {@code retry} the job's retry policy when it was triggered, or null.
+ * {@code retry} the job's retry policy when it was triggered, or null; {@code mergeStreams}
+ * whether the job has {@code streams: merged}.
  */
 public record LaunchSpec(
         List<String> argv,
@@ -18,7 +19,8 @@ public record LaunchSpec(
         String overlap,
         List<String> masked,
         List<String> hiddenEnv,
-        Retry retry) {
+        Retry retry,
+        Boolean mergeStreams) {
     /** The job's {@code retry}, as it was when the execution was triggered. */
     public record Retry(int times, long delayMillis, double backoff, List<String> on) {
         public Retry {
@@ -31,6 +33,11 @@ public record LaunchSpec(
         env = Map.copyOf(env);
         masked = List.copyOf(masked);
         hiddenEnv = List.copyOf(hiddenEnv);
+    }
+
+    /** Whether stderr goes to the stdout pipe; absent (null) in specs stored before {@code streams}. */
+    boolean merged() {
+        return Boolean.TRUE.equals(mergeStreams);
     }
 
     boolean runsNothing() {

@@ -125,7 +125,8 @@ public final class LocalRun {
             OutputStream out,
             OutputStream err)
             throws IOException, InterruptedException {
-        Launcher.Process process = launcher.start(new Launcher.Command(argv, env, repo));
+        Launcher.Process process = launcher.start(
+                new Launcher.Command(argv, env, repo, Optional.empty(), job.streams() == overseer.job.Streams.MERGED));
         // The job has its own session, so a Ctrl-C reaches only us: pass it on.
         Thread forward = new Thread(() -> groups.signalAll(process.pid(), runId, ProcessGroups.SIGTERM));
         Runtime.getRuntime().addShutdownHook(forward);

@@ -20,7 +20,8 @@ public record JobDefinition(
         Overlap overlap,
         List<HookSpec> hooks,
         Optional<RetrySpec> retry,
-        List<EnvReference> envReferences) {
+        List<EnvReference> envReferences,
+        Streams streams) {
     public JobDefinition {
         vars = List.copyOf(vars);
         schedules = List.copyOf(schedules);

@@ -43,7 +43,8 @@ public final class JobParser {
             "overlap",
             "hooks",
             "retry",
-            "append_vars");
+            "append_vars",
+            "streams");
     private static final List<String> VAR_KEYS =
             List.of("name", "type", "option", "values", "required", "default", "secret", "append");
     private static final List<String> SCHEDULE_KEYS =
@@ -243,6 +244,9 @@ public final class JobParser {
                 .orElse(Overlap.QUEUE);
         List<HookSpec> hooks = fields.get("hooks").map(n -> hooks(problems, n)).orElse(List.of());
         Optional<RetrySpec> retry = fields.get("retry").flatMap(n -> retry(problems, n));
+        Streams streams = fields.get("streams")
+                .flatMap(n -> choice(problems, n, "streams", Streams.class))
+                .orElse(Streams.SPLIT);
         return new JobDefinition(
                 name,
                 file,
@@ -256,7 +260,8 @@ public final class JobParser {
                 overlap,
                 hooks,
                 retry,
-                references);
+                references,
+                streams);
     }
 
     private static Optional<RetrySpec> retry(Problems problems, Node node) {

@@ -12,16 +12,27 @@ import java.util.concurrent.CompletableFuture;
 public interface Launcher {
     /**
      * What to run: {@code argv[0]} is an absolute path; {@code env} holds {@code NAME=value}
-     * entries; {@code cgroup} is the cgroup the process enters before it runs {@code argv}.
+     * entries; {@code cgroup} is the cgroup the process enters before it runs {@code argv};
+     * {@code mergeStreams} sends stderr to the stdout pipe (the stderr stream then ends at once).
      */
-    record Command(List<String> argv, List<String> env, Path directory, Optional<Cgroups.Cgroup> cgroup) {
+    record Command(
+            List<String> argv,
+            List<String> env,
+            Path directory,
+            Optional<Cgroups.Cgroup> cgroup,
+            boolean mergeStreams) {
         public Command {
             argv = List.copyOf(argv);
             env = List.copyOf(env);
         }
 
         public Command(List<String> argv, List<String> env, Path directory) {
-            this(argv, env, directory, Optional.empty());
+            this(argv, env, directory, Optional.empty(), false);
+        }
+
+        /** The same command with other words (and no cgroup left to enter). */
+        Command withArgv(List<String> other) {
+            return new Command(other, env, directory, Optional.empty(), mergeStreams);
         }
     }
 

@@ -80,7 +80,8 @@ public final class PosixSpawnLauncher implements Launcher {
                 Libc.check("addopen", (int)
                         Libc.ACTIONS_OPEN.invokeExact(actions, 0, arena.allocateFrom("/dev/null"), Libc.O_RDONLY, 0));
                 Libc.check("adddup2", (int) Libc.ACTIONS_DUP2.invokeExact(actions, out[1], 1));
-                Libc.check("adddup2", (int) Libc.ACTIONS_DUP2.invokeExact(actions, err[1], 2));
+                Libc.check("adddup2", (int)
+                        Libc.ACTIONS_DUP2.invokeExact(actions, command.mergeStreams() ? out[1] : err[1], 2));
                 Libc.check("addclosefrom", (int) Libc.ACTIONS_CLOSEFROM.invokeExact(actions, 3));
                 Libc.check("addchdir", (int) Libc.ACTIONS_CHDIR.invokeExact(
                         actions, arena.allocateFrom(command.directory().toString())));
@@ -137,15 +138,13 @@ public final class PosixSpawnLauncher implements Launcher {
             // A command is already a shell: it moves itself in as its first command, on the same
             // line (so the shell's line numbers stay the job's), and no second shell is started.
             String enter = "{ echo $$ >'" + procs.replace("'", "'\\''") + "'; } 2>/dev/null; ";
-            return new Command(
-                    java.util.List.of("/bin/sh", "-c", enter + command.argv().get(2)),
-                    command.env(),
-                    command.directory());
+            return command.withArgv(
+                    java.util.List.of("/bin/sh", "-c", enter + command.argv().get(2)));
         }
         java.util.List<String> argv =
                 new java.util.ArrayList<>(java.util.List.of("/bin/sh", "-c", ENTER_CGROUP, procs));
         argv.addAll(command.argv());
-        return new Command(argv, command.env(), command.directory());
+        return command.withArgv(argv);
     }
 
     /**

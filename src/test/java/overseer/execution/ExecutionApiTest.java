@@ -56,6 +56,10 @@ class ExecutionApiTest {
                         """)
                 .executable("bin/helper", "#!/bin/sh\necho helper-ran\n")
                 .with("fails.yml", "command: exit 3\n")
+                .with("merged.yml", """
+                        command: i=0; while [ $i -lt 300 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done
+                        streams: merged
+                        """)
                 .with("huge.yml", """
                         command: echo {% for i in range(n) %}{{ pad }}{% endfor %}
                         vars:
@@ -86,6 +90,24 @@ class ExecutionApiTest {
         assertThat(r.headers().firstValue("Content-Type"))
                 .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
         return r.body();
+    }
+
+    @Test
+    void mergedStreamsKeepTheExactOrderOfWritesAndLeaveStderrEmpty() throws Exception {
+        HttpResponse<String> r = server.postJson("/jobs/merged?wait=20", "{}");
+        assertThat(TestServer.parse(r.body()).get("status").asText()).isEqualTo("complete");
+        StringBuilder expected = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            expected.append("out")
+                    .append(i)
+                    .append('\n')
+                    .append("err")
+                    .append(i)
+                    .append('\n');
+        }
+        assertThat(output("merged", 1, "stdout")).isEqualTo(expected.toString());
+        assertThat(output("merged", 1, "output")).isEqualTo(expected.toString());
+        assertThat(output("merged", 1, "stderr")).isEmpty();
     }
 
     @Test
@@ -338,7 +360,7 @@ class ExecutionApiTest {
         HttpResponse<String> last = server.get("/jobs?limit=5&after=numbered");
         assertThat(names(TestServer.parse(last.body()))).containsExactly("secretive", "typed");
         assertThat(last.headers().firstValue("Link")).isEmpty();
-        assertThat(names(server.json("/jobs"))).hasSize(9).startsWith("args").endsWith("typed");
+        assertThat(names(server.json("/jobs"))).hasSize(10).startsWith("args").endsWith("typed");
         assertThat(server.get("/jobs?limit=0").statusCode()).isEqualTo(400);
     }
 

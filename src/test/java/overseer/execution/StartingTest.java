@@ -40,8 +40,8 @@ class StartingTest {
     @TempDir
     Path tmp;
 
-    private static final LaunchSpec SLEEP =
-            new LaunchSpec(List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of(), null);
+    private static final LaunchSpec SLEEP = new LaunchSpec(
+            List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of(), null, null);
 
     private static Execution create(Store store, String job) {
         return store.create(
