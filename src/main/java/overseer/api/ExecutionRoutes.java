@@ -393,6 +393,9 @@ public final class ExecutionRoutes {
     private void follow(HttpServerExchange exchange, OutputView view, long start, CompletableFuture<Void> done)
             throws IOException, InterruptedException {
         OutputStream out = Exchanges.output(exchange);
+        // Headers go out at once: a follower of a queued or quiet execution learns that it is
+        // following, instead of waiting with no answer until the first byte.
+        out.flush();
         CompletableFuture<Object> stop = CompletableFuture.anyOf(done, executions.closing());
         long position = start;
         while (true) {

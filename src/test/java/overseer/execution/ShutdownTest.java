@@ -7,7 +7,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -67,25 +66,36 @@ class ShutdownTest {
             server.trigger("long", "{}");
             server.await("/jobs/long/1", e -> e.get("status").asText().equals("start"));
             HttpClient client = HttpClient.newHttpClient();
-            CompletableFuture<HttpResponse<String>> follow = client.sendAsync(
-                    HttpRequest.newBuilder(server.uri("/jobs/long/2/output?follow=1"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
+            // Both requests are known to be inside the server before it closes: the follow has
+            // its headers (the body streams until the end), and the repeat with ?wait has made
+            // execution 3 and waits for its end.
+            HttpResponse<java.io.InputStream> follow = client.sendAsync(
+                            HttpRequest.newBuilder(server.uri("/jobs/long/2/output?follow=1"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofInputStream())
+                    .get(20, TimeUnit.SECONDS);
+            assertThat(follow.statusCode()).isEqualTo(200);
             CompletableFuture<HttpResponse<String>> wait = client.sendAsync(
                     HttpRequest.newBuilder(server.uri("/jobs/long/2?wait=300"))
                             .POST(HttpRequest.BodyPublishers.noBody())
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
-            Thread.sleep(300);
+            server.await("/jobs/long/3", e -> e.has("status"));
             CompletableFuture<Void> closed = CompletableFuture.runAsync(server::close);
             closed.get(20, TimeUnit.SECONDS);
             // Both requests came back (with what there was, or a closed connection), none hangs.
-            for (CompletableFuture<HttpResponse<String>> request : List.of(follow, wait)) {
-                try {
-                    request.get(5, TimeUnit.SECONDS);
-                } catch (ExecutionException closedConnection) {
-                    assertThat(closedConnection.getCause()).isInstanceOf(java.io.IOException.class);
+            CompletableFuture<byte[]> followBody = CompletableFuture.supplyAsync(() -> {
+                try (java.io.InputStream in = follow.body()) {
+                    return in.readAllBytes();
+                } catch (java.io.IOException closedConnection) {
+                    return new byte[0];
                 }
+            });
+            followBody.get(5, TimeUnit.SECONDS);
+            try {
+                wait.get(5, TimeUnit.SECONDS);
+            } catch (ExecutionException closedConnection) {
+                assertThat(closedConnection.getCause()).isInstanceOf(java.io.IOException.class);
             }
         }
     }
