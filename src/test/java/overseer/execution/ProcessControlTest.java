@@ -75,7 +75,7 @@ class ProcessControlTest {
                           trap 'echo ignoring TERM' TERM; while true; do sleep 0.1; done
                         timeout: 1
                         """)
-                .with("ticker.yml", "command: i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done\n")
+                .with("ticker.yml", "command: echo pid=$$; i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done\n")
                 .with("quick.yml", "command: echo done\n")
                 .with("hider.yml", """
                         command: |
@@ -268,21 +268,44 @@ class ProcessControlTest {
     @Test
     void stopPausesAndContinueResumesTheOutput() throws Exception {
         server.trigger("ticker", "{}");
-        server.await("/jobs/ticker/1", e -> e.get("status").asText().equals("start"));
-        Thread.sleep(200);
+        long shell = tickerPid();
+        // States, not time windows: SIGSTOP is seen in /proc as the shell stopped ('T'), and
+        // SIGCONT as its output growing again.
         event("ticker", "{\"event\": \"stop\"}");
-        Thread.sleep(150);
-        int paused = stdout("ticker", 1).length();
-        Thread.sleep(400);
-        assertThat(stdout("ticker", 1)).hasSize(paused);
+        awaitUntil("the shell stopped", () -> Processes.state(shell) == 'T');
         assertThat(server.json("/jobs/ticker/1").get("status").asText()).isEqualTo("stop");
+        int paused = stdout("ticker", 1).length();
         event("ticker", "{\"event\": \"continue\"}");
-        Thread.sleep(400);
-        assertThat(stdout("ticker", 1).length()).isGreaterThan(paused);
+        awaitUntil("the output grew again", () -> stdout("ticker", 1).length() > paused);
+        assertThat(Processes.state(shell)).isNotEqualTo('T');
         event("ticker", "{\"event\": \"terminate\", \"cause\": \"enough\"}");
         JsonNode done = server.awaitFinished("ticker", 1);
         assertThat(server.json("/jobs/ticker/1/fail").get("cause").asText()).isEqualTo("killed by signal 15 (SIGTERM)");
         assertThat(done.get("exit_code").isNull()).isTrue();
+    }
+
+    /** The ticker's shell, from its first line ({@code pid=N}). */
+    private long tickerPid() throws Exception {
+        String[] first = new String[1];
+        awaitUntil("the ticker printed its pid", () -> {
+            first[0] = stdout("ticker", 1).lines().findFirst().orElse("");
+            return first[0].startsWith("pid=");
+        });
+        return Long.parseLong(first[0].substring(4));
+    }
+
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void awaitUntil(String what, Condition condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            Thread.sleep(20);
+        }
     }
 
     @Test

@@ -18,6 +18,16 @@ public final class Processes {
         }
     }
 
+    /** The state letter of /proc/<pid>/stat ('R', 'S', 'T' for stopped, 'Z'...), or '-' when gone. */
+    public static char state(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException gone) {
+            return '-';
+        }
+    }
+
     /** Waits at most 5 s for every one of {@code pids} to be gone (a SIGKILL lands asynchronously); true if they are. */
     public static boolean awaitGone(java.util.List<Long> pids) throws InterruptedException {
         long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();

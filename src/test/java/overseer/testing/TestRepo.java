@@ -102,20 +102,7 @@ public final class TestRepo implements AutoCloseable {
                 root.append((String) e[0], (org.eclipse.jgit.lib.FileMode) e[1], (org.eclipse.jgit.lib.ObjectId) e[2]);
             }
             var rootId = inserter.insert(root);
-            var commit = new org.eclipse.jgit.lib.CommitBuilder();
-            commit.setTreeId(rootId);
-            commit.setParentId(head);
-            PersonIdent who = new PersonIdent("Attacker", "evil@example.com");
-            commit.setAuthor(who);
-            commit.setCommitter(who);
-            commit.setMessage("crafted");
-            var id = inserter.insert(commit);
-            inserter.flush();
-            var update = repo.updateRef("refs/heads/main");
-            update.setNewObjectId(id);
-            update.setExpectedOldObjectId(head);
-            update.update();
-            return id.name();
+            return crafted(repo, inserter, head, rootId);
         }
     }
 
@@ -160,20 +147,7 @@ public final class TestRepo implements AutoCloseable {
                 var walk = new org.eclipse.jgit.revwalk.RevWalk(repo)) {
             var head = walk.parseCommit(repo.resolve("HEAD"));
             var root = tree(inserter, java.util.List.of(entries));
-            var commit = new org.eclipse.jgit.lib.CommitBuilder();
-            commit.setTreeId(root);
-            commit.setParentId(head);
-            PersonIdent who = new PersonIdent("Attacker", "evil@example.com");
-            commit.setAuthor(who);
-            commit.setCommitter(who);
-            commit.setMessage("crafted");
-            var id = inserter.insert(commit);
-            inserter.flush();
-            var update = repo.updateRef("refs/heads/main");
-            update.setNewObjectId(id);
-            update.setExpectedOldObjectId(head);
-            update.update();
-            return id.name();
+            return crafted(repo, inserter, head, root);
         }
     }
 
@@ -192,5 +166,28 @@ public final class TestRepo implements AutoCloseable {
     @Override
     public void close() {
         git.close();
+    }
+
+    /** Commits {@code tree} on top of {@code head} as an attacker would, moving main to it. */
+    private static String crafted(
+            org.eclipse.jgit.lib.Repository repo,
+            org.eclipse.jgit.lib.ObjectInserter inserter,
+            org.eclipse.jgit.revwalk.RevCommit head,
+            org.eclipse.jgit.lib.ObjectId tree)
+            throws IOException {
+        var commit = new org.eclipse.jgit.lib.CommitBuilder();
+        commit.setTreeId(tree);
+        commit.setParentId(head);
+        PersonIdent who = new PersonIdent("Attacker", "evil@example.com");
+        commit.setAuthor(who);
+        commit.setCommitter(who);
+        commit.setMessage("crafted");
+        var id = inserter.insert(commit);
+        inserter.flush();
+        var update = repo.updateRef("refs/heads/main");
+        update.setNewObjectId(id);
+        update.setExpectedOldObjectId(head);
+        update.update();
+        return id.name();
     }
 }
