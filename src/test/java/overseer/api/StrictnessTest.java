@@ -7,35 +7,29 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
 /** Inputs that were a 500 or a silent surprise: each is now a clear 4xx. */
 class StrictnessTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture overseer = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = TestRepo.create(tmp.resolve("repo"));
+        repo = overseer.repo();
         repo.with("echo.yml", "command: echo {{ text }}\nvars:\n  - {name: text}\n")
                 .commit("jobs");
-        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
+        server = overseer.server();
         server.trigger("echo", "{\"text\": \"hi\"}");
         server.awaitFinished("echo", 1);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        repo.close();
     }
 
     private int range(String value) throws Exception {
@@ -81,8 +75,8 @@ class StrictnessTest {
 
     @Test
     void aTokenUnderTwoRolesIsRefusedAtStart() throws Exception {
-        Path tokens =
-                Files.writeString(tmp.resolve("tokens"), "read same-token-0123456789\nadmin same-token-0123456789\n");
+        Path tokens = Files.writeString(
+                overseer.tmp().resolve("tokens"), "read same-token-0123456789\nadmin same-token-0123456789\n");
         assertThatThrownBy(() -> Tokens.load(tokens))
                 .isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining(":2: this token is already listed on line 1");

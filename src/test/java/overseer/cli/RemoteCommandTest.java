@@ -8,39 +8,32 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
 /** The remote command line against a real server: trigger, follow, logs, status, jobs, signal. */
 class RemoteCommandTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture overseer = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = TestRepo.create(tmp.resolve("repo"));
+        repo = overseer.repo();
         repo.with(
                         "greet.yml",
                         "command: echo hello {{ who }}; sleep 0.2; echo warn >&2; exit 3\nvars:\n  - {name: who}\n")
                 .with("slow.yml", "command: echo started; sleep 30\n")
                 .commit("jobs");
-        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        repo.close();
+        server = overseer.server();
     }
 
     private record Result(int exit, String out, String err) {}

@@ -3,27 +3,26 @@ package overseer.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
 /** The {@code event} helper from lib-scripts, run by real jobs against a real server. */
 class EventCommandTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture overseer = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = TestRepo.create(tmp.resolve("repo"));
+        repo = overseer.repo();
         repo.with("progress.yml", """
                         command: |
                           event fetched "12 rows" from db
@@ -47,15 +46,12 @@ class EventCommandTest {
                         """)
                 .with("token.yml", "command: echo \"$OVERSEER_TOKEN\"\n")
                 .commit("jobs");
-        server = TestServer.on(repo.url(), tmp.resolve("data"))
-                .environment(java.util.Map.of("TMPDIR", tmp.toString()))
-                .start();
+        server = overseer.start(this::withTmpdir);
     }
 
-    @AfterEach
-    void stop() {
-        server.close();
-        repo.close();
+    /** Jobs make their scratch files in the test's directory, removed after it. */
+    private TestServer.Builder withTmpdir(TestServer.Builder settings) {
+        return settings.environment(java.util.Map.of("TMPDIR", overseer.tmp().toString()));
     }
 
     @Test
@@ -133,8 +129,8 @@ class EventCommandTest {
                           for i in 1 2 3; do event continue 2>&1; echo "exit=$?"; done
                           event late 2>&1; echo "exit=$?"
                         """).commit("chatty");
-        server.close();
-        server = TestServer.on(repo.url(), tmp.resolve("data")).maxEvents(3).start();
+        overseer.stop();
+        server = overseer.start(s -> s.maxEvents(3));
         server.trigger("chatty", "{}");
         JsonNode done = server.awaitFinished("chatty", 1);
         String refused = "event: execution chatty/1 has recorded 3 events, the most it may";
@@ -154,16 +150,14 @@ class EventCommandTest {
                           chmod +x "$(dirname "$(command -v event)")/date"
                         """).with("clock.yml", "command: date +%Y\n").commit("plant");
         server.post("/config/sync", "");
-        java.nio.file.Path lib = tmp.resolve("data/lib");
+        java.nio.file.Path lib = overseer.tmp().resolve("data/lib");
         assertThat(java.nio.file.Files.getPosixFilePermissions(lib))
                 .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
         server.trigger("plant", "{}");
         server.awaitFinished("plant", 1);
         assertThat(lib.resolve("date")).exists();
-        server.close();
-        server = TestServer.on(repo.url(), tmp.resolve("data"))
-                .environment(java.util.Map.of("TMPDIR", tmp.toString()))
-                .start();
+        overseer.stop();
+        server = overseer.start(this::withTmpdir);
         assertThat(lib.resolve("date")).doesNotExist();
         assertThat(lib.resolve("event")).exists();
         server.trigger("clock", "{}");

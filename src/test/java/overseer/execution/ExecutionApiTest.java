@@ -7,24 +7,24 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
 /** Triggering over HTTP, real processes, and what the API shows of them. */
 class ExecutionApiTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture overseer = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = TestRepo.create(tmp.resolve("repo"));
+        repo = overseer.repo();
         repo.with("echo.yml", """
                         command: printf '%s\\n' {{ text }} "$OVERSEER_JOB/$OVERSEER_EXECUTION" "$OVERSEER_VAR_text"; echo oops >&2
                         vars:
@@ -75,13 +75,7 @@ class ExecutionApiTest {
                           - {name: who}
                         """)
                 .commit("jobs");
-        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        repo.close();
+        server = overseer.server();
     }
 
     private String output(String job, long n, String stream) throws Exception {
@@ -156,7 +150,7 @@ class ExecutionApiTest {
 
     @Test
     void aShellInjectionArrivesAsOneLiteralArgument() throws Exception {
-        Path marker = tmp.resolve("injected");
+        Path marker = overseer.tmp().resolve("injected");
         String evil = "$(touch " + marker + "); rm -rf ~ `touch " + marker + "` '\"; touch " + marker;
         JsonNode e = server.trigger(
                 "echo",
@@ -221,7 +215,7 @@ class ExecutionApiTest {
                 .contains("GREETING=hello\n", "OVERSEER_JOB=env\n", "OVERSEER_EXECUTION=1\n")
                 .contains("OVERSEER_COMMIT=" + done.get("commit").asText() + "\n")
                 .contains("OVERSEER_URL=" + server.uri("").toString().replaceAll("/$", "") + "\n")
-                .contains("PATH=" + tmp.resolve("data").resolve("lib") + ":" + checkout.resolve("bin") + ":")
+                .contains("PATH=" + overseer.data().resolve("lib") + ":" + checkout.resolve("bin") + ":")
                 .contains(checkout + "\n")
                 .contains("helper-ran\n")
                 .containsPattern("OVERSEER_TOKEN=[0-9a-f]{48}\n");
@@ -295,7 +289,8 @@ class ExecutionApiTest {
         assertThat(repeat.get("trigger").asText()).isEqualTo("repeat");
         server.awaitFinished("echo", 2);
         assertThat(output("echo", 2, "stdout")).startsWith("same\n");
-        assertThat(Files.exists(tmp.resolve("data/executions/echo/2/stdout"))).isTrue();
+        assertThat(Files.exists(overseer.tmp().resolve("data/executions/echo/2/stdout")))
+                .isTrue();
     }
 
     @Test
@@ -336,7 +331,8 @@ class ExecutionApiTest {
         server.awaitFinished("secretive", 2);
         assertThat(output("secretive", 2, "stdout")).isEqualTo("*** me ***\n");
         // The secret is gone from the store once the execution ended.
-        try (var db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + tmp.resolve("data/overseer.db"));
+        try (var db = java.sql.DriverManager.getConnection(
+                        "jdbc:sqlite:" + overseer.tmp().resolve("data/overseer.db"));
                 var rs = db.createStatement().executeQuery("SELECT secrets, launch FROM executions")) {
             while (rs.next()) {
                 assertThat(rs.getString(1) + rs.getString(2)).doesNotContain("s3cr3t-value", "another");

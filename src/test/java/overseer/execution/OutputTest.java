@@ -9,29 +9,28 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
 /** Captured output: complete, readable in ranges and while running, with secrets masked. */
 class OutputTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture overseer = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = TestRepo.create(tmp.resolve("repo"));
+        repo = overseer.repo();
         repo.with(
                         "big.yml",
                         "command: f=$(mktemp); head -c 52428800 /dev/urandom > $f; cat $f; sha256sum < $f >&2; rm $f\n")
@@ -48,13 +47,7 @@ class OutputTest {
                           - {name: password, secret: true, default: hunter2}
                         """)
                 .commit("jobs");
-        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        repo.close();
+        server = overseer.server();
     }
 
     @Test

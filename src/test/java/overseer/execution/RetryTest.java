@@ -8,25 +8,25 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
 /** {@code retry}: real failing processes, real waits of a fraction of a second. */
 class RetryTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture overseer = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        Path counter = tmp.resolve("attempts");
-        repo = TestRepo.create(tmp.resolve("repo"));
+        Path counter = overseer.tmp().resolve("attempts");
+        repo = overseer.repo();
         repo.with("flaky.yml", """
                         # Fails twice, then passes: the attempt count lives in a file.
                         command: |
@@ -42,13 +42,7 @@ class RetryTest {
                 .with("later.yml", "command: exit 1\nretry: {times: 1, delay: 3}\n")
                 .with("timeouts.yml", "command: sleep 30\ntimeout: 0.2\nretry: {times: 1, delay: 0.1, on: [fail]}\n")
                 .commit("jobs");
-        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        repo.close();
+        server = overseer.server();
     }
 
     @Test
@@ -127,8 +121,8 @@ class RetryTest {
     void aRestartBetweenAttemptsKeepsThePendingRetry() throws Exception {
         server.trigger("later", "{}");
         server.await("/jobs/later/2", e -> e.path("status").asText().equals("queued"));
-        server.close();
-        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
+        overseer.stop();
+        server = overseer.server();
         JsonNode retried = server.awaitFinished("later", 2);
         assertThat(retried.path("trigger").asText()).isEqualTo("retry");
         assertThat(Instant.parse(retried.path("started_at").asText()))
@@ -137,18 +131,15 @@ class RetryTest {
 
     @Test
     void aRetryThatCannotBeQueuedIsRecordedOnTheExecutionItRetries() throws Exception {
-        server.close();
-        Path go = tmp.resolve("go");
+        overseer.stop();
+        Path go = overseer.tmp().resolve("go");
         repo.with("gated.yml", """
                         command: while [ ! -e %s ]; do sleep 0.05; done; exit 4
                         retry: {times: 2, delay: 0.1}
                         """.formatted(go))
                 .with("hold.yml", "command: sleep 30\n")
                 .commit("gated");
-        server = TestServer.on(repo.url(), tmp.resolve("data"))
-                .maxConcurrent(2)
-                .maxQueued(1)
-                .start();
+        server = overseer.start(s -> s.maxConcurrent(2).maxQueued(1));
         server.trigger("gated", "{}");
         server.trigger("hold", "{}");
         server.await("/jobs/hold/1", e -> e.path("status").asText().equals("start"));

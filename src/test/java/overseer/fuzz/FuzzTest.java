@@ -3,19 +3,18 @@ package overseer.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import overseer.job.JobName;
 import overseer.job.JobParser;
 import overseer.job.RepoSettings;
 import overseer.template.Renderer;
 import overseer.testing.RawHttp;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -90,15 +89,15 @@ class FuzzTest {
             "Content-Type: application/json; charset=utf-16",
             "X-Hub-Signature-256: sha256=00");
 
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture overseer = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = TestRepo.create(tmp.resolve("repo"));
+        repo = overseer.repo();
         repo.with("echo.yml", """
                         command: echo {{ text }} {{ n }}
                         vars:
@@ -109,15 +108,9 @@ class FuzzTest {
                           - {name: color, type: enum, values: [red, blue]}
                           - {name: bits, type: binary}
                         """).commit("jobs");
-        server = TestServer.on(repo.url(), tmp.resolve("data")).start();
+        server = overseer.server();
         server.trigger("echo", "{\"text\": \"hi\"}");
         server.awaitFinished("echo", 1);
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        repo.close();
     }
 
     @Test
