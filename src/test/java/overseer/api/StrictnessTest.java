@@ -17,17 +17,17 @@ import overseer.testing.TestServer;
 /** Inputs that were a 500 or a silent surprise: each is now a clear 4xx. */
 class StrictnessTest {
     @RegisterExtension
-    final ServerFixture overseer = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = overseer.repo();
+        repo = fixture.repo();
         repo.with("echo.yml", "command: echo {{ text }}\nvars:\n  - {name: text}\n")
                 .commit("jobs");
-        server = overseer.server();
+        server = fixture.server();
         server.trigger("echo", "{\"text\": \"hi\"}");
         server.awaitFinished("echo", 1);
     }
@@ -76,7 +76,7 @@ class StrictnessTest {
     @Test
     void aTokenUnderTwoRolesIsRefusedAtStart() throws Exception {
         Path tokens = Files.writeString(
-                overseer.tmp().resolve("tokens"), "read same-token-0123456789\nadmin same-token-0123456789\n");
+                fixture.tmp().resolve("tokens"), "read same-token-0123456789\nadmin same-token-0123456789\n");
         assertThatThrownBy(() -> Tokens.load(tokens))
                 .isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining(":2: this token is already listed on line 1");

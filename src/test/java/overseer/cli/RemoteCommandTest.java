@@ -20,20 +20,20 @@ import overseer.testing.TestServer;
 /** The remote command line against a real server: trigger, follow, logs, status, jobs, signal. */
 class RemoteCommandTest {
     @RegisterExtension
-    final ServerFixture overseer = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = overseer.repo();
+        repo = fixture.repo();
         repo.with(
                         "greet.yml",
                         "command: echo hello {{ who }}; sleep 0.2; echo warn >&2; exit 3\nvars:\n  - {name: who}\n")
                 .with("slow.yml", "command: echo started; sleep 30\n")
                 .commit("jobs");
-        server = overseer.server();
+        server = fixture.server();
     }
 
     private record Result(int exit, String out, String err) {}

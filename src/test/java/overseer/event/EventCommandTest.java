@@ -15,14 +15,14 @@ import overseer.testing.TestServer;
 /** The {@code event} helper from lib-scripts, run by real jobs against a real server. */
 class EventCommandTest {
     @RegisterExtension
-    final ServerFixture overseer = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = overseer.repo();
+        repo = fixture.repo();
         repo.with("progress.yml", """
                         command: |
                           event fetched "12 rows" from db
@@ -46,12 +46,12 @@ class EventCommandTest {
                         """)
                 .with("token.yml", "command: echo \"$OVERSEER_TOKEN\"\n")
                 .commit("jobs");
-        server = overseer.start(this::withTmpdir);
+        server = fixture.start(this::withTmpdir);
     }
 
     /** Jobs make their scratch files in the test's directory, removed after it. */
     private TestServer.Builder withTmpdir(TestServer.Builder settings) {
-        return settings.environment(java.util.Map.of("TMPDIR", overseer.tmp().toString()));
+        return settings.environment(java.util.Map.of("TMPDIR", fixture.tmp().toString()));
     }
 
     @Test
@@ -129,8 +129,8 @@ class EventCommandTest {
                           for i in 1 2 3; do event continue 2>&1; echo "exit=$?"; done
                           event late 2>&1; echo "exit=$?"
                         """).commit("chatty");
-        overseer.stop();
-        server = overseer.start(s -> s.maxEvents(3));
+        fixture.stop();
+        server = fixture.start(settings -> settings.maxEvents(3));
         server.trigger("chatty", "{}");
         JsonNode done = server.awaitFinished("chatty", 1);
         String refused = "event: execution chatty/1 has recorded 3 events, the most it may";
@@ -150,14 +150,14 @@ class EventCommandTest {
                           chmod +x "$(dirname "$(command -v event)")/date"
                         """).with("clock.yml", "command: date +%Y\n").commit("plant");
         server.post("/config/sync", "");
-        java.nio.file.Path lib = overseer.tmp().resolve("data/lib");
+        java.nio.file.Path lib = fixture.tmp().resolve("data/lib");
         assertThat(java.nio.file.Files.getPosixFilePermissions(lib))
                 .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
         server.trigger("plant", "{}");
         server.awaitFinished("plant", 1);
         assertThat(lib.resolve("date")).exists();
-        overseer.stop();
-        server = overseer.start(this::withTmpdir);
+        fixture.stop();
+        server = fixture.start(this::withTmpdir);
         assertThat(lib.resolve("date")).doesNotExist();
         assertThat(lib.resolve("event")).exists();
         server.trigger("clock", "{}");

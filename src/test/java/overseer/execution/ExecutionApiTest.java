@@ -17,14 +17,14 @@ import overseer.testing.TestServer;
 /** Triggering over HTTP, real processes, and what the API shows of them. */
 class ExecutionApiTest {
     @RegisterExtension
-    final ServerFixture overseer = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = overseer.repo();
+        repo = fixture.repo();
         repo.with("echo.yml", """
                         command: printf '%s\\n' {{ text }} "$OVERSEER_JOB/$OVERSEER_EXECUTION" "$OVERSEER_VAR_text"; echo oops >&2
                         vars:
@@ -75,7 +75,7 @@ class ExecutionApiTest {
                           - {name: who}
                         """)
                 .commit("jobs");
-        server = overseer.server();
+        server = fixture.server();
     }
 
     private String output(String job, long n, String stream) throws Exception {
@@ -150,7 +150,7 @@ class ExecutionApiTest {
 
     @Test
     void aShellInjectionArrivesAsOneLiteralArgument() throws Exception {
-        Path marker = overseer.tmp().resolve("injected");
+        Path marker = fixture.tmp().resolve("injected");
         String evil = "$(touch " + marker + "); rm -rf ~ `touch " + marker + "` '\"; touch " + marker;
         JsonNode e = server.trigger(
                 "echo",
@@ -215,7 +215,7 @@ class ExecutionApiTest {
                 .contains("GREETING=hello\n", "OVERSEER_JOB=env\n", "OVERSEER_EXECUTION=1\n")
                 .contains("OVERSEER_COMMIT=" + done.get("commit").asText() + "\n")
                 .contains("OVERSEER_URL=" + server.uri("").toString().replaceAll("/$", "") + "\n")
-                .contains("PATH=" + overseer.data().resolve("lib") + ":" + checkout.resolve("bin") + ":")
+                .contains("PATH=" + fixture.data().resolve("lib") + ":" + checkout.resolve("bin") + ":")
                 .contains(checkout + "\n")
                 .contains("helper-ran\n")
                 .containsPattern("OVERSEER_TOKEN=[0-9a-f]{48}\n");
@@ -289,7 +289,7 @@ class ExecutionApiTest {
         assertThat(repeat.get("trigger").asText()).isEqualTo("repeat");
         server.awaitFinished("echo", 2);
         assertThat(output("echo", 2, "stdout")).startsWith("same\n");
-        assertThat(Files.exists(overseer.tmp().resolve("data/executions/echo/2/stdout")))
+        assertThat(Files.exists(fixture.tmp().resolve("data/executions/echo/2/stdout")))
                 .isTrue();
     }
 
@@ -332,7 +332,7 @@ class ExecutionApiTest {
         assertThat(output("secretive", 2, "stdout")).isEqualTo("*** me ***\n");
         // The secret is gone from the store once the execution ended.
         try (var db = java.sql.DriverManager.getConnection(
-                        "jdbc:sqlite:" + overseer.tmp().resolve("data/overseer.db"));
+                        "jdbc:sqlite:" + fixture.tmp().resolve("data/overseer.db"));
                 var rs = db.createStatement().executeQuery("SELECT secrets, launch FROM executions")) {
             while (rs.next()) {
                 assertThat(rs.getString(1) + rs.getString(2)).doesNotContain("s3cr3t-value", "another");

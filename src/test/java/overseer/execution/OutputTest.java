@@ -23,14 +23,14 @@ import overseer.testing.TestServer;
 /** Captured output: complete, readable in ranges and while running, with secrets masked. */
 class OutputTest {
     @RegisterExtension
-    final ServerFixture overseer = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = overseer.repo();
+        repo = fixture.repo();
         repo.with(
                         "big.yml",
                         "command: f=$(mktemp); head -c 52428800 /dev/urandom > $f; cat $f; sha256sum < $f >&2; rm $f\n")
@@ -47,7 +47,7 @@ class OutputTest {
                           - {name: password, secret: true, default: hunter2}
                         """)
                 .commit("jobs");
-        server = overseer.server();
+        server = fixture.server();
     }
 
     @Test

@@ -18,15 +18,15 @@ import overseer.testing.TestServer;
 /** {@code retry}: real failing processes, real waits of a fraction of a second. */
 class RetryTest {
     @RegisterExtension
-    final ServerFixture overseer = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        Path counter = overseer.tmp().resolve("attempts");
-        repo = overseer.repo();
+        Path counter = fixture.tmp().resolve("attempts");
+        repo = fixture.repo();
         repo.with("flaky.yml", """
                         # Fails twice, then passes: the attempt count lives in a file.
                         command: |
@@ -42,7 +42,7 @@ class RetryTest {
                 .with("later.yml", "command: exit 1\nretry: {times: 1, delay: 3}\n")
                 .with("timeouts.yml", "command: sleep 30\ntimeout: 0.2\nretry: {times: 1, delay: 0.1, on: [fail]}\n")
                 .commit("jobs");
-        server = overseer.server();
+        server = fixture.server();
     }
 
     @Test
@@ -121,8 +121,8 @@ class RetryTest {
     void aRestartBetweenAttemptsKeepsThePendingRetry() throws Exception {
         server.trigger("later", "{}");
         server.await("/jobs/later/2", e -> e.path("status").asText().equals("queued"));
-        overseer.stop();
-        server = overseer.server();
+        fixture.stop();
+        server = fixture.server();
         JsonNode retried = server.awaitFinished("later", 2);
         assertThat(retried.path("trigger").asText()).isEqualTo("retry");
         assertThat(Instant.parse(retried.path("started_at").asText()))
@@ -131,15 +131,15 @@ class RetryTest {
 
     @Test
     void aRetryThatCannotBeQueuedIsRecordedOnTheExecutionItRetries() throws Exception {
-        overseer.stop();
-        Path go = overseer.tmp().resolve("go");
+        fixture.stop();
+        Path go = fixture.tmp().resolve("go");
         repo.with("gated.yml", """
                         command: while [ ! -e %s ]; do sleep 0.05; done; exit 4
                         retry: {times: 2, delay: 0.1}
                         """.formatted(go))
                 .with("hold.yml", "command: sleep 30\n")
                 .commit("gated");
-        server = overseer.start(s -> s.maxConcurrent(2).maxQueued(1));
+        server = fixture.start(settings -> settings.maxConcurrent(2).maxQueued(1));
         server.trigger("gated", "{}");
         server.trigger("hold", "{}");
         server.await("/jobs/hold/1", e -> e.path("status").asText().equals("start"));

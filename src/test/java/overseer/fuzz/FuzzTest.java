@@ -90,14 +90,14 @@ class FuzzTest {
             "X-Hub-Signature-256: sha256=00");
 
     @RegisterExtension
-    final ServerFixture overseer = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty();
 
     TestRepo repo;
     TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        repo = overseer.repo();
+        repo = fixture.repo();
         repo.with("echo.yml", """
                         command: echo {{ text }} {{ n }}
                         vars:
@@ -108,7 +108,7 @@ class FuzzTest {
                           - {name: color, type: enum, values: [red, blue]}
                           - {name: bits, type: binary}
                         """).commit("jobs");
-        server = overseer.server();
+        server = fixture.server();
         server.trigger("echo", "{\"text\": \"hi\"}");
         server.awaitFinished("echo", 1);
     }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <pre>{@code
  * @RegisterExtension
- * final ServerFixture overseer = ServerFixture.jobs("echo.yml", "command: echo hi\n")
+ * final ServerFixture fixture = ServerFixture.jobs("echo.yml", "command: echo hi\n")
  *         .settings(s -> s.maxConcurrent(1));
  * }</pre>
  */

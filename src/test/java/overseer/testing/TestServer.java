@@ -26,6 +26,7 @@ public final class TestServer implements AutoCloseable {
 
     private final Overseer overseer;
     private final HttpClient client = HttpClient.newHttpClient();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private TestServer(Overseer overseer) {
         this.overseer = overseer;
@@ -285,8 +286,11 @@ public final class TestServer implements AutoCloseable {
         throw new AssertionError("GET " + path + " never satisfied the condition; last: " + last);
     }
 
+    /** Stops the server; a second close (a test's own, then its fixture's) does nothing. */
     @Override
     public void close() {
-        overseer.close();
+        if (closed.compareAndSet(false, true)) {
+            overseer.close();
+        }
     }
 }
