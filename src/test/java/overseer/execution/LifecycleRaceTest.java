@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -28,18 +28,12 @@ import overseer.testing.TestServer;
 class LifecycleRaceTest {
     private static final Set<String> FINAL = Set.of("complete", "fail", "time-out", "lost");
 
-    @TempDir
-    Path tmp;
-
-    private TestRepo repo() throws Exception {
-        TestRepo repo = TestRepo.create(tmp.resolve("repo"));
-        repo.with("brief.yml", "command: sleep 0.05\n")
-                .with("hold.yml", "command: sleep 30\n")
-                .with("skipper.yml", "command: sleep 30\nconcurrency: 1\noverlap: skip\n")
-                .with("replacer.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n")
-                .commit("jobs");
-        return repo;
-    }
+    @RegisterExtension
+    final ServerFixture fixture = ServerFixture.jobs(
+            "brief.yml", "command: sleep 0.05\n",
+            "hold.yml", "command: sleep 30\n",
+            "skipper.yml", "command: sleep 30\nconcurrency: 1\noverlap: skip\n",
+            "replacer.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n");
 
     /** Runs {@code n} copies of {@code call} at once; returns their results. */
     private static <T> List<T> burst(int n, Callable<T> call) throws Exception {
@@ -74,190 +68,160 @@ class LifecycleRaceTest {
 
     @Test
     void eventsRacingTheEndNeverFollowTheFinalEvent() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server =
-                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
-            for (int round = 0; round < 15; round++) {
-                long n = server.trigger("brief", "{}").get("execution").asLong();
-                // Four clients keep adding events until the execution refuses them.
-                List<Integer> refusals = burst(4, () -> {
-                    for (int i = 0; i < 500; i++) {
-                        int status = server.put("/jobs/brief/" + n, "{\"event\": \"note\"}")
-                                .statusCode();
-                        if (status != 200) {
-                            return status;
-                        }
+        TestServer server = fixture.server();
+        for (int round = 0; round < 15; round++) {
+            long n = server.trigger("brief", "{}").get("execution").asLong();
+            // Four clients keep adding events until the execution refuses them.
+            List<Integer> refusals = burst(4, () -> {
+                for (int i = 0; i < 500; i++) {
+                    int status = server.put("/jobs/brief/" + n, "{\"event\": \"note\"}")
+                            .statusCode();
+                    if (status != 200) {
+                        return status;
                     }
-                    return 200;
-                });
-                assertThat(refusals).containsOnly(409);
-                assertEndsWithOneFinalEvent(server, "brief", n);
-            }
+                }
+                return 200;
+            });
+            assertThat(refusals).containsOnly(409);
+            assertEndsWithOneFinalEvent(server, "brief", n);
         }
     }
 
     @Test
     void aBurstOfTriggersForASkipJobStartsExactlyOne() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server =
-                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
-            List<Integer> statuses =
-                    burst(30, () -> server.postJson("/jobs/skipper", "{}").statusCode());
-            assertThat(statuses.stream().filter(s -> s == 201)).hasSize(1);
-            assertThat(statuses.stream().filter(s -> s == 409)).hasSize(29);
-            server.await("/jobs/skipper/1", e -> e.get("status").asText().equals("start"));
-            server.put("/jobs/skipper/1", "{\"event\": \"kill\"}");
-        }
+        TestServer server = fixture.server();
+        List<Integer> statuses =
+                burst(30, () -> server.postJson("/jobs/skipper", "{}").statusCode());
+        assertThat(statuses.stream().filter(s -> s == 201)).hasSize(1);
+        assertThat(statuses.stream().filter(s -> s == 409)).hasSize(29);
+        server.await("/jobs/skipper/1", e -> e.get("status").asText().equals("start"));
+        server.put("/jobs/skipper/1", "{\"event\": \"kill\"}");
     }
 
     @Test
     void anIdempotencyKeyDoesNotBypassSkipButReplaysItsOwnExecution() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server =
-                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
-            var first = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
-                    .header("Content-Type", "application/json")
-                    .header("Idempotency-Key", "a")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
-            assertThat(first.statusCode()).isEqualTo(201);
-            var other = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
-                    .header("Content-Type", "application/json")
-                    .header("Idempotency-Key", "b")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
-            assertThat(other.statusCode()).as(other.body()).isEqualTo(409);
-            var again = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
-                    .header("Content-Type", "application/json")
-                    .header("Idempotency-Key", "a")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
-            assertThat(again.statusCode()).isEqualTo(201);
-            assertThat(again.headers().firstValue("Idempotent-Replayed")).contains("true");
-            assertThat(TestServer.parse(again.body()).get("execution").asInt()).isEqualTo(1);
-            server.put("/jobs/skipper/1", "{\"event\": \"kill\"}");
-        }
+        TestServer server = fixture.server();
+        var first = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", "a")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(first.statusCode()).isEqualTo(201);
+        var other = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", "b")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(409);
+        var again = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/skipper"))
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", "a")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(again.statusCode()).isEqualTo(201);
+        assertThat(again.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(TestServer.parse(again.body()).get("execution").asInt()).isEqualTo(1);
+        server.put("/jobs/skipper/1", "{\"event\": \"kill\"}");
     }
 
     @Test
     void aBurstOfTriggersNeverOverfillsTheQueue() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
-                        .maxConcurrent(1)
-                        .maxQueued(5)
-                        .start()) {
-            server.trigger("hold", "{}");
-            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
-            List<Integer> statuses =
-                    burst(50, () -> server.postJson("/jobs/hold", "{}").statusCode());
-            assertThat(statuses.stream().filter(s -> s == 201)).hasSize(5);
-            assertThat(statuses.stream().filter(s -> s == 503)).hasSize(45);
-            for (int n = 1; n <= 6; n++) {
-                server.put("/jobs/hold/" + n, "{\"event\": \"kill\"}");
-            }
+        TestServer server = fixture.start(settings -> settings.maxConcurrent(1).maxQueued(5));
+        server.trigger("hold", "{}");
+        server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+        List<Integer> statuses =
+                burst(50, () -> server.postJson("/jobs/hold", "{}").statusCode());
+        assertThat(statuses.stream().filter(s -> s == 201)).hasSize(5);
+        assertThat(statuses.stream().filter(s -> s == 503)).hasSize(45);
+        for (int n = 1; n <= 6; n++) {
+            server.put("/jobs/hold/" + n, "{\"event\": \"kill\"}");
         }
     }
 
     @Test
     void aBurstOfTriggersForAReplaceJobLeavesOnlyTheLastRunning() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server =
-                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
-            List<Integer> statuses =
-                    burst(10, () -> server.postJson("/jobs/replacer", "{}").statusCode());
-            assertThat(statuses).containsOnly(201);
-            // Every execution but one was killed or cancelled within seconds, not after its 30 s.
-            Map<Long, String> unfinished = new ConcurrentHashMap<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            do {
-                unfinished.clear();
-                for (JsonNode e : server.json("/jobs/replacer/executions")) {
-                    if (e.get("finished_at").isNull()) {
-                        unfinished.put(
-                                e.get("execution").asLong(), e.get("status").asText());
-                    }
-                }
-                Thread.sleep(100);
-            } while (unfinished.size() > 1 && System.nanoTime() < deadline);
-            assertThat(unfinished).hasSize(1);
-            long survivor = unfinished.keySet().iterator().next();
-            server.await(
-                    "/jobs/replacer/" + survivor, e -> e.get("status").asText().equals("start"));
-            for (long n = 1; n <= 10; n++) {
-                if (n != survivor) {
-                    assertEndsWithOneFinalEvent(server, "replacer", n);
-                    assertThat(server.json("/jobs/replacer/" + n + "/fail")
-                                    .get("cause")
-                                    .asText())
-                            .containsAnyOf("before it started", "SIGKILL");
+        TestServer server = fixture.server();
+        List<Integer> statuses =
+                burst(10, () -> server.postJson("/jobs/replacer", "{}").statusCode());
+        assertThat(statuses).containsOnly(201);
+        // Every execution but one was killed or cancelled within seconds, not after its 30 s.
+        Map<Long, String> unfinished = new ConcurrentHashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        do {
+            unfinished.clear();
+            for (JsonNode e : server.json("/jobs/replacer/executions")) {
+                if (e.get("finished_at").isNull()) {
+                    unfinished.put(e.get("execution").asLong(), e.get("status").asText());
                 }
             }
-            server.put("/jobs/replacer/" + survivor, "{\"event\": \"kill\"}");
+            Thread.sleep(100);
+        } while (unfinished.size() > 1 && System.nanoTime() < deadline);
+        assertThat(unfinished).hasSize(1);
+        long survivor = unfinished.keySet().iterator().next();
+        server.await("/jobs/replacer/" + survivor, e -> e.get("status").asText().equals("start"));
+        for (long n = 1; n <= 10; n++) {
+            if (n != survivor) {
+                assertEndsWithOneFinalEvent(server, "replacer", n);
+                assertThat(server.json("/jobs/replacer/" + n + "/fail")
+                                .get("cause")
+                                .asText())
+                        .containsAnyOf("before it started", "SIGKILL");
+            }
         }
+        server.put("/jobs/replacer/" + survivor, "{\"event\": \"kill\"}");
     }
 
     @Test
     void aSignalToAFinishedExecutionIs409AndRecordsNothing() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server =
-                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
-            server.trigger("brief", "{}");
-            server.awaitFinished("brief", 1);
-            HttpResponse<String> late = server.put("/jobs/brief/1", "{\"event\": \"kill\"}");
-            assertThat(late.statusCode()).isEqualTo(409);
-            assertEndsWithOneFinalEvent(server, "brief", 1);
-            assertThat(server.json("/jobs/brief/1").get("events")).hasSize(3);
-        }
+        TestServer server = fixture.server();
+        server.trigger("brief", "{}");
+        server.awaitFinished("brief", 1);
+        HttpResponse<String> late = server.put("/jobs/brief/1", "{\"event\": \"kill\"}");
+        assertThat(late.statusCode()).isEqualTo(409);
+        assertEndsWithOneFinalEvent(server, "brief", 1);
+        assertThat(server.json("/jobs/brief/1").get("events")).hasSize(3);
     }
 
     @Test
     void aJobRemovedFromTheRepositoryCancelsItsQueuedRunsAndKeepsItsHistory() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
-                        .maxConcurrent(1)
-                        .start()) {
-            server.trigger("hold", "{}");
-            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
-            server.trigger("brief", "{}");
-            String commit = repo.without("brief.yml").without("hold.yml").commit("remove brief and hold");
-            assertThat(server.post("/config/sync", "").statusCode()).isEqualTo(200);
-            JsonNode cancelled = server.awaitFinished("brief", 1);
-            assertThat(cancelled.get("status").asText()).isEqualTo("fail");
-            assertThat(server.json("/jobs/brief/1/fail").get("cause").asText())
-                    .isEqualTo("job 'brief' is not in commit " + commit.substring(0, 10) + " any more");
-            assertThat(server.json("/jobs/brief/executions")).hasSize(1);
-            assertThat(server.postJson("/jobs/brief", "{}").statusCode()).isEqualTo(404);
-            // The running one goes on with the files of its own commit.
-            assertThat(server.json("/jobs/hold/1").get("status").asText()).isEqualTo("start");
-            assertThat(server.put("/jobs/hold/1", "{\"event\": \"kill\"}").statusCode())
-                    .isEqualTo(200);
-            assertEndsWithOneFinalEvent(server, "hold", 1);
-        }
+        TestRepo repo = fixture.repo();
+        TestServer server = fixture.start(settings -> settings.maxConcurrent(1));
+        server.trigger("hold", "{}");
+        server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+        server.trigger("brief", "{}");
+        String commit = repo.without("brief.yml").without("hold.yml").commit("remove brief and hold");
+        assertThat(server.post("/config/sync", "").statusCode()).isEqualTo(200);
+        JsonNode cancelled = server.awaitFinished("brief", 1);
+        assertThat(cancelled.get("status").asText()).isEqualTo("fail");
+        assertThat(server.json("/jobs/brief/1/fail").get("cause").asText())
+                .isEqualTo("job 'brief' is not in commit " + commit.substring(0, 10) + " any more");
+        assertThat(server.json("/jobs/brief/executions")).hasSize(1);
+        assertThat(server.postJson("/jobs/brief", "{}").statusCode()).isEqualTo(404);
+        // The running one goes on with the files of its own commit.
+        assertThat(server.json("/jobs/hold/1").get("status").asText()).isEqualTo("start");
+        assertThat(server.put("/jobs/hold/1", "{\"event\": \"kill\"}").statusCode())
+                .isEqualTo(200);
+        assertEndsWithOneFinalEvent(server, "hold", 1);
     }
 
     @Test
     void anIdempotentReplayOfAReplaceJobKillsNothingAndLeavesTheRuleIntact() throws Exception {
-        try (TestRepo repo = repo();
-                TestServer server =
-                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
-            java.util.function.Supplier<java.net.http.HttpRequest.Builder> keyed =
-                    () -> java.net.http.HttpRequest.newBuilder(server.uri("/jobs/replacer"))
-                            .header("Content-Type", "application/json")
-                            .header("Idempotency-Key", "once")
-                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"));
-            assertThat(server.send(keyed.get()).statusCode()).isEqualTo(201);
-            server.await("/jobs/replacer/1", e -> e.get("status").asText().equals("start"));
-            HttpResponse<String> replay = server.send(keyed.get());
-            assertThat(replay.headers().firstValue("Idempotent-Replayed")).contains("true");
-            // A trigger's replacements are written before its answer: a replay that replaced
-            // would have recorded a kill on execution 1 by now. The kill below names execution 2: no
-            // earlier kill came between.
-            assertThat(server.json("/jobs/replacer/1").get("status").asText()).isEqualTo("start");
-            // A new trigger still replaces the running one.
-            server.trigger("replacer", "{}");
-            assertThat(server.awaitFinished("replacer", 1).get("status").asText())
-                    .isEqualTo("fail");
-            assertThat(server.json("/jobs/replacer/1/kill").get("cause").asText())
-                    .isEqualTo("replaced by execution 2");
-            server.await("/jobs/replacer/2", e -> e.get("status").asText().equals("start"));
-            server.put("/jobs/replacer/2", "{\"event\": \"kill\"}");
-        }
+        TestServer server = fixture.server();
+        java.util.function.Supplier<java.net.http.HttpRequest.Builder> keyed =
+                () -> java.net.http.HttpRequest.newBuilder(server.uri("/jobs/replacer"))
+                        .header("Content-Type", "application/json")
+                        .header("Idempotency-Key", "once")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"));
+        assertThat(server.send(keyed.get()).statusCode()).isEqualTo(201);
+        server.await("/jobs/replacer/1", e -> e.get("status").asText().equals("start"));
+        HttpResponse<String> replay = server.send(keyed.get());
+        assertThat(replay.headers().firstValue("Idempotent-Replayed")).contains("true");
+        // A trigger's replacements are written before its answer: a replay that replaced
+        // would have recorded a kill on execution 1 by now. The kill below names execution 2: no
+        // earlier kill came between.
+        assertThat(server.json("/jobs/replacer/1").get("status").asText()).isEqualTo("start");
+        // A new trigger still replaces the running one.
+        server.trigger("replacer", "{}");
+        assertThat(server.awaitFinished("replacer", 1).get("status").asText()).isEqualTo("fail");
+        assertThat(server.json("/jobs/replacer/1/kill").get("cause").asText()).isEqualTo("replaced by execution 2");
+        server.await("/jobs/replacer/2", e -> e.get("status").asText().equals("start"));
+        server.put("/jobs/replacer/2", "{\"event\": \"kill\"}");
     }
 }
