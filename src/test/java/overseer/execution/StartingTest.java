@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import overseer.config.CheckoutLease;
 import overseer.process.Launcher;
 import overseer.process.PosixSpawnLauncher;
@@ -29,6 +29,7 @@ import overseer.store.NewExecution;
 import overseer.store.SqliteStore;
 import overseer.store.Store;
 import overseer.testing.Processes;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -37,8 +38,8 @@ import overseer.testing.TestServer;
  * is neither lost nor refused, and a crash between the spawn and the {@code start} event is noticed.
  */
 class StartingTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture fixture = ServerFixture.empty();
 
     private static final LaunchSpec SLEEP = new LaunchSpec(
             List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of(), null, null);
@@ -63,17 +64,17 @@ class StartingTest {
     }
 
     private Unfinished unfinished(Execution e) {
-        return new Unfinished(e, SLEEP, CheckoutLease.unmanaged("c0ffee", tmp), "token");
+        return new Unfinished(e, SLEEP, CheckoutLease.unmanaged("c0ffee", fixture.tmp()), "token");
     }
 
     private Launcher.Process spawn(Launcher launcher, Execution e) throws java.io.IOException {
         return launcher.start(new Launcher.Command(
-                SLEEP.argv(), List.of(ProcessGroups.MARKER + "=" + e.runId(), "PATH=/usr/bin:/bin"), tmp));
+                SLEEP.argv(), List.of(ProcessGroups.MARKER + "=" + e.runId(), "PATH=/usr/bin:/bin"), fixture.tmp()));
     }
 
     @Test
     void aKillWhileStartingCancelsTheSpawn() throws Exception {
-        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Execution e = create(store, "job");
             Unfinished u = unfinished(e);
@@ -95,7 +96,7 @@ class StartingTest {
 
     @Test
     void theSpawnDoesNotHoldTheExecutionsLock() throws Exception {
-        try (Store store = SqliteStore.open(tmp.resolve("db"));
+        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"));
                 var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Execution e = create(store, "job");
@@ -136,7 +137,7 @@ class StartingTest {
 
     @Test
     void aStopWhileStartingReachesTheProcessAsSoonAsItExists() throws Exception {
-        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Execution e = create(store, "job");
             Unfinished u = unfinished(e);
@@ -165,35 +166,31 @@ class StartingTest {
 
     @Test
     void aRestartFindsAnExecutionThatWasStartingLostAndKillsWhatItStarted() throws Exception {
-        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
-            repo.with("hold.yml", "command: sleep 600\n").commit("jobs");
-            Path data = Files.createDirectories(tmp.resolve("data"));
-            Execution e;
-            Launcher.Process leftover;
-            // A server that crashed between posix_spawn and recording the start left this behind.
-            try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
-                e = create(store, "hold");
-                store.starting("hold", e.number());
-                leftover = spawn(new PosixSpawnLauncher(), e);
-            }
-            assertThat(Processes.alive(leftover.pid())).isTrue();
-            try (TestServer server = TestServer.on(repo.url(), data).start()) {
-                JsonNode lost = server.json("/jobs/hold/1");
-                assertThat(lost.get("status").asText()).isEqualTo("lost");
-                assertThat(lost.get("events"))
-                        .extracting(ev -> ev.get("name").asText())
-                        .containsExactly("queued", "lost");
-                assertThat(server.json("/jobs/hold/1/lost").get("cause").asText())
-                        .isEqualTo("the server stopped while it was starting; killed 1 leftover process(es)");
-                leftover.exit().get();
-                assertThat(Processes.alive(leftover.pid())).isFalse();
-            }
+        TestRepo repo = fixture.repo();
+        repo.with("hold.yml", "command: sleep 600\n").commit("jobs");
+        Path data = Files.createDirectories(fixture.data());
+        Execution e;
+        Launcher.Process leftover;
+        // A server that crashed between posix_spawn and recording the start left this behind.
+        try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
+            e = create(store, "hold");
+            store.starting("hold", e.number());
+            leftover = spawn(new PosixSpawnLauncher(), e);
         }
+        assertThat(Processes.alive(leftover.pid())).isTrue();
+        TestServer server = fixture.server();
+        JsonNode lost = server.json("/jobs/hold/1");
+        assertThat(lost.get("status").asText()).isEqualTo("lost");
+        assertThat(lost.get("events")).extracting(ev -> ev.get("name").asText()).containsExactly("queued", "lost");
+        assertThat(server.json("/jobs/hold/1/lost").get("cause").asText())
+                .isEqualTo("the server stopped while it was starting; killed 1 leftover process(es)");
+        leftover.exit().get();
+        assertThat(Processes.alive(leftover.pid())).isFalse();
     }
 
     @Test
     void anExecutionThatNeverLeftTheQueueEndsCancelledWhenItFails() throws Exception {
-        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Unfinished u = unfinished(create(store, "job"));
             lifecycle.finish(
@@ -209,7 +206,7 @@ class StartingTest {
 
     @Test
     void anExecutionTakesAtMostItsLimitOfCustomEvents() throws Exception {
-        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC(), 3);
             Execution e = create(store, "job");
             Unfinished u = unfinished(e);
@@ -230,7 +227,7 @@ class StartingTest {
             + " signal while STARTING is stored as pending (g2-lifecycle): the two designs must be unified; see the"
             + " closing note of 2026-12-05")
     void aKillThatComesDuringTheSpawnKillsTheProcessOnceRightAfterIt() throws Exception {
-        try (Store store = SqliteStore.open(tmp.resolve("db"))) {
+        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Execution e = create(store, "job");
             Unfinished u = unfinished(e);
@@ -267,25 +264,23 @@ class StartingTest {
 
     @Test
     void aKillWhileStartingIsKeptAndAppliedOnceAcrossARestart() throws Exception {
-        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
-            repo.with("hold.yml", "command: sleep 600\n").commit("jobs");
-            Path data = Files.createDirectories(tmp.resolve("data"));
-            // Acknowledged while starting; the server stops before the spawn.
-            try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
-                Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
-                Unfinished u = unfinished(create(store, "hold"));
-                lifecycle.starting(u);
-                lifecycle.signal(u, "kill", Optional.of("early"), "api");
-            }
-            try (TestServer server = TestServer.on(repo.url(), data).start()) {
-                JsonNode ended = server.json("/jobs/hold/1");
-                assertThat(ended.get("status").asText()).isEqualTo("fail");
-                assertThat(ended.get("events"))
-                        .extracting(ev -> ev.get("name").asText())
-                        .containsExactly("queued", "kill", "fail");
-                assertThat(server.json("/jobs/hold/1/fail").get("cause").asText())
-                        .isEqualTo("cancelled by 'kill' before it started");
-            }
+        TestRepo repo = fixture.repo();
+        repo.with("hold.yml", "command: sleep 600\n").commit("jobs");
+        Path data = Files.createDirectories(fixture.data());
+        // Acknowledged while starting; the server stops before the spawn.
+        try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
+            Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
+            Unfinished u = unfinished(create(store, "hold"));
+            lifecycle.starting(u);
+            lifecycle.signal(u, "kill", Optional.of("early"), "api");
         }
+        TestServer server = fixture.server();
+        JsonNode ended = server.json("/jobs/hold/1");
+        assertThat(ended.get("status").asText()).isEqualTo("fail");
+        assertThat(ended.get("events"))
+                .extracting(ev -> ev.get("name").asText())
+                .containsExactly("queued", "kill", "fail");
+        assertThat(server.json("/jobs/hold/1/fail").get("cause").asText())
+                .isEqualTo("cancelled by 'kill' before it started");
     }
 }

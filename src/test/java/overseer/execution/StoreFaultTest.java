@@ -3,14 +3,14 @@ package overseer.execution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import overseer.service.Supervisor;
 import overseer.testing.FaultyStore;
 import overseer.testing.LogLines;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -19,60 +19,53 @@ class StoreFaultTest {
     static final Supervisor.Settings QUICK = new Supervisor.Settings(
             Duration.ofMillis(50), Duration.ofMillis(200), 3, Duration.ofSeconds(30), Duration.ofMinutes(10));
 
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture fixture = ServerFixture.empty();
 
     @Test
     void anEventTheStoreFailsToRecordIsRefusedToTheJobAndTheNextOneIsRecorded() throws Exception {
         AtomicReference<FaultyStore> faults = new AtomicReference<>();
-        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"));
-                LogLines log = LogLines.capture()) {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
             repo.with("steps.yml", """
                             command: 'event first; echo "first=$?"; event second; echo "second=$?"'
                             """).commit("a job with events");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
-                    .store(s -> FaultyStore.wrap(s, faults::set))
-                    .services(QUICK)
-                    .start()) {
-                faults.get().failCall("event", 1);
-                server.trigger("steps", "{}");
-                JsonNode done = server.awaitFinished("steps", 1);
-                assertThat(done.path("status").asText()).isEqualTo("complete");
-                assertThat(server.get("/jobs/steps/1/stdout").body()).isEqualTo("first=1\nsecond=0\n");
-                assertThat(done.findValuesAsText("name")).contains("second").doesNotContain("first");
-                assertThat(faults.get().failures("event")).isEqualTo(1);
-                // The event pipe goes on reading: a later execution's events are recorded too.
-                server.trigger("steps", "{}");
-                assertThat(server.awaitFinished("steps", 2).findValuesAsText("name"))
-                        .contains("first", "second");
-                assertThat(log.errors("injected")).hasSizeLessThanOrEqualTo(1);
-            }
+            TestServer server = fixture.start(settings ->
+                    settings.store(s -> FaultyStore.wrap(s, faults::set)).services(QUICK));
+            faults.get().failCall("event", 1);
+            server.trigger("steps", "{}");
+            JsonNode done = server.awaitFinished("steps", 1);
+            assertThat(done.path("status").asText()).isEqualTo("complete");
+            assertThat(server.get("/jobs/steps/1/stdout").body()).isEqualTo("first=1\nsecond=0\n");
+            assertThat(done.findValuesAsText("name")).contains("second").doesNotContain("first");
+            assertThat(faults.get().failures("event")).isEqualTo(1);
+            // The event pipe goes on reading: a later execution's events are recorded too.
+            server.trigger("steps", "{}");
+            assertThat(server.awaitFinished("steps", 2).findValuesAsText("name"))
+                    .contains("first", "second");
+            assertThat(log.errors("injected")).hasSizeLessThanOrEqualTo(1);
         }
     }
 
     @Test
     void anEndTheStoreFailsToRecordOnceIsRecordedOnItsRetry() throws Exception {
         AtomicReference<FaultyStore> faults = new AtomicReference<>();
-        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"));
-                LogLines log = LogLines.capture()) {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
             repo.with("quick.yml", "command: echo hi\n").commit("a job");
-            try (TestServer server = TestServer.on(repo.url(), tmp.resolve("data"))
-                    .store(s -> FaultyStore.wrap(s, faults::set))
-                    .services(QUICK)
-                    .start()) {
-                faults.get().failCall("finished", 1);
-                server.trigger("quick", "{}");
-                JsonNode done = server.awaitFinished("quick", 1);
-                assertThat(done.path("status").asText()).isEqualTo("complete");
-                assertThat(done.findValuesAsText("name")).containsOnlyOnce("complete");
-                assertThat(faults.get().failures("finished")).isEqualTo(1);
-                assertThat(log.containing("end not recorded, retrying")).hasSize(1);
-                // And the next execution ends at its first try.
-                server.trigger("quick", "{}");
-                assertThat(server.awaitFinished("quick", 2).path("status").asText())
-                        .isEqualTo("complete");
-                assertThat(faults.get().failures("finished")).isEqualTo(1);
-            }
+            TestServer server = fixture.start(settings ->
+                    settings.store(s -> FaultyStore.wrap(s, faults::set)).services(QUICK));
+            faults.get().failCall("finished", 1);
+            server.trigger("quick", "{}");
+            JsonNode done = server.awaitFinished("quick", 1);
+            assertThat(done.path("status").asText()).isEqualTo("complete");
+            assertThat(done.findValuesAsText("name")).containsOnlyOnce("complete");
+            assertThat(faults.get().failures("finished")).isEqualTo(1);
+            assertThat(log.containing("end not recorded, retrying")).hasSize(1);
+            // And the next execution ends at its first try.
+            server.trigger("quick", "{}");
+            assertThat(server.awaitFinished("quick", 2).path("status").asText()).isEqualTo("complete");
+            assertThat(faults.get().failures("finished")).isEqualTo(1);
         }
     }
 }

@@ -10,11 +10,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import overseer.service.Supervisor;
 import overseer.testing.FaultyStore;
 import overseer.testing.LogLines;
 import overseer.testing.MutableClock;
+import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
 import overseer.testing.TestServer;
 
@@ -23,23 +24,20 @@ class RetentionServiceTest {
     static final Supervisor.Settings QUICK = new Supervisor.Settings(
             Duration.ofMillis(50), Duration.ofMillis(200), 3, Duration.ofSeconds(30), Duration.ofMinutes(10));
 
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final ServerFixture fixture = ServerFixture.empty();
 
     /** Three runs of job a, a month old when the returned server (with {@code faults}) starts. */
     private TestServer oldRunsThen(TestRepo repo, MutableClock clock, Consumer<FaultyStore> faults) throws Exception {
         repo.with("a.yml", "command: echo a\n").commit("jobs");
-        try (TestServer first = TestServer.on(repo.url(), tmp.resolve("data"))
-                .clock(clock)
-                .retention(Duration.ofDays(30), 1000)
-                .start()) {
-            for (int i = 1; i <= 3; i++) {
-                first.trigger("a", "{}");
-                first.awaitFinished("a", i);
-            }
+        TestServer first = fixture.start(settings -> settings.clock(clock).retention(Duration.ofDays(30), 1000));
+        for (int i = 1; i <= 3; i++) {
+            first.trigger("a", "{}");
+            first.awaitFinished("a", i);
         }
+        fixture.stop();
         clock.advance(Duration.ofDays(31));
-        return TestServer.on(repo.url(), tmp.resolve("data"))
+        return TestServer.on(repo.url(), fixture.data())
                 .clock(clock)
                 .retention(Duration.ofDays(30), 1000)
                 .store(s -> FaultyStore.wrap(s, faults))
@@ -52,8 +50,8 @@ class RetentionServiceTest {
         MutableClock clock = new MutableClock(Instant.parse("2026-10-01T10:00:00Z"));
         CountDownLatch seen = new CountDownLatch(1);
         AtomicInteger thrown = new AtomicInteger();
-        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"));
-                LogLines log = LogLines.capture();
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture();
                 TestServer server = oldRunsThen(
                         repo,
                         clock,
@@ -96,12 +94,12 @@ class RetentionServiceTest {
     @Test
     void aCrashAfterTheRowsWentLeavesNoOutputFolderBehind() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-10-01T10:00:00Z"));
-        Path out = tmp.resolve("data/executions/a");
-        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"));
-                TestServer server = oldRunsThen(
-                        repo,
-                        clock,
-                        f -> f.failAfterCall("remove", 1, () -> new StoreException("crash after the commit", null)))) {
+        Path out = fixture.tmp().resolve("data/executions/a");
+        TestRepo repo = fixture.repo();
+        try (TestServer server = oldRunsThen(
+                repo,
+                clock,
+                f -> f.failAfterCall("remove", 1, () -> new StoreException("crash after the commit", null)))) {
             // The first round removed the rows and "crashed"; the next one deletes their folders.
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             while ((out.resolve("1").toFile().exists()
