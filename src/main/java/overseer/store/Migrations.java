@@ -100,7 +100,17 @@ final class Migrations {
 
     private Migrations() {}
 
+    /** How many steps there are: the schema version of a current database. */
+    static int latest() {
+        return STEPS.size();
+    }
+
     static void apply(Connection connection) throws SQLException {
+        apply(connection, STEPS.size());
+    }
+
+    /** Applies the steps up to {@code version}; tests make databases as earlier releases left them. */
+    static void apply(Connection connection, int version) throws SQLException {
         try (Statement s = connection.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         }
@@ -113,15 +123,15 @@ final class Migrations {
             throw new SQLException("the database has schema version " + current + ", newer than this Overseer ("
                     + STEPS.size() + "); use a newer release");
         }
-        for (int version = current + 1; version <= STEPS.size(); version++) {
+        for (int step = current + 1; step <= version; step++) {
             connection.setAutoCommit(false);
             try (Statement s = connection.createStatement()) {
-                for (String sql : STEPS.get(version - 1).split(";")) {
+                for (String sql : STEPS.get(step - 1).split(";")) {
                     if (!sql.isBlank()) {
                         s.execute(sql);
                     }
                 }
-                s.execute("INSERT INTO schema_version (version) VALUES (" + version + ")");
+                s.execute("INSERT INTO schema_version (version) VALUES (" + step + ")");
                 connection.commit();
             } catch (SQLException e) {
                 connection.rollback();
