@@ -89,7 +89,7 @@ class FullDiskTest {
         Files.delete(filler);
         assertThat(server.awaitFinished("step", 1).get("status").asText()).isEqualTo("complete");
         server.await("/jobs/step/1", e -> true);
-        assertThat(server.get("/ready").statusCode()).isEqualTo(200);
+        assertThat(server.awaitReady()).isEqualTo(200);
     }
 
     @Test

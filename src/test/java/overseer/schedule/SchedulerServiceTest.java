@@ -78,7 +78,7 @@ class SchedulerServiceTest {
             assertThat(detail).contains("scheduler").doesNotContain("injected");
             seen.countDown();
             server.await("/jobs/beat/1", e -> e.path("trigger").asText().equals("schedule"));
-            assertThat(server.get("/ready").statusCode()).isEqualTo(200);
+            assertThat(server.awaitReady()).isEqualTo(200);
             assertThat(server.get("/metrics").body())
                     .contains("overseer_service_failures_total{service=\"scheduler\"} 5.0");
             assertThat(log.errors("scheduleState")).hasSize(1);

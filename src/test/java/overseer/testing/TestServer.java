@@ -267,6 +267,20 @@ public final class TestServer implements AutoCloseable {
         return JSON.readTree(body);
     }
 
+    /**
+     * Polls {@code /ready} until it is 200, for at most 20 s; returns the last status. A service
+     * clears its problem when its round returns, just after the work the test saw.
+     */
+    public int awaitReady() throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        int status = get("/ready").statusCode();
+        while (status != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            status = get("/ready").statusCode();
+        }
+        return status;
+    }
+
     /** Polls {@code path} until it exists and its JSON satisfies {@code condition}, for at most 20 s. */
     public JsonNode await(String path, Predicate<JsonNode> condition) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
