@@ -584,13 +584,18 @@ public class JdbcStore implements Store {
         write("record a signal to a starting execution", () -> {
             int changed = count(
                     "UPDATE executions SET status = ?, pending_signals = CASE WHEN pending_signals IS NULL THEN ?"
-                            + " ELSE pending_signals || ',' || ? END WHERE job = ? AND number = ? AND state = ?",
+                            + " ELSE pending_signals || ',' || ? END WHERE job = ? AND number = ? AND state IN (?, ?)",
                     signal.name(),
                     signal.name(),
                     signal.name(),
                     job,
                     number,
-                    ExecutionState.STARTING.column());
+                    ExecutionState.STARTING.column(),
+                    // The run commits its start and only then takes the process group: a signal
+                    // in between finds the row running and the run still without the process;
+                    // the run sends it once it has the group. (A restart finds a running row
+                    // lost and kills its processes, so the kept name is not needed there.)
+                    ExecutionState.RUNNING.column());
             if (changed != 1) {
                 throw new StaleState("store: execution " + job + "/" + number + " is not starting; cannot keep '"
                         + signal.name() + "' for its start");

@@ -115,9 +115,10 @@ public interface Store extends AutoCloseable {
             Optional<Execution.RetryError> retryError);
 
     /**
-     * STARTING stays STARTING: appends a signal event and keeps the signal pending in the row, in
-     * one transaction, until {@link #started} (which clears it) or the end applies it. Throws
-     * {@link StaleState} when the execution is not STARTING.
+     * A signal to an execution whose process its run does not hold yet: appends the event and
+     * keeps the signal pending in the row, in one transaction, until {@link #started} (which
+     * clears it) or the end applies it. STARTING, or RUNNING in the moment after the start was
+     * committed and before the run took the process group; throws {@link StaleState} otherwise.
      */
     void signalPending(String job, long number, Event signal);
 

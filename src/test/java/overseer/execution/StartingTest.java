@@ -223,41 +223,27 @@ class StartingTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("hangs since the spawn runs outside the execution's lock (e-process) and a"
-            + " signal while STARTING is stored as pending (g2-lifecycle): the two designs must be unified; see the"
-            + " closing note of 2026-12-05")
-    void aKillThatComesDuringTheSpawnKillsTheProcessOnceRightAfterIt() throws Exception {
-        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
+    void aKillAfterTheStartIsCommittedButBeforeTheRunHasTheProcessIsTakenAndSentOnce() throws Exception {
+        var faults = new java.util.concurrent.atomic.AtomicReference<overseer.testing.FaultyStore>();
+        try (Store store = overseer.testing.FaultyStore.wrap(
+                        SqliteStore.open(fixture.tmp().resolve("db")), faults::set);
+                var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Execution e = create(store, "job");
             Unfinished u = unfinished(e);
             lifecycle.starting(u);
-            java.util.concurrent.CountDownLatch spawning = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
-            try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-                var spawn = threads.submit(() -> lifecycle.spawn(u, () -> {
-                    spawning.countDown();
-                    try {
-                        proceed.await();
-                    } catch (InterruptedException ex) {
-                        throw new java.io.IOException(ex);
-                    }
-                    return spawn(new PosixSpawnLauncher(), e);
-                }));
-                spawning.await();
-                var kill = threads.submit(() -> lifecycle.signal(u, "kill", Optional.of("now"), "api"));
-                // The kill waits for the spawn, which holds the execution's lock.
-                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-                while (!u.lock.hasQueuedThreads() && System.nanoTime() < deadline) {
-                    Thread.onSpinWait();
-                }
-                assertThat(u.lock.hasQueuedThreads()).isTrue();
-                proceed.countDown();
-                Launcher.Process process = ((Lifecycle.Spawn.Running) spawn.get()).process();
-                assertThat(kill.get()).isFalse();
-                process.exit().get();
-                assertThat(Processes.alive(process.pid())).isFalse();
-            }
+            CountDownLatch committed = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            faults.get().holdAfterCall("started", 1, committed, release);
+            CompletableFuture<Lifecycle.Spawn> result = CompletableFuture.supplyAsync(
+                    () -> lifecycle.spawn(u, () -> spawn(new PosixSpawnLauncher(), e)), threads);
+            assertThat(committed.await(10, TimeUnit.SECONDS)).isTrue();
+            // The row says running; the run has not moved on from STARTING yet. The kill was
+            // refused here as if the execution had finished, and the job ran on.
+            assertThat(lifecycle.signal(u, "kill", Optional.of("now"), "api")).isFalse();
+            release.countDown();
+            Launcher.Process process = ((Lifecycle.Spawn.Running) result.get(10, TimeUnit.SECONDS)).process();
+            assertThat(process.exit().get(10, TimeUnit.SECONDS).describe()).isEqualTo("killed by signal 9 (SIGKILL)");
             assertThat(store.events("job", 1)).extracting(Event::name).containsExactly("queued", "start", "kill");
         }
     }

@@ -19,7 +19,22 @@ public final class FaultyStore implements InvocationHandler {
     private record Plan(AtomicInteger remaining, int times, Supplier<? extends Throwable> fault, boolean after) {}
 
     private final Store real;
+
+    private record Hold(
+            AtomicInteger remaining,
+            java.util.concurrent.CountDownLatch inside,
+            java.util.concurrent.CountDownLatch release,
+            boolean after) {
+        void await(String name) throws InterruptedException {
+            inside.countDown();
+            if (!release.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new AssertionError("a held " + name + " was not released within 30 s");
+            }
+        }
+    }
+
     private final Map<String, Plan> plans = new ConcurrentHashMap<>();
+    private final Map<String, Hold> holds = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
 
@@ -58,6 +73,32 @@ public final class FaultyStore implements InvocationHandler {
         plans.put(method, new Plan(new AtomicInteger(nth), 1, fault, true));
     }
 
+    /**
+     * The {@code nth} call of {@code method} counts {@code inside} down and waits for
+     * {@code release} before it goes to the real store: a test holds one writer in the middle of
+     * its write and does what it wants to race with it, in a known order.
+     */
+    public void holdCall(
+            String method,
+            int nth,
+            java.util.concurrent.CountDownLatch inside,
+            java.util.concurrent.CountDownLatch release) {
+        holds.put(method, new Hold(new AtomicInteger(nth), inside, release, false));
+    }
+
+    /**
+     * The {@code nth} call of {@code method} goes to the real store, then counts {@code inside}
+     * down and waits for {@code release} before it returns: the write is committed and its caller
+     * does not know yet.
+     */
+    public void holdAfterCall(
+            String method,
+            int nth,
+            java.util.concurrent.CountDownLatch inside,
+            java.util.concurrent.CountDownLatch release) {
+        holds.put(method, new Hold(new AtomicInteger(nth), inside, release, true));
+    }
+
     /** How many times {@code method} has been called through this decorator. */
     public int calls(String method) {
         AtomicInteger n = calls.get(method);
@@ -81,6 +122,15 @@ public final class FaultyStore implements InvocationHandler {
             };
         }
         calls.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+        Hold hold = holds.get(name);
+        if (hold != null && hold.remaining().decrementAndGet() == 0) {
+            if (hold.after()) {
+                Object result = call(method, args);
+                hold.await(name);
+                return result;
+            }
+            hold.await(name);
+        }
         Plan plan = plans.get(name);
         if (plan != null) {
             int left = plan.remaining().decrementAndGet();
