@@ -30,10 +30,11 @@ class LifecycleRaceTest {
 
     @RegisterExtension
     final ServerFixture fixture = ServerFixture.jobs(
-            "brief.yml", "command: sleep 0.05\n",
-            "hold.yml", "command: sleep 30\n",
-            "skipper.yml", "command: sleep 30\nconcurrency: 1\noverlap: skip\n",
-            "replacer.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n");
+                    "brief.yml", "command: sleep 0.05\n",
+                    "hold.yml", "command: sleep 30\n",
+                    "skipper.yml", "command: sleep 30\nconcurrency: 1\noverlap: skip\n",
+                    "replacer.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n")
+            .withFaults();
 
     /** Runs {@code n} copies of {@code call} at once; returns their results. */
     private static <T> List<T> burst(int n, Callable<T> call) throws Exception {
@@ -119,10 +120,8 @@ class LifecycleRaceTest {
 
     @Test
     void aBurstOfTriggersForASkipJobStartsExactlyOne() throws Exception {
-        var faults = new java.util.concurrent.atomic.AtomicReference<overseer.testing.FaultyStore>();
-        TestServer server =
-                fixture.start(settings -> settings.store(s -> overseer.testing.FaultyStore.wrap(s, faults::set)));
-        Held held = whileTheFirstIsHeld(server, faults.get(), "skipper", 29);
+        TestServer server = fixture.server();
+        Held held = whileTheFirstIsHeld(server, fixture.faults(), "skipper", 29);
         assertThat(held.first()).isEqualTo(201);
         assertThat(held.others()).hasSize(29).containsOnly(409);
         server.await("/jobs/skipper/1", e -> e.get("status").asText().equals("start"));
@@ -154,13 +153,11 @@ class LifecycleRaceTest {
 
     @Test
     void aBurstOfTriggersNeverOverfillsTheQueue() throws Exception {
-        var faults = new java.util.concurrent.atomic.AtomicReference<overseer.testing.FaultyStore>();
-        TestServer server = fixture.start(settings ->
-                settings.maxConcurrent(1).maxQueued(5).store(s -> overseer.testing.FaultyStore.wrap(s, faults::set)));
+        TestServer server = fixture.start(settings -> settings.maxConcurrent(1).maxQueued(5));
         server.trigger("hold", "{}");
         server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
         // The held trigger takes a place in the queue before it is stored: four more fit.
-        Held held = whileTheFirstIsHeld(server, faults.get(), "hold", 49);
+        Held held = whileTheFirstIsHeld(server, fixture.faults(), "hold", 49);
         assertThat(held.first()).isEqualTo(201);
         assertThat(held.others().stream().filter(s -> s == 201)).hasSize(4);
         assertThat(held.others().stream().filter(s -> s == 503)).hasSize(45);
@@ -171,11 +168,9 @@ class LifecycleRaceTest {
 
     @Test
     void aBurstOfTriggersForAReplaceJobLeavesOnlyTheLastRunning() throws Exception {
-        var faults = new java.util.concurrent.atomic.AtomicReference<overseer.testing.FaultyStore>();
-        TestServer server =
-                fixture.start(settings -> settings.store(s -> overseer.testing.FaultyStore.wrap(s, faults::set)));
+        TestServer server = fixture.server();
         // The first is replaced while its trigger is still storing it: it ends as soon as stored.
-        Held held = whileTheFirstIsHeld(server, faults.get(), "replacer", 9);
+        Held held = whileTheFirstIsHeld(server, fixture.faults(), "replacer", 9);
         assertThat(held.first()).isEqualTo(201);
         assertThat(held.others()).hasSize(9).containsOnly(201);
         // Every execution but one was killed or cancelled within seconds, not after its 30 s.

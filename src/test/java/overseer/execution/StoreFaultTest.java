@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import overseer.service.Supervisor;
-import overseer.testing.FaultyStore;
 import overseer.testing.LogLines;
 import overseer.testing.ServerFixture;
 import overseer.testing.TestRepo;
@@ -20,25 +18,23 @@ class StoreFaultTest {
             Duration.ofMillis(50), Duration.ofMillis(200), 3, Duration.ofSeconds(30), Duration.ofMinutes(10));
 
     @RegisterExtension
-    final ServerFixture fixture = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty().withFaults();
 
     @Test
     void anEventTheStoreFailsToRecordIsRefusedToTheJobAndTheNextOneIsRecorded() throws Exception {
-        AtomicReference<FaultyStore> faults = new AtomicReference<>();
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
             repo.with("steps.yml", """
                             command: 'event first; echo "first=$?"; event second; echo "second=$?"'
                             """).commit("a job with events");
-            TestServer server = fixture.start(settings ->
-                    settings.store(s -> FaultyStore.wrap(s, faults::set)).services(QUICK));
-            faults.get().failCall("event", 1);
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults().failCall("event", 1);
             server.trigger("steps", "{}");
             JsonNode done = server.awaitFinished("steps", 1);
             assertThat(done.path("status").asText()).isEqualTo("complete");
             assertThat(server.get("/jobs/steps/1/stdout").body()).isEqualTo("first=1\nsecond=0\n");
             assertThat(done.findValuesAsText("name")).contains("second").doesNotContain("first");
-            assertThat(faults.get().failures("event")).isEqualTo(1);
+            assertThat(fixture.faults().failures("event")).isEqualTo(1);
             // The event pipe goes on reading: a later execution's events are recorded too.
             server.trigger("steps", "{}");
             assertThat(server.awaitFinished("steps", 2).findValuesAsText("name"))
@@ -49,23 +45,21 @@ class StoreFaultTest {
 
     @Test
     void anEndTheStoreFailsToRecordOnceIsRecordedOnItsRetry() throws Exception {
-        AtomicReference<FaultyStore> faults = new AtomicReference<>();
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
             repo.with("quick.yml", "command: echo hi\n").commit("a job");
-            TestServer server = fixture.start(settings ->
-                    settings.store(s -> FaultyStore.wrap(s, faults::set)).services(QUICK));
-            faults.get().failCall("finished", 1);
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults().failCall("finished", 1);
             server.trigger("quick", "{}");
             JsonNode done = server.awaitFinished("quick", 1);
             assertThat(done.path("status").asText()).isEqualTo("complete");
             assertThat(done.findValuesAsText("name")).containsOnlyOnce("complete");
-            assertThat(faults.get().failures("finished")).isEqualTo(1);
+            assertThat(fixture.faults().failures("finished")).isEqualTo(1);
             assertThat(log.containing("end not recorded, retrying")).hasSize(1);
             // And the next execution ends at its first try.
             server.trigger("quick", "{}");
             assertThat(server.awaitFinished("quick", 2).path("status").asText()).isEqualTo("complete");
-            assertThat(faults.get().failures("finished")).isEqualTo(1);
+            assertThat(fixture.faults().failures("finished")).isEqualTo(1);
         }
     }
 }

@@ -10,12 +10,10 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import overseer.service.Supervisor;
 import overseer.store.StoreException;
-import overseer.testing.FaultyStore;
 import overseer.testing.LogLines;
 import overseer.testing.MutableClock;
 import overseer.testing.ServerFixture;
@@ -28,24 +26,22 @@ class SchedulerServiceTest {
             Duration.ofMillis(50), Duration.ofMillis(200), 3, Duration.ofSeconds(30), Duration.ofMinutes(10));
 
     @RegisterExtension
-    final ServerFixture fixture = ServerFixture.empty();
+    final ServerFixture fixture = ServerFixture.empty().withFaults();
 
     private static final String BEAT = "description: no command\nschedule:\n  - {frequency: 1}\n";
 
     @Test
     void oneFailedReadOfANewScheduleIsTriedAgainWithinTheBackoffAndLoggedOnce() throws Exception {
-        AtomicReference<FaultyStore> faults = new AtomicReference<>();
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
             repo.with("a.yml", "command: \"true\"\n").commit("no schedule yet");
-            TestServer server = fixture.start(settings ->
-                    settings.store(s -> FaultyStore.wrap(s, faults::set)).services(QUICK));
-            faults.get().failCall("scheduleState", 1);
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults().failCall("scheduleState", 1);
             repo.with("beat.yml", BEAT).commit("a schedule");
             server.post("/config/sync", "");
             // The list that failed to load is taken in a later round: the new schedule fires.
             server.await("/jobs/beat/1", e -> e.path("trigger").asText().equals("schedule"));
-            assertThat(faults.get().failures("scheduleState")).isEqualTo(1);
+            assertThat(fixture.faults().failures("scheduleState")).isEqualTo(1);
             assertThat(log.errors("scheduleState")).hasSize(1);
             assertThat(log.containing("scheduler: recovered")).hasSize(1);
         }
@@ -53,15 +49,13 @@ class SchedulerServiceTest {
 
     @Test
     void readyNamesTheSchedulerWhileItFailsPastTheLimitAndClearsWhenItRecovers() throws Exception {
-        AtomicReference<FaultyStore> faults = new AtomicReference<>();
         CountDownLatch seen = new CountDownLatch(1);
         AtomicInteger thrown = new AtomicInteger();
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
             repo.with("a.yml", "command: \"true\"\n").commit("no schedule yet");
-            TestServer server = fixture.start(settings ->
-                    settings.store(s -> FaultyStore.wrap(s, faults::set)).services(QUICK));
-            faults.get().failCalls("scheduleState", 1, 5, () -> {
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults().failCalls("scheduleState", 1, 5, () -> {
                 // The fifth failure waits until the test has seen /ready at 503.
                 if (thrown.incrementAndGet() == 5) {
                     try {
@@ -99,14 +93,12 @@ class SchedulerServiceTest {
 
     @Test
     void theApiAnswersForSchedulesWhileAStoreWriteOfTheSchedulerHangs() throws Exception {
-        AtomicReference<FaultyStore> faults = new AtomicReference<>();
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch answered = new CountDownLatch(1);
         TestRepo repo = fixture.repo();
         repo.with("a.yml", "command: \"true\"\n").commit("no schedule yet");
-        TestServer server = fixture.start(settings ->
-                settings.store(s -> FaultyStore.wrap(s, faults::set)).services(QUICK));
-        faults.get().failCalls("saveScheduleState", 1, 1, () -> {
+        TestServer server = fixture.start(settings -> settings.services(QUICK));
+        fixture.faults().failCalls("saveScheduleState", 1, 1, () -> {
             inside.countDown();
             try {
                 answered.await(20, TimeUnit.SECONDS);

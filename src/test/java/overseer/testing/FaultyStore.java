@@ -83,7 +83,7 @@ public final class FaultyStore implements InvocationHandler {
             int nth,
             java.util.concurrent.CountDownLatch inside,
             java.util.concurrent.CountDownLatch release) {
-        holds.put(method, new Hold(new AtomicInteger(nth), inside, release, false));
+        hold(method, nth, inside, release, false);
     }
 
     /**
@@ -96,7 +96,19 @@ public final class FaultyStore implements InvocationHandler {
             int nth,
             java.util.concurrent.CountDownLatch inside,
             java.util.concurrent.CountDownLatch release) {
-        holds.put(method, new Hold(new AtomicInteger(nth), inside, release, true));
+        hold(method, nth, inside, release, true);
+    }
+
+    private void hold(
+            String method,
+            int nth,
+            java.util.concurrent.CountDownLatch inside,
+            java.util.concurrent.CountDownLatch release,
+            boolean after) {
+        if (nth < 1) {
+            throw new IllegalArgumentException("nth must be at least 1");
+        }
+        holds.put(method, new Hold(new AtomicInteger(nth), inside, release, after));
     }
 
     /** How many times {@code method} has been called through this decorator. */

@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -29,18 +30,23 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class ServerFixture implements BeforeEachCallback, AfterEachCallback {
     private final Map<String, String> jobs;
     private final UnaryOperator<TestServer.Builder> settings;
+    /** Set when a server of a {@link #withFaults} fixture opens its store. */
+    private final AtomicReference<FaultyStore> faults;
+
     private Path tmp;
     private TestRepo repo;
     private TestServer server;
 
-    private ServerFixture(Map<String, String> jobs, UnaryOperator<TestServer.Builder> settings) {
+    private ServerFixture(
+            Map<String, String> jobs, UnaryOperator<TestServer.Builder> settings, AtomicReference<FaultyStore> faults) {
         this.jobs = jobs;
         this.settings = settings;
+        this.faults = faults;
     }
 
     /** A fixture whose repository starts empty: each test commits its own jobs. */
     public static ServerFixture empty() {
-        return new ServerFixture(Map.of(), s -> s);
+        return new ServerFixture(Map.of(), s -> s, new AtomicReference<>());
     }
 
     /** A fixture whose repository holds these files (path, content, path, content, …) in one commit. */
@@ -52,12 +58,28 @@ public final class ServerFixture implements BeforeEachCallback, AfterEachCallbac
         for (int i = 0; i < pathsAndContents.length; i += 2) {
             files.put(pathsAndContents[i], pathsAndContents[i + 1]);
         }
-        return new ServerFixture(Map.copyOf(files), s -> s);
+        return new ServerFixture(Map.copyOf(files), s -> s, new AtomicReference<>());
     }
 
     /** The class's server settings, applied to every server this fixture starts. */
     public ServerFixture settings(UnaryOperator<TestServer.Builder> value) {
-        return new ServerFixture(jobs, value);
+        return new ServerFixture(jobs, value, faults);
+    }
+
+    /** The same fixture, its servers storing through a {@link FaultyStore} (see {@link #faults}); call it last. */
+    public ServerFixture withFaults() {
+        AtomicReference<FaultyStore> handle = new AtomicReference<>();
+        return new ServerFixture(
+                jobs, s -> settings.apply(s).store(store -> FaultyStore.wrap(store, handle::set)), handle);
+    }
+
+    /** The handle of the running server's {@link FaultyStore}; needs {@link #withFaults}. */
+    public FaultyStore faults() {
+        FaultyStore handle = faults.get();
+        if (handle == null) {
+            throw new IllegalStateException("no FaultyStore: use withFaults() and start the server first");
+        }
+        return handle;
     }
 
     @Override
