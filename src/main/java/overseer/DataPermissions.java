@@ -27,7 +27,7 @@ final class DataPermissions {
         }
         try (var files = Files.list(data)) {
             for (Path f : files.toList()) {
-                if (f.getFileName().toString().startsWith(overseer.store.SqliteStore.FILE)) {
+                if (overseer.store.Stores.isStoreFile(f.getFileName().toString())) {
                     chmod(f, "rw-------");
                 }
             }

@@ -44,13 +44,16 @@ import overseer.schedule.Scheduler;
 import overseer.service.ServiceStack;
 import overseer.service.Supervisor;
 import overseer.store.Retention;
-import overseer.store.SqliteStore;
 import overseer.store.Store;
+import overseer.store.StoreException;
+import overseer.store.StoreLocation;
+import overseer.store.Stores;
 import overseer.template.Renderer;
 import overseer.version.BuildInfo;
 
 /** The running server: every part built here with {@code new}, started in order, stopped in reverse. */
 public final class Overseer implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Overseer.class);
     /** Everything {@code overseer serve} is told. */
     public record Options(
             ConfigSync.Settings source,
@@ -73,7 +76,8 @@ public final class Overseer implements AutoCloseable {
             long minFreeDisk,
             Duration maxSyncAge,
             Duration retain,
-            int retainPerJob) {
+            int retainPerJob,
+            StoreLocation store) {
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -96,7 +100,35 @@ public final class Overseer implements AutoCloseable {
                     minFreeDisk,
                     maxSyncAge,
                     retain,
-                    retainPerJob);
+                    retainPerJob,
+                    store);
+        }
+
+        /** The same options with the store at {@code location}. */
+        public Options withStore(StoreLocation location) {
+            return new Options(
+                    source,
+                    data,
+                    listen,
+                    poll,
+                    tokens,
+                    gitWebhookSecret,
+                    maxConcurrent,
+                    maxQueued,
+                    killGrace,
+                    shutdownGrace,
+                    publicUrl,
+                    webhookRetry,
+                    environment,
+                    clock,
+                    exposure,
+                    maxOutputBytes,
+                    jobUser,
+                    minFreeDisk,
+                    maxSyncAge,
+                    retain,
+                    retainPerJob,
+                    location);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -122,7 +154,8 @@ public final class Overseer implements AutoCloseable {
                     256L << 20,
                     Duration.ofMinutes(10),
                     Duration.ofDays(30),
-                    1000);
+                    1000,
+                    new StoreLocation.Sqlite());
         }
     }
 
@@ -242,7 +275,7 @@ public final class Overseer implements AutoCloseable {
 
         LibraryScripts.install(library);
         Files.createDirectories(options.data().resolve("executions"));
-        Store store = hooks.store().apply(SqliteStore.open(options.data().resolve(SqliteStore.FILE), webhooks));
+        Store store = hooks.store().apply(openStore(options, api, webhooks));
         started.push("store", store::close);
         Path eventPipe = options.data().resolve("run").resolve("events");
         Executions executions = new Executions(
@@ -335,6 +368,44 @@ public final class Overseer implements AutoCloseable {
         config.syncNow();
         config.startPolling(supervisor, options.poll());
         return new Overseer(config, store, executions, scheduler, retention, api, supervisor, started);
+    }
+
+    /** The environment variable that holds the PostgreSQL store's password, if it has one. */
+    public static final String STORE_PASSWORD = "OVERSEER_STORE_PASSWORD";
+
+    /**
+     * Opens the store. A database that is away, missing or refuses the credentials is not a crash:
+     * it is one line per attempt, naming host and database, and the server keeps trying with
+     * backoff while {@code /ready} and every route but {@code /health} answer 503 with that line.
+     * The embedded store either opens or is a start-up failure: no one else will fix its file.
+     */
+    private static Store openStore(Options options, HttpApi api, Webhooks webhooks) {
+        Optional<String> password =
+                Optional.ofNullable(options.environment().get(STORE_PASSWORD)).filter(p -> !p.isEmpty());
+        Duration backoff = Duration.ofSeconds(1);
+        while (true) {
+            try {
+                Store store = Stores.open(options.store(), options.data(), password, webhooks);
+                api.unavailable(Optional.empty());
+                return store;
+            } catch (StoreException e) {
+                if (options.store() instanceof StoreLocation.Sqlite) {
+                    throw e;
+                }
+                String problem = e.getMessage();
+                api.unavailable(Optional.of(problem));
+                log.error("{}; trying again in {} s", problem, backoff.toSeconds());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new StartupException("interrupted while waiting for the store: " + problem, interrupted);
+                }
+                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0
+                        ? Duration.ofSeconds(30)
+                        : backoff.multipliedBy(2);
+            }
+        }
     }
 
     /** Reads the tokens file; what is wrong with it is one line naming the file. */
@@ -435,8 +506,8 @@ public final class Overseer implements AutoCloseable {
                 outputs::bytes);
         metrics.gauge("overseer_database_bytes", "bytes of the database and its write-ahead log", () -> {
             long total = 0;
-            for (String name : List.of(SqliteStore.FILE, SqliteStore.FILE + "-wal")) {
-                total += options.data().resolve(name).toFile().length();
+            for (Path file : Stores.files(options.store(), options.data())) {
+                total += file.toFile().length();
             }
             return total;
         });

@@ -126,6 +126,14 @@ public final class HttpApi implements AutoCloseable {
         started = true;
     }
 
+    /** Why the server cannot open yet (its database is away), said at once to every request but {@code /health}. */
+    private volatile Optional<String> unavailable = Optional.empty();
+
+    /** Until {@link #open()}, requests are answered 503 with {@code reason} at once rather than held; empty: held again. */
+    public void unavailable(Optional<String> reason) {
+        unavailable = reason;
+    }
+
     /** Takes requests from now on. */
     public void open() {
         opened.countDown();
@@ -163,6 +171,10 @@ public final class HttpApi implements AutoCloseable {
         try {
             refuseUnknownTransferCodings(exchange);
             guard.check(exchange);
+            if (!exchange.getRequestPath().equals("/health") && opened.getCount() > 0 && unavailable.isPresent()) {
+                throw new ApiException(
+                        503, "Service Unavailable", unavailable.get(), List.of(), Map.of("Retry-After", "5"));
+            }
             if (!exchange.getRequestPath().equals("/health") && !awaitOpening()) {
                 throw new ApiException(
                         503, "Service Unavailable", "the server is starting", List.of(), Map.of("Retry-After", "1"));
@@ -178,6 +190,15 @@ public final class HttpApi implements AutoCloseable {
             match.registered().route().handle(exchange, match.params());
         } catch (ApiException e) {
             respond(exchange, e);
+        } catch (overseer.store.StaleState e) {
+            respond(exchange, new ApiException(409, "Conflict", e.getMessage()));
+        } catch (overseer.store.StoreException e) {
+            // The database is away or cannot write: the request may succeed later, and says so.
+            log.warn("api: {} {}: {}", exchange.getRequestMethod(), exchange.getRequestPath(), e.getMessage());
+            respond(
+                    exchange,
+                    new ApiException(
+                            503, "Service Unavailable", e.getMessage(), List.of(), Map.of("Retry-After", "5")));
         } catch (Exception e) {
             log.error("api: {} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestPath(), e.toString(), e);
             respond(exchange, new ApiException(500, "Internal Server Error", "the server failed; see its log"));

@@ -50,7 +50,8 @@ public final class Logging {
             "org.xnio", Level.WARN,
             "org.jboss", Level.WARN,
             "com.hubspot.jinjava", Level.WARN,
-            "com.cronutils", Level.WARN);
+            "com.cronutils", Level.WARN,
+            "com.zaxxer.hikari", Level.WARN);
 
     private Logging() {}
 

@@ -210,6 +210,13 @@ public final class ServeCommand implements Callable<Integer> {
     int retainPerJob;
 
     @Option(
+            names = "--store",
+            defaultValue = "${env:OVERSEER_STORE:-sqlite}",
+            description = "sqlite (a file in --data) or postgresql://host[:port]/database[?params]; the password"
+                    + " comes from OVERSEER_STORE_PASSWORD or the pgpass file (env OVERSEER_STORE)")
+    String store;
+
+    @Option(
             names = "--log-format",
             defaultValue = "${env:OVERSEER_LOG_FORMAT:-text}",
             description = "text, or json for one JSON object per line (env OVERSEER_LOG_FORMAT)")
@@ -240,7 +247,9 @@ public final class ServeCommand implements Callable<Integer> {
         Source source;
         InetSocketAddress address;
         RetrySchedule retry;
+        overseer.store.StoreLocation storeLocation;
         try {
+            storeLocation = overseer.store.StoreLocation.parse(store);
             source = Source.parse(repo);
             address = listenAddress(listen);
             retry = RetrySchedule.parse(webhookRetry);
@@ -291,7 +300,8 @@ public final class ServeCommand implements Callable<Integer> {
                 minFreeDisk << 20,
                 Duration.ofSeconds(maxSyncAge == null ? 10 * poll : maxSyncAge),
                 Duration.ofDays(Math.max(1, retainDays)),
-                Math.max(1, retainPerJob));
+                Math.max(1, retainPerJob),
+                storeLocation);
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

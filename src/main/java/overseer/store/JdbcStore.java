@@ -15,13 +15,12 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The store on one JDBC connection, in portable SQL. Calls are serialized by a lock: SQLite has
- * one writer anyway, and the driver's native calls should not interleave on a connection.
+ * The store in SQL both engines understand, on the {@link Transactions} of its engine. What
+ * differs between them (opening, settings, reclaiming space) is in the subclasses.
  */
-public class JdbcStore implements Store {
+public abstract sealed class JdbcStore implements Store permits SqliteStore, PostgresStore {
     private static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
             + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
             + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at";
@@ -29,250 +28,47 @@ public class JdbcStore implements Store {
     private static final String DELIVERY_COLUMNS = "id, job, number, seq, event, hook_key, url, secret_variable,"
             + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
 
-    private final Connection connection;
-    private final Statements statements;
+    private final Transactions transactions;
     private final Outbox outbox;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final java.util.concurrent.ConcurrentLinkedQueue<Pending<?>> pending =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private volatile Optional<String> writeFailure = Optional.empty();
+    /** The session of the transaction the current thread runs work in. */
+    private final ScopedValue<Session> session = ScopedValue.newInstance();
 
-    /** SQLSTATE {@code disk_full} (PostgreSQL); SQLite says {@code SQLITE_FULL} in its message. */
-    private static final String DISK_FULL_STATE = "53100";
-
-    protected JdbcStore(Connection connection, Outbox outbox) throws SQLException {
-        this.connection = connection;
+    protected JdbcStore(Transactions transactions, Outbox outbox) {
+        this.transactions = transactions;
         this.outbox = outbox;
-        Migrations.apply(connection);
-        this.statements = new Statements(connection);
     }
 
     @FunctionalInterface
-    private interface Work<T> {
+    interface Work<T> {
         T run() throws SQLException;
     }
 
-    private <T> T read(String what, Work<T> work) {
-        lock.lock();
-        try {
-            return work.run();
-        } catch (SQLException e) {
-            throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
-        } finally {
-            lock.unlock();
-        }
+    /** Runs {@code work} on committed data; engine-specific statements of subclasses run here too. */
+    <T> T read(String what, Work<T> work) {
+        return transactions.read(what, s -> ScopedValue.where(session, s).call(work::run));
     }
 
-    /**
-     * Runs {@code work} in a transaction and returns once it is committed (on disk: the file is
-     * in {@code synchronous=FULL}). Group commit: writers queue their work, and whoever holds the
-     * connection next commits everything queued meanwhile in one transaction. Many writers then
-     * share one fsync, and none returns before the fsync that covers its work.
-     */
+    /** Runs {@code work} in a transaction and returns once it is committed (see {@link Transactions}). */
     private <T> T write(String what, Work<T> work) {
-        if (lock.isHeldByCurrentThread()) {
-            // Inside another store call: committing here would commit part of that one's work.
-            throw new IllegalStateException("store: '" + what + "' was called inside another store call");
-        }
-        Pending<T> mine = new Pending<>(what, work);
-        pending.add(mine);
-        lock.lock();
-        try {
-            if (!mine.isDone()) {
-                commitPending();
-            }
-        } finally {
-            lock.unlock();
-        }
-        return mine.result();
+        return transactions.write(what, s -> ScopedValue.where(session, s).call(work::run));
     }
 
     /** How many writes wait for the writer that holds the connection; tests hold one to queue others. */
     int queuedWrites() {
-        return pending.size();
+        return transactions instanceof GroupCommit g ? g.queuedWrites() : 0;
     }
 
-    /**
-     * One queued write and, once its transaction ended, its outcome. Until then it counts as
-     * failed: a write whose transaction never ran must not return as if it were stored.
-     */
-    private static final class Pending<T> {
-        final String what;
-        final Work<T> work;
-        private boolean done;
-        private T result;
-        private Throwable failure;
-
-        Pending(String what, Work<T> work) {
-            this.what = what;
-            this.work = work;
-        }
-
-        boolean isDone() {
-            return done;
-        }
-
-        /** Its work ran and the transaction holding it is committed. */
-        void committed() {
-            failure = null;
-            done = true;
-        }
-
-        void fail(Throwable t) {
-            failure = t;
-            result = null;
-            done = true;
-        }
-
-        void run() throws SQLException {
-            result = work.run();
-        }
-
-        T result() {
-            if (!done) {
-                throw new IllegalStateException("store: cannot " + what + ": its transaction never ran");
-            }
-            return switch (failure) {
-                case null -> result;
-                case SQLException e -> throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
-                case RuntimeException e -> throw e;
-                case Error e -> throw e;
-                default -> throw new StoreException("store: cannot " + what + ": " + failure, failure);
-            };
-        }
-    }
-
-    /**
-     * Commits what is queued, all in one transaction. Should that fail, for whatever reason,
-     * it is rolled back, every piece of it counts as failed with that cause, and each runs again
-     * alone: the failing piece fails alone, the others are stored, and a full disk reports its
-     * own error. Never throws: every piece ends committed or failed. Called with the lock held,
-     * which also guards {@link Pending}'s fields.
-     */
-    private void commitPending() {
-        List<Pending<?>> batch = new ArrayList<>();
-        for (Pending<?> p; (p = pending.poll()) != null; ) {
-            batch.add(p);
-        }
-        if (batch.size() > 1) {
-            Optional<Throwable> failed = transaction(batch);
-            if (failed.isEmpty()) {
-                batch.forEach(Pending::committed);
-                return;
-            }
-            batch.forEach(p -> p.fail(failed.get()));
-        }
-        for (Pending<?> p : batch) {
-            transaction(List.of(p)).ifPresentOrElse(p::fail, p::committed);
-        }
-    }
-
-    /**
-     * Runs {@code pieces} in one transaction: empty once it is committed, else the cause it was
-     * rolled back for. Catches everything: an {@link Error} in one piece must roll back the
-     * others too, not leave them to be committed. The transaction is opened and closed by SQL,
-     * with the driver left in auto-commit: nothing is ever committed but by the {@code COMMIT}
-     * of a transaction whose {@code BEGIN} succeeded.
-     */
-    private Optional<Throwable> transaction(List<Pending<?>> pieces) {
-        boolean begun = false;
-        try {
-            begin();
-            begun = true;
-            for (Pending<?> p : pieces) {
-                p.run();
-            }
-            execute("COMMIT");
-            writeFailure = Optional.empty();
-            return Optional.empty();
-        } catch (Throwable t) {
-            if (begun) {
-                try {
-                    execute("ROLLBACK");
-                } catch (Throwable rollback) {
-                    // SQLite may have rolled back already (a full disk, an I/O error): then
-                    // ROLLBACK fails and nothing is lost. Were it still open, the next BEGIN
-                    // fails, so that half a transaction is never committed.
-                    t.addSuppressed(rollback);
-                }
-            }
-            if (t instanceof SQLException && diskFull(t)) {
-                writeFailure = Optional.of("the disk is full");
-                return Optional.of(new DiskFull(t));
-            }
-            if (t instanceof SQLException) {
-                writeFailure = Optional.of(t.getMessage());
-            }
-            return Optional.of(t);
-        }
-    }
-
-    /**
-     * Whether a write failed for a full disk, so that callers hear that and not the database's
-     * follow-on error ("cannot commit - no transaction is active"): by what the failure, its
-     * causes or the errors suppressed in it say. A store that knows its file system looks too.
-     */
-    protected boolean diskFull(Throwable failure) {
-        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        java.util.Deque<Throwable> left = new java.util.ArrayDeque<>(List.of(failure));
-        while (!left.isEmpty()) {
-            Throwable t = left.pop();
-            if (!seen.add(t)) {
-                continue;
-            }
-            String message = String.valueOf(t.getMessage());
-            if ((t instanceof SQLException e && DISK_FULL_STATE.equals(e.getSQLState()))
-                    || message.contains("disk is full")
-                    || message.contains("No space left on device")) {
-                return true;
-            }
-            if (t.getCause() != null) {
-                left.push(t.getCause());
-            }
-            left.addAll(List.of(t.getSuppressed()));
-        }
-        return false;
-    }
-
-    /**
-     * Opens a write transaction. A transaction left open by a group whose COMMIT and ROLLBACK both
-     * failed (a full disk) would refuse every later BEGIN: its writes were already reported as
-     * failed to their callers, so it is rolled back here and the BEGIN tried once more.
-     */
-    private void begin() throws SQLException {
-        try {
-            execute(beginWrite());
-        } catch (SQLException e) {
-            if (e.getMessage() == null || !e.getMessage().contains("within a transaction")) {
-                throw e;
-            }
-            execute("ROLLBACK");
-            execute(beginWrite());
-        }
-    }
-
-    /**
-     * The statement that opens a write transaction. Portable {@code BEGIN} here; a store whose
-     * database takes its write lock lazily takes it at once instead (see {@link SqliteStore}).
-     */
-    protected String beginWrite() {
-        return "BEGIN";
-    }
-
-    /**
-     * A transaction-control statement, on a statement of its own rather than a cached one: after a
-     * COMMIT that failed (a full disk) a cached statement can stay in a state in which every later
-     * use fails ("statement is not executing"), and writes would never recover.
-     */
     private void execute(String sql) throws SQLException {
-        try (java.sql.Statement s = connection.createStatement()) {
-            s.execute(sql);
-        }
+        session.get().execute(sql);
+    }
+
+    Connection connection() {
+        return session.get().connection();
     }
 
     @Override
     public Optional<String> writeFailure() {
-        return writeFailure;
+        return transactions.failure();
     }
 
     @Override
@@ -282,8 +78,8 @@ public class JdbcStore implements Store {
 
     private Optional<Execution> idempotentLocked(String job, String key, Instant now) throws SQLException {
         return one(
-                "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND idempotency_key = ?"
-                        + " AND created_at >= ? ORDER BY number DESC",
+                "SELECT " + prefixed("e.") + " FROM idempotency_keys k JOIN executions e ON e.job = k.job"
+                        + " AND e.number = k.number WHERE k.job = ? AND k.idempotency_key = ? AND k.created_at >= ?",
                 job,
                 key,
                 now.minus(IDEMPOTENCY_WINDOW).toEpochMilli());
@@ -321,27 +117,57 @@ public class JdbcStore implements Store {
     }
 
     /** Inserts an execution, queued, or already ended by {@code last}; or finds the one it repeats. */
+    /**
+     * Inserts an execution, queued, or already ended by {@code last}; or finds the one it repeats.
+     * No look-up before the insert: the fire and the idempotency key are unique indexes, and a
+     * repeat is the insert that conflicts. Two servers creating the same fire at once then wait
+     * for each other on the index, and the second finds the first's execution. A repeat gives
+     * its number back: everything it wrote is rolled back to the savepoint.
+     */
     private Created insert(NewExecution e, Event queued, Optional<Event> last) throws SQLException {
+        execute("SAVEPOINT one_execution");
+        try {
+            Optional<Created> made = insertOrRepeat(e, queued, last);
+            if (made.isEmpty()) {
+                execute("ROLLBACK TO SAVEPOINT one_execution");
+            }
+            execute("RELEASE SAVEPOINT one_execution");
+            return made.isPresent() ? made.get() : repeated(e);
+        } catch (SQLException | RuntimeException | Error failure) {
+            try {
+                execute("ROLLBACK TO SAVEPOINT one_execution");
+                execute("RELEASE SAVEPOINT one_execution");
+            } catch (SQLException rollback) {
+                failure.addSuppressed(rollback);
+            }
+            throw failure;
+        }
+    }
+
+    /** The execution that {@code e} repeats: the one its fire, or its idempotency key, made before. */
+    private Created repeated(NewExecution e) throws SQLException {
+        Optional<Execution> earlier = Optional.empty();
         if (e.origin().scheduleId().isPresent() && e.scheduledAt().isPresent()) {
-            Optional<Execution> fired = one(
+            earlier = one(
                     "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND schedule_id = ? AND scheduled_at = ?",
                     e.job(),
                     e.origin().scheduleId().get(),
                     e.scheduledAt().get().toEpochMilli());
-            if (fired.isPresent()) {
-                return new Created(fired.get(), true);
-            }
         }
-        if (e.idempotencyKey().isPresent()) {
-            Optional<Execution> earlier =
-                    idempotentLocked(e.job(), e.idempotencyKey().get(), e.createdAt());
-            if (earlier.isPresent()) {
-                return new Created(earlier.get(), true);
-            }
+        if (earlier.isEmpty() && e.idempotencyKey().isPresent()) {
+            earlier = idempotentLocked(e.job(), e.idempotencyKey().get(), e.createdAt());
         }
+        return new Created(
+                earlier.orElseThrow(() -> new SQLException(
+                        "store: the execution " + e.job() + " repeats was not found after its insert conflicted")),
+                true);
+    }
+
+    /** The insert, or empty when it conflicted with the execution it repeats. */
+    private Optional<Created> insertOrRepeat(NewExecution e, Event queued, Optional<Event> last) throws SQLException {
         long number;
-        try (PreparedStatement s =
-                statements.prepare("INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
+        try (PreparedStatement s = session.get()
+                .prepare("INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
                         + " DO UPDATE SET last_number = job_counters.last_number + 1 RETURNING last_number")) {
             s.setString(1, e.job());
             try (ResultSet rs = s.executeQuery()) {
@@ -350,10 +176,10 @@ public class JdbcStore implements Store {
             }
         }
         NewExecution.Prepared prepared = e.prepare().apply(number);
-        update(
+        int inserted = count(
                 "INSERT INTO executions (" + COLUMNS + ", idempotency_key)"
                         + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
-                        + " ?, ?, ?, ?, NULL, NULL, NULL, ?)",
+                        + " ?, ?, ?, ?, NULL, NULL, NULL, ?) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING",
                 e.job(),
                 number,
                 queued.name(),
@@ -372,6 +198,22 @@ public class JdbcStore implements Store {
                 e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
                 e.origin().triggeredBy().orElse(null),
                 e.idempotencyKey().orElse(null));
+        if (inserted == 0) {
+            return Optional.empty();
+        }
+        if (e.idempotencyKey().isPresent()
+                && count(
+                                "INSERT INTO idempotency_keys (job, idempotency_key, number, created_at) VALUES (?, ?, ?, ?)"
+                                        + " ON CONFLICT (job, idempotency_key) DO UPDATE SET number = excluded.number,"
+                                        + " created_at = excluded.created_at WHERE idempotency_keys.created_at < ?",
+                                e.job(),
+                                e.idempotencyKey().get(),
+                                number,
+                                e.createdAt().toEpochMilli(),
+                                e.createdAt().minus(IDEMPOTENCY_WINDOW).toEpochMilli())
+                        == 0) {
+            return Optional.empty();
+        }
         appendEvent(e.job(), number, queued);
         if (last.isPresent()) {
             move(
@@ -384,10 +226,10 @@ public class JdbcStore implements Store {
                     last.get().at().toEpochMilli());
             appendEvent(e.job(), number, last.get());
         }
-        return new Created(
+        return Optional.of(new Created(
                 one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", e.job(), number)
                         .orElseThrow(),
-                false);
+                false));
     }
 
     @Override
@@ -735,9 +577,10 @@ public class JdbcStore implements Store {
     @Override
     public void deliveriesAttempted(Map<String, Delivery.Attempt> attempts) {
         write("record delivery attempts", () -> {
-            try (PreparedStatement s = statements.prepare(
-                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
-                            + " next_attempt_at = ?, finished_at = ? WHERE id = ?")) {
+            try (PreparedStatement s = session.get()
+                    .prepare(
+                            "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
+                                    + " next_attempt_at = ?, finished_at = ? WHERE id = ?")) {
                 for (Map.Entry<String, Delivery.Attempt> e : attempts.entrySet()) {
                     Delivery.Attempt a = e.getValue();
                     s.setString(1, a.state().column());
@@ -889,9 +732,9 @@ public class JdbcStore implements Store {
                     }
                 }
             }
-            for (String table : List.of("events", "deliveries", "executions")) {
+            for (String table : List.of("events", "deliveries", "idempotency_keys", "executions")) {
                 try (PreparedStatement s =
-                        connection.prepareStatement("DELETE FROM " + table + " WHERE job = ? AND number = ?")) {
+                        connection().prepareStatement("DELETE FROM " + table + " WHERE job = ? AND number = ?")) {
                     for (Prunable p : going) {
                         s.setString(1, p.job());
                         s.setLong(2, p.number());
@@ -905,33 +748,10 @@ public class JdbcStore implements Store {
     }
 
     @Override
-    public void reclaim() {
-        // The driver takes one step of the pragma per execution, and SQLite frees one page per
-        // step; chunks keep each hold of the connection short.
-        int chunk = 1000;
-        long left = Long.parseLong(setting("freelist_count"));
-        while (left > 0) {
-            read("reclaim free pages", () -> {
-                try (PreparedStatement s = connection.prepareStatement("PRAGMA incremental_vacuum")) {
-                    for (int i = 0; i < chunk; i++) {
-                        s.execute();
-                    }
-                }
-                return null;
-            });
-            long before = left;
-            left = Long.parseLong(setting("freelist_count"));
-            if (left >= before) {
-                return;
-            }
-        }
-    }
-
-    @Override
     public Set<String> disabledJobs() {
         return read("read job states", () -> {
             Set<String> disabled = new HashSet<>();
-            try (PreparedStatement s = connection.prepareStatement("SELECT job FROM job_state WHERE enabled = 0");
+            try (PreparedStatement s = connection().prepareStatement("SELECT job FROM job_state WHERE enabled = 0");
                     ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     disabled.add(rs.getString(1));
@@ -954,49 +774,35 @@ public class JdbcStore implements Store {
         });
     }
 
-    /** A setting of this connection, such as SQLite's {@code synchronous}, as text. */
-    String setting(String pragma) {
-        return read("read a setting", () -> {
-            try (PreparedStatement s = connection.prepareStatement("PRAGMA " + pragma);
-                    ResultSet rs = s.executeQuery()) {
-                return rs.next() ? rs.getString(1) : "";
-            }
-        });
-    }
-
     @Override
     public void close() {
-        lock.lock();
-        try {
-            statements.close();
-            connection.close();
-        } catch (SQLException e) {
-            // Closing after a failure: nothing more can be done with the connection.
-        } finally {
-            lock.unlock();
-        }
+        transactions.close();
     }
 
     /** Appends an event and, in the same transaction, the webhook deliveries it makes. */
     private void appendEvent(String job, long number, Event event) throws SQLException {
+        // Numbered from the execution's row, which the transaction then holds: two writers to
+        // one execution wait for each other there rather than both take MAX(seq) + 1.
         long seq;
         try (PreparedStatement s = prepare(
-                "INSERT INTO events (job, number, seq, name, cause, at, source) VALUES (?, ?,"
-                        + " (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE job = ? AND number = ?), ?, ?, ?, ?)"
-                        + " RETURNING seq",
+                        "UPDATE executions SET last_seq = last_seq + 1 WHERE job = ? AND number = ? RETURNING last_seq",
+                        job,
+                        number);
+                ResultSet rs = s.executeQuery()) {
+            if (!rs.next()) {
+                throw new SQLException("store: execution " + job + "/" + number + " is not recorded");
+            }
+            seq = rs.getLong(1);
+        }
+        update(
+                "INSERT INTO events (job, number, seq, name, cause, at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 job,
                 number,
-                job,
-                number,
+                seq,
                 event.name(),
                 event.cause().orElse(null),
                 event.at().toEpochMilli(),
-                event.source())) {
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                seq = rs.getLong(1);
-            }
-        }
+                event.source());
         if (!outbox.wants(job, event.name())) {
             return;
         }
@@ -1097,7 +903,7 @@ public class JdbcStore implements Store {
     }
 
     private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-        PreparedStatement s = statements.prepare(sql);
+        PreparedStatement s = session.get().prepare(sql);
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
             switch (a) {

@@ -96,9 +96,42 @@ final class Migrations {
             ALTER TABLE executions ADD COLUMN pending_signals TEXT;
             ALTER TABLE executions ADD COLUMN retry_error TEXT;
             ALTER TABLE executions ADD COLUMN retry_error_at BIGINT;
+            """, """
+            ALTER TABLE executions ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
+            UPDATE executions SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM events v
+                WHERE v.job = executions.job AND v.number = executions.number);
+            CREATE TABLE idempotency_keys (
+                job TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                number BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (job, idempotency_key));
+            INSERT INTO idempotency_keys (job, idempotency_key, number, created_at)
+                SELECT job, idempotency_key, MAX(number), MAX(created_at) FROM executions
+                WHERE idempotency_key IS NOT NULL GROUP BY job, idempotency_key;
+            CREATE TABLE schema_readers (oldest INTEGER NOT NULL);
+            INSERT INTO schema_readers (oldest) VALUES (8);
             """);
 
+    /**
+     * The oldest schema version a binary must know to use a database this far migrated: a step
+     * that only adds (a column no one must fill, an index) leaves it, so that a binary of the
+     * same minor release without that step still starts (a rolling upgrade); a step that older
+     * binaries would break (they would not fill a counter it adds) raises it. Recorded in the
+     * database by the step itself ({@code schema_readers}).
+     */
+    private static final int OLDEST_READER_BEFORE_IT_WAS_RECORDED = 7;
+
     private Migrations() {}
+
+    private static int oldestReader(Connection connection) throws SQLException {
+        try (Statement s = connection.createStatement();
+                var rs = s.executeQuery("SELECT MAX(oldest) FROM schema_readers")) {
+            return rs.next() ? rs.getInt(1) : OLDEST_READER_BEFORE_IT_WAS_RECORDED;
+        } catch (SQLException noTable) {
+            return OLDEST_READER_BEFORE_IT_WAS_RECORDED;
+        }
+    }
 
     /** How many steps there are: the schema version of a current database. */
     static int latest() {
@@ -120,8 +153,14 @@ final class Migrations {
             current = rs.next() ? rs.getInt(1) : 0;
         }
         if (current > STEPS.size()) {
-            throw new SQLException("the database has schema version " + current + ", newer than this Overseer ("
-                    + STEPS.size() + "); use a newer release");
+            int oldest = oldestReader(connection);
+            if (oldest > STEPS.size()) {
+                throw new SQLException("the database has schema version " + current + " and needs an Overseer that"
+                        + " knows schema version " + oldest + " or later; this one knows " + STEPS.size()
+                        + ": use a newer release");
+            }
+            // Newer, but only by steps that add: this binary reads and writes it as it is.
+            return;
         }
         for (int step = current + 1; step <= version; step++) {
             connection.setAutoCommit(false);

@@ -22,16 +22,16 @@ public final class SqliteStore extends JdbcStore {
     /** Below this much free space, a failed write is taken for a full disk whatever SQLite said. */
     private static final long NEARLY_FULL = 1L << 20;
 
-    private final Path file;
-
-    private SqliteStore(Connection connection, Outbox outbox, Path file) throws SQLException {
-        super(connection, outbox);
-        this.file = file;
+    private SqliteStore(Connection connection, Outbox outbox, Path file) {
+        super(new GroupCommit(connection, "BEGIN IMMEDIATE", failure -> diskFull(failure, file)), outbox);
     }
 
-    @Override
-    protected boolean diskFull(Throwable failure) {
-        if (super.diskFull(failure)) {
+    /**
+     * Whether a write failed for a full disk: by what the failure says or, as SQLite's own words
+     * after a failed commit may be only a follow-on error, by the file system's free space.
+     */
+    private static boolean diskFull(Throwable failure, Path file) {
+        if (DiskFull.in(failure)) {
             return true;
         }
         try {
@@ -41,16 +41,10 @@ public final class SqliteStore extends JdbcStore {
         }
     }
 
-    /**
-     * Takes the write lock when the transaction begins, waiting ({@code busy_timeout}) for another
-     * connection's. A deferred transaction reads first (is this fire recorded?) and asks for the
-     * lock only to write; if another connection committed meanwhile, its snapshot is stale and
-     * SQLite fails it at once with {@code SQLITE_BUSY} rather than wait.
-     */
-    @Override
-    protected String beginWrite() {
-        return "BEGIN IMMEDIATE";
-    }
+    // BEGIN IMMEDIATE takes the write lock when the transaction begins, waiting (busy_timeout)
+    // for another connection's. A deferred transaction reads first and asks for the lock only to
+    // write; if another connection committed meanwhile, its snapshot is stale and SQLite fails
+    // it at once with SQLITE_BUSY rather than wait.
 
     public static SqliteStore open(Path file) {
         return open(file, Outbox.NONE);
@@ -72,10 +66,44 @@ public final class SqliteStore extends JdbcStore {
                 // it to what the next transaction writes when that one starts it over.
                 s.execute("PRAGMA journal_size_limit = 0");
             }
+            Migrations.apply(connection);
             return new SqliteStore(connection, outbox, file.toAbsolutePath());
         } catch (SQLException e) {
             throw new StoreException("store: cannot open " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public void reclaim() {
+        // The driver takes one step of the pragma per execution, and SQLite frees one page per
+        // step; chunks keep each hold of the connection short.
+        int chunk = 1000;
+        long left = Long.parseLong(setting("freelist_count"));
+        while (left > 0) {
+            read("reclaim free pages", () -> {
+                try (var s = connection().prepareStatement("PRAGMA incremental_vacuum")) {
+                    for (int i = 0; i < chunk; i++) {
+                        s.execute();
+                    }
+                }
+                return null;
+            });
+            long before = left;
+            left = Long.parseLong(setting("freelist_count"));
+            if (left >= before) {
+                return;
+            }
+        }
+    }
+
+    /** A setting of this connection, such as SQLite's {@code synchronous}, as text. */
+    String setting(String pragma) {
+        return read("read a setting", () -> {
+            try (var s = connection().prepareStatement("PRAGMA " + pragma);
+                    ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "";
+            }
+        });
     }
 
     /**

@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,21 +24,94 @@ class MigrationUpgradeTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void aDatabaseAtEveryEarlierStepUpgradesWithItsRows() throws Exception {
+    /** One engine's databases: a connection to a new one, and the store on it. */
+    private interface Engine {
+        Connection create(int step) throws Exception;
+
+        Store open(int step);
+
+        Connection connect(int step) throws Exception;
+
+        default void cleanUp() {}
+    }
+
+    private Engine sqlite() {
+        return new Engine() {
+            private Path file(int step) {
+                return tmp.resolve("at-step-" + step + ".db");
+            }
+
+            @Override
+            public Connection create(int step) throws Exception {
+                return connect(step);
+            }
+
+            @Override
+            public Store open(int step) {
+                return SqliteStore.open(file(step));
+            }
+
+            @Override
+            public Connection connect(int step) throws Exception {
+                return DriverManager.getConnection("jdbc:sqlite:" + file(step));
+            }
+        };
+    }
+
+    private static Engine postgres() {
+        overseer.testing.TestPostgres.assumeReachable();
+        return new Engine() {
+            private final java.util.Map<Integer, String> databases = new java.util.HashMap<>();
+
+            @Override
+            public Connection create(int step) throws Exception {
+                databases.put(step, overseer.testing.TestPostgres.create());
+                return connect(step);
+            }
+
+            @Override
+            public Store open(int step) {
+                return PostgresStore.open(
+                        overseer.testing.TestPostgres.location(databases.get(step)), Optional.empty(), Outbox.NONE);
+            }
+
+            @Override
+            public Connection connect(int step) throws Exception {
+                return overseer.testing.TestPostgres.connect(databases.get(step));
+            }
+
+            @Override
+            public void cleanUp() {
+                databases.values().forEach(overseer.testing.TestPostgres::drop);
+            }
+        };
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sqlite", "postgresql"})
+    void aDatabaseAtEveryEarlierStepUpgradesWithItsRows(String engineName) throws Exception {
+        Engine engine = engineName.equals("sqlite") ? sqlite() : postgres();
+        try {
+            upgradeEveryStep(engine);
+        } finally {
+            engine.cleanUp();
+        }
+    }
+
+    private static void upgradeEveryStep(Engine engine) throws Exception {
         assertThat(Migrations.latest()).isGreaterThan(1);
         for (int step = 1; step < Migrations.latest(); step++) {
-            Path file = tmp.resolve("at-step-" + step + ".db");
-            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            try (Connection c = engine.create(step)) {
                 Migrations.apply(c, step);
                 fill(c, step);
             }
-            try (SqliteStore store = SqliteStore.open(file)) {
+            try (Store store = engine.open(step)) {
                 check(store, step);
             }
-            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+            try (Connection c = engine.connect(step);
                     Statement s = c.createStatement();
                     var rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                rs.next();
                 assertThat(rs.getInt(1)).as("schema after step %d", step).isEqualTo(Migrations.latest());
             }
         }
@@ -60,6 +132,9 @@ class MigrationUpgradeTest {
             row(p, step, 1, "complete", T, T.plusSeconds(1), T.plusSeconds(2), 0, "done");
             row(p, step, 2, "start", T.plusSeconds(3), T.plusSeconds(4), null, null, "running");
             row(p, step, 3, "queued", T.plusSeconds(5), null, null, null, "queued");
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("UPDATE executions SET idempotency_key = 'key-3' WHERE number = 3");
         }
         try (PreparedStatement p = c.prepareStatement("INSERT INTO events VALUES ('alpha', ?, ?, ?, ?, ?, 'api')")) {
             event(p, 1, 0, "queued", null, T);
@@ -167,6 +242,23 @@ class MigrationUpgradeTest {
                     .as(at)
                     .contains(new ScheduleState(T, T.plusSeconds(60), Optional.of(T)));
         }
+        // The key the queued execution was made with still answers with it; events continue
+        // after the execution's last one.
+        assertThat(store.idempotent("alpha", "key-3", T.plusSeconds(60)))
+                .as(at)
+                .map(Execution::number)
+                .contains(3L);
+        Store.Created again = store.create(
+                StoreContract.newExecution("alpha", T.plusSeconds(60), Optional.of("key-3")),
+                Event.of("queued", null, T.plusSeconds(60), "api"));
+        assertThat(again.existing()).as(at).isTrue();
+        assertThat(store.event("alpha", 2, Event.of("progress", null, T.plusSeconds(61), "job")))
+                .as(at)
+                .isTrue();
+        assertThat(store.events("alpha", 2))
+                .as(at)
+                .extracting(Event::name)
+                .containsExactly("queued", "start", "progress");
         // New work continues after what was there.
         Store.Created next = store.create(
                 StoreContract.newExecution("alpha", T.plusSeconds(100), Optional.empty()),

@@ -152,15 +152,37 @@ class SqliteStoreTest extends StoreContract {
     }
 
     @Test
-    void aDatabaseWrittenByANewerVersionIsRefusedWithAClearMessage() throws Exception {
+    void aDatabaseANewerVersionChangedIncompatiblyIsRefusedWithAClearMessage() throws Exception {
         store.close();
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("overseer.db"));
                 var s = c.createStatement()) {
             s.execute("INSERT INTO schema_version (version) VALUES (99)");
+            s.execute("INSERT INTO schema_readers (oldest) VALUES (99)");
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SqliteStore.open(dir.resolve("overseer.db")))
                 .isInstanceOf(StoreException.class)
-                .hasMessageContaining("the database has schema version 99, newer than this Overseer");
+                .hasMessageContaining("the database has schema version 99 and needs an Overseer that knows schema"
+                        + " version 99 or later; this one knows " + Migrations.latest());
         store = SqliteStore.open(dir.resolve("other.db"));
+    }
+
+    /** A rolling upgrade: the newer binary's steps only added, so this one still runs on its database. */
+    @Test
+    void aDatabaseANewerVersionOnlyAddedToStillOpens() throws Exception {
+        store.create(newExecution("kept", T0, java.util.Optional.empty()), Event.of("queued", null, T0, "api"));
+        store.close();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("overseer.db"));
+                var s = c.createStatement()) {
+            s.execute("ALTER TABLE executions ADD COLUMN from_the_future TEXT");
+            s.execute("INSERT INTO schema_version (version) VALUES (" + (Migrations.latest() + 1) + ")");
+        }
+        store = SqliteStore.open(dir.resolve("overseer.db"));
+        assertThat(store.execution("kept", 1)).isPresent();
+        assertThat(store.create(
+                                newExecution("kept", T0, java.util.Optional.empty()),
+                                Event.of("queued", null, T0, "api"))
+                        .execution()
+                        .number())
+                .isEqualTo(2);
     }
 }

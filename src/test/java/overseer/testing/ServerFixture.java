@@ -100,6 +100,7 @@ public final class ServerFixture implements BeforeEachCallback, AfterEachCallbac
             stop();
             repo.close();
         } finally {
+            TestPostgres.forgetUnder(tmp);
             delete(tmp);
         }
     }

@@ -60,6 +60,7 @@ public final class TestServer implements AutoCloseable {
         private java.util.function.UnaryOperator<Store> storeDecorator = s -> s;
         private Supervisor.Settings services = Supervisor.Settings.DEFAULT;
         private int maxEvents = Overseer.Hooks.MAX_EVENTS;
+        private Optional<overseer.store.StoreLocation> store = Optional.empty();
 
         Builder(String repo, Path data) {
             this.repo = repo;
@@ -153,6 +154,15 @@ public final class TestServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * {@code --store}. Without it: SQLite, or with {@code OVERSEER_TEST_STORE=postgresql} a
+         * database of the test PostgreSQL server made for this data directory (see {@link TestPostgres}).
+         */
+        public Builder storeAt(overseer.store.StoreLocation value) {
+            store = Optional.of(value);
+            return this;
+        }
+
         /** The background services' error policy (a quick backoff for recovery tests). */
         public Builder services(Supervisor.Settings value) {
             services = value;
@@ -194,7 +204,8 @@ public final class TestServer implements AutoCloseable {
                     minFreeDisk,
                     maxSyncAge,
                     retain,
-                    retainPerJob);
+                    retainPerJob,
+                    store.orElseGet(() -> TestPostgres.storeFor(data)));
             return new TestServer(Overseer.start(options, new Overseer.Hooks(storeDecorator, services, maxEvents)));
         }
     }

@@ -1,0 +1,127 @@
+package overseer.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store in a PostgreSQL database, on a pool of connections, each transaction committed with
+ * {@code synchronous_commit=on}: flushed to the server's disk before the commit returns.
+ */
+public final class PostgresStore extends JdbcStore {
+    private static final Logger log = LoggerFactory.getLogger(PostgresStore.class);
+
+    /** The advisory lock held while migrating, so that servers starting at once migrate once. */
+    private static final long MIGRATION_LOCK = 0x6f76657273656572L; // "overseer"
+
+    /** How long a caller waits for a connection while the database is away, before its call fails. */
+    private static final long CONNECTION_TIMEOUT_MILLIS = 2_000;
+
+    private final StoreLocation.Postgres where;
+
+    private PostgresStore(PooledTransactions transactions, Outbox outbox, StoreLocation.Postgres where) {
+        super(transactions, outbox);
+        this.where = where;
+    }
+
+    /**
+     * Connects, checks the server keeps commits durable, migrates and opens the pool. A database
+     * that cannot be reached, does not exist or refuses the credentials is one {@link
+     * StoreException} line naming host and database, never the password.
+     */
+    public static PostgresStore open(StoreLocation.Postgres where, Optional<String> password, Outbox outbox) {
+        Properties properties = properties(where, password);
+        // One plain connection first: the pool would log its own failure with a stack trace.
+        try (Connection c = DriverManager.getConnection(where.jdbcUrl(), properties)) {
+            durable(c, where);
+            migrate(c);
+        } catch (SQLException e) {
+            throw new StoreException(
+                    "store: cannot open " + where.describe() + ": " + PooledTransactions.rootMessage(e), e);
+        }
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("overseer-store");
+        config.setJdbcUrl(where.jdbcUrl());
+        config.setDataSourceProperties(properties);
+        config.setMaximumPoolSize(16);
+        config.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
+        config.setValidationTimeout(1_000);
+        // Started without waiting for the database: it answered a moment ago, and a pool that
+        // cannot fill now keeps trying, while calls fail one by one until it is back.
+        config.setInitializationFailTimeout(-1);
+        config.setConnectionInitSql("SET synchronous_commit = on");
+        HikariDataSource pool = new HikariDataSource(config);
+        return new PostgresStore(new PooledTransactions(pool, pool, where.describe()), outbox, where);
+    }
+
+    private static Properties properties(StoreLocation.Postgres where, Optional<String> password) {
+        Properties p = new Properties();
+        p.putAll(where.params());
+        p.putIfAbsent("user", System.getProperty("user.name"));
+        p.putIfAbsent("ApplicationName", "overseer");
+        p.putIfAbsent("connectTimeout", "5");
+        p.putIfAbsent("tcpKeepAlive", "true");
+        password.ifPresent(pw -> p.setProperty("password", pw));
+        return p;
+    }
+
+    /**
+     * Every 2xx is sent after its commit is on disk: a server with {@code fsync} off could lose
+     * acknowledged work in a crash, which is said loudly at every start rather than found later.
+     */
+    private static void durable(Connection c, StoreLocation.Postgres where) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SHOW fsync")) {
+            if (rs.next() && !rs.getString(1).equals("on")) {
+                log.warn(
+                        "store: {} runs with fsync off: a crash of that server can lose executions Overseer"
+                                + " acknowledged; turn fsync on for anything but a throwaway test",
+                        where.describe());
+            }
+        }
+    }
+
+    /** Migrates under a session advisory lock: a second server starting at once waits, then finds it done. */
+    private static void migrate(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
+        }
+        try {
+            Migrations.apply(c);
+        } finally {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
+            }
+        }
+    }
+
+    /** PostgreSQL's autovacuum makes the space of removed rows reusable; nothing to hand back here. */
+    @Override
+    public void reclaim() {}
+
+    /** A setting of the server as this store's connections see it, such as {@code synchronous_commit}. */
+    String setting(String name) {
+        if (!name.matches("[a-z_]+")) {
+            throw new IllegalArgumentException("not a setting name: " + name);
+        }
+        return read("read a setting", () -> {
+            try (var s = connection().prepareStatement("SHOW " + name);
+                    ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "";
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "PostgresStore[" + where.describe() + "]";
+    }
+}
