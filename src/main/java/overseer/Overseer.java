@@ -387,6 +387,7 @@ public final class Overseer implements AutoCloseable {
             try {
                 Store store = Stores.open(options.store(), options.data(), password, webhooks);
                 api.unavailable(Optional.empty());
+                log.info("store: {}", options.store().describe());
                 return store;
             } catch (StoreException e) {
                 if (options.store() instanceof StoreLocation.Sqlite) {

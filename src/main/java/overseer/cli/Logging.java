@@ -51,7 +51,8 @@ public final class Logging {
             "org.jboss", Level.WARN,
             "com.hubspot.jinjava", Level.WARN,
             "com.cronutils", Level.WARN,
-            "com.zaxxer.hikari", Level.WARN);
+            // Its warnings of a broken connection carry a stack trace; the store says the same in one line.
+            "com.zaxxer.hikari", Level.ERROR);
 
     private Logging() {}
 

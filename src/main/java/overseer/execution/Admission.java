@@ -225,6 +225,26 @@ final class Admission {
         return starting;
     }
 
+    /**
+     * A claim taken by {@link #startable} whose start could not be recorded goes back to the
+     * queue, its slot free; false when it is not running (it ended meanwhile) or shutdown began.
+     */
+    boolean requeue(Claim claim) {
+        lock.lock();
+        try {
+            if (!claim.running || !accepting) {
+                return false;
+            }
+            claim.running = false;
+            running--;
+            runningByJob.computeIfPresent(claim.job, (job, n) -> n == 1 ? null : n - 1);
+            queue.add(claim);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The claim's execution ended (or was cancelled): its place and slot are free. */
     void release(Claim claim) {
         lock.lock();

@@ -187,8 +187,10 @@ final class Engine {
         // What this thread logs is about this execution: JSON log lines carry it.
         MDC.put("job", u.job());
         MDC.put("execution", Long.toString(u.number()));
+        boolean deferred = false;
         try {
-            new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone, ending).run();
+            deferred = new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone, ending).run()
+                    == ExecutionRun.Ran.DEFERRED;
         } catch (RuntimeException e) {
             log.error("execution: {} failed in the runner: {}", u.key(), e.toString(), e);
             lifecycle.finish(
@@ -197,9 +199,30 @@ final class Engine {
                     Event.of("fail", "overseer failed to run it: " + e.getMessage(), clock.instant(), "overseer"),
                     closing::isDone);
         } finally {
-            ended(u);
+            if (deferred) {
+                deferred(u);
+            } else {
+                ended(u);
+            }
             MDC.clear();
         }
+    }
+
+    /** How long a queued execution whose start the store could not record waits before it is tried again. */
+    private static final Duration START_AGAIN = Duration.ofSeconds(1);
+
+    /**
+     * Puts an execution whose start could not be recorded back in the queue, in its place, and
+     * looks again in a moment: an accepted execution waits out a store outage, it is not failed.
+     */
+    private void deferred(Unfinished u) {
+        Admission.Claim claim = claims.get(u);
+        if (claim == null || !admission.requeue(claim)) {
+            // Shutting down: it stays queued in the store, for the next start to run.
+            ended(u);
+            return;
+        }
+        dispatchAt(clock.instant().plus(START_AGAIN));
     }
 
     /** Releases what an ended (or cancelled) execution held, and starts what fits now. */

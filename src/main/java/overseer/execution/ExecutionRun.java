@@ -61,10 +61,28 @@ final class ExecutionRun {
         return dataDir.resolve("executions").resolve(job).resolve(Long.toString(number));
     }
 
-    void run() {
-        if (!lifecycle.starting(u)) {
-            return;
+    /** Whether a run ended its execution, or left it queued to be started again later. */
+    enum Ran {
+        ENDED,
+        /** Still QUEUED: its start could not be recorded (the store is away); nothing was spawned. */
+        DEFERRED
+    }
+
+    Ran run() {
+        switch (lifecycle.starting(u)) {
+            case LEFT_QUEUE -> {
+                return Ran.ENDED;
+            }
+            case NOT_RECORDED -> {
+                return Ran.DEFERRED;
+            }
+            case STARTING -> {}
         }
+        runStarting();
+        return Ran.ENDED;
+    }
+
+    private void runStarting() {
         Path dir = directory(settings.dataDir(), u.job(), u.number());
         Path checkout;
         try {

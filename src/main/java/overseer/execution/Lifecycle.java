@@ -71,16 +71,32 @@ final class Lifecycle {
         Launcher.Process spawn() throws java.io.IOException;
     }
 
-    /** QUEUED → STARTING; false when it left QUEUED meanwhile (a signal cancelled it). */
-    boolean starting(Unfinished u) {
+    /** What became of a queued execution's move to STARTING. */
+    enum Start {
+        STARTING,
+        /** It left QUEUED meanwhile (a signal cancelled it). */
+        LEFT_QUEUE,
+        /** The store could not record it (the database is away): it is still QUEUED, to start later. */
+        NOT_RECORDED
+    }
+
+    /** QUEUED → STARTING, recorded before anything is spawned. */
+    Start starting(Unfinished u) {
         u.lock.lock();
         try {
             if (u.state() != ExecutionState.QUEUED) {
-                return false;
+                return Start.LEFT_QUEUE;
             }
-            store.starting(u.job(), u.number());
+            try {
+                store.starting(u.job(), u.number());
+            } catch (StaleState e) {
+                throw e;
+            } catch (StoreException e) {
+                log.warn("execution: {} not started, the store cannot record it: {}", u.key(), e.getMessage());
+                return Start.NOT_RECORDED;
+            }
             u.moveTo(ExecutionState.STARTING);
-            return true;
+            return Start.STARTING;
         } finally {
             u.lock.unlock();
         }

@@ -102,11 +102,14 @@ final class PooledTransactions implements Transactions {
 
     /** The innermost message: the pool's own ("request timed out") says less than the driver's. */
     static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+        String message = String.valueOf(e.getMessage());
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                message = t.getMessage();
+            }
         }
-        return String.valueOf(t.getMessage());
+        return message;
     }
 
     private void answered() {

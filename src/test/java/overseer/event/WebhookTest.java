@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.Base64;
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import overseer.service.Supervisor;
-import overseer.store.SqliteStore;
 import overseer.testing.FaultyStore;
 import overseer.testing.Receiver;
 import overseer.testing.TestRepo;
@@ -300,11 +298,10 @@ class WebhookTest {
      * the test makes afterwards.
      */
     private void storedBeforeStart(String hookKey, String url, int count) throws Exception {
-        Path db = tmp.resolve("data").resolve(SqliteStore.FILE);
-        Files.createDirectories(db.getParent());
-        SqliteStore.open(db).close();
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data);
         long now = System.currentTimeMillis();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        try (Connection c = overseer.testing.ServerStores.connect(data);
                 PreparedStatement s = c.prepareStatement("INSERT INTO deliveries (id, job, number, seq, event,"
                         + " hook_key, url, payload, state, attempts, next_attempt_at, created_at, expires_at)"
                         + " VALUES (?, 'old', ?, 1, 'queued', ?, ?, '{}', 'pending', 0, ?, ?, ?)")) {

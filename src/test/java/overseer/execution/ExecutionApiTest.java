@@ -331,8 +331,7 @@ class ExecutionApiTest {
         server.awaitFinished("secretive", 2);
         assertThat(output("secretive", 2, "stdout")).isEqualTo("*** me ***\n");
         // The secret is gone from the store once the execution ended.
-        try (var db = java.sql.DriverManager.getConnection(
-                        "jdbc:sqlite:" + fixture.tmp().resolve("data/overseer.db"));
+        try (var db = overseer.testing.ServerStores.connect(fixture.tmp().resolve("data"));
                 var rs = db.createStatement().executeQuery("SELECT secrets, launch FROM executions")) {
             while (rs.next()) {
                 assertThat(rs.getString(1) + rs.getString(2)).doesNotContain("s3cr3t-value", "another");

@@ -78,7 +78,7 @@ class StartingTest {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Execution e = create(store, "job");
             Unfinished u = unfinished(e);
-            assertThat(lifecycle.starting(u)).isTrue();
+            assertThat(lifecycle.starting(u)).isEqualTo(Lifecycle.Start.STARTING);
             assertThat(lifecycle.signal(u, "kill", Optional.of("early"), "api")).isFalse();
             AtomicBoolean spawned = new AtomicBoolean();
             Lifecycle.Spawn result = lifecycle.spawn(u, () -> {
@@ -172,7 +172,7 @@ class StartingTest {
         Execution e;
         Launcher.Process leftover;
         // A server that crashed between posix_spawn and recording the start left this behind.
-        try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
+        try (Store store = overseer.testing.ServerStores.open(data)) {
             e = create(store, "hold");
             store.starting("hold", e.number());
             leftover = spawn(new PosixSpawnLauncher(), e);
@@ -254,7 +254,7 @@ class StartingTest {
         repo.with("hold.yml", "command: sleep 600\n").commit("jobs");
         Path data = Files.createDirectories(fixture.data());
         // Acknowledged while starting; the server stops before the spawn.
-        try (Store store = SqliteStore.open(data.resolve("overseer.db"))) {
+        try (Store store = overseer.testing.ServerStores.open(data)) {
             Lifecycle lifecycle = new Lifecycle(store, new ProcessGroups(), Clock.systemUTC());
             Unfinished u = unfinished(create(store, "hold"));
             lifecycle.starting(u);

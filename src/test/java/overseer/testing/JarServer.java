@@ -40,7 +40,12 @@ public final class JarServer implements AutoCloseable {
             throws Exception {
         List<String> args = new ArrayList<>(List.of("--repo", repo, "--data", data.toString()));
         args.addAll(List.of(more));
-        return startIn(Path.of("").toAbsolutePath(), log, env, args);
+        java.util.Map<String, String> all = new java.util.HashMap<>(env);
+        // A PostgreSQL run of the suite: the jar on a database of its own, unless the test chose one.
+        if (!all.containsKey("OVERSEER_STORE")) {
+            TestPostgres.jarStoreFor(data).ifPresent(url -> all.put("OVERSEER_STORE", url));
+        }
+        return startIn(Path.of("").toAbsolutePath(), log, all, args);
     }
 
     /** Starts {@code serve} with exactly {@code args} (and a free port) in the working directory {@code dir}. */

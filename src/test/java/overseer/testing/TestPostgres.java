@@ -31,6 +31,19 @@ public final class TestPostgres {
 
     private static volatile Optional<String> unreachable;
 
+    static {
+        // Databases of servers whose test used no fixture (a jar test): dropped when the run ends.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (String name : java.util.List.copyOf(BY_DATA.values())) {
+                try {
+                    drop(name);
+                } catch (RuntimeException e) {
+                    // The run is over; a database left behind is the test server's to lose.
+                }
+            }
+        }));
+    }
+
     private TestPostgres() {}
 
     /** Whether end-to-end servers run on PostgreSQL in this run ({@code OVERSEER_TEST_STORE=postgresql}). */
@@ -45,6 +58,21 @@ public final class TestPostgres {
         }
         String name = BY_DATA.computeIfAbsent(data.toAbsolutePath().normalize(), d -> create());
         return location(name);
+    }
+
+    /** {@code --store} for a jar server on {@code data} in a PostgreSQL run (with the admin URL's parameters), else empty. */
+    public static Optional<String> jarStoreFor(Path data) {
+        if (!serversOnPostgres()) {
+            return Optional.empty();
+        }
+        StoreLocation.Postgres pg = (StoreLocation.Postgres) storeFor(data);
+        StringBuilder url = new StringBuilder(pg.describe());
+        String sep = "?";
+        for (var e : pg.params().entrySet()) {
+            url.append(sep).append(e.getKey()).append('=').append(e.getValue());
+            sep = "&";
+        }
+        return Optional.of(url.toString());
     }
 
     /** Drops the databases made for data directories under {@code dir}, which is being removed. */
