@@ -11,6 +11,12 @@
 // The table gives medians of the rounds, each figure also as a ratio to the spawn limit and to
 // the webhook daemon, and the JSON goes to bench/results/<date>-<host>.json. Everything talks to
 // 127.0.0.1 only. A peer that is missing (no cc, no webhook, no hey) is skipped with a message.
+// * With a PostgreSQL server (third argument: a postgresql:// URL of a database to create others
+//   from, default postgresql://127.0.0.1:5432/postgres?user=postgres; "none" to leave it out),
+//   a second Overseer on `--store` PostgreSQL (a fresh database, dropped after) takes the same
+//   loads in the same rounds ("overseer/pg"), and the report adds its commits and row writes per
+//   execution from pg_stat_database deltas over the rounds, and the server's fsync and
+//   synchronous_commit.
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -44,6 +50,7 @@ public class PeersBench {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+        String pgUrl = args.length > 2 ? args[2] : "postgresql://127.0.0.1:5432/postgres?user=postgres";
         Path tmp = Files.createTempDirectory("overseer-bench-peers");
         System.out.printf(
                 "machine: %s, %d cores, %s; %d rounds of %d s%n",
@@ -55,12 +62,25 @@ public class PeersBench {
         }
         Optional<Process> webhook = hey ? startWebhook(tmp) : Optional.empty();
         Map<String, List<Figure>> figures = new LinkedHashMap<>();
-        Overseer overseer = hey ? Overseer.start(tmp) : null;
+        Overseer overseer = hey ? Overseer.start(tmp, tmp.resolve("data"), List.of()) : null;
+        Optional<Postgres> pg = hey ? Postgres.create(pgUrl) : Optional.empty();
+        Overseer onPg = pg.isPresent()
+                ? Overseer.start(
+                        tmp, tmp.resolve("data-pg"), List.of("--store", pg.get().store()))
+                : null;
+        Postgres.Counts pgBefore = null;
+        double pgFinishedBefore = 0;
         try {
-            if (overseer != null) {
-                // JIT, the first checkout, the first output directories.
-                overseer.load(1, 3);
-                overseer.load(8, 3);
+            for (Overseer o : java.util.Arrays.asList(overseer, onPg)) {
+                if (o != null) {
+                    // JIT, the first checkout, the first output directories.
+                    o.load(1, 3);
+                    o.load(8, 3);
+                }
+            }
+            if (onPg != null) {
+                pgBefore = pg.get().counts();
+                pgFinishedBefore = onPg.finished();
             }
             for (int round = 1; round <= rounds; round++) {
                 System.out.printf("round %d of %d%n", round, rounds);
@@ -74,12 +94,35 @@ public class PeersBench {
                 if (overseer != null) {
                     add(figures, "overseer, 1 client", overseer.load(1, seconds));
                 }
+                if (onPg != null) {
+                    add(figures, "overseer/pg, 1 client", onPg.load(1, seconds));
+                }
                 if (webhook.isPresent()) {
                     add(figures, "webhook, 8 clients", webhookLoad(8, seconds));
                 }
                 if (overseer != null) {
                     add(figures, "overseer, 8 clients", overseer.load(8, seconds));
                 }
+                if (onPg != null) {
+                    add(figures, "overseer/pg, 8 clients", onPg.load(8, seconds));
+                }
+            }
+            if (onPg != null) {
+                // Backends report their statistics at most once a second, and idle ones later.
+                Thread.sleep(12_000);
+                Postgres.Counts after = pg.get().counts();
+                double executions = onPg.finished() - pgFinishedBefore;
+                System.out.printf(
+                        "overseer/pg: %.0f executions over the rounds: %.2f commits and %.2f row writes per execution"
+                                + " (pg_stat_database: %d commits, %d rows written; reads in auto-commit count as"
+                                + " commits); server fsync=%s synchronous_commit=%s%n",
+                        executions,
+                        (after.commits() - pgBefore.commits()) / executions,
+                        (after.rowWrites() - pgBefore.rowWrites()) / executions,
+                        after.commits() - pgBefore.commits(),
+                        after.rowWrites() - pgBefore.rowWrites(),
+                        pg.get().show("fsync"),
+                        pg.get().show("synchronous_commit"));
             }
             if (overseer != null) {
                 System.out.printf("overseer idle RSS after the loads: %d MB%n", overseer.rssKb() / 1024);
@@ -88,6 +131,10 @@ public class PeersBench {
             if (overseer != null) {
                 overseer.close();
             }
+            if (onPg != null) {
+                onPg.close();
+            }
+            pg.ifPresent(Postgres::drop);
             webhook.ifPresent(Process::destroy);
         }
         report(figures);
@@ -189,30 +236,34 @@ public class PeersBench {
             this.log = log;
         }
 
-        static Overseer start(Path tmp) throws Exception {
+        static Overseer start(Path tmp, Path data, List<String> more) throws Exception {
             Path repo = tmp.resolve("repo");
-            Files.createDirectories(repo);
-            Files.writeString(repo.resolve("done.yml"), "command: echo done\n");
-            BenchRepos.commitAll(repo);
+            if (!Files.isDirectory(repo)) {
+                Files.createDirectories(repo);
+                Files.writeString(repo.resolve("done.yml"), "command: echo done\n");
+                BenchRepos.commitAll(repo);
+            }
             int port = freePort();
-            Path log = tmp.resolve("overseer.log");
+            Path log = tmp.resolve(data.getFileName() + ".log");
             String java =
                     Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(
-                            java,
-                            "-jar",
-                            System.getProperty("overseer.jar", "target/overseer.jar"),
-                            "serve",
-                            "--repo",
-                            repo.toString(),
-                            "--data",
-                            tmp.resolve("data").toString(),
-                            "--listen",
-                            "127.0.0.1:" + port,
-                            "--max-concurrent",
-                            "8",
-                            "--max-queued",
-                            "1000000")
+            List<String> command = new ArrayList<>(List.of(
+                    java,
+                    "-jar",
+                    System.getProperty("overseer.jar", "target/overseer.jar"),
+                    "serve",
+                    "--repo",
+                    repo.toString(),
+                    "--data",
+                    data.toString(),
+                    "--listen",
+                    "127.0.0.1:" + port,
+                    "--max-concurrent",
+                    "8",
+                    "--max-queued",
+                    "1000000"));
+            command.addAll(more);
+            Process p = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
@@ -220,8 +271,10 @@ public class PeersBench {
             Overseer o = new Overseer(p, "http://127.0.0.1:" + port, log);
             awaitHttp(o.base + "/jobs/done", "GET");
             System.out.printf(
-                    "overseer: serving in %d ms; idle RSS %d MB%n",
-                    (System.nanoTime() - t0) / 1_000_000, o.rssKb() / 1024);
+                    "overseer%s: serving in %d ms; idle RSS %d MB%n",
+                    more.isEmpty() ? "" : " " + String.join(" ", more),
+                    (System.nanoTime() - t0) / 1_000_000,
+                    o.rssKb() / 1024);
             return o;
         }
 
@@ -285,6 +338,78 @@ public class PeersBench {
     }
 
     // ---- hey
+
+    /** A fresh database on a PostgreSQL server for the second Overseer, and its statistics. */
+    record Postgres(String host, int port, String user, String database) {
+        record Counts(long commits, long rowWrites) {}
+
+        static Optional<Postgres> create(String url) {
+            if (url.equals("none")) {
+                return Optional.empty();
+            }
+            URI uri = URI.create(url);
+            String query = Optional.ofNullable(uri.getQuery()).orElse("");
+            Matcher user = Pattern.compile("(?:^|&)user=([^&]+)").matcher(query);
+            Postgres admin = new Postgres(
+                    uri.getHost(),
+                    uri.getPort() < 0 ? 5432 : uri.getPort(),
+                    user.find() ? user.group(1) : System.getProperty("user.name"),
+                    uri.getPath().substring(1));
+            Postgres bench = new Postgres(
+                    admin.host,
+                    admin.port,
+                    admin.user,
+                    "overseer_bench_" + ProcessHandle.current().pid());
+            try (var c = admin.connect();
+                    var s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + bench.database);
+                s.execute("CREATE DATABASE " + bench.database);
+            } catch (java.sql.SQLException e) {
+                System.out.println("skipped: Overseer on PostgreSQL (" + url + "): " + e.getMessage());
+                return Optional.empty();
+            }
+            return Optional.of(bench);
+        }
+
+        java.sql.Connection connect() throws java.sql.SQLException {
+            var p = new java.util.Properties();
+            p.setProperty("user", user);
+            p.setProperty("connectTimeout", "3");
+            return java.sql.DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, p);
+        }
+
+        String store() {
+            return "postgresql://" + host + ":" + port + "/" + database + "?user=" + user;
+        }
+
+        Counts counts() throws java.sql.SQLException {
+            try (var c = connect();
+                    var s = c.createStatement();
+                    var rs = s.executeQuery("SELECT xact_commit, tup_inserted + tup_updated + tup_deleted"
+                            + " FROM pg_stat_database WHERE datname = current_database()")) {
+                rs.next();
+                return new Counts(rs.getLong(1), rs.getLong(2));
+            }
+        }
+
+        String show(String setting) throws java.sql.SQLException {
+            try (var c = connect();
+                    var s = c.createStatement();
+                    var rs = s.executeQuery("SHOW " + setting)) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+
+        void drop() {
+            try (var c = new Postgres(host, port, user, "postgres").connect();
+                    var s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            } catch (java.sql.SQLException e) {
+                System.out.println("could not drop " + database + ": " + e.getMessage());
+            }
+        }
+    }
 
     record Hey(double seconds, long ok, long created, double p50ms, double p99ms) {}
 

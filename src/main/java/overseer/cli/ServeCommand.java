@@ -249,7 +249,12 @@ public final class ServeCommand implements Callable<Integer> {
         RetrySchedule retry;
         overseer.store.StoreLocation storeLocation;
         try {
+            // One line (not the usage): the value may be a secret the operator mistyped.
             storeLocation = overseer.store.StoreLocation.parse(store);
+        } catch (IllegalArgumentException e) {
+            return refuse(e);
+        }
+        try {
             source = Source.parse(repo);
             address = listenAddress(listen);
             retry = RetrySchedule.parse(webhookRetry);

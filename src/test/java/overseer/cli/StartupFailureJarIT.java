@@ -101,6 +101,20 @@ class StartupFailureJarIT {
         Path unwritable = file.resolve("data");
         assertOneLine(JarServer.run(tmp, LIMIT, serve(repo, unwritable, "127.0.0.1:0")), unwritable.toString());
 
+        assertOneLine(
+                JarServer.run(tmp, LIMIT, serve(repo, data, "127.0.0.1:0", "--store", "postgresql://")), "--store");
+        assertOneLine(
+                JarServer.run(tmp, LIMIT, serve(repo, data, "127.0.0.1:0", "--store", "mysql://db/x")), "--store");
+        // A password in the URL is refused, and the refusal does not repeat it.
+        JarServer.Exit withPassword = JarServer.run(
+                tmp, LIMIT, serve(repo, data, "127.0.0.1:0", "--store", "postgresql://db/x?password=hunter2-secret"));
+        assertOneLine(withPassword, "OVERSEER_STORE_PASSWORD");
+        assertThat(withPassword.stderr()).doesNotContain("hunter2-secret");
+        JarServer.Exit withUserInfo = JarServer.run(
+                tmp, LIMIT, serve(repo, data, "127.0.0.1:0", "--store", "postgresql://me:hunter2-secret@db/x"));
+        assertOneLine(withUserInfo, "--store");
+        assertThat(withUserInfo.stderr()).doesNotContain("hunter2-secret");
+
         assertThat(data.resolve("overseer.db")).doesNotExist();
     }
 }

@@ -140,6 +140,64 @@ abstract class StoreContract {
         assertThat(otherJob.existing()).isFalse();
         assertThat(later.existing()).isFalse();
         assertThat(later.execution().number()).isEqualTo(2);
+        // The expired key now points at the new execution, for a day from its creation.
+        var repeat = store.create(newExecution("a", T0.plus(Duration.ofHours(26)), Optional.of("k1")), queued);
+        assertThat(repeat.existing()).isTrue();
+        assertThat(repeat.execution().number()).isEqualTo(2);
+        assertThat(store.idempotent("a", "k1", T0.plus(Duration.ofHours(26))))
+                .map(Execution::number)
+                .contains(2L);
+    }
+
+    /**
+     * Two stores on one database (two servers) create executions of one job and append events to
+     * one execution at once: the numbers are 1..n without a gap or a repeat, and so are the
+     * execution's event numbers.
+     */
+    @Test
+    void twoStoresNumberExecutionsAndEventsWithoutGapsOrRepeats() throws Exception {
+        int perThread = 20;
+        int threads = 4;
+        long shared = store.create(newExecution("shared", T0, Optional.empty()), Event.of("queued", null, T0, "api"))
+                .execution()
+                .number();
+        try (Store second = another();
+                ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<List<Long>>> made = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                Store mine = t % 2 == 0 ? store : second;
+                int thread = t;
+                made.add(pool.submit(() -> {
+                    go.await();
+                    List<Long> numbers = new ArrayList<>();
+                    for (int i = 0; i < perThread; i++) {
+                        numbers.add(mine.create(
+                                        newExecution("gapless", T0, Optional.empty()),
+                                        Event.of("queued", null, T0, "api"))
+                                .execution()
+                                .number());
+                        assertThat(mine.event("shared", shared, Event.of("progress", thread + "-" + i, T0, "job")))
+                                .isTrue();
+                    }
+                    return numbers;
+                }));
+            }
+            go.countDown();
+            List<Long> all = new ArrayList<>();
+            for (var f : made) {
+                all.addAll(f.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(all)
+                    .containsExactlyInAnyOrderElementsOf(java.util.stream.LongStream.rangeClosed(1, threads * perThread)
+                            .boxed()
+                            .toList());
+            List<Event> events = second.events("shared", shared);
+            assertThat(events).hasSize(1 + threads * perThread);
+            assertThat(events.stream().skip(1).map(e -> e.cause().orElseThrow()))
+                    .doesNotHaveDuplicates()
+                    .hasSize(threads * perThread);
+        }
     }
 
     @Test
