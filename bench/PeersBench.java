@@ -113,12 +113,14 @@ public class PeersBench {
                 Postgres.Counts after = pg.get().counts();
                 double executions = onPg.finished() - pgFinishedBefore;
                 System.out.printf(
-                        "overseer/pg: %.0f executions over the rounds: %.2f commits and %.2f row writes per execution"
-                                + " (pg_stat_database: %d commits, %d rows written; reads in auto-commit count as"
-                                + " commits); server fsync=%s synchronous_commit=%s%n",
+                        "overseer/pg: %.0f executions over the rounds: %.2f commits, %.2f row writes and %.2f WAL"
+                                + " fsyncs per execution (pg_stat_database: %d commits, %d rows written; reads in"
+                                + " auto-commit count as commits; pg_stat_wal is the whole server's);"
+                                + " server fsync=%s synchronous_commit=%s%n",
                         executions,
                         (after.commits() - pgBefore.commits()) / executions,
                         (after.rowWrites() - pgBefore.rowWrites()) / executions,
+                        (after.walSyncs() - pgBefore.walSyncs()) / executions,
                         after.commits() - pgBefore.commits(),
                         after.rowWrites() - pgBefore.rowWrites(),
                         pg.get().show("fsync"),
@@ -341,7 +343,7 @@ public class PeersBench {
 
     /** A fresh database on a PostgreSQL server for the second Overseer, and its statistics. */
     record Postgres(String host, int port, String user, String database) {
-        record Counts(long commits, long rowWrites) {}
+        record Counts(long commits, long rowWrites, long walSyncs) {}
 
         static Optional<Postgres> create(String url) {
             if (url.equals("none")) {
@@ -385,10 +387,11 @@ public class PeersBench {
         Counts counts() throws java.sql.SQLException {
             try (var c = connect();
                     var s = c.createStatement();
-                    var rs = s.executeQuery("SELECT xact_commit, tup_inserted + tup_updated + tup_deleted"
+                    var rs = s.executeQuery("SELECT xact_commit, tup_inserted + tup_updated + tup_deleted,"
+                            + " (SELECT wal_sync FROM pg_stat_wal)"
                             + " FROM pg_stat_database WHERE datname = current_database()")) {
                 rs.next();
-                return new Counts(rs.getLong(1), rs.getLong(2));
+                return new Counts(rs.getLong(1), rs.getLong(2), rs.getLong(3));
             }
         }
 

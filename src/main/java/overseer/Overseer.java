@@ -78,6 +78,54 @@ public final class Overseer implements AutoCloseable {
             Duration retain,
             int retainPerJob,
             StoreLocation store) {
+        /** The options on the embedded store (the benchmarks build these for any release). */
+        public Options(
+                ConfigSync.Settings source,
+                Path data,
+                InetSocketAddress listen,
+                Duration poll,
+                Optional<Path> tokens,
+                Optional<String> gitWebhookSecret,
+                int maxConcurrent,
+                int maxQueued,
+                Duration killGrace,
+                Duration shutdownGrace,
+                Optional<String> publicUrl,
+                RetrySchedule webhookRetry,
+                Map<String, String> environment,
+                Clock clock,
+                HttpApi.Exposure exposure,
+                long maxOutputBytes,
+                Optional<String> jobUser,
+                long minFreeDisk,
+                Duration maxSyncAge,
+                Duration retain,
+                int retainPerJob) {
+            this(
+                    source,
+                    data,
+                    listen,
+                    poll,
+                    tokens,
+                    gitWebhookSecret,
+                    maxConcurrent,
+                    maxQueued,
+                    killGrace,
+                    shutdownGrace,
+                    publicUrl,
+                    webhookRetry,
+                    environment,
+                    clock,
+                    exposure,
+                    maxOutputBytes,
+                    jobUser,
+                    minFreeDisk,
+                    maxSyncAge,
+                    retain,
+                    retainPerJob,
+                    new StoreLocation.Sqlite());
+        }
+
         Options withData(Path dir) {
             return new Options(
                     source,
@@ -370,9 +418,6 @@ public final class Overseer implements AutoCloseable {
         return new Overseer(config, store, executions, scheduler, retention, api, supervisor, started);
     }
 
-    /** The environment variable that holds the PostgreSQL store's password, if it has one. */
-    public static final String STORE_PASSWORD = "OVERSEER_STORE_PASSWORD";
-
     /**
      * Opens the store. A database that is away, missing or refuses the credentials is not a crash:
      * it is one line per attempt, naming host and database, and the server keeps trying with
@@ -380,8 +425,9 @@ public final class Overseer implements AutoCloseable {
      * The embedded store either opens or is a start-up failure: no one else will fix its file.
      */
     private static Store openStore(Options options, HttpApi api, Webhooks webhooks) {
-        Optional<String> password =
-                Optional.ofNullable(options.environment().get(STORE_PASSWORD)).filter(p -> !p.isEmpty());
+        Optional<String> password = Optional.ofNullable(
+                        options.environment().get(overseer.store.PostgresStore.PASSWORD_VARIABLE))
+                .filter(p -> !p.isEmpty());
         Duration backoff = Duration.ofSeconds(1);
         while (true) {
             try {

@@ -25,6 +25,9 @@ public final class PostgresStore extends JdbcStore {
     /** How long a caller waits for a connection while the database is away, before its call fails. */
     private static final long CONNECTION_TIMEOUT_MILLIS = 2_000;
 
+    /** Where the password comes from, when the pgpass file does not have it. */
+    public static final String PASSWORD_VARIABLE = "OVERSEER_STORE_PASSWORD";
+
     private final StoreLocation.Postgres where;
 
     private PostgresStore(PooledTransactions transactions, Outbox outbox, StoreLocation.Postgres where) {
@@ -44,8 +47,11 @@ public final class PostgresStore extends JdbcStore {
             durable(c, where);
             migrate(c);
         } catch (SQLException e) {
-            throw new StoreException(
-                    "store: cannot open " + where.describe() + ": " + PooledTransactions.rootMessage(e), e);
+            String reason = PooledTransactions.rootMessage(e);
+            if (reason.contains("no password was provided")) {
+                reason += " (give it in " + PASSWORD_VARIABLE + " or a pgpass file)";
+            }
+            throw new StoreException("store: cannot open " + where.describe() + ": " + reason, e);
         }
         HikariConfig config = new HikariConfig();
         config.setPoolName("overseer-store");

@@ -52,9 +52,17 @@ class PostgresOutageJarIT {
     }
 
     private void script(String command) throws Exception {
+        script(command, "");
+    }
+
+    /** Runs the helper; {@code password}: the cluster (made by this start) needs it. */
+    private void script(String command, String password) throws Exception {
         List<String> args = new ArrayList<>(List.of(SCRIPT.toString(), command, cluster.toString()));
         if (command.equals("start")) {
             args.add(Integer.toString(port));
+            if (!password.isEmpty()) {
+                args.add(password);
+            }
         }
         Path out = tmp.resolve("script.log");
         Process p = new ProcessBuilder(args)
@@ -178,6 +186,43 @@ class PostgresOutageJarIT {
                 assertThat(server.send(HttpRequest.newBuilder(server.uri("/config")))
                                 .body())
                         .doesNotContain("s3cret-pass");
+            }
+        }
+    }
+
+    /**
+     * A database that needs a password: given in OVERSEER_STORE_PASSWORD, or in a pgpass file
+     * (PGPASSFILE), the server uses it, and it shows in no log line, answer or metric.
+     */
+    @Test
+    void thePasswordComesFromTheEnvironmentOrAPgpassFileAndNeverShows() throws Exception {
+        String password = "pw-" + UUID.randomUUID();
+        script("start", password);
+        Path pgpass = tmp.resolve("pgpass");
+        Files.writeString(pgpass, "127.0.0.1:" + port + ":*:postgres:" + password + "\n");
+        java.nio.file.Files.setPosixFilePermissions(
+                pgpass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("once.yml", "command: echo ran\n").commit("a job");
+            for (var env : List.of(
+                    Map.of("OVERSEER_STORE", store(), "OVERSEER_STORE_PASSWORD", password),
+                    Map.of("OVERSEER_STORE", store(), "PGPASSFILE", pgpass.toString()))) {
+                Path log = tmp.resolve("server-" + env.size() + env.containsKey("PGPASSFILE") + ".log");
+                Path data = tmp.resolve("data-" + env.containsKey("PGPASSFILE"));
+                try (JarServer server = JarServer.start(repo.url(), data, log, env)) {
+                    long n = trigger(server).orElseThrow();
+                    awaitFinished(server, n);
+                    for (String path : List.of("/config", "/metrics", "/ready", "/health", "/jobs/once/" + n)) {
+                        assertThat(server.send(HttpRequest.newBuilder(server.uri(path)))
+                                        .body())
+                                .as(path)
+                                .doesNotContain(password);
+                    }
+                    assertThat(server.stop(Duration.ofSeconds(20))).isTrue();
+                }
+                assertThat(Files.readString(log))
+                        .contains("store: postgresql://127.0.0.1:" + port)
+                        .doesNotContain(password);
             }
         }
     }

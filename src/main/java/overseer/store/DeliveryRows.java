@@ -1,0 +1,161 @@
+package overseer.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/** The webhook outbox: deliveries, each pending until sent, failed or expired. */
+final class DeliveryRows {
+    private static final String COLUMNS = "id, job, number, seq, event, hook_key, url, secret_variable,"
+            + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
+
+    private final Sql db;
+
+    DeliveryRows(Sql db) {
+        this.db = db;
+    }
+
+    List<Delivery> due(Instant now, Set<String> excluded, Set<String> fullHooks, int limit) throws SQLException {
+        List<Object> args = new ArrayList<>();
+        args.add(now.toEpochMilli());
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS
+                + " FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+                + " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.hook_key = d.hook_key AND p.job = d.job"
+                + " AND p.number = d.number AND p.seq < d.seq AND p.state = 'pending')");
+        if (!excluded.isEmpty()) {
+            sql.append(" AND d.id NOT IN (")
+                    .append(String.join(", ", java.util.Collections.nCopies(excluded.size(), "?")))
+                    .append(")");
+            args.addAll(excluded);
+        }
+        if (!fullHooks.isEmpty()) {
+            sql.append(" AND d.hook_key NOT IN (")
+                    .append(String.join(", ", java.util.Collections.nCopies(fullHooks.size(), "?")))
+                    .append(")");
+            args.addAll(fullHooks);
+        }
+        sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?");
+        args.add(limit);
+        return deliveryList(sql.toString(), args.toArray());
+    }
+
+    Store.Backlog backlog() throws SQLException {
+        try (PreparedStatement s =
+                        db.prepare("SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'");
+                ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return new Store.Backlog(rs.getLong(1), Sql.instant(rs, 2));
+        }
+    }
+
+    Optional<Instant> nextDue() throws SQLException {
+        try (PreparedStatement s = db.prepare("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'");
+                ResultSet rs = s.executeQuery()) {
+            return rs.next() ? Sql.instant(rs, 1) : Optional.<Instant>empty();
+        }
+    }
+
+    void attempted(Map<String, Delivery.Attempt> attempts) throws SQLException {
+        try (PreparedStatement s =
+                db.prepare("UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
+                        + " next_attempt_at = ?, finished_at = ? WHERE id = ?")) {
+            for (Map.Entry<String, Delivery.Attempt> e : attempts.entrySet()) {
+                Delivery.Attempt a = e.getValue();
+                s.setString(1, a.state().column());
+                Sql.setNullable(s, 2, a.status().isPresent() ? (long) a.status().getAsInt() : null);
+                s.setString(3, a.error().orElse(null));
+                Sql.setNullable(s, 4, a.nextAttempt().map(Instant::toEpochMilli).orElse(null));
+                Sql.setNullable(s, 5, a.state() == Delivery.State.PENDING ? null : a.at().toEpochMilli());
+                s.setString(6, e.getKey());
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    Optional<Delivery> find(String id) throws SQLException {
+        return deliveryList("SELECT " + COLUMNS + " FROM deliveries WHERE id = ?", id).stream()
+                .findFirst();
+    }
+
+    List<Delivery> ofExecution(String job, long number) throws SQLException {
+        return deliveryList(
+                "SELECT " + COLUMNS + " FROM deliveries WHERE job = ? AND number = ? ORDER BY seq, url", job, number);
+    }
+
+    List<Delivery> list(Optional<String> state, int limit) throws SQLException {
+        String where = state.map(
+                        st -> st.equals("failing") ? " WHERE state = 'pending' AND attempts > 0" : " WHERE state = ?")
+                .orElse("");
+        List<Object> args = new ArrayList<>();
+        state.filter(st -> !st.equals("failing")).ifPresent(args::add);
+        args.add(limit);
+        return deliveryList(
+                "SELECT " + COLUMNS + " FROM deliveries" + where + " ORDER BY created_at DESC, id LIMIT ?",
+                args.toArray());
+    }
+
+    boolean redeliver(String id, Instant now, Instant expiresAt) throws SQLException {
+        return db.count(
+                        "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, expires_at = ?,"
+                                + " finished_at = NULL WHERE id = ? AND state IN ('failed', 'expired')",
+                        now.toEpochMilli(),
+                        expiresAt.toEpochMilli(),
+                        id)
+                == 1;
+    }
+
+    /** A delivery of event {@code seq} of an execution, pending from the event's time on. */
+    void insert(String job, long number, long seq, Event event, Delivery.New d) throws SQLException {
+        db.update(
+                "INSERT INTO deliveries (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0,"
+                        + " NULL, NULL, ?, ?, ?, NULL)",
+                d.id(),
+                job,
+                number,
+                seq,
+                event.name(),
+                d.hookKey(),
+                d.url(),
+                d.secretVariable().orElse(null),
+                d.payload(),
+                event.at().toEpochMilli(),
+                event.at().toEpochMilli(),
+                d.expiresAt().toEpochMilli());
+    }
+
+    private List<Delivery> deliveryList(String sql, Object... args) throws SQLException {
+        List<Delivery> found = new ArrayList<>();
+        try (PreparedStatement s = db.prepare(sql, args);
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                found.add(new Delivery(
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        Optional.ofNullable(rs.getString(8)),
+                        rs.getString(9),
+                        Delivery.State.ofColumn(rs.getString(10)),
+                        rs.getInt(11),
+                        rs.getObject(12) == null ? OptionalInt.empty() : OptionalInt.of(rs.getInt(12)),
+                        Optional.ofNullable(rs.getString(13)),
+                        Sql.instant(rs, 14),
+                        Instant.ofEpochMilli(rs.getLong(15)),
+                        Instant.ofEpochMilli(rs.getLong(16)),
+                        Sql.instant(rs, 17)));
+            }
+        }
+        return found;
+    }
+}

@@ -1,0 +1,267 @@
+package overseer.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Executions: their rows, each job's counter and the idempotency keys that point at them, and
+ * the one guarded state change ({@link #move}).
+ */
+final class ExecutionRows {
+    static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
+            + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
+            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at";
+
+    private final Sql db;
+
+    ExecutionRows(Sql db) {
+        this.db = db;
+    }
+
+    List<Execution> retryChain(String job, long first) throws SQLException {
+        return many(
+                "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND (number = ? OR retry_of = ?)"
+                        + " ORDER BY number",
+                job,
+                first,
+                first);
+    }
+
+    Optional<Execution> find(String job, long number) throws SQLException {
+        return one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number);
+    }
+
+    List<Execution> list(String job, ExecutionQuery q) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM executions WHERE job = ?");
+        List<Object> args = new ArrayList<>(List.of(job));
+        if (q.before().isPresent()) {
+            sql.append(" AND number < ?");
+            args.add(q.before().getAsLong());
+        }
+        if (q.status().isPresent()) {
+            sql.append(" AND status = ?");
+            args.add(q.status().get());
+        }
+        if (q.trigger().isPresent()) {
+            sql.append(" AND trigger_kind = ?");
+            args.add(q.trigger().get());
+        }
+        sql.append(" ORDER BY number DESC LIMIT ?");
+        args.add(q.limit());
+        return many(sql.toString(), args.toArray());
+    }
+
+    List<Execution> recent(Optional<String> status, Optional<String> trigger, Optional<Store.Cursor> before, int limit)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM executions WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (before.isPresent()) {
+            Store.Cursor c = before.get();
+            sql.append(" AND (created_at, job, number) < (?, ?, ?)");
+            args.addAll(List.of(c.createdAtMillis(), c.job(), c.number()));
+        }
+        if (status.isPresent()) {
+            sql.append(" AND status = ?");
+            args.add(status.get());
+        }
+        if (trigger.isPresent()) {
+            sql.append(" AND trigger_kind = ?");
+            args.add(trigger.get());
+        }
+        sql.append(" ORDER BY created_at DESC, job DESC, number DESC LIMIT ?");
+        args.add(limit);
+        return many(sql.toString(), args.toArray());
+    }
+
+    Map<String, Execution> latest() throws SQLException {
+        Map<String, Execution> latest = new LinkedHashMap<>();
+        // A join on the counters: one primary-key look-up per job, not a scan per execution.
+        for (Execution e : many("SELECT " + prefixed("e.") + " FROM job_counters c JOIN executions e"
+                + " ON e.job = c.job AND e.number = c.last_number ORDER BY c.job")) {
+            latest.put(e.job(), e);
+        }
+        return latest;
+    }
+
+    List<Execution> unfinished() throws SQLException {
+        return many("SELECT " + COLUMNS + " FROM executions WHERE finished_at IS NULL ORDER BY created_at, job,"
+                + " number");
+    }
+
+    Optional<Execution> idempotent(String job, String key, Instant now) throws SQLException {
+        return one(
+                "SELECT " + prefixed("e.") + " FROM idempotency_keys k JOIN executions e ON e.job = k.job"
+                        + " AND e.number = k.number WHERE k.job = ? AND k.idempotency_key = ? AND k.created_at >= ?",
+                job,
+                key,
+                now.minus(Store.IDEMPOTENCY_WINDOW).toEpochMilli());
+    }
+
+    /**
+     * The one guarded state change: {@code from} → {@code to} plus {@code set}, or {@link
+     * StaleState} when the row is in another state (the transaction then rolls back).
+     */
+    long move(String job, long number, ExecutionState from, ExecutionState to, int events, String set, Object... values)
+            throws SQLException {
+        if (!from.canMoveTo(to)) {
+            throw new IllegalArgumentException("no move from " + from + " to " + to);
+        }
+        Object[] args = new Object[values.length + 4];
+        args[0] = to.column();
+        System.arraycopy(values, 0, args, 1, values.length);
+        args[values.length + 1] = job;
+        args[values.length + 2] = number;
+        args[values.length + 3] = from.column();
+        OptionalLong lastSeq = lastSeq(
+                "UPDATE executions SET state = ?" + set + ", last_seq = last_seq + " + events
+                        + " WHERE job = ? AND number = ? AND state = ? RETURNING last_seq",
+                args);
+        if (lastSeq.isEmpty()) {
+            String actual = one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number)
+                    .map(e -> e.state().column())
+                    .orElse("missing");
+            throw new StaleState("store: execution " + job + "/" + number + " is " + actual + ", not " + from.column()
+                    + "; cannot make it " + to.column());
+        }
+        return lastSeq.getAsLong();
+    }
+
+    /** The next number of {@code job}, from its counter row (which the transaction then holds). */
+    long nextNumber(String job) throws SQLException {
+        try (PreparedStatement s = db.prepare(
+                        "INSERT INTO job_counters (job, last_number) VALUES (?, 1) ON CONFLICT (job)"
+                                + " DO UPDATE SET last_number = job_counters.last_number + 1 RETURNING last_number",
+                        job);
+                ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * Inserts the row of a queued execution, its first event ({@code queued}) counted in it; the
+     * row as stored, or empty when its fire is recorded already (the insert conflicted).
+     */
+    Optional<Execution> insert(NewExecution e, long number, Event queued, NewExecution.Prepared prepared)
+            throws SQLException {
+        List<Execution> inserted = many(
+                "INSERT INTO executions (" + COLUMNS + ", idempotency_key, last_seq)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
+                        + " ?, ?, ?, ?, NULL, NULL, NULL, ?, 1) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
+                        + " RETURNING " + COLUMNS,
+                e.job(),
+                number,
+                queued.name(),
+                e.trigger(),
+                e.commit(),
+                e.createdAt().toEpochMilli(),
+                e.paramsJson(),
+                e.secretsJson(),
+                prepared.rendered(),
+                prepared.launchJson(),
+                e.priority(),
+                e.scheduledAt().map(Instant::toEpochMilli).orElse(null),
+                e.runId(),
+                e.origin().scheduleId().orElse(null),
+                e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
+                e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
+                e.origin().triggeredBy().orElse(null),
+                e.idempotencyKey().orElse(null));
+        return inserted.isEmpty() ? Optional.empty() : Optional.of(inserted.getFirst());
+    }
+
+    /**
+     * Points {@code e}'s idempotency key at execution {@code number}: false when the key points
+     * at an execution within its window already; one past it is replaced in the same statement.
+     */
+    boolean claimKey(NewExecution e, long number) throws SQLException {
+        return db.count(
+                        "INSERT INTO idempotency_keys (job, idempotency_key, number, created_at) VALUES (?, ?, ?, ?)"
+                                + " ON CONFLICT (job, idempotency_key) DO UPDATE SET number = excluded.number,"
+                                + " created_at = excluded.created_at WHERE idempotency_keys.created_at < ?",
+                        e.job(),
+                        e.idempotencyKey().orElseThrow(),
+                        number,
+                        e.createdAt().toEpochMilli(),
+                        e.createdAt().minus(Store.IDEMPOTENCY_WINDOW).toEpochMilli())
+                == 1;
+    }
+
+    /** The execution recorded for {@code e}'s fire (job, schedule, moment), if it is a scheduled one. */
+    Optional<Execution> fired(NewExecution e) throws SQLException {
+        if (e.origin().scheduleId().isEmpty() || e.scheduledAt().isEmpty()) {
+            return Optional.empty();
+        }
+        return one(
+                "SELECT " + COLUMNS + " FROM executions WHERE job = ? AND schedule_id = ? AND scheduled_at = ?",
+                e.job(),
+                e.origin().scheduleId().get(),
+                e.scheduledAt().get().toEpochMilli());
+    }
+
+    /** Runs an UPDATE … RETURNING last_seq: the execution's event number after it, or empty when no row matched. */
+    OptionalLong lastSeq(String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = db.prepare(sql, args);
+                ResultSet rs = s.executeQuery()) {
+            return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+        }
+    }
+
+    static String prefixed(String alias) {
+        return alias + COLUMNS.replace(", ", ", " + alias);
+    }
+
+    Optional<Execution> one(String sql, Object... args) throws SQLException {
+        List<Execution> found = many(sql, args);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
+    }
+
+    List<Execution> many(String sql, Object... args) throws SQLException {
+        List<Execution> found = new ArrayList<>();
+        try (PreparedStatement s = db.prepare(sql, args);
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                found.add(new Execution(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        Instant.ofEpochMilli(rs.getLong(6)),
+                        Sql.instant(rs, 7),
+                        Sql.instant(rs, 8),
+                        rs.getObject(9) == null ? OptionalInt.empty() : OptionalInt.of(rs.getInt(9)),
+                        rs.getString(10),
+                        rs.getString(11),
+                        rs.getString(12),
+                        rs.getString(13),
+                        rs.getInt(14),
+                        Sql.instant(rs, 15),
+                        rs.getObject(16) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(16)),
+                        rs.getString(17),
+                        ExecutionState.ofColumn(rs.getString(18)),
+                        Optional.ofNullable(rs.getString(19)),
+                        rs.getObject(20) == null ? OptionalLong.empty() : OptionalLong.of(rs.getLong(20)),
+                        Sql.instant(rs, 21),
+                        Optional.ofNullable(rs.getString(22)),
+                        rs.getString(23) == null
+                                ? List.of()
+                                : List.of(rs.getString(23).split(",")),
+                        rs.getString(24) == null
+                                ? Optional.empty()
+                                : Optional.of(new Execution.RetryError(
+                                        rs.getString(24), Instant.ofEpochMilli(rs.getLong(25))))));
+            }
+        }
+        return found;
+    }
+}
