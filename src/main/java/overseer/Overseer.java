@@ -152,33 +152,6 @@ public final class Overseer implements AutoCloseable {
                     store);
         }
 
-        /** The same options with the store at {@code location}. */
-        public Options withStore(StoreLocation location) {
-            return new Options(
-                    source,
-                    data,
-                    listen,
-                    poll,
-                    tokens,
-                    gitWebhookSecret,
-                    maxConcurrent,
-                    maxQueued,
-                    killGrace,
-                    shutdownGrace,
-                    publicUrl,
-                    webhookRetry,
-                    environment,
-                    clock,
-                    exposure,
-                    maxOutputBytes,
-                    jobUser,
-                    minFreeDisk,
-                    maxSyncAge,
-                    retain,
-                    retainPerJob,
-                    location);
-        }
-
         /** The defaults of everything but the source, data directory and address. */
         public static Options defaults(ConfigSync.Settings source, Path data, InetSocketAddress listen) {
             return new Options(

@@ -122,7 +122,7 @@ final class ExecutionRows {
         args[values.length + 2] = number;
         args[values.length + 3] = from.column();
         OptionalLong lastSeq = lastSeq(
-                "UPDATE executions SET state = ?" + set + ", last_seq = last_seq + " + events
+                "UPDATE executions SET state = ?" + set + (events == 0 ? "" : ", last_seq = last_seq + " + events)
                         + " WHERE job = ? AND number = ? AND state = ? RETURNING last_seq",
                 args);
         if (lastSeq.isEmpty()) {
