@@ -22,7 +22,8 @@ final class Admission {
     static final class Claim {
         private final String job;
         private Optional<Unfinished> execution = Optional.empty();
-        private boolean running;
+        /** Where the claim is; RELEASED is final, so a late requeue cannot bring it back. */
+        private Place place = Place.WAITING;
         /** Chosen to make room by a later trigger of an {@code overlap: replace} job. */
         private boolean superseded;
         /** Superseded before its own trigger had stored it. */
@@ -31,6 +32,13 @@ final class Admission {
         private Claim(String job) {
             this.job = job;
         }
+    }
+
+    /** A claim waits (reserved or queued), holds a running slot, or is given up for good. */
+    private enum Place {
+        WAITING,
+        RUNNING,
+        RELEASED
     }
 
     /**
@@ -214,7 +222,7 @@ final class Admission {
                     continue;
                 }
                 it.remove();
-                c.running = true;
+                c.place = Place.RUNNING;
                 running++;
                 runningByJob.merge(c.job, 1, Integer::sum);
                 starting.add(c);
@@ -232,10 +240,10 @@ final class Admission {
     boolean requeue(Claim claim) {
         lock.lock();
         try {
-            if (!claim.running || !accepting) {
+            if (claim.place != Place.RUNNING || !accepting) {
                 return false;
             }
-            claim.running = false;
+            claim.place = Place.WAITING;
             running--;
             runningByJob.computeIfPresent(claim.job, (job, n) -> n == 1 ? null : n - 1);
             queue.add(claim);
@@ -249,10 +257,11 @@ final class Admission {
     void release(Claim claim) {
         lock.lock();
         try {
-            if (claim.running) {
+            if (claim.place == Place.RUNNING) {
                 running--;
                 runningByJob.computeIfPresent(claim.job, (job, n) -> n == 1 ? null : n - 1);
             }
+            claim.place = Place.RELEASED;
             queue.remove(claim);
             forget(claim);
         } finally {
@@ -272,7 +281,7 @@ final class Admission {
 
     /** Every execution that holds a running slot. */
     List<Unfinished> running() {
-        return select(c -> c.running);
+        return select(c -> c.place == Place.RUNNING);
     }
 
     /** The unfinished (queued or running) executions of {@code job}, oldest first. */
@@ -290,7 +299,7 @@ final class Admission {
 
     /** Every queued execution. */
     List<Unfinished> queued() {
-        return select(c -> !c.running);
+        return select(c -> c.place == Place.WAITING);
     }
 
     int queueLength() {

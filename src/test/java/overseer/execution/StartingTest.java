@@ -269,4 +269,30 @@ class StartingTest {
         assertThat(server.json("/jobs/hold/1/fail").get("cause").asText())
                 .isEqualTo("cancelled by 'kill' before it started");
     }
+
+    /**
+     * A cancel ends a queued execution (releasing its claim) while its run found its start
+     * unrecordable and is about to put it back in the queue: the claim stays released, and no
+     * slot or per-job count is taken twice (found by review: it was requeued and started again).
+     */
+    @Test
+    void aClaimReleasedWhileItsStartCouldNotBeRecordedIsNotPutBackInTheQueue() throws Exception {
+        try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
+            Admission admission = new Admission(1, 10);
+            Admission.Admitted first =
+                    admission.reserve("job", java.util.OptionalInt.of(1), overseer.job.Overlap.QUEUE);
+            admission.admit(first.claim(), unfinished(create(store, "job")));
+            assertThat(admission.startable(Instant.now())).containsExactly(first.claim());
+
+            admission.release(first.claim());
+            assertThat(admission.requeue(first.claim())).isFalse();
+            assertThat(admission.queued()).isEmpty();
+            assertThat(admission.running()).isEmpty();
+
+            // The slot and the job's one place are free for the next.
+            Admission.Admitted next = admission.reserve("job", java.util.OptionalInt.of(1), overseer.job.Overlap.QUEUE);
+            admission.admit(next.claim(), unfinished(create(store, "job")));
+            assertThat(admission.startable(Instant.now())).containsExactly(next.claim());
+        }
+    }
 }
