@@ -296,7 +296,7 @@ public final class Overseer implements AutoCloseable {
 
         LibraryScripts.install(library);
         Files.createDirectories(options.data().resolve("executions"));
-        Store store = hooks.store().apply(openStore(options, api, webhooks));
+        Store store = hooks.store().apply(openStore(options, api, webhooks, started));
         started.push("store", store::close);
         Path eventPipe = options.data().resolve("run").resolve("events");
         Executions executions = new Executions(
@@ -397,14 +397,22 @@ public final class Overseer implements AutoCloseable {
      * backoff while {@code /ready} and every route but {@code /health} answer 503 with that line.
      * The embedded store either opens or is a start-up failure: no one else will fix its file.
      */
-    private static Store openStore(Options options, HttpApi api, Webhooks webhooks) {
+    private static Store openStore(Options options, HttpApi api, Webhooks webhooks, ServiceStack started) {
         Optional<String> password = Optional.ofNullable(
                         options.environment().get(overseer.store.PostgresStore.PASSWORD_VARIABLE))
                 .filter(p -> !p.isEmpty());
         Duration backoff = Duration.ofSeconds(1);
         while (true) {
             try {
-                Store store = Stores.open(options.store(), options.data(), password, webhooks);
+                AutoCloseable only = Stores.holdAsOnlyServer(options.store(), password);
+                Store store;
+                try {
+                    store = Stores.open(options.store(), options.data(), password, webhooks);
+                } catch (StoreException e) {
+                    closeQuietly(only);
+                    throw e;
+                }
+                started.push("store lock", only::close);
                 api.unavailable(Optional.empty());
                 log.info("store: {}", options.store().describe());
                 return store;
@@ -425,6 +433,14 @@ public final class Overseer implements AutoCloseable {
                         ? Duration.ofSeconds(30)
                         : backoff.multipliedBy(2);
             }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            // A lock connection that fails to close: the database ends its session and frees it.
         }
     }
 

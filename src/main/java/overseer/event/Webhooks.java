@@ -180,10 +180,13 @@ public final class Webhooks implements Outbox {
                     payload,
                     event.at().plus(WINDOW)));
         }
-        if (!deliveries.isEmpty()) {
-            planned.run();
-        }
         return deliveries;
+    }
+
+    /** Wakes the sender once new deliveries are committed (on PostgreSQL it reads on another connection). */
+    @Override
+    public void committed() {
+        planned.run();
     }
 
     /** The body SPEC section 6 gives: secret params are already {@code ***} in the stored params. */

@@ -89,16 +89,34 @@ final class Lifecycle {
             }
             try {
                 store.starting(u.job(), u.number());
-            } catch (StaleState e) {
-                throw e;
             } catch (StoreException e) {
-                log.warn("execution: {} not started, the store cannot record it: {}", u.key(), e.getMessage());
-                return Start.NOT_RECORDED;
+                // A commit whose connection broke may have been made: the row says which. Found
+                // STARTING (by this attempt, or by one reported as failed before), it is ours to
+                // start; still QUEUED, or the row unreadable, it waits for the next attempt.
+                if (recordedStarting(u)) {
+                    log.warn("execution: {} start was recorded after all: {}", u.key(), e.getMessage());
+                } else if (e instanceof StaleState) {
+                    throw e;
+                } else {
+                    log.warn("execution: {} not started, the store cannot record it: {}", u.key(), e.getMessage());
+                    return Start.NOT_RECORDED;
+                }
             }
             u.moveTo(ExecutionState.STARTING);
             return Start.STARTING;
         } finally {
             u.lock.unlock();
+        }
+    }
+
+    /** Whether the store has {@code u} STARTING, although the write that made it so was reported as failed. */
+    private boolean recordedStarting(Unfinished u) {
+        try {
+            return store.execution(u.job(), u.number())
+                    .map(e -> e.state() == ExecutionState.STARTING)
+                    .orElse(false);
+        } catch (StoreException unreadable) {
+            return false;
         }
     }
 

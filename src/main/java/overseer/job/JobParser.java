@@ -31,6 +31,10 @@ public final class JobParser {
     /** Job files larger than this are refused before they are read. */
     public static final long MAX_FILE_BYTES = 1024 * 1024;
 
+    /** The server's own credentials: no hook may sign with them. */
+    private static final java.util.Set<String> SERVER_CREDENTIALS =
+            java.util.Set.of("OVERSEER_STORE_PASSWORD", "OVERSEER_GIT_TOKEN");
+
     private static final List<String> JOB_KEYS = List.of(
             "command",
             "script",
@@ -621,7 +625,14 @@ public final class JobParser {
             if (secretNode.isPresent()) {
                 Optional<String> s = text(problems, secretNode.get(), "secret");
                 var matcher = SECRET_REFERENCE.matcher(s.orElse(""));
-                if (s.isPresent() && matcher.matches()) {
+                if (s.isPresent() && matcher.matches() && SERVER_CREDENTIALS.contains(matcher.group(1))) {
+                    // Signing with it would hand a keyed hash of the server's own credential to a
+                    // URL the repository chose.
+                    problems.add(
+                            secretNode.get().position(),
+                            "'secret' cannot be " + matcher.group(1)
+                                    + ": that is the server's own credential, not a webhook secret");
+                } else if (s.isPresent() && matcher.matches()) {
                     secretVariable = Optional.of(matcher.group(1));
                 } else if (s.isPresent()) {
                     problems.add(

@@ -15,7 +15,11 @@ final class EventRows {
     private final DeliveryRows deliveries;
     private final Outbox outbox;
 
-    EventRows(Sql db, ExecutionRows executions, DeliveryRows deliveries, Outbox outbox) {
+    /** Told when an append made deliveries: the store tells the outbox once their transaction is committed. */
+    private final Runnable madeDeliveries;
+
+    EventRows(Sql db, ExecutionRows executions, DeliveryRows deliveries, Outbox outbox, Runnable madeDeliveries) {
+        this.madeDeliveries = madeDeliveries;
         this.db = db;
         this.executions = executions;
         this.deliveries = deliveries;
@@ -57,7 +61,11 @@ final class EventRows {
             return;
         }
         Execution after = executions.find(job, number).orElseThrow();
-        for (Delivery.New d : outbox.deliveries(after, event)) {
+        List<Delivery.New> made = outbox.deliveries(after, event);
+        if (!made.isEmpty()) {
+            madeDeliveries.run();
+        }
+        for (Delivery.New d : made) {
             deliveries.insert(job, number, seq, event, d);
         }
     }

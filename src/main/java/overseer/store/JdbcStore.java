@@ -19,6 +19,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private final Transactions transactions;
     /** The session of the transaction the current thread runs work in. */
     private final ScopedValue<Session> session = ScopedValue.newInstance();
+    /** Set when the current write stored webhook deliveries. */
+    private final ScopedValue<java.util.concurrent.atomic.AtomicBoolean> deliveriesMade = ScopedValue.newInstance();
+
+    private final Outbox outbox;
 
     private final Sql sql = new Sql(session);
     private final ExecutionRows executions = new ExecutionRows(sql);
@@ -26,11 +30,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private final EventRows events;
     private final ScheduleRows schedules = new ScheduleRows(sql);
     private final JobStateRows jobStates = new JobStateRows(sql);
-    private final RetentionRows retention = new RetentionRows(sql);
+    private final RetentionRows retention;
 
-    protected JdbcStore(Transactions transactions, Outbox outbox) {
+    protected JdbcStore(Transactions transactions, Dialect dialect, Outbox outbox) {
         this.transactions = transactions;
-        this.events = new EventRows(sql, executions, deliveries, outbox);
+        this.retention = new RetentionRows(sql, dialect);
+        this.outbox = outbox;
+        this.events = new EventRows(
+                sql, executions, deliveries, outbox, () -> deliveriesMade.get().set(true));
     }
 
     @FunctionalInterface
@@ -43,9 +50,21 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         return transactions.read(what, s -> ScopedValue.where(session, s).call(work::run));
     }
 
-    /** Runs {@code work} in a transaction and returns once it is committed (see {@link Transactions}). */
+    /**
+     * Runs {@code work} in a transaction and returns once it is committed (see {@link
+     * Transactions}); then tells the outbox if the work stored webhook deliveries.
+     */
     private <T> T write(String what, Work<T> work) {
-        return transactions.write(what, s -> ScopedValue.where(session, s).call(work::run));
+        java.util.concurrent.atomic.AtomicBoolean delivering = new java.util.concurrent.atomic.AtomicBoolean();
+        T result = transactions.write(
+                what,
+                s -> ScopedValue.where(session, s)
+                        .where(deliveriesMade, delivering)
+                        .call(work::run));
+        if (delivering.get()) {
+            outbox.committed();
+        }
+        return result;
     }
 
     /** How many writes wait for the writer that holds the connection; tests hold one to queue others. */
@@ -99,7 +118,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         return write("record executions", () -> {
             List<Inserted> results = new ArrayList<>(inserts.size());
             for (Insert i : inserts) {
-                // Savepoints in SQL, as the transaction itself: the driver stays in auto-commit.
+                // Each insert behind a savepoint of its own, so that one that fails is undone alone.
                 execute("SAVEPOINT one_insert");
                 try {
                     Created created = insert(i.execution(), i.queued(), i.skipped());

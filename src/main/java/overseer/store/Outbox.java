@@ -24,4 +24,10 @@ public interface Outbox {
 
     /** The deliveries of {@code event}, given the execution as the event leaves it. */
     List<Delivery.New> deliveries(Execution execution, Event event);
+
+    /**
+     * Called once the transaction that stored deliveries it made is committed: only then can
+     * another connection (the sender's) read them.
+     */
+    default void committed() {}
 }

@@ -31,7 +31,7 @@ public final class PostgresStore extends JdbcStore {
     private final StoreLocation.Postgres where;
 
     private PostgresStore(PooledTransactions transactions, Outbox outbox, StoreLocation.Postgres where) {
-        super(transactions, outbox);
+        super(transactions, Dialect.POSTGRESQL, outbox);
         this.where = where;
     }
 
@@ -64,6 +64,9 @@ public final class PostgresStore extends JdbcStore {
         // cannot fill now keeps trying, while calls fail one by one until it is back.
         config.setInitializationFailTimeout(-1);
         config.setConnectionInitSql("SET synchronous_commit = on");
+        // The statements count on READ COMMITTED (each one sees what committed before it, an
+        // insert that conflicts waits and then finds the other's row), whatever the role's default.
+        config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         HikariDataSource pool = new HikariDataSource(config);
         return new PostgresStore(new PooledTransactions(pool, pool, where.describe()), outbox, where);
     }
@@ -74,7 +77,13 @@ public final class PostgresStore extends JdbcStore {
         p.putIfAbsent("user", System.getProperty("user.name"));
         p.putIfAbsent("ApplicationName", "overseer");
         p.putIfAbsent("connectTimeout", "5");
+        // A network that drops packets mid-transaction fails the call in 30 s (a 503), rather
+        // than after the kernel's retransmissions give up many minutes later.
+        p.putIfAbsent("socketTimeout", "30");
         p.putIfAbsent("tcpKeepAlive", "true");
+        // The server's DETAIL of an error can quote the row ("Failing row contains ..."), secret
+        // params included; messages go to logs and 503 answers, so it is left out.
+        p.setProperty("logServerErrorDetail", "false");
         password.ifPresent(pw -> p.setProperty("password", pw));
         return p;
     }
@@ -106,6 +115,42 @@ public final class PostgresStore extends JdbcStore {
             try (Statement s = c.createStatement()) {
                 s.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
             }
+        }
+    }
+
+    /** Held by the one server that uses the database, for as long as it runs. */
+    private static final long SERVER_LOCK = MIGRATION_LOCK + 1;
+
+    /**
+     * Makes this server the only one on the database, until the returned handle is closed: a
+     * session advisory lock on a connection of its own. Until several servers can share one
+     * database, a second one (another data directory, a restart that overlaps the old process)
+     * would mark the first one's running executions lost and race it for the queued ones; it
+     * waits instead, a {@link StoreException} naming the database each time it finds it taken.
+     * The lock goes with its connection: a database restart frees it (said in the log).
+     */
+    public static AutoCloseable holdAsOnlyServer(StoreLocation.Postgres where, Optional<String> password) {
+        try {
+            Connection c = DriverManager.getConnection(where.jdbcUrl(), properties(where, password));
+            boolean held;
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + SERVER_LOCK + ")")) {
+                held = rs.next() && rs.getBoolean(1);
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
+            if (!held) {
+                c.close();
+                throw new StoreException(
+                        "store: another Overseer server uses " + where.describe()
+                                + " (one server per database in this release); waiting for it to stop",
+                        null);
+            }
+            return c::close;
+        } catch (SQLException e) {
+            throw new StoreException(
+                    "store: cannot open " + where.describe() + ": " + PooledTransactions.rootMessage(e), e);
         }
     }
 

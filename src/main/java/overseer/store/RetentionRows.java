@@ -23,9 +23,11 @@ final class RetentionRows {
             + " AND r.retry_of = COALESCE(e.retry_of, e.number) AND r.finished_at IS NULL)";
 
     private final Sql db;
+    private final Dialect dialect;
 
-    RetentionRows(Sql db) {
+    RetentionRows(Sql db, Dialect dialect) {
         this.db = db;
+        this.dialect = dialect;
     }
 
     List<Store.Prunable> prunable(Instant keepAfter, int perJob, Instant youngest, int limit) throws SQLException {
@@ -50,6 +52,18 @@ final class RetentionRows {
         // have been sent again or a retry queued.
         List<Store.Prunable> going = new ArrayList<>();
         for (Store.Prunable p : candidates) {
+            // Its deliveries first, locked: a redelivery committed before is seen by the check
+            // below; one after waits for this transaction and then finds the delivery gone
+            // (false, no 2xx), instead of being acknowledged and deleted with the execution.
+            try (PreparedStatement s = db.prepare(
+                            "SELECT id FROM deliveries WHERE job = ? AND number = ?" + dialect.lockRows(),
+                            p.job(),
+                            p.number());
+                    ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    // Locked by reading.
+                }
+            }
             try (PreparedStatement s = db.prepare(
                             "SELECT 1" + PRUNABLE + " AND e.job = ? AND e.number = ?",
                             youngest.toEpochMilli(),

@@ -26,7 +26,9 @@ final class Sql {
             Object a = args[i];
             switch (a) {
                 case null -> s.setNull(i + 1, Types.NULL);
-                case String text -> s.setString(i + 1, text);
+                // PostgreSQL's text cannot hold NUL (an event cause a job wrote, say): it would
+                // fail the write for good, and on SQLite too it cuts C strings short.
+                case String text -> s.setString(i + 1, text.indexOf('\0') < 0 ? text : text.replace('\0', '\uFFFD'));
                 case Long l -> s.setLong(i + 1, l);
                 case Integer n -> s.setInt(i + 1, n);
                 default -> throw new IllegalArgumentException("unsupported SQL argument " + a.getClass());

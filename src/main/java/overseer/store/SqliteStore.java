@@ -23,7 +23,10 @@ public final class SqliteStore extends JdbcStore {
     private static final long NEARLY_FULL = 1L << 20;
 
     private SqliteStore(Connection connection, Outbox outbox, Path file) {
-        super(new GroupCommit(connection, "BEGIN IMMEDIATE", failure -> diskFull(failure, file)), outbox);
+        super(
+                new GroupCommit(connection, "BEGIN IMMEDIATE", failure -> diskFull(failure, file)),
+                Dialect.SQLITE,
+                outbox);
     }
 
     /**

@@ -91,7 +91,7 @@ public sealed interface StoreLocation {
                 if (key.isEmpty()) {
                     throw new IllegalArgumentException("--store: a parameter without a name");
                 }
-                if (key.equalsIgnoreCase("password")) {
+                if (key.toLowerCase(Locale.ROOT).contains("password")) {
                     throw new IllegalArgumentException("--store: the URL carries a password; give it in"
                             + " OVERSEER_STORE_PASSWORD or the pgpass file instead");
                 }

@@ -417,6 +417,16 @@ class JobFileValidationTest {
     }
 
     @Test
+    void aHookCannotSignWithTheServersOwnCredentials() throws IOException {
+        write(
+                "signed.yml",
+                "command: x\nhooks:\n  - url: https://example.com/h\n    secret: ${OVERSEER_STORE_PASSWORD}\n");
+        assertThat(problems())
+                .containsExactly("signed.yml:4:13: 'secret' cannot be OVERSEER_STORE_PASSWORD: that is the server's own"
+                        + " credential, not a webhook secret");
+    }
+
+    @Test
     void aJobCannotReadOverseersOwnVariables() throws IOException {
         write("leak.yml", "command: env\nenv:\n  T: ${OVERSEER_GIT_TOKEN}\n  OK: ${HOME}\n");
         assertThat(problems())

@@ -62,4 +62,27 @@ class StoreFaultTest {
             assertThat(fixture.faults().failures("finished")).isEqualTo(1);
         }
     }
+
+    /**
+     * The start is committed but reported as failed (a connection that broke before the answer
+     * to its COMMIT came): the run finds the row STARTING and starts it, once; it was requeued
+     * and then failed against the row it had moved itself (found by review).
+     */
+    @Test
+    void aStartCommittedButReportedAsFailedRunsOnce() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("quick.yml", "command: echo hi\n").commit("a job");
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults()
+                    .failAfterCall(
+                            "starting", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            server.trigger("quick", "{}");
+            JsonNode done = server.awaitFinished("quick", 1);
+            assertThat(done.path("status").asText()).isEqualTo("complete");
+            assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
+            assertThat(server.get("/jobs/quick/1/stdout").body()).isEqualTo("hi\n");
+            assertThat(log.containing("start was recorded after all")).hasSize(1);
+        }
+    }
 }

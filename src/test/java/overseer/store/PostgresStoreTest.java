@@ -91,4 +91,73 @@ class PostgresStoreTest extends StoreContract {
         assertThat(pg.setting("synchronous_commit")).isEqualTo("on");
         assertThat(pg.setting("fsync")).isEqualTo("on");
     }
+
+    /**
+     * A redelivery committed while retention is inside its removing transaction, between its
+     * check and its deletes: the acknowledged delivery is kept with its execution (found by
+     * review: READ COMMITTED let the check pass and the delete take the delivery just sent again).
+     */
+    @Test
+    void aRedeliveryDuringTheRemovalKeepsTheExecutionAndTheDelivery() throws Exception {
+        java.time.Instant old = T0.minus(java.time.Duration.ofDays(60));
+        for (int i = 0; i < 2; i++) {
+            Execution e = store.create(
+                            newExecution("hooked", old, Optional.empty()), Event.of("queued", null, old, "api"))
+                    .execution();
+            store.starting("hooked", e.number());
+            store.started("hooked", e.number(), 1, Event.of("start", null, old, "overseer"));
+            store.finished(
+                    "hooked",
+                    e.number(),
+                    ExecutionState.RUNNING,
+                    java.util.OptionalInt.of(0),
+                    Event.of("complete", null, old, "overseer"));
+        }
+        for (Delivery d : store.deliveries("hooked", 1)) {
+            attempted(
+                    d.id(),
+                    new Delivery.Attempt(
+                            Delivery.State.FAILED,
+                            java.util.OptionalInt.of(410),
+                            Optional.of("gone"),
+                            Optional.empty(),
+                            T0));
+        }
+        java.time.Instant keepAfter = T0.minus(java.time.Duration.ofDays(30));
+        java.time.Instant youngest = T0.minus(java.time.Duration.ofDays(1));
+        java.util.List<Store.Prunable> listed = store.prunable(keepAfter, 1000, youngest, 100);
+        assertThat(listed).containsExactly(new Store.Prunable("hooked", 1));
+        try (Connection admin = TestPostgres.connect(database);
+                java.util.concurrent.ExecutorService pool =
+                        java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            // The redelivery's transaction holds the delivery's row when the removal comes to it.
+            admin.setAutoCommit(false);
+            try (var s = admin.prepareStatement(
+                    "UPDATE deliveries SET state = 'pending', finished_at = NULL WHERE id = 'A-hooked-1-queued'")) {
+                assertThat(s.executeUpdate()).isEqualTo(1);
+            }
+            var removed = pool.submit(() -> store.remove(listed, keepAfter, 1000, youngest));
+            awaitQueuedWrites(1);
+            admin.commit();
+            assertThat(removed.get(10, TimeUnit.SECONDS)).isEmpty();
+        }
+        assertThat(store.execution("hooked", 1)).isPresent();
+        assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
+    }
+
+    @Test
+    void oneServerAtATimeHoldsTheDatabase() throws Exception {
+        StoreLocation.Postgres where = TestPostgres.location(database);
+        AutoCloseable first = PostgresStore.holdAsOnlyServer(where, Optional.empty());
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> PostgresStore.holdAsOnlyServer(where, Optional.empty()))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessage("store: another Overseer server uses " + where.describe()
+                            + " (one server per database in this release); waiting for it to stop");
+        } finally {
+            first.close();
+        }
+        PostgresStore.holdAsOnlyServer(where, Optional.empty()).close();
+    }
 }
