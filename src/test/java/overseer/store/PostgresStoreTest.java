@@ -99,30 +99,7 @@ class PostgresStoreTest extends StoreContract {
      */
     @Test
     void aRedeliveryDuringTheRemovalKeepsTheExecutionAndTheDelivery() throws Exception {
-        java.time.Instant old = T0.minus(java.time.Duration.ofDays(60));
-        for (int i = 0; i < 2; i++) {
-            Execution e = store.create(
-                            newExecution("hooked", old, Optional.empty()), Event.of("queued", null, old, "api"))
-                    .execution();
-            store.starting("hooked", e.number());
-            store.started("hooked", e.number(), 1, Event.of("start", null, old, "overseer"));
-            store.finished(
-                    "hooked",
-                    e.number(),
-                    ExecutionState.RUNNING,
-                    java.util.OptionalInt.of(0),
-                    Event.of("complete", null, old, "overseer"));
-        }
-        for (Delivery d : store.deliveries("hooked", 1)) {
-            attempted(
-                    d.id(),
-                    new Delivery.Attempt(
-                            Delivery.State.FAILED,
-                            java.util.OptionalInt.of(410),
-                            Optional.of("gone"),
-                            Optional.empty(),
-                            T0));
-        }
+        twoOldHookedExecutionsTheFirstWithFailedDeliveries();
         java.time.Instant keepAfter = T0.minus(java.time.Duration.ofDays(30));
         java.time.Instant youngest = T0.minus(java.time.Duration.ofDays(1));
         java.util.List<Store.Prunable> listed = store.prunable(keepAfter, 1000, youngest, 100);

@@ -816,6 +816,20 @@ abstract class StoreContract {
 
     @Test
     void retentionChecksAgainWhenItRemovesSoADeliverySentAgainMeanwhileKeepsItsExecution() {
+        twoOldHookedExecutionsTheFirstWithFailedDeliveries();
+        Instant keepAfter = T0.minus(Duration.ofDays(30));
+        Instant youngest = T0.minus(Duration.ofDays(1));
+        List<Store.Prunable> listed = store.prunable(keepAfter, 1000, youngest, 100);
+        assertThat(listed).containsExactly(new Store.Prunable("hooked", 1));
+        // An admin sends a delivery again between the listing and the removal.
+        assertThat(store.redeliver("A-hooked-1-queued", T0, T0.plusSeconds(60))).isTrue();
+        assertThat(store.remove(listed, keepAfter, 1000, youngest)).isEmpty();
+        assertThat(store.execution("hooked", 1)).isPresent();
+        assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
+    }
+
+    /** hooked/1 and hooked/2, finished 60 days before T0; every delivery of hooked/1 failed. */
+    void twoOldHookedExecutionsTheFirstWithFailedDeliveries() {
         Instant old = T0.minus(Duration.ofDays(60));
         for (int i = 0; i < 2; i++) {
             Execution e = create("hooked", old);
@@ -834,14 +848,5 @@ abstract class StoreContract {
                     new Delivery.Attempt(
                             Delivery.State.FAILED, OptionalInt.of(410), Optional.of("gone"), Optional.empty(), T0));
         }
-        Instant keepAfter = T0.minus(Duration.ofDays(30));
-        Instant youngest = T0.minus(Duration.ofDays(1));
-        List<Store.Prunable> listed = store.prunable(keepAfter, 1000, youngest, 100);
-        assertThat(listed).containsExactly(new Store.Prunable("hooked", 1));
-        // An admin sends a delivery again between the listing and the removal.
-        assertThat(store.redeliver("A-hooked-1-queued", T0, T0.plusSeconds(60))).isTrue();
-        assertThat(store.remove(listed, keepAfter, 1000, youngest)).isEmpty();
-        assertThat(store.execution("hooked", 1)).isPresent();
-        assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
     }
 }
