@@ -105,14 +105,17 @@ public final class ExecutionRoutes {
     private void respondCreated(HttpServerExchange exchange, Store.Created created) throws Exception {
         Execution e = created.execution();
         Optional<Duration> wait = query(exchange, "wait").map(ExecutionRoutes::waitDuration);
+        // Answered from what its creation wrote (no read after the commit), unless it was waited for.
+        Optional<Store.Written> written = created.written();
         if (wait.isPresent()) {
             e = executions.awaitEnd(e.job(), e.number(), wait.get());
+            written = Optional.empty();
         }
         exchange.getResponseHeaders().put(Headers.LOCATION, "/jobs/" + e.job() + "/" + e.number());
         if (created.existing()) {
             exchange.getResponseHeaders().put(new HttpString("Idempotent-Replayed"), "true");
         }
-        exchanges.json(exchange, 201, detail(e));
+        exchanges.json(exchange, 201, detail(e, written));
     }
 
     /** The label of the caller's token, when there is a tokens file. */
@@ -122,9 +125,15 @@ public final class ExecutionRoutes {
 
     /** An execution with its events and their deliveries. */
     private Map<String, Object> detail(Execution e) {
+        return detail(e, Optional.empty());
+    }
+
+    /** The same, from {@code written} when it holds all the execution has (it was just created). */
+    private Map<String, Object> detail(Execution e, Optional<Store.Written> written) {
         Store store = executions.store();
-        Map<String, Object> view =
-                Views.execution(e, store.events(e.job(), e.number()), store.deliveries(e.job(), e.number()));
+        Map<String, Object> view = written.isPresent()
+                ? Views.execution(e, written.get().events(), written.get().deliveries())
+                : Views.execution(e, store.events(e.job(), e.number()), store.deliveries(e.job(), e.number()));
         // A retry is made when an execution ends: one that is not a retry and has not ended has no
         // chain, which spares the query on every trigger's answer.
         List<Execution> chain = e.retryOf().isPresent() || e.finished()

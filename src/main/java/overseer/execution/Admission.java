@@ -147,15 +147,46 @@ final class Admission {
     }
 
     /**
-     * The claim's execution is stored: it joins the queue. Returns false when a later trigger
-     * superseded it meanwhile; it is then still claimed, and the caller cancels it.
+     * Moves a claim not stored yet straight to a running slot, when it may start at once: nothing
+     * waits in the queue (so no better or older execution is passed over), a slot is free and its
+     * job is under its concurrency, and it replaces nothing. Its execution is then stored STARTING,
+     * in the one commit that creates it, and {@link #admit} does not queue it. False leaves it
+     * reserved, to be queued as usual.
+     */
+    boolean startAtOnce(Admitted admitted, OptionalInt concurrency) {
+        Claim claim = admitted.claim();
+        lock.lock();
+        try {
+            if (!accepting
+                    || !queue.isEmpty()
+                    || !admitted.marked().isEmpty()
+                    || claim.place != Place.WAITING
+                    || claim.execution.isPresent()
+                    || running >= maxConcurrent
+                    || (concurrency.isPresent() && runningOf(claim.job) >= concurrency.getAsInt())) {
+                return false;
+            }
+            reserved--;
+            takeSlot(claim);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The claim's execution is stored: it joins the queue, unless it took a running slot at once.
+     * Returns false when a later trigger superseded it meanwhile; it is then still claimed, and the
+     * caller cancels it.
      */
     boolean admit(Claim claim, Unfinished execution) {
         lock.lock();
         try {
-            reserved--;
             claim.execution = Optional.of(execution);
-            queue.add(claim);
+            if (claim.place == Place.WAITING) {
+                reserved--;
+                queue.add(claim);
+            }
             return !claim.supersedeOnAdmit;
         } finally {
             lock.unlock();
@@ -169,7 +200,12 @@ final class Admission {
     void withdraw(Admitted admitted) {
         lock.lock();
         try {
-            reserved--;
+            if (admitted.claim().place == Place.RUNNING) {
+                giveSlotBack(admitted.claim());
+            } else {
+                reserved--;
+            }
+            admitted.claim().place = Place.RELEASED;
             forget(admitted.claim());
             for (Claim v : admitted.marked()) {
                 v.superseded = false;
@@ -222,9 +258,7 @@ final class Admission {
                     continue;
                 }
                 it.remove();
-                c.place = Place.RUNNING;
-                running++;
-                runningByJob.merge(c.job, 1, Integer::sum);
+                takeSlot(c);
                 starting.add(c);
             }
         } finally {
@@ -243,9 +277,8 @@ final class Admission {
             if (claim.place != Place.RUNNING || !accepting) {
                 return false;
             }
+            giveSlotBack(claim);
             claim.place = Place.WAITING;
-            running--;
-            runningByJob.computeIfPresent(claim.job, (job, n) -> n == 1 ? null : n - 1);
             queue.add(claim);
             return true;
         } finally {
@@ -258,12 +291,21 @@ final class Admission {
         lock.lock();
         try {
             if (claim.place == Place.RUNNING) {
-                running--;
-                runningByJob.computeIfPresent(claim.job, (job, n) -> n == 1 ? null : n - 1);
+                giveSlotBack(claim);
             }
             claim.place = Place.RELEASED;
             queue.remove(claim);
             forget(claim);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the claim holds a running slot while starting is allowed (shutdown did not begin). */
+    boolean mayRun(Claim claim) {
+        lock.lock();
+        try {
+            return claim.place == Place.RUNNING && accepting;
         } finally {
             lock.unlock();
         }
@@ -326,6 +368,19 @@ final class Admission {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Counts the claim in a running slot; under {@link #lock}. */
+    private void takeSlot(Claim claim) {
+        claim.place = Place.RUNNING;
+        running++;
+        runningByJob.merge(claim.job, 1, Integer::sum);
+    }
+
+    /** Frees the running slot the claim holds; under {@link #lock}. */
+    private void giveSlotBack(Claim claim) {
+        running--;
+        runningByJob.computeIfPresent(claim.job, (job, n) -> n == 1 ? null : n - 1);
     }
 
     private int runningOf(String job) {

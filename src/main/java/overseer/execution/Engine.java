@@ -21,6 +21,7 @@ import overseer.process.Launcher;
 import overseer.process.ProcessGroups;
 import overseer.store.Event;
 import overseer.store.Execution;
+import overseer.store.ExecutionState;
 import overseer.store.Store;
 
 /**
@@ -82,7 +83,8 @@ final class Engine {
 
     /**
      * Queues a stored execution under the claim its trigger took, ends the executions it
-     * supersedes ({@code overlap: replace}), and starts what fits.
+     * supersedes ({@code overlap: replace}), and starts what fits. One stored STARTING (admitted
+     * at once) starts now, unless shutdown began meanwhile: it then ends without a process.
      */
     void enqueue(Admission.Claim claim, Unfinished u, List<Admission.Claim> victims) {
         track(u, claim);
@@ -92,7 +94,20 @@ final class Engine {
         for (Admission.Claim victim : victims) {
             supersede(Admission.execution(victim), "replaced by execution " + u.number());
         }
-        dispatch();
+        // The state its creation stored: STARTING when admitted at once.
+        if (u.execution().state() != ExecutionState.STARTING) {
+            dispatch();
+        } else if (admission.mayRun(claim)) {
+            Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+        } else {
+            try {
+                lifecycle.notStarted(u, "the server shut down before it could start");
+            } catch (RuntimeException e) {
+                // Left STARTING in the store: the next start records it lost.
+                log.warn("execution: {} not started, and its end not recorded: {}", u.key(), e.getMessage());
+            }
+            ended(u);
+        }
     }
 
     /** Queues again an execution that was queued when the server stopped. */

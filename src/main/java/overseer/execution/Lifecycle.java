@@ -80,10 +80,14 @@ final class Lifecycle {
         NOT_RECORDED
     }
 
-    /** QUEUED → STARTING, recorded before anything is spawned. */
+    /** QUEUED → STARTING, recorded before anything is spawned (unless its creation recorded it). */
     Start starting(Unfinished u) {
         u.lock.lock();
         try {
+            if (u.state() == ExecutionState.STARTING) {
+                // Admitted at once: the commit that created it recorded it STARTING.
+                return Start.STARTING;
+            }
             if (u.state() != ExecutionState.QUEUED) {
                 return Start.LEFT_QUEUE;
             }

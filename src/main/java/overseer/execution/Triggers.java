@@ -328,8 +328,10 @@ final class Triggers {
             throw refused;
         }
         try {
+            // Admitted to run at once, it is stored STARTING: its start needs no commit of its own.
+            Store.Insert insert = admission.startAtOnce(admitted, job.concurrency()) ? queued.startingAtOnce() : queued;
             return new Staged.Ready(new Pending(
-                    Optional.of(admitted), Optional.of(config.hold(commit)), queued, launch, Optional.empty()));
+                    Optional.of(admitted), Optional.of(config.hold(commit)), insert, launch, Optional.empty()));
         } catch (RuntimeException e) {
             admission.withdraw(admitted);
             throw e;
@@ -367,6 +369,10 @@ final class Triggers {
     private void abandon(Pending p) {
         p.admitted().ifPresent(admission::withdraw);
         p.lease().ifPresent(CheckoutLease::close);
+        if (p.insert().starting()) {
+            // The running slot it took at once is free again, for what queued behind it meanwhile.
+            engine.dispatch();
+        }
     }
 
     /**

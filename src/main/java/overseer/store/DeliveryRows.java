@@ -112,8 +112,8 @@ final class DeliveryRows {
                 == 1;
     }
 
-    /** A delivery of event {@code seq} of an execution, pending from the event's time on. */
-    void insert(String job, long number, long seq, Event event, Delivery.New d) throws SQLException {
+    /** A delivery of event {@code seq} of an execution, pending from the event's time on; returned as a read would. */
+    Delivery insert(String job, long number, long seq, Event event, Delivery.New d) throws SQLException {
         db.update(
                 "INSERT INTO deliveries (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0,"
                         + " NULL, NULL, ?, ?, ?, NULL)",
@@ -129,6 +129,24 @@ final class DeliveryRows {
                 event.at().toEpochMilli(),
                 event.at().toEpochMilli(),
                 d.expiresAt().toEpochMilli());
+        return new Delivery(
+                d.id(),
+                job,
+                number,
+                seq,
+                event.name(),
+                d.hookKey(),
+                d.url(),
+                d.secretVariable(),
+                d.payload(),
+                Delivery.State.PENDING,
+                0,
+                OptionalInt.empty(),
+                Optional.empty(),
+                Optional.of(event.at()),
+                event.at(),
+                d.expiresAt(),
+                Optional.empty());
     }
 
     private List<Delivery> deliveryList(String sql, Object... args) throws SQLException {

@@ -38,16 +38,19 @@ final class EventRows {
     /**
      * Appends {@code events}, numbered up to {@code lastSeq} (the execution row's count after the
      * statement that moved it, which the transaction now holds: two writers to one execution wait
-     * for each other there rather than both take MAX(seq) + 1), each with its webhook deliveries.
+     * for each other there rather than both take MAX(seq) + 1), each with its webhook deliveries,
+     * which it returns as stored.
      */
-    void append(String job, long number, long lastSeq, Event... events) throws SQLException {
+    List<Delivery> append(String job, long number, long lastSeq, Event... events) throws SQLException {
+        List<Delivery> made = new ArrayList<>();
         for (int i = 0; i < events.length; i++) {
-            appendOne(job, number, lastSeq - events.length + 1 + i, events[i]);
+            made.addAll(appendOne(job, number, lastSeq - events.length + 1 + i, events[i]));
         }
+        return made;
     }
 
     /** Appends an event numbered {@code seq} and, in the same transaction, the webhook deliveries it makes. */
-    private void appendOne(String job, long number, long seq, Event event) throws SQLException {
+    private List<Delivery> appendOne(String job, long number, long seq, Event event) throws SQLException {
         db.update(
                 "INSERT INTO events (job, number, seq, name, cause, at, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 job,
@@ -58,16 +61,18 @@ final class EventRows {
                 event.at().toEpochMilli(),
                 event.source());
         if (!outbox.wants(job, event.name())) {
-            return;
+            return List.of();
         }
         Execution after = executions.find(job, number).orElseThrow();
         List<Delivery.New> made = outbox.deliveries(after, event);
         if (!made.isEmpty()) {
             madeDeliveries.run();
         }
+        List<Delivery> stored = new ArrayList<>(made.size());
         for (Delivery.New d : made) {
-            deliveries.insert(job, number, seq, event, d);
+            stored.add(deliveries.insert(job, number, seq, event, d));
         }
+        return stored;
     }
 
     private List<Event> list(String where, Object... args) throws SQLException {

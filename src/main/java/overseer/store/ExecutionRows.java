@@ -148,14 +148,16 @@ final class ExecutionRows {
     }
 
     /**
-     * Inserts the row of a queued execution, its first event ({@code queued}) counted in it; the
+     * Inserts the row of a queued (or, admitted at once, starting) execution, its first event
+     * ({@code queued}) counted in it; the
      * row as stored, or empty when its fire is recorded already (the insert conflicted).
      */
-    Optional<Execution> insert(NewExecution e, long number, Event queued, NewExecution.Prepared prepared)
+    Optional<Execution> insert(
+            NewExecution e, long number, Event queued, NewExecution.Prepared prepared, ExecutionState state)
             throws SQLException {
         List<Execution> inserted = many(
                 "INSERT INTO executions (" + COLUMNS + ", idempotency_key, last_seq)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, 'queued',"
+                        + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?,"
                         + " ?, ?, ?, ?, NULL, NULL, NULL, ?, 1) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
                         + " RETURNING " + COLUMNS,
                 e.job(),
@@ -171,6 +173,7 @@ final class ExecutionRows {
                 e.priority(),
                 e.scheduledAt().map(Instant::toEpochMilli).orElse(null),
                 e.runId(),
+                state.column(),
                 e.origin().scheduleId().orElse(null),
                 e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
                 e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),

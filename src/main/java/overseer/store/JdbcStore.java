@@ -92,12 +92,12 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     @Override
     public Created create(NewExecution e, Event queued) {
-        return write("record an execution", () -> insert(e, queued, Optional.empty()));
+        return write("record an execution", () -> insert(new Insert(e, queued, Optional.empty())));
     }
 
     @Override
     public Created skipped(NewExecution e, Event queued, Event skipped) {
-        return write("record a skipped execution", () -> insert(e, queued, Optional.of(skipped)));
+        return write("record a skipped execution", () -> insert(new Insert(e, queued, Optional.of(skipped))));
     }
 
     @Override
@@ -107,8 +107,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             // (two statements fewer for most triggers, which come one at a time).
             Insert only = inserts.getFirst();
             try {
-                return List.of(new Inserted.Done(
-                        write("record an execution", () -> insert(only.execution(), only.queued(), only.skipped()))));
+                return List.of(new Inserted.Done(write("record an execution", () -> insert(only))));
             } catch (StoreException e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -121,7 +120,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 // Each insert behind a savepoint of its own, so that one that fails is undone alone.
                 execute("SAVEPOINT one_insert");
                 try {
-                    Created created = insert(i.execution(), i.queued(), i.skipped());
+                    Created created = insert(i);
                     execute("RELEASE SAVEPOINT one_insert");
                     results.add(new Inserted.Done(created));
                 } catch (RuntimeException e) {
@@ -141,15 +140,16 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
      * for each other on the index, and the second finds the first's execution. A repeat gives
      * its number back: everything it wrote is rolled back to the savepoint.
      */
-    private Created insert(NewExecution e, Event queued, Optional<Event> last) throws SQLException {
+    private Created insert(Insert i) throws SQLException {
+        NewExecution e = i.execution();
         if (e.idempotencyKey().isEmpty()
                 && (e.origin().scheduleId().isEmpty() || e.scheduledAt().isEmpty())) {
             // Nothing it could repeat: no savepoint (two statements fewer per trigger).
-            return insertOrRepeat(e, queued, last).orElseThrow();
+            return insertOrRepeat(i).orElseThrow();
         }
         execute("SAVEPOINT one_execution");
         try {
-            Optional<Created> made = insertOrRepeat(e, queued, last);
+            Optional<Created> made = insertOrRepeat(i);
             if (made.isEmpty()) {
                 execute("ROLLBACK TO SAVEPOINT one_execution");
             }
@@ -179,17 +179,20 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     /** The insert, or empty when it conflicted with the execution it repeats. */
-    private Optional<Created> insertOrRepeat(NewExecution e, Event queued, Optional<Event> last) throws SQLException {
+    private Optional<Created> insertOrRepeat(Insert i) throws SQLException {
+        NewExecution e = i.execution();
         long number = executions.nextNumber(e.job());
         NewExecution.Prepared prepared = e.prepare().apply(number);
-        Optional<Execution> inserted = executions.insert(e, number, queued, prepared);
+        Optional<Execution> inserted = executions.insert(
+                e, number, i.queued(), prepared, i.starting() ? ExecutionState.STARTING : ExecutionState.QUEUED);
         if (inserted.isEmpty() || (e.idempotencyKey().isPresent() && !executions.claimKey(e, number))) {
             return Optional.empty();
         }
-        events.append(e.job(), number, 1, queued);
-        if (last.isEmpty()) {
-            return Optional.of(new Created(inserted.get(), false));
+        List<Delivery> made = new ArrayList<>(events.append(e.job(), number, 1, i.queued()));
+        if (i.skipped().isEmpty()) {
+            return Optional.of(new Created(inserted.get(), false, Optional.of(new Written(List.of(i.queued()), made))));
         }
+        Event last = i.skipped().get();
         long seq = executions.move(
                 e.job(),
                 number,
@@ -197,10 +200,13 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 ExecutionState.CANCELLED,
                 1,
                 ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
-                last.get().name(),
-                last.get().at().toEpochMilli());
-        events.append(e.job(), number, seq, last.get());
-        return Optional.of(new Created(executions.find(e.job(), number).orElseThrow(), false));
+                last.name(),
+                last.at().toEpochMilli());
+        made.addAll(events.append(e.job(), number, seq, last));
+        return Optional.of(new Created(
+                executions.find(e.job(), number).orElseThrow(),
+                false,
+                Optional.of(new Written(List.of(i.queued(), last), made))));
     }
 
     @Override

@@ -17,8 +17,19 @@ public interface Store extends AutoCloseable {
     /** How long an {@code Idempotency-Key} answers with the execution it first created. */
     java.time.Duration IDEMPOTENCY_WINDOW = java.time.Duration.ofHours(24);
 
-    /** The execution a trigger created, or the earlier one its idempotency key points at. */
-    record Created(Execution execution, boolean existing) {}
+    /**
+     * The execution a trigger created, or the earlier one its idempotency key points at. For one
+     * it created, {@code written} holds everything the execution has so far (its events and their
+     * deliveries), so that the trigger's answer needs no read after the commit.
+     */
+    record Created(Execution execution, boolean existing, Optional<Written> written) {
+        public Created(Execution execution, boolean existing) {
+            this(execution, existing, Optional.empty());
+        }
+    }
+
+    /** What the transaction that created an execution wrote about it. */
+    record Written(List<Event> events, List<Delivery> deliveries) {}
 
     /**
      * Records a new {@code queued} execution, numbered after the job's last one. A scheduled
@@ -33,8 +44,27 @@ public interface Store extends AutoCloseable {
      */
     Created skipped(NewExecution execution, Event queued, Event skipped);
 
-    /** One execution of a batch: queued, or ended at once by {@code skipped}. */
-    record Insert(NewExecution execution, Event queued, Optional<Event> skipped) {}
+    /**
+     * One execution of a batch: queued, or ended at once by {@code skipped}; or, {@code starting},
+     * admitted to run at once and recorded STARTING in the same commit (its {@code queued} event
+     * is still its first), so that its start needs no commit of its own before the spawn.
+     */
+    record Insert(NewExecution execution, Event queued, Optional<Event> skipped, boolean starting) {
+        public Insert {
+            if (starting && skipped.isPresent()) {
+                throw new IllegalArgumentException("a skipped execution does not start");
+            }
+        }
+
+        public Insert(NewExecution execution, Event queued, Optional<Event> skipped) {
+            this(execution, queued, skipped, false);
+        }
+
+        /** The same insert, recorded STARTING. */
+        public Insert startingAtOnce() {
+            return new Insert(execution, queued, skipped, true);
+        }
+    }
 
     /** What became of one insert of a batch. */
     sealed interface Inserted {

@@ -64,25 +64,63 @@ class StoreFaultTest {
     }
 
     /**
-     * The start is committed but reported as failed (a connection that broke before the answer
-     * to its COMMIT came): the run finds the row STARTING and starts it, once; it was requeued
-     * and then failed against the row it had moved itself (found by review).
+     * The start of a queued execution is committed but reported as failed (a connection that
+     * broke before the answer to its COMMIT came): the run finds the row STARTING and starts it,
+     * once; it was requeued and then failed against the row it had moved itself (found by review).
      */
     @Test
     void aStartCommittedButReportedAsFailedRunsOnce() throws Exception {
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
-            repo.with("quick.yml", "command: echo hi\n").commit("a job");
-            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            repo.with("quick.yml", "command: echo hi\n")
+                    .with("hold.yml", "command: sleep 600\n")
+                    .commit("jobs");
+            TestServer server =
+                    fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
             fixture.faults()
                     .failAfterCall(
                             "starting", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            // Queued behind hold, its start is a commit of its own once hold ends.
             server.trigger("quick", "{}");
+            server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
             JsonNode done = server.awaitFinished("quick", 1);
             assertThat(done.path("status").asText()).isEqualTo("complete");
             assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
             assertThat(server.get("/jobs/quick/1/stdout").body()).isEqualTo("hi\n");
             assertThat(log.containing("start was recorded after all")).hasSize(1);
         }
+    }
+
+    /**
+     * A trigger admitted at once is stored STARTING by the commit that creates it: no commit of
+     * its own before the spawn, and its answer is what that commit wrote (no read after it).
+     * Once a slot is taken, the next waits in the queue and moves to STARTING on its own commit.
+     */
+    @Test
+    void anExecutionAdmittedAtOnceStartsWithoutACommitOfItsOwn() throws Exception {
+        TestRepo repo = fixture.repo();
+        repo.with("quick.yml", "command: echo hi\n")
+                .with("hold.yml", "command: sleep 600\n")
+                .commit("jobs");
+        TestServer server = fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
+        int reads = fixture.faults().calls("events") + fixture.faults().calls("deliveries");
+        var answer = server.postJson("/jobs/quick", "{}");
+        assertThat(answer.statusCode()).isEqualTo(201);
+        assertThat(fixture.faults().calls("events") + fixture.faults().calls("deliveries"))
+                .isEqualTo(reads);
+        assertThat(answer.body()).contains("\"queued\"");
+        assertThat(server.awaitFinished("quick", 1).findValuesAsText("name"))
+                .containsExactly("queued", "start", "complete");
+        assertThat(fixture.faults().calls("starting")).isZero();
+
+        server.trigger("hold", "{}");
+        server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+        server.trigger("quick", "{}");
+        assertThat(server.json("/jobs/quick/2").get("status").asText()).isEqualTo("queued");
+        server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+        assertThat(server.awaitFinished("quick", 2).get("status").asText()).isEqualTo("complete");
+        assertThat(fixture.faults().calls("starting")).isEqualTo(1);
     }
 }
