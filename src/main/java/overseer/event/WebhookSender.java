@@ -26,9 +26,10 @@ import overseer.store.Delivery;
 import overseer.store.Store;
 
 /**
- * Sends the stored deliveries. One dispatcher takes the due ones from the store, each the oldest
- * pending delivery of its (hook, execution), so a receiver sees an execution's events in order;
- * each attempt runs on a virtual thread. At most {@code maxConcurrent} attempts run at once, at
+ * Sends the stored deliveries. One dispatcher claims the due ones in the store (a claim with an
+ * expiry, renewed while it is held, so the outbox is shared state, not this sender's memory), each
+ * the oldest pending delivery of its (hook, execution), so a receiver sees an execution's events in
+ * order; each attempt runs on a virtual thread. At most {@code maxConcurrent} attempts run at once, at
  * most {@code maxPerHook} of them to one hook, so a slow or dead receiver cannot hold back the
  * others. A recorder writes the outcomes back to the store; what was in flight at a crash is still
  * pending there and is sent again (at-least-once). Both are background services: the supervisor
@@ -59,11 +60,18 @@ public final class WebhookSender implements AutoCloseable {
     private final HookClient client;
     private final overseer.metrics.Metrics metrics;
     /**
-     * Deliveries taken and not yet recorded: being sent, or sent with their outcome not yet saved.
-     * Each holds a slot of its hook; the store still calls it pending and due, so it must not be
-     * taken again until its outcome is saved, however long saving takes.
+     * Deliveries sent and not yet recorded: being sent, or sent with their outcome not yet saved.
+     * Each holds a slot of its hook, and its claim in the store until its outcome is saved.
      */
     private final Map<String, Delivery> inFlight = new ConcurrentHashMap<>();
+    /** Who this sender is in the store's claims: one per start, never reused. */
+    private final String claimant = java.util.UUID.randomUUID().toString();
+    /** How long a claim lasts without renewal: well beyond an attempt and the write of its outcome. */
+    private final Duration lease;
+    /** Claims of earlier runs are given up once, before the first claim of this one. */
+    private boolean releasedEarlierClaims;
+
+    private Instant renewedAt = Instant.EPOCH;
 
     private final Map<String, Integer> perHook = new ConcurrentHashMap<>();
     /** Outcomes waiting to be written; bounded by {@code maxConcurrent}, as each comes from an attempt in flight. */
@@ -91,6 +99,9 @@ public final class WebhookSender implements AutoCloseable {
         this.clock = clock;
         this.wakeUp = wakeUp;
         this.userAgent = userAgent;
+        this.lease = Duration.ofSeconds(60).compareTo(settings.attemptTimeout().multipliedBy(3)) > 0
+                ? Duration.ofSeconds(60)
+                : settings.attemptTimeout().multipliedBy(3);
         // One client: connections to a receiver are kept and reused across deliveries.
         this.client = new HookClient(settings.attemptTimeout());
     }
@@ -128,11 +139,17 @@ public final class WebhookSender implements AutoCloseable {
             }
             Map<String, Delivery.Attempt> attempts = new LinkedHashMap<>();
             unsaved.values().forEach(o -> attempts.put(o.delivery().id(), o.attempt()));
+            Set<String> lost;
             try {
-                store.deliveriesAttempted(attempts);
+                lost = store.deliveriesAttempted(claimant, attempts);
             } catch (RuntimeException | Error e) {
                 recorderBehind = true;
                 throw e;
+            }
+            if (!lost.isEmpty()) {
+                // Held past its claim (the store was away longer than a lease): another sender may
+                // have sent it again; the outcome written is that one's.
+                log.warn("webhooks: {} outcome(s) not recorded: their claim ran out first", lost.size());
             }
             recorderBehind = false;
             unsaved.values().forEach(o -> release(o.delivery()));
@@ -162,6 +179,18 @@ public final class WebhookSender implements AutoCloseable {
                 // the store's lock is shared with the executions.
                 Thread.sleep(GATHER);
             }
+            Instant now = clock.instant();
+            if (!releasedEarlierClaims) {
+                int released = store.releaseDeliveryClaims(claimant);
+                if (released > 0) {
+                    log.info("webhooks: {} delivery claim(s) of the previous run given up, to be sent again", released);
+                }
+                releasedEarlierClaims = true;
+            }
+            if (!inFlight.isEmpty() && Duration.between(renewedAt, now).compareTo(lease.dividedBy(3)) >= 0) {
+                store.renewDeliveryClaims(claimant, now.plus(lease));
+                renewedAt = now;
+            }
             int free = settings.maxConcurrent() - inFlight.size();
             if (free <= 0) {
                 return BUSY_CHECK;
@@ -172,18 +201,26 @@ public final class WebhookSender implements AutoCloseable {
                     fullHooks.add(hook);
                 }
             });
-            List<Delivery> due =
-                    store.dueDeliveries(clock.instant(), new HashSet<>(inFlight.keySet()), fullHooks, free);
-            boolean filledAHook = false;
+            List<Delivery> due = store.claimDeliveries(claimant, now, now.plus(lease), fullHooks, free);
+            if (!due.isEmpty()) {
+                renewedAt = now;
+            }
+            List<String> overCap = new ArrayList<>();
             for (Delivery d : due) {
-                if (perHook.getOrDefault(d.hookKey(), 0) < settings.maxPerHook()) {
+                if (inFlight.containsKey(d.id())) {
+                    // Ours already (its claim ran out while its outcome waited to be written).
+                    continue;
+                }
+                if (hasRoom(d.hookKey())) {
                     launch(d);
                 } else {
-                    filledAHook = true;
+                    overCap.add(d.id());
                 }
             }
-            if (filledAHook) {
-                // A hook reached its cap in this round: look again without it, for the others.
+            if (!overCap.isEmpty()) {
+                // A hook reached its cap in this round: what it cannot take now is given back,
+                // for whoever has room first, and the next look leaves that hook out.
+                store.giveUpDeliveries(claimant, overCap);
                 return Duration.ZERO;
             }
             if (!due.isEmpty() || !inFlight.isEmpty()) {
@@ -194,6 +231,10 @@ public final class WebhookSender implements AutoCloseable {
                     .filter(d -> d.compareTo(IDLE_CHECK) < 0)
                     .orElse(IDLE_CHECK);
         }
+    }
+
+    private boolean hasRoom(String hookKey) {
+        return perHook.getOrDefault(hookKey, 0) < settings.maxPerHook();
     }
 
     private void launch(Delivery d) {

@@ -17,33 +17,73 @@ final class DeliveryRows {
             + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
 
     private final Sql db;
+    private final Dialect dialect;
 
-    DeliveryRows(Sql db) {
+    DeliveryRows(Sql db, Dialect dialect) {
         this.db = db;
+        this.dialect = dialect;
     }
 
-    List<Delivery> due(Instant now, Set<String> excluded, Set<String> fullHooks, int limit) throws SQLException {
-        List<Object> args = new ArrayList<>();
-        args.add(now.toEpochMilli());
-        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS
-                + " FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+    /**
+     * Claims for {@code claimant} until {@code until} the due deliveries no one holds, each the
+     * oldest pending one of its hook and execution, leaving out the hooks in {@code fullHooks}: one
+     * statement, so two claimants never take the same delivery (on PostgreSQL each passes over
+     * the rows the other is taking). Returned oldest due first.
+     */
+    List<Delivery> claim(String claimant, Instant now, Instant until, Set<String> fullHooks, int limit)
+            throws SQLException {
+        List<Object> args =
+                new ArrayList<>(List.of(claimant, until.toEpochMilli(), now.toEpochMilli(), now.toEpochMilli()));
+        StringBuilder sql = new StringBuilder("UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+                + "SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+                + " AND (d.claimed_until IS NULL OR d.claimed_until < ?)"
                 + " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.hook_key = d.hook_key AND p.job = d.job"
                 + " AND p.number = d.number AND p.seq < d.seq AND p.state = 'pending')");
-        if (!excluded.isEmpty()) {
-            sql.append(" AND d.id NOT IN (")
-                    .append(String.join(", ", java.util.Collections.nCopies(excluded.size(), "?")))
-                    .append(")");
-            args.addAll(excluded);
-        }
         if (!fullHooks.isEmpty()) {
             sql.append(" AND d.hook_key NOT IN (")
                     .append(String.join(", ", java.util.Collections.nCopies(fullHooks.size(), "?")))
                     .append(")");
             args.addAll(fullHooks);
         }
-        sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?");
+        sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?")
+                .append(dialect.claimRows())
+                .append(") RETURNING ")
+                .append(COLUMNS);
         args.add(limit);
-        return deliveryList(sql.toString(), args.toArray());
+        List<Delivery> claimed = new ArrayList<>(deliveryList(sql.toString(), args.toArray()));
+        claimed.sort(
+                java.util.Comparator.comparing((Delivery d) -> d.nextAttemptAt().orElse(d.createdAt()))
+                        .thenComparing(Delivery::createdAt));
+        return claimed;
+    }
+
+    /** Extends {@code claimant}'s claims on the deliveries it still holds. */
+    void renew(String claimant, Instant until) throws SQLException {
+        db.update(
+                "UPDATE deliveries SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending'",
+                until.toEpochMilli(),
+                claimant);
+    }
+
+    /** Gives up {@code claimant}'s claims on {@code ids}. */
+    void giveUp(String claimant, java.util.Collection<String> ids) throws SQLException {
+        try (PreparedStatement s = db.prepare(
+                "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?")) {
+            for (String id : ids) {
+                s.setString(1, id);
+                s.setString(2, claimant);
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    /** Gives up every claim not held by {@code keep}; how many there were. */
+    int releaseOthers(String keep) throws SQLException {
+        return db.count(
+                "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"
+                        + " WHERE claimed_by IS NOT NULL AND claimed_by <> ?",
+                keep);
     }
 
     Store.Backlog backlog() throws SQLException {
@@ -56,16 +96,22 @@ final class DeliveryRows {
     }
 
     Optional<Instant> nextDue() throws SQLException {
-        try (PreparedStatement s = db.prepare("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'");
+        try (PreparedStatement s = db.prepare("SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until"
+                        + " ELSE next_attempt_at END) FROM deliveries WHERE state = 'pending'");
                 ResultSet rs = s.executeQuery()) {
             return rs.next() ? Sql.instant(rs, 1) : Optional.<Instant>empty();
         }
     }
 
-    void attempted(Map<String, Delivery.Attempt> attempts) throws SQLException {
+    /**
+     * Records attempts of deliveries {@code claimant} holds, each giving up its claim; returns the
+     * ids it no longer held (its claim ran out and another took it), whose outcome is not written.
+     */
+    Set<String> attempted(String claimant, Map<String, Delivery.Attempt> attempts) throws SQLException {
         try (PreparedStatement s =
                 db.prepare("UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
-                        + " next_attempt_at = ?, finished_at = ? WHERE id = ?")) {
+                        + " next_attempt_at = ?, finished_at = ?, claimed_by = NULL, claimed_until = NULL"
+                        + " WHERE id = ? AND claimed_by = ?")) {
             for (Map.Entry<String, Delivery.Attempt> e : attempts.entrySet()) {
                 Delivery.Attempt a = e.getValue();
                 s.setString(1, a.state().column());
@@ -74,9 +120,18 @@ final class DeliveryRows {
                 Sql.setNullable(s, 4, a.nextAttempt().map(Instant::toEpochMilli).orElse(null));
                 Sql.setNullable(s, 5, a.state() == Delivery.State.PENDING ? null : a.at().toEpochMilli());
                 s.setString(6, e.getKey());
+                s.setString(7, claimant);
                 s.addBatch();
             }
-            s.executeBatch();
+            int[] counts = s.executeBatch();
+            Set<String> lost = new java.util.HashSet<>();
+            int i = 0;
+            for (String id : attempts.keySet()) {
+                if (counts[i++] == 0) {
+                    lost.add(id);
+                }
+            }
+            return lost;
         }
     }
 
@@ -104,8 +159,8 @@ final class DeliveryRows {
 
     boolean redeliver(String id, Instant now, Instant expiresAt) throws SQLException {
         return db.count(
-                        "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, expires_at = ?,"
-                                + " finished_at = NULL WHERE id = ? AND state IN ('failed', 'expired')",
+                        "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, expires_at = ?, finished_at = NULL,"
+                                + " claimed_by = NULL, claimed_until = NULL WHERE id = ? AND state IN ('failed', 'expired')",
                         now.toEpochMilli(),
                         expiresAt.toEpochMilli(),
                         id)

@@ -6,14 +6,24 @@ package overseer.store;
  */
 enum Dialect {
     /** One writer at a time: a transaction holds the whole database, nothing needs locking. */
-    SQLITE(""),
-    /** Concurrent writers under READ COMMITTED: rows a transaction checks and then changes are locked first. */
-    POSTGRESQL(" FOR UPDATE");
+    SQLITE("", ""),
+    /**
+     * Concurrent writers under READ COMMITTED: rows a transaction checks and then changes are
+     * locked first; a claim passes over rows another claim has locked rather than wait for them.
+     */
+    POSTGRESQL(" FOR UPDATE", " FOR UPDATE SKIP LOCKED");
 
     private final String lockRows;
+    private final String claimRows;
 
-    Dialect(String lockRows) {
+    Dialect(String lockRows, String claimRows) {
         this.lockRows = lockRows;
+        this.claimRows = claimRows;
+    }
+
+    /** What ends the SELECT of a claim: rows that another claim is taking are left to it. */
+    String claimRows() {
+        return claimRows;
     }
 
     /** What ends a SELECT whose rows the transaction goes on to change, so that no one changes them meanwhile. */

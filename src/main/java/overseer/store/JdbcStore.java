@@ -26,7 +26,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     private final Sql sql = new Sql(session);
     private final ExecutionRows executions = new ExecutionRows(sql);
-    private final DeliveryRows deliveries = new DeliveryRows(sql);
+    private final DeliveryRows deliveries;
     private final EventRows events;
     private final ScheduleRows schedules = new ScheduleRows(sql);
     private final JobStateRows jobStates = new JobStateRows(sql);
@@ -35,6 +35,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     protected JdbcStore(Transactions transactions, Dialect dialect, Outbox outbox) {
         this.transactions = transactions;
         this.retention = new RetentionRows(sql, dialect);
+        this.deliveries = new DeliveryRows(sql, dialect);
         this.outbox = outbox;
         this.events = new EventRows(
                 sql, executions, deliveries, outbox, () -> deliveriesMade.get().set(true));
@@ -396,8 +397,30 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public List<Delivery> dueDeliveries(Instant now, Set<String> excluded, Set<String> fullHooks, int limit) {
-        return read("list due deliveries", () -> deliveries.due(now, excluded, fullHooks, limit));
+    public List<Delivery> claimDeliveries(
+            String claimant, Instant now, Instant until, Set<String> fullHooks, int limit) {
+        return write("claim due deliveries", () -> deliveries.claim(claimant, now, until, fullHooks, limit));
+    }
+
+    @Override
+    public void renewDeliveryClaims(String claimant, Instant until) {
+        write("renew delivery claims", () -> {
+            deliveries.renew(claimant, until);
+            return null;
+        });
+    }
+
+    @Override
+    public void giveUpDeliveries(String claimant, java.util.Collection<String> ids) {
+        write("give up delivery claims", () -> {
+            deliveries.giveUp(claimant, ids);
+            return null;
+        });
+    }
+
+    @Override
+    public int releaseDeliveryClaims(String keep) {
+        return write("release delivery claims", () -> deliveries.releaseOthers(keep));
     }
 
     @Override
@@ -411,11 +434,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public void deliveriesAttempted(Map<String, Delivery.Attempt> attempts) {
-        write("record delivery attempts", () -> {
-            deliveries.attempted(attempts);
-            return null;
-        });
+    public Set<String> deliveriesAttempted(String claimant, Map<String, Delivery.Attempt> attempts) {
+        return write("record delivery attempts", () -> deliveries.attempted(claimant, attempts));
     }
 
     @Override

@@ -111,6 +111,9 @@ final class Migrations {
                 WHERE idempotency_key IS NOT NULL GROUP BY job, idempotency_key;
             CREATE TABLE schema_readers (oldest INTEGER NOT NULL);
             INSERT INTO schema_readers (oldest) VALUES (8);
+            """, """
+            ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+            ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
             """);
 
     /**

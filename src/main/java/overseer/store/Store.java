@@ -166,13 +166,27 @@ public interface Store extends AutoCloseable {
     Optional<Event> latestEvent(String job, long number, String name);
 
     /**
-     * Pending deliveries due at {@code now}, each the oldest pending one of its hook and execution,
-     * but not those in {@code excluded} (by id) nor those of the hooks in {@code fullHooks} (by
-     * hook key): a hook that can take no more must not fill the {@code limit} and starve the others.
+     * Claims for {@code claimant} until {@code until} up to {@code limit} pending deliveries due at
+     * {@code now} that no one holds, each the oldest pending one of its hook and execution, but
+     * not those of the hooks in {@code fullHooks} (by hook key): a hook that can take no more must
+     * not fill the {@code limit} and starve the others. The outbox's claims are in the store, not
+     * in a sender's memory: one statement, so a delivery is never taken twice at once.
      */
-    List<Delivery> dueDeliveries(Instant now, Set<String> excluded, Set<String> fullHooks, int limit);
+    List<Delivery> claimDeliveries(String claimant, Instant now, Instant until, Set<String> fullHooks, int limit);
 
-    /** When the earliest pending delivery is due, if any is pending. */
+    /** Extends until {@code until} the claims {@code claimant} holds on deliveries not yet recorded. */
+    void renewDeliveryClaims(String claimant, Instant until);
+
+    /** Gives up {@code claimant}'s claims on the deliveries {@code ids}, unsent: they are due for anyone again. */
+    void giveUpDeliveries(String claimant, java.util.Collection<String> ids);
+
+    /**
+     * Gives up the claims of every claimant but {@code keep}: at a start, those an earlier run of
+     * this server left (one server per database); returns how many.
+     */
+    int releaseDeliveryClaims(String keep);
+
+    /** When the earliest pending delivery is due (a claimed one when its claim runs out), if any is pending. */
     Optional<Instant> nextDeliveryDue();
 
     /** How many deliveries are pending, and when the oldest was made. */
@@ -180,8 +194,12 @@ public interface Store extends AutoCloseable {
 
     Backlog deliveryBacklog();
 
-    /** Records attempts to send deliveries (by id), all in one transaction. */
-    void deliveriesAttempted(Map<String, Delivery.Attempt> attempts);
+    /**
+     * Records attempts to send deliveries (by id) that {@code claimant} holds, all in one
+     * transaction, giving up their claims; returns the ids whose claim it no longer held, for
+     * which nothing was written.
+     */
+    Set<String> deliveriesAttempted(String claimant, Map<String, Delivery.Attempt> attempts);
 
     Optional<Delivery> delivery(String id);
 

@@ -413,10 +413,10 @@ class WebhookTest {
         quickJobWithHookTo("/good").commit("jobs");
         try (Logs logs = Logs.capture()) {
             FaultyStore faults = serveWithFaults("200ms");
-            faults.failCalls("dueDeliveries", 1, 4, () -> new IllegalStateException("injected: no database"));
+            faults.failCalls("claimDeliveries", 1, 4, () -> new IllegalStateException("injected: no database"));
             server.trigger("quick", "{}");
             assertThat(receiver.await(r -> r.size() >= 1, LIMIT)).hasSize(1);
-            assertThat(faults.failures("dueDeliveries")).isEqualTo(4);
+            assertThat(faults.failures("claimDeliveries")).isEqualTo(4);
             logs.await(l -> l.contains("webhook-dispatcher: recovered after 4 failed attempt(s)"));
             assertThat(logs.lines()).filteredOn(l -> l.contains("injected")).hasSize(1);
         }

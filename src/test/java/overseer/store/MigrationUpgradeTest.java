@@ -159,6 +159,13 @@ class MigrationUpgradeTest {
             if (step >= 5) {
                 s.execute("UPDATE executions SET triggered_by = 'deployer' WHERE number = 1");
             }
+            if (step >= 8) {
+                // Keys in their own table, and each execution's event count in its row.
+                s.execute("INSERT INTO idempotency_keys VALUES ('alpha', 'key-3', 3, "
+                        + T.plusSeconds(5).toEpochMilli() + ")");
+                s.execute("UPDATE executions SET last_seq = (SELECT MAX(seq) FROM events v"
+                        + " WHERE v.job = executions.job AND v.number = executions.number)");
+            }
         }
     }
 
@@ -232,7 +239,7 @@ class MigrationUpgradeTest {
             Delivery delivery = store.delivery("d-1").orElseThrow();
             assertThat(delivery.state()).as(at).isEqualTo(Delivery.State.PENDING);
             assertThat(delivery.attempts()).as(at).isEqualTo(1);
-            assertThat(store.dueDeliveries(T.plusSeconds(11), Set.of(), Set.of(), 10))
+            assertThat(store.claimDeliveries("upgraded", T.plusSeconds(11), T.plusSeconds(71), Set.of(), 10))
                     .as(at)
                     .extracting(Delivery::id)
                     .containsExactly("d-1");

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -90,9 +91,23 @@ abstract class StoreContract {
                 n -> new NewExecution.Prepared("echo " + n + " ***", "{}"));
     }
 
-    /** One delivery's attempt, recorded as the sender records its batches. */
+    private static final Instant FAR = Instant.parse("9000-01-01T00:00:00Z");
+
+    /** One delivery's attempt, recorded as the sender records its batches: claimed, then recorded. */
     void attempted(String id, Delivery.Attempt attempt) {
-        store.deliveriesAttempted(java.util.Map.of(id, attempt));
+        assertThat(store.claimDeliveries("contract", FAR, FAR.plusSeconds(1), Set.of(), 1000))
+                .extracting(Delivery::id)
+                .contains(id);
+        assertThat(store.deliveriesAttempted("contract", java.util.Map.of(id, attempt)))
+                .isEmpty();
+        store.releaseDeliveryClaims("");
+    }
+
+    /** The deliveries a claim at {@code now} would take, leaving them unclaimed. */
+    List<Delivery> due(Instant now, Set<String> fullHooks, int limit) {
+        List<Delivery> due = store.claimDeliveries("peek", now, now.plusSeconds(1), fullHooks, limit);
+        store.releaseDeliveryClaims("");
+        return due;
     }
 
     Execution create(String job, Instant at) {
@@ -363,16 +378,11 @@ abstract class StoreContract {
         assertThat(store.delivery("A-hooked-1-done").orElseThrow().payload()).isEqualTo("{\"status\":\"done\"}");
         // The oldest pending of each (hook, execution) is due; B has nothing older.
         Instant now = T0.plusSeconds(5);
-        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of(), 10))
+        assertThat(due(now, Set.of(), 10))
                 .extracting(Delivery::id)
                 .containsExactlyInAnyOrder("A-hooked-1-queued", "A-hooked-2-queued", "B-hooked-1-done");
-        assertThat(store.dueDeliveries(now, java.util.Set.of("A-hooked-2-queued"), java.util.Set.of(), 10))
-                .extracting(Delivery::id)
-                .doesNotContain("A-hooked-2-queued");
         // A hook that can take no more is left out, so that the limit goes to the others.
-        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of("A"), 1))
-                .extracting(Delivery::id)
-                .containsExactly("B-hooked-1-done");
+        assertThat(due(now, Set.of("A"), 1)).extracting(Delivery::id).containsExactly("B-hooked-1-done");
         attempted(
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
@@ -382,7 +392,7 @@ abstract class StoreContract {
                         Optional.of(now.plusSeconds(30)),
                         now));
         // A retry waiting holds back the later events of its execution, not those of others.
-        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of(), 10))
+        assertThat(due(now, Set.of(), 10))
                 .extracting(Delivery::id)
                 .containsExactlyInAnyOrder("A-hooked-2-queued", "B-hooked-1-done");
         assertThat(store.nextDeliveryDue()).contains(T0);
@@ -393,15 +403,96 @@ abstract class StoreContract {
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
                         Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), now));
-        assertThat(store.dueDeliveries(now, java.util.Set.of(), java.util.Set.of(), 10))
-                .extracting(Delivery::id)
-                .contains("A-hooked-1-done");
+        assertThat(due(now, Set.of(), 10)).extracting(Delivery::id).contains("A-hooked-1-done");
         Delivery sent = store.delivery("A-hooked-1-queued").orElseThrow();
         assertThat(sent.attempts()).isEqualTo(2);
         assertThat(sent.state()).isEqualTo(Delivery.State.DELIVERED);
         assertThat(sent.finishedAt()).contains(now);
         assertThat(store.redeliver("A-hooked-1-queued", now, now.plusSeconds(60)))
                 .isFalse();
+    }
+
+    /**
+     * The outbox's claims: a claimed delivery is not claimed again until its claim runs out or is
+     * given up; only its holder records its outcome; renewal keeps it; two stores claiming at once
+     * each take different deliveries, and together all of them.
+     */
+    @Test
+    void aDeliveryIsClaimedByOneHolderAtATimeAndOnlyItsHolderRecordsIt() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            create("hooked", T0);
+        }
+        Instant now = T0.plusSeconds(5);
+        assertThat(store.claimDeliveries("one", now, now.plusSeconds(60), Set.of(), 1))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-1-queued");
+        assertThat(store.claimDeliveries("two", now, now.plusSeconds(60), Set.of(), 10))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-2-queued", "A-hooked-3-queued");
+        assertThat(store.claimDeliveries("three", now.plusSeconds(30), now.plusSeconds(90), Set.of(), 10))
+                .isEmpty();
+        assertThat(store.nextDeliveryDue()).contains(now.plusSeconds(60));
+        Delivery.Attempt ok = new Delivery.Attempt(
+                Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), now);
+        // Not "two"'s: nothing is written.
+        assertThat(store.deliveriesAttempted("two", java.util.Map.of("A-hooked-1-queued", ok)))
+                .containsExactly("A-hooked-1-queued");
+        assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
+        // Renewed, "one"'s claim outlasts the first expiry; "two"'s runs out and is taken over.
+        store.renewDeliveryClaims("one", now.plusSeconds(120));
+        assertThat(store.claimDeliveries("three", now.plusSeconds(61), now.plusSeconds(200), Set.of(), 10))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-2-queued", "A-hooked-3-queued");
+        assertThat(store.deliveriesAttempted("two", java.util.Map.of("A-hooked-2-queued", ok)))
+                .containsExactly("A-hooked-2-queued");
+        assertThat(store.deliveriesAttempted("one", java.util.Map.of("A-hooked-1-queued", ok)))
+                .isEmpty();
+        assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.DELIVERED);
+        // A start gives up the claims of earlier runs.
+        assertThat(store.releaseDeliveryClaims("four")).isEqualTo(2);
+        assertThat(store.claimDeliveries("four", now.plusSeconds(62), now.plusSeconds(100), Set.of(), 10))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-2-queued", "A-hooked-3-queued");
+        // One given up unsent is anyone's again; "five" cannot give up "four"'s.
+        store.giveUpDeliveries("five", List.of("A-hooked-2-queued"));
+        store.giveUpDeliveries("four", List.of("A-hooked-3-queued"));
+        assertThat(store.claimDeliveries("five", now.plusSeconds(63), now.plusSeconds(100), Set.of(), 10))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-3-queued");
+    }
+
+    @Test
+    void twoStoresClaimingAtOnceTakeEachDeliveryOnce() throws Exception {
+        int executions = 60;
+        for (int i = 0; i < executions; i++) {
+            create("hooked", T0);
+        }
+        Instant now = T0.plusSeconds(5);
+        try (Store second = another();
+                ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<List<String>>> claims = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                Store mine = t % 2 == 0 ? store : second;
+                String claimant = "claimant-" + t;
+                claims.add(pool.submit(() -> {
+                    go.await();
+                    List<String> ids = new ArrayList<>();
+                    List<Delivery> got;
+                    do {
+                        got = mine.claimDeliveries(claimant, now, now.plusSeconds(60), Set.of(), 5);
+                        got.forEach(d -> ids.add(d.id()));
+                    } while (!got.isEmpty());
+                    return ids;
+                }));
+            }
+            go.countDown();
+            List<String> all = new ArrayList<>();
+            for (var f : claims) {
+                all.addAll(f.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(all).doesNotHaveDuplicates().hasSize(executions);
+        }
     }
 
     @Test
@@ -411,8 +502,7 @@ abstract class StoreContract {
                 "A-hooked-1-queued",
                 new Delivery.Attempt(
                         Delivery.State.FAILED, OptionalInt.of(410), Optional.of("gone"), Optional.empty(), T0));
-        assertThat(store.dueDeliveries(T0.plusSeconds(1), java.util.Set.of(), java.util.Set.of(), 10))
-                .isEmpty();
+        assertThat(due(T0.plusSeconds(1), Set.of(), 10)).isEmpty();
         assertThat(store.nextDeliveryDue()).isEmpty();
         store = reopen(store);
         assertThat(store.deliveries(Optional.of("failed"), 10)).hasSize(1);
