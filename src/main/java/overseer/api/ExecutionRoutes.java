@@ -31,6 +31,7 @@ import overseer.job.JobName;
 import overseer.output.OutputView;
 import overseer.store.Execution;
 import overseer.store.ExecutionQuery;
+import overseer.store.RunState;
 import overseer.store.StaleState;
 import overseer.store.Store;
 import overseer.store.StoreException;
@@ -261,7 +262,9 @@ public final class ExecutionRoutes {
         List<Execution> page = executions
                 .store()
                 .executions(
-                        job, new ExecutionQuery(before, query(exchange, "status"), query(exchange, "trigger"), limit));
+                        job,
+                        new ExecutionQuery(
+                                before, query(exchange, "status"), state(exchange), query(exchange, "trigger"), limit));
         exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());
     }
 
@@ -274,17 +277,27 @@ public final class ExecutionRoutes {
                 query(exchange, "limit").map(t -> parseInt("limit", t, 1, 500)).orElse(50);
         Optional<Store.Cursor> before = query(exchange, "before").map(ExecutionRoutes::cursor);
         Optional<String> status = query(exchange, "status");
+        Optional<RunState> state = state(exchange);
         Optional<String> trigger = query(exchange, "trigger");
-        List<Execution> page = executions.store().recent(status, trigger, before, limit);
+        List<Execution> page = executions.store().recent(status, state, trigger, before, limit);
         if (page.size() == limit) {
             Execution last = page.getLast();
             StringBuilder next = new StringBuilder("/executions?limit=" + limit + "&before="
                     + last.createdAt().toEpochMilli() + ":" + last.job() + ":" + last.number());
             status.ifPresent(v -> next.append("&status=").append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
+            state.ifPresent(v -> next.append("&state=").append(v.column()));
             trigger.ifPresent(v -> next.append("&trigger=").append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
             exchange.getResponseHeaders().put(new HttpString("Link"), "<" + next + ">; rel=\"next\"");
         }
         exchanges.json(exchange, 200, page.stream().map(Views::execution).toList());
+    }
+
+    /** The {@code state} a list is filtered by, if given; a 400 naming the states when it is none of them. */
+    private static Optional<RunState> state(HttpServerExchange exchange) {
+        return query(exchange, "state")
+                .map(text -> RunState.parse(text)
+                        .orElseThrow(() ->
+                                badRequest("state", "must be one of " + RunState.names() + "; got '" + text + "'")));
     }
 
     private static Store.Cursor cursor(String text) {

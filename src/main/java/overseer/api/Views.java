@@ -141,6 +141,7 @@ final class Views {
         view.put("job", e.job());
         view.put("execution", e.number());
         view.put("status", e.status());
+        view.put("state", e.runState().column());
         view.put("trigger", e.trigger());
         view.put("triggered_by", e.triggeredBy().orElse(null));
         view.put("commit", e.commit());
@@ -221,6 +222,7 @@ final class Views {
         view.put("execution", e.number());
         view.put("trigger", e.trigger());
         view.put("status", e.status());
+        view.put("state", e.runState().column());
         view.put("not_before", e.notBefore().map(Views::time).orElse(null));
         view.put("url", "/jobs/" + e.job() + "/" + e.number());
         return view;

@@ -52,9 +52,26 @@ final class RemoteCommands {
         String exit = e.path("exit_code").isNull() || e.path("exit_code").isMissingNode()
                 ? ""
                 : " (exit " + e.path("exit_code").asInt() + ")";
-        return e.path("job").asText() + "/" + e.path("execution").asLong() + " "
-                + e.path("status").asText() + exit;
+        // The state says what became of it; a latest event it does not already say (a custom
+        // one, a signal on its way) is shown beside it.
+        String state = e.path("state").asText(e.path("status").asText());
+        String status = e.path("status").asText();
+        String latest = SAID_BY.getOrDefault(state, java.util.Set.of()).contains(status) ? "" : " [" + status + "]";
+        return e.path("job").asText() + "/" + e.path("execution").asLong() + " " + state + latest + exit;
     }
+
+    /** The latest events each state already says. */
+    private static final Map<String, java.util.Set<String>> SAID_BY = Map.of(
+            "queued", java.util.Set.of("queued"),
+            "running", java.util.Set.of("start", "continue"),
+            "stopped", java.util.Set.of("stop"),
+            "succeeded", java.util.Set.of("complete"),
+            "failed", java.util.Set.of("fail"),
+            "timed-out", java.util.Set.of("time-out"),
+            "killed", java.util.Set.of("fail"),
+            "cancelled", java.util.Set.of("fail"),
+            "skipped", java.util.Set.of("skipped"),
+            "lost", java.util.Set.of("lost"));
 
     /** The exit code a finished execution stands for: its own, 124 for a time-out, 1 for a signal or a start that failed. */
     static int exitCode(JsonNode e) {

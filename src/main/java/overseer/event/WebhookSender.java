@@ -40,6 +40,7 @@ public final class WebhookSender implements AutoCloseable {
     private static final Duration IDLE_CHECK = Duration.ofSeconds(30);
     private static final Duration BUSY_CHECK = Duration.ofSeconds(1);
     private static final Duration GATHER = Duration.ofMillis(10);
+    private static final Duration MIN_WAIT = Duration.ofMillis(50);
     private static final int MAX_ERROR = 300;
 
     public record Settings(RetrySchedule retry, Duration attemptTimeout, int maxConcurrent, int maxPerHook) {
@@ -188,7 +189,9 @@ public final class WebhookSender implements AutoCloseable {
                 releasedEarlierClaims = true;
             }
             if (!inFlight.isEmpty() && Duration.between(renewedAt, now).compareTo(lease.dividedBy(3)) >= 0) {
-                store.renewDeliveryClaims(claimant, now.plus(lease));
+                // Only what is in flight: a claim this sender lost track of (a write reported as
+                // failed that was made) runs out instead of being kept for ever.
+                store.renewDeliveryClaims(claimant, Set.copyOf(inFlight.keySet()), now.plus(lease));
                 renewedAt = now;
             }
             int free = settings.maxConcurrent() - inFlight.size();
@@ -202,9 +205,6 @@ public final class WebhookSender implements AutoCloseable {
                 }
             });
             List<Delivery> due = store.claimDeliveries(claimant, now, now.plus(lease), fullHooks, free);
-            if (!due.isEmpty()) {
-                renewedAt = now;
-            }
             List<String> overCap = new ArrayList<>();
             for (Delivery d : due) {
                 if (inFlight.containsKey(d.id())) {
@@ -226,8 +226,11 @@ public final class WebhookSender implements AutoCloseable {
             if (!due.isEmpty() || !inFlight.isEmpty()) {
                 return BUSY_CHECK;
             }
+            // Never less than a moment: a look that finds nothing due is a write (a claim) that
+            // must not repeat at once, whatever the next time says.
             return store.nextDeliveryDue()
                     .map(n -> Duration.between(clock.instant(), n))
+                    .map(d -> d.compareTo(MIN_WAIT) < 0 ? MIN_WAIT : d)
                     .filter(d -> d.compareTo(IDLE_CHECK) < 0)
                     .orElse(IDLE_CHECK);
         }

@@ -100,11 +100,12 @@ final class Engine {
         } else if (admission.mayRun(claim)) {
             Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
         } else {
+            // Shutdown began meanwhile: it goes back to the queue, for the next start to run.
             try {
-                lifecycle.notStarted(u, "the server shut down before it could start");
+                lifecycle.backToQueue(u);
             } catch (RuntimeException e) {
                 // Left STARTING in the store: the next start records it lost.
-                log.warn("execution: {} not started, and its end not recorded: {}", u.key(), e.getMessage());
+                log.warn("execution: {} not started, and not put back in the queue: {}", u.key(), e.getMessage());
             }
             ended(u);
         }
@@ -186,6 +187,11 @@ final class Engine {
                     log.warn("execution: {} kept changing state; not replaced: {}", u.key(), moved.getMessage());
                     return;
                 }
+            } catch (overseer.store.StoreException e) {
+                // The kill is not recorded, so it is not sent: the execution runs on, and the one
+                // replacing it waits for its slot. The trigger that asked for it is answered anyway.
+                log.warn("execution: {} not replaced, the store cannot record the kill: {}", u.key(), e.getMessage());
+                return;
             }
         }
     }

@@ -113,6 +113,37 @@ final class Lifecycle {
         }
     }
 
+    /**
+     * STARTING → QUEUED for an execution admitted at once whose run never began (shutdown came
+     * first): nothing was spawned, so the next start runs it as it runs what was queued.
+     */
+    void backToQueue(Unfinished u) {
+        u.lock.lock();
+        try {
+            if (u.state() != ExecutionState.STARTING) {
+                return;
+            }
+            Optional<String> ender = pendingEnder(u);
+            if (ender.isPresent()) {
+                // A kill kept while it was starting ends it, as its spawn would have.
+                finishLocked(
+                        u, OptionalInt.empty(), event("fail", "cancelled by '" + ender.get() + "' before it started"));
+                return;
+            }
+            store.backToQueue(u.job(), u.number());
+            u.moveTo(ExecutionState.QUEUED);
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /** A {@code kill} or {@code terminate} kept while {@code u} was starting; under its lock. */
+    private static Optional<String> pendingEnder(Unfinished u) {
+        return u.pendingSignals().stream()
+                .filter(s -> s.equals("kill") || s.equals("terminate"))
+                .findFirst();
+    }
+
     /** Whether the store has {@code u} STARTING, although the write that made it so was reported as failed. */
     private boolean recordedStarting(Unfinished u) {
         try {
@@ -134,9 +165,7 @@ final class Lifecycle {
     Spawn spawn(Unfinished u, Spawner spawner) {
         u.lock.lock();
         try {
-            Optional<String> ender = u.pendingSignals().stream()
-                    .filter(s -> s.equals("kill") || s.equals("terminate"))
-                    .findFirst();
+            Optional<String> ender = pendingEnder(u);
             if (ender.isPresent()) {
                 finishLocked(
                         u, OptionalInt.empty(), event("fail", "cancelled by '" + ender.get() + "' before it started"));

@@ -334,6 +334,8 @@ final class Triggers {
                     Optional.of(admitted), Optional.of(config.hold(commit)), insert, launch, Optional.empty()));
         } catch (RuntimeException e) {
             admission.withdraw(admitted);
+            // A slot it may have taken at once is free again.
+            engine.dispatch();
             throw e;
         }
     }

@@ -16,6 +16,11 @@ final class DeliveryRows {
     private static final String COLUMNS = "id, job, number, seq, event, hook_key, url, secret_variable,"
             + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at, finished_at";
 
+    /** A delivery waits for the earlier pending ones of its hook and execution: events arrive in order. */
+    private static final String NOT_HELD_BACK =
+            " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.hook_key = d.hook_key"
+                    + " AND p.job = d.job AND p.number = d.number AND p.seq < d.seq AND p.state = 'pending')";
+
     private final Sql db;
     private final Dialect dialect;
 
@@ -34,35 +39,39 @@ final class DeliveryRows {
             throws SQLException {
         List<Object> args =
                 new ArrayList<>(List.of(claimant, until.toEpochMilli(), now.toEpochMilli(), now.toEpochMilli()));
-        StringBuilder sql = new StringBuilder("UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN ("
-                + "SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
-                + " AND (d.claimed_until IS NULL OR d.claimed_until < ?)"
-                + " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.hook_key = d.hook_key AND p.job = d.job"
-                + " AND p.number = d.number AND p.seq < d.seq AND p.state = 'pending')");
+        StringBuilder sql =
+                new StringBuilder("SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
+                        + " AND (d.claimed_until IS NULL OR d.claimed_until < ?)" + NOT_HELD_BACK);
         if (!fullHooks.isEmpty()) {
             sql.append(" AND d.hook_key NOT IN (")
                     .append(String.join(", ", java.util.Collections.nCopies(fullHooks.size(), "?")))
                     .append(")");
             args.addAll(fullHooks);
         }
-        sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?")
-                .append(dialect.claimRows())
-                .append(") RETURNING ")
-                .append(COLUMNS);
+        sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?").append(dialect.claimRows());
         args.add(limit);
-        List<Delivery> claimed = new ArrayList<>(deliveryList(sql.toString(), args.toArray()));
+        List<Delivery> claimed = new ArrayList<>(deliveryList(
+                "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE " + dialect.idIn(sql.toString())
+                        + " RETURNING " + COLUMNS,
+                args.toArray()));
         claimed.sort(
                 java.util.Comparator.comparing((Delivery d) -> d.nextAttemptAt().orElse(d.createdAt()))
                         .thenComparing(Delivery::createdAt));
         return claimed;
     }
 
-    /** Extends {@code claimant}'s claims on the deliveries it still holds. */
-    void renew(String claimant, Instant until) throws SQLException {
-        db.update(
-                "UPDATE deliveries SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending'",
-                until.toEpochMilli(),
-                claimant);
+    /** Extends {@code claimant}'s claims on {@code ids}. */
+    void renew(String claimant, Set<String> ids, Instant until) throws SQLException {
+        try (PreparedStatement s = db.prepare(
+                "UPDATE deliveries SET claimed_until = ? WHERE id = ? AND claimed_by = ? AND state = 'pending'")) {
+            for (String id : ids) {
+                s.setLong(1, until.toEpochMilli());
+                s.setString(2, id);
+                s.setString(3, claimant);
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
     }
 
     /** Gives up {@code claimant}'s claims on {@code ids}. */
@@ -96,8 +105,10 @@ final class DeliveryRows {
     }
 
     Optional<Instant> nextDue() throws SQLException {
-        try (PreparedStatement s = db.prepare("SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until"
-                        + " ELSE next_attempt_at END) FROM deliveries WHERE state = 'pending'");
+        try (PreparedStatement s =
+                        db.prepare("SELECT MIN(CASE WHEN d.claimed_until > d.next_attempt_at THEN d.claimed_until"
+                                + " ELSE d.next_attempt_at END) FROM deliveries d WHERE d.state = 'pending'"
+                                + NOT_HELD_BACK);
                 ResultSet rs = s.executeQuery()) {
             return rs.next() ? Sql.instant(rs, 1) : Optional.<Instant>empty();
         }

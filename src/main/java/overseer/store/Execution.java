@@ -12,7 +12,8 @@ import java.util.OptionalLong;
  * that fired it, {@code retryOf} the first execution of the retry chain it belongs to, and
  * {@code notBefore} when a pending retry may start. {@code pendingSignals} are the signals given
  * while it was STARTING, kept until its start or end applies them; {@code retryError} says why the
- * retry its end called for could not be queued.
+ * retry its end called for could not be queued. {@code runState} is what became of it, beside
+ * {@code status}, its latest event.
  */
 public record Execution(
         String job,
@@ -38,7 +39,8 @@ public record Execution(
         Optional<Instant> notBefore,
         Optional<String> triggeredBy,
         java.util.List<String> pendingSignals,
-        Optional<RetryError> retryError) {
+        Optional<RetryError> retryError,
+        RunState runState) {
     /** Why a retry of this execution was not queued, and when that was found. */
     public record RetryError(String cause, Instant at) {}
 

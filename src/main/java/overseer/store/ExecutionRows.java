@@ -19,7 +19,7 @@ import java.util.OptionalLong;
 final class ExecutionRows {
     static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
             + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
-            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at";
+            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at, run_state";
 
     private final Sql db;
 
@@ -51,6 +51,10 @@ final class ExecutionRows {
             sql.append(" AND status = ?");
             args.add(q.status().get());
         }
+        if (q.state().isPresent()) {
+            sql.append(" AND run_state = ?");
+            args.add(q.state().get().column());
+        }
         if (q.trigger().isPresent()) {
             sql.append(" AND trigger_kind = ?");
             args.add(q.trigger().get());
@@ -60,7 +64,12 @@ final class ExecutionRows {
         return many(sql.toString(), args.toArray());
     }
 
-    List<Execution> recent(Optional<String> status, Optional<String> trigger, Optional<Store.Cursor> before, int limit)
+    List<Execution> recent(
+            Optional<String> status,
+            Optional<RunState> state,
+            Optional<String> trigger,
+            Optional<Store.Cursor> before,
+            int limit)
             throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM executions WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
@@ -72,6 +81,10 @@ final class ExecutionRows {
         if (status.isPresent()) {
             sql.append(" AND status = ?");
             args.add(status.get());
+        }
+        if (state.isPresent()) {
+            sql.append(" AND run_state = ?");
+            args.add(state.get().column());
         }
         if (trigger.isPresent()) {
             sql.append(" AND trigger_kind = ?");
@@ -158,7 +171,7 @@ final class ExecutionRows {
         List<Execution> inserted = many(
                 "INSERT INTO executions (" + COLUMNS + ", idempotency_key, last_seq)"
                         + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?,"
-                        + " ?, ?, ?, ?, NULL, NULL, NULL, ?, 1) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
+                        + " ?, ?, ?, ?, NULL, NULL, NULL, 'queued', ?, 1) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
                         + " RETURNING " + COLUMNS,
                 e.job(),
                 number,
@@ -262,7 +275,10 @@ final class ExecutionRows {
                         rs.getString(24) == null
                                 ? Optional.empty()
                                 : Optional.of(new Execution.RetryError(
-                                        rs.getString(24), Instant.ofEpochMilli(rs.getLong(25))))));
+                                        rs.getString(24), Instant.ofEpochMilli(rs.getLong(25)))),
+                        rs.getString(26) == null
+                                ? RunState.derived(ExecutionState.ofColumn(rs.getString(18)), rs.getString(3))
+                                : RunState.parse(rs.getString(26)).orElseThrow()));
             }
         }
         return found;

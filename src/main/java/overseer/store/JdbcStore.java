@@ -200,9 +200,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 ExecutionState.QUEUED,
                 ExecutionState.CANCELLED,
                 1,
-                ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
+                ", status = ?, finished_at = ?, secrets = '{}', launch = '{}', run_state = ?",
                 last.name(),
-                last.at().toEpochMilli());
+                last.at().toEpochMilli(),
+                cancelledState(last));
         made.addAll(events.append(e.job(), number, seq, last));
         return Optional.of(new Created(
                 executions.find(e.job(), number).orElseThrow(),
@@ -240,8 +241,12 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     @Override
     public List<Execution> recent(
-            Optional<String> status, Optional<String> trigger, Optional<Cursor> before, int limit) {
-        return read("list recent executions", () -> executions.recent(status, trigger, before, limit));
+            Optional<String> status,
+            Optional<RunState> state,
+            Optional<String> trigger,
+            Optional<Cursor> before,
+            int limit) {
+        return read("list recent executions", () -> executions.recent(status, state, trigger, before, limit));
     }
 
     @Override
@@ -263,6 +268,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
+    public void backToQueue(String job, long number) {
+        write("put an execution back in the queue", () -> {
+            executions.move(job, number, ExecutionState.STARTING, ExecutionState.QUEUED, 0, ", pending_signals = NULL");
+            return null;
+        });
+    }
+
+    @Override
     public void started(String job, long number, long processGroup, Event start) {
         write("record a start", () -> {
             long seq = executions.move(
@@ -271,7 +284,9 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     ExecutionState.STARTING,
                     ExecutionState.RUNNING,
                     1,
-                    ", started_at = ?, pid = ?, status = ?, pending_signals = NULL",
+                    // A stop kept while it was starting is sent to the process at once: it starts stopped.
+                    ", started_at = ?, pid = ?, status = ?, pending_signals = NULL,"
+                            + " run_state = CASE WHEN status = 'stop' THEN 'stopped' ELSE 'running' END",
                     start.at().toEpochMilli(),
                     processGroup,
                     start.name());
@@ -284,8 +299,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     public boolean event(String job, long number, Event event) {
         return write("record an event", () -> {
             OptionalLong seq = executions.lastSeq(
-                    "UPDATE executions SET status = ?, last_seq = last_seq + 1 WHERE job = ? AND number = ?"
-                            + " AND finished_at IS NULL RETURNING last_seq",
+                    "UPDATE executions SET status = ?, last_seq = last_seq + 1, run_state = " + RunState.AFTER_EVENT
+                            + " WHERE job = ? AND number = ? AND finished_at IS NULL RETURNING last_seq",
+                    event.name(),
+                    event.name(),
                     event.name(),
                     job,
                     number);
@@ -314,12 +331,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     ExecutionState.DONE,
                     1,
                     ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}', launch = '{}',"
-                            + " pending_signals = NULL, retry_error = ?, retry_error_at = ?",
+                            + " pending_signals = NULL, retry_error = ?, retry_error_at = ?, run_state = "
+                            + RunState.AT_END,
                     last.name(),
                     last.at().toEpochMilli(),
                     exitCode.isPresent() ? exitCode.getAsInt() : null,
                     retryError.map(Execution.RetryError::cause).orElse(null),
-                    retryError.map(r -> r.at().toEpochMilli()).orElse(null));
+                    retryError.map(r -> r.at().toEpochMilli()).orElse(null),
+                    last.name());
             events.append(job, number, seq, last);
             return null;
         });
@@ -361,9 +380,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     ExecutionState.QUEUED,
                     ExecutionState.CANCELLED,
                     2,
-                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
+                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}', run_state = ?",
                     last.name(),
-                    last.at().toEpochMilli());
+                    last.at().toEpochMilli(),
+                    cancelledState(last));
             events.append(job, number, seq, signal, last);
             return null;
         });
@@ -378,12 +398,18 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     ExecutionState.QUEUED,
                     ExecutionState.CANCELLED,
                     1,
-                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}'",
+                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}', run_state = ?",
                     last.name(),
-                    last.at().toEpochMilli());
+                    last.at().toEpochMilli(),
+                    cancelledState(last));
             events.append(job, number, seq, last);
             return null;
         });
+    }
+
+    /** The state of an execution that ends before it started: skipped, or cancelled. */
+    private static String cancelledState(Event last) {
+        return (RunState.ended(last.name()) == RunState.SKIPPED ? RunState.SKIPPED : RunState.CANCELLED).column();
     }
 
     @Override
@@ -403,9 +429,9 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public void renewDeliveryClaims(String claimant, Instant until) {
+    public void renewDeliveryClaims(String claimant, Set<String> ids, Instant until) {
         write("renew delivery claims", () -> {
-            deliveries.renew(claimant, until);
+            deliveries.renew(claimant, ids, until);
             return null;
         });
     }

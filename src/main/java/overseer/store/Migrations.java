@@ -114,6 +114,19 @@ final class Migrations {
             """, """
             ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
             ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
+            """, """
+            ALTER TABLE executions ADD COLUMN run_state TEXT;
+            UPDATE executions SET run_state = CASE
+                WHEN state IN ('queued', 'starting') THEN 'queued'
+                WHEN state = 'running' THEN CASE WHEN status = 'stop' THEN 'stopped' ELSE 'running' END
+                WHEN state = 'cancelled' THEN CASE WHEN status = 'skipped' THEN 'skipped' ELSE 'cancelled' END
+                WHEN status = 'complete' THEN 'succeeded'
+                WHEN status = 'time-out' THEN 'timed-out'
+                WHEN status = 'lost' THEN 'lost'
+                WHEN EXISTS (SELECT 1 FROM events k WHERE k.job = executions.job AND k.number = executions.number
+                    AND k.name IN ('terminate', 'kill') AND k.source <> 'overseer') THEN 'killed'
+                ELSE 'failed' END;
+            CREATE INDEX executions_run_state ON executions (run_state, created_at);
             """);
 
     /**

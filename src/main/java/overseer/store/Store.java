@@ -103,7 +103,12 @@ public interface Store extends AutoCloseable {
     record Cursor(long createdAtMillis, String job, long number) {}
 
     /** The newest executions of all jobs, newest first, after {@code before} when given. */
-    List<Execution> recent(Optional<String> status, Optional<String> trigger, Optional<Cursor> before, int limit);
+    List<Execution> recent(
+            Optional<String> status,
+            Optional<RunState> state,
+            Optional<String> trigger,
+            Optional<Cursor> before,
+            int limit);
 
     /** The most recent execution of each job that has one. */
     Map<String, Execution> latest();
@@ -113,6 +118,9 @@ public interface Store extends AutoCloseable {
 
     /** QUEUED → STARTING, recorded before the process is spawned. */
     void starting(String job, long number);
+
+    /** STARTING → QUEUED: given back before anything was spawned, to be started by the next start. */
+    void backToQueue(String job, long number);
 
     /** STARTING → RUNNING: the {@code start} event and the process group it runs in. */
     void started(String job, long number, long processGroup, Event start);
@@ -174,8 +182,8 @@ public interface Store extends AutoCloseable {
      */
     List<Delivery> claimDeliveries(String claimant, Instant now, Instant until, Set<String> fullHooks, int limit);
 
-    /** Extends until {@code until} the claims {@code claimant} holds on deliveries not yet recorded. */
-    void renewDeliveryClaims(String claimant, Instant until);
+    /** Extends until {@code until} the claims {@code claimant} holds on the deliveries {@code ids}. */
+    void renewDeliveryClaims(String claimant, Set<String> ids, Instant until);
 
     /** Gives up {@code claimant}'s claims on the deliveries {@code ids}, unsent: they are due for anyone again. */
     void giveUpDeliveries(String claimant, java.util.Collection<String> ids);
@@ -186,7 +194,11 @@ public interface Store extends AutoCloseable {
      */
     int releaseDeliveryClaims(String keep);
 
-    /** When the earliest pending delivery is due (a claimed one when its claim runs out), if any is pending. */
+    /**
+     * When the earliest pending delivery that nothing holds back is due (a claimed one when its
+     * claim runs out; one behind an earlier pending delivery of its hook and execution is not
+     * counted), if any is pending.
+     */
     Optional<Instant> nextDeliveryDue();
 
     /** How many deliveries are pending, and when the oldest was made. */

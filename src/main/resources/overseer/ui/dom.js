@@ -46,6 +46,21 @@ export function status(name) {
   return el('span', { class: 'status ' + (KNOWN.includes(name) ? name : 'other') }, name ?? '?');
 }
 
+// The latest events each state already says; any other (a custom one, a signal on its way) is shown beside it.
+const SAID_BY = {
+  queued: ['queued'], running: ['start', 'continue'], stopped: ['stop'], succeeded: ['complete'], failed: ['fail'],
+  'timed-out': ['time-out'], killed: ['fail'], cancelled: ['fail'], skipped: ['skipped'], lost: ['lost'],
+};
+
+/** What became of an execution (its stored state), with a latest event it does not say beside it. */
+export function state(e) {
+  const name = e.state ?? '?';
+  const said = SAID_BY[name] ?? [];
+  return el('span', {},
+    el('span', { class: 'state ' + name.replace(/[^a-z-]/g, '') }, name),
+    e.status && !said.includes(e.status) ? [' ', el('span', { class: 'latest-event' }, e.status)] : '');
+}
+
 export function link(hash, ...children) {
   return el('a', { href: hash }, ...children);
 }

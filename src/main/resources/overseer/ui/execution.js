@@ -1,6 +1,6 @@
 // One execution: what ran, its events, and its output, followed live while it runs.
 import { request, get, stream, allows } from './api.js';
-import { el, replace, status, time, link, errorBox } from './dom.js';
+import { el, replace, status, state, time, link, errorBox } from './dom.js';
 import { duration } from './runs.js';
 
 const TAIL = 256 * 1024;
@@ -8,7 +8,8 @@ const STREAMS = ['output', 'stdout', 'stderr'];
 
 function facts(e) {
   return el('dl', { class: 'facts', id: 'facts' },
-    el('dt', {}, 'Status'), el('dd', {}, status(e.status), e.exit_code !== null && e.exit_code !== undefined ? ` exit code ${e.exit_code}` : ''),
+    el('dt', {}, 'State'), el('dd', {}, state(e), e.exit_code !== null && e.exit_code !== undefined ? ` exit code ${e.exit_code}` : ''),
+    el('dt', {}, 'Latest event'), el('dd', {}, status(e.status)),
     el('dt', {}, 'Trigger'), el('dd', {}, e.trigger, e.triggered_by ? ` by ${e.triggered_by}` : '', e.retry_of ? [' (retry of ', link(`#/jobs/${encodeURIComponent(e.job)}/${e.retry_of}`, `#${e.retry_of}`), ')'] : ''),
     el('dt', {}, 'Commit'), el('dd', {}, el('code', {}, (e.commit ?? '').slice(0, 12))),
     el('dt', {}, 'Created'), el('dd', {}, time(e.created_at)),
@@ -133,7 +134,7 @@ export async function render(main, params, query, me) {
 
   function draw() {
     replace(head,
-      el('h1', {}, link(`#/jobs/${encodeURIComponent(e.job)}`, e.job), ` #${e.execution} `, status(e.status)),
+      el('h1', {}, link(`#/jobs/${encodeURIComponent(e.job)}`, e.job), ` #${e.execution} `, state(e)),
       allows(me.role, 'trigger')
         ? el('div', { class: 'actions' }, signals(e, refresh),
           e.finished_at ? el('button', { id: 'repeat', onclick: repeat }, 'Repeat') : null)

@@ -1,7 +1,7 @@
 // One job: its definition, its executions, and a trigger form built from its vars.
 import { request, get, allows, ApiError } from './api.js';
 import { el, replace, time, errorBox } from './dom.js';
-import { executionRows, executionTable, statusFilter } from './runs.js';
+import { executionRows, executionTable, stateFilter } from './runs.js';
 
 const JSON_TYPES = ['seq', 'map', 'pairs', 'omap', 'set'];
 
@@ -112,7 +112,7 @@ function definition(job) {
 
 export async function render(main, params, query, me) {
   const name = params.job;
-  const wanted = query.get('status') ?? '';
+  const wanted = query.get('state') ?? '';
   const job = await get(`/jobs/${encodeURIComponent(name)}`);
   const runs = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
   const enabled = el('span', { id: 'enabled' }, job.enabled ? 'enabled' : 'disabled');
@@ -129,13 +129,13 @@ export async function render(main, params, query, me) {
     definition(job),
     allows(me.role, 'trigger') ? [el('h2', {}, 'Run'), triggerForm(job)] : null,
     el('h2', {}, 'Executions'),
-    el('div', { class: 'toolbar' }, statusFilter(wanted, (s) => (location.hash = `#/jobs/${encodeURIComponent(name)}${s ? '?status=' + encodeURIComponent(s) : ''}`))),
+    el('div', { class: 'toolbar' }, stateFilter(wanted, (s) => (location.hash = `#/jobs/${encodeURIComponent(name)}${s ? '?state=' + encodeURIComponent(s) : ''}`))),
     runs);
   let before = null;
 
   async function load() {
     try {
-      const path = `/jobs/${encodeURIComponent(name)}/executions?limit=20${wanted ? '&status=' + encodeURIComponent(wanted) : ''}${before ? '&before=' + before : ''}`;
+      const path = `/jobs/${encodeURIComponent(name)}/executions?limit=20${wanted ? '&state=' + encodeURIComponent(wanted) : ''}${before ? '&before=' + before : ''}`;
       const response = await request('GET', path);
       const list = response.json;
       replace(runs,

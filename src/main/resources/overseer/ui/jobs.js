@@ -1,6 +1,6 @@
 // Every job, with the configuration's state on top (and a rejected commit's problems).
 import { request, get } from './api.js';
-import { el, replace, status, age, time, link, problemList, errorBox } from './dom.js';
+import { el, replace, state, age, time, link, problemList, errorBox } from './dom.js';
 
 function configPanel(config) {
   return el('section', { class: 'panel', id: 'config' },
@@ -41,7 +41,7 @@ export async function render(main) {
         el('td', {}, j.enabled ? 'yes' : 'no'),
         el('td', { class: 'optional' }, nextRun(j)),
         el('td', {}, j.last_execution
-          ? [link(`#/jobs/${encodeURIComponent(j.name)}/${j.last_execution.execution}`, status(j.last_execution.status)), ' ',
+          ? [link(`#/jobs/${encodeURIComponent(j.name)}/${j.last_execution.execution}`, state(j.last_execution)), ' ',
             age(j.last_execution.created_at)]
           : el('span', { class: 'muted' }, 'never')))))));
   }

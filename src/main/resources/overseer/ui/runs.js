@@ -1,8 +1,9 @@
-// The start page: the newest executions of all jobs, filterable by status.
+// The start page: the newest executions of all jobs, filterable by state.
 import { request } from './api.js';
-import { el, replace, status, age, executionLink, link, errorBox } from './dom.js';
+import { el, replace, state, age, executionLink, link, errorBox } from './dom.js';
 
-export const STATUSES = ['', 'queued', 'starting', 'start', 'complete', 'fail', 'time-out', 'lost'];
+export const STATES = ['', 'queued', 'running', 'stopped', 'succeeded', 'failed', 'timed-out', 'killed',
+  'cancelled', 'skipped', 'lost'];
 
 export function duration(e) {
   if (!e.started_at) return '';
@@ -11,16 +12,16 @@ export function duration(e) {
   return ms < 1000 ? `${ms} ms` : ms < 120000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60000)} min`;
 }
 
-export function statusFilter(current, onChange) {
-  return el('label', {}, 'Status ',
-    el('select', { id: 'status-filter', onchange: (event) => onChange(event.target.value) },
-      STATUSES.map((s) => el('option', { value: s, selected: s === current }, s || 'any'))));
+export function stateFilter(current, onChange) {
+  return el('label', {}, 'State ',
+    el('select', { id: 'state-filter', onchange: (event) => onChange(event.target.value) },
+      STATES.map((s) => el('option', { value: s, selected: s === current }, s || 'any'))));
 }
 
 export function executionRows(list, withJob) {
   return list.map((e) => el('tr', {},
     el('td', {}, withJob ? executionLink(e.job, e.execution) : link(`#/jobs/${encodeURIComponent(e.job)}/${e.execution}`, `#${e.execution}`)),
-    el('td', {}, status(e.status)),
+    el('td', {}, state(e)),
     el('td', { class: 'optional' }, e.trigger, e.triggered_by ? ` (${e.triggered_by})` : ''),
     el('td', {}, age(e.created_at)),
     el('td', { class: 'optional' }, duration(e))));
@@ -28,21 +29,21 @@ export function executionRows(list, withJob) {
 
 export function executionTable(rows) {
   return el('table', {},
-    el('thead', {}, el('tr', {}, el('th', {}, 'Execution'), el('th', {}, 'Status'), el('th', { class: 'optional' }, 'Trigger'),
+    el('thead', {}, el('tr', {}, el('th', {}, 'Execution'), el('th', {}, 'State'), el('th', { class: 'optional' }, 'Trigger'),
       el('th', {}, 'Created'), el('th', { class: 'optional' }, 'Duration'))),
     el('tbody', {}, rows));
 }
 
 export async function render(main, params, query) {
-  const wanted = query.get('status') ?? '';
+  const wanted = query.get('state') ?? '';
   const body = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
   replace(main,
     el('h1', {}, 'Runs'),
-    el('div', { class: 'toolbar' }, statusFilter(wanted, (s) => (location.hash = s ? `#/?status=${encodeURIComponent(s)}` : '#/'))),
+    el('div', { class: 'toolbar' }, stateFilter(wanted, (s) => (location.hash = s ? `#/?state=${encodeURIComponent(s)}` : '#/'))),
     body);
   let extra = [];
   let next = null;
-  const base = `/executions?limit=50${wanted ? '&status=' + encodeURIComponent(wanted) : ''}`;
+  const base = `/executions?limit=50${wanted ? '&state=' + encodeURIComponent(wanted) : ''}`;
 
   async function load() {
     try {

@@ -66,7 +66,7 @@ class RemoteCommandTest {
         Result follow = overseer("trigger", "greet", "-p", "who=world", "--follow");
         assertThat(follow.exit()).isEqualTo(3);
         assertThat(follow.out()).isEqualTo("hello world\nwarn\n");
-        assertThat(follow.err()).contains("greet/1 fail (exit 3)");
+        assertThat(follow.err()).contains("greet/1 failed (exit 3)");
         Result plain = overseer("trigger", "greet", "-p", "who=you");
         assertThat(plain.exit()).isZero();
         assertThat(plain.out()).startsWith("greet/2 queued");
@@ -74,8 +74,8 @@ class RemoteCommandTest {
         assertThat(waited.exit()).isEqualTo(3);
         assertThat(overseer("logs", "greet", "1", "--stream", "stdout").out()).isEqualTo("hello world\n");
         Result status = overseer("status", "greet", "1");
-        assertThat(status.out()).startsWith("greet/1 fail (exit 3) cli ").contains(" start", " fail: exit code 3");
-        assertThat(overseer("jobs").out()).contains("greet  last: greet/3 fail (exit 3)", "slow\n");
+        assertThat(status.out()).startsWith("greet/1 failed (exit 3) cli ").contains(" start", " fail: exit code 3");
+        assertThat(overseer("jobs").out()).contains("greet  last: greet/3 failed (exit 3)", "slow\n");
     }
 
     @Test
@@ -84,8 +84,9 @@ class RemoteCommandTest {
         server.await("/jobs/slow/1", e -> e.path("status").asText().equals("start"));
         Result killed = overseer("signal", "slow", "1", "kill");
         assertThat(killed.exit()).isZero();
-        // The answer is the execution as it is now: killed, or already ended by the kill.
-        assertThat(killed.out()).containsPattern("^slow/1 (kill|fail)");
+        // The answer is the execution as it is now: running with the kill as its latest event, or
+        // already ended by it.
+        assertThat(killed.out()).containsPattern("^slow/1 (running \\[kill\\]|killed)");
         JsonNode ended = server.awaitFinished("slow", 1);
         assertThat(ended.path("status").asText()).isEqualTo("fail");
         assertThat(ended.path("events").findValuesAsText("name")).contains("kill");

@@ -240,12 +240,24 @@ class ExecutionApiTest {
         server.trigger("fails", "{}");
         JsonNode failed = server.awaitFinished("fails", 1);
         assertThat(failed.get("status").asText()).isEqualTo("fail");
+        assertThat(failed.get("state").asText()).isEqualTo("failed");
         assertThat(failed.get("exit_code").asInt()).isEqualTo(3);
         assertThat(server.json("/jobs/fails/1/fail").get("cause").asText()).isEqualTo("exit code 3");
 
         server.trigger("nothing", "{}");
         JsonNode nothing = server.awaitFinished("nothing", 1);
         assertThat(nothing.get("status").asText()).isEqualTo("complete");
+        assertThat(nothing.get("state").asText()).isEqualTo("succeeded");
+        // The lists filter by state; a state that does not exist is a 400 naming the field.
+        assertThat(server.json("/executions?state=failed"))
+                .extracting(
+                        e -> e.get("job").asText() + "/" + e.get("execution").asLong())
+                .containsExactly("fails/1");
+        assertThat(server.json("/jobs/nothing/executions?state=succeeded")).hasSize(1);
+        assertThat(server.json("/jobs/nothing/executions?state=failed")).isEmpty();
+        var bad = server.get("/executions?state=done");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("state").contains("succeeded");
         assertThat(nothing.get("events"))
                 .extracting(ev -> ev.get("name").asText())
                 .containsExactly("queued", "start", "complete");

@@ -166,6 +166,43 @@ class LifecycleRaceTest {
         }
     }
 
+    /**
+     * The first trigger is admitted at once and replaced while it is being stored, and the store
+     * cannot record the kill that replaces it: it runs on (not replaced) rather than holding its
+     * slot for good, and the one that replaced it starts once it ends (found by review: the
+     * failure escaped and no run was started, so the second waited for ever).
+     */
+    @Test
+    void anExecutionReplacedWhileStoredWhoseKillCannotBeRecordedRunsAndFreesItsSlot() throws Exception {
+        TestServer server = fixture.server();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        fixture.faults().holdCall("createAll", 1, inside, release);
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.postJson("/jobs/replacer", "{}").statusCode();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        assertThat(inside.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        fixture.faults().failCall("signalPending", 1);
+        try {
+            assertThat(server.postJson("/jobs/replacer", "{}").statusCode()).isEqualTo(201);
+        } finally {
+            release.countDown();
+        }
+        assertThat(first.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(201);
+        // Numbers are given in the store's transaction: the held first one got 2.
+        server.await("/jobs/replacer/2", e -> e.get("status").asText().equals("start"));
+        assertThat(fixture.faults().failures("signalPending")).isEqualTo(1);
+        assertThat(server.json("/jobs/replacer/1").get("status").asText()).isEqualTo("queued");
+        server.put("/jobs/replacer/2", "{\"event\": \"kill\"}");
+        server.await("/jobs/replacer/1", e -> e.get("status").asText().equals("start"));
+        server.put("/jobs/replacer/1", "{\"event\": \"kill\"}");
+        assertEndsWithOneFinalEvent(server, "replacer", 1);
+    }
+
     @Test
     void aBurstOfTriggersForAReplaceJobLeavesOnlyTheLastRunning() throws Exception {
         TestServer server = fixture.server();

@@ -225,6 +225,7 @@ class ProcessControlTest {
         event("background", "{\"event\": \"kill\", \"cause\": \"test\"}");
         JsonNode done = server.awaitFinished("background", 1);
         assertThat(done.get("status").asText()).isEqualTo("fail");
+        assertThat(done.get("state").asText()).as("a kill asked for").isEqualTo("killed");
         assertThat(server.json("/jobs/background/1/fail").get("cause").asText())
                 .isEqualTo("killed by signal 9 (SIGKILL)");
         assertThat(server.json("/jobs/background/1/kill").get("cause").asText()).isEqualTo("test");

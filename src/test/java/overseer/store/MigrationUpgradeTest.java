@@ -146,7 +146,9 @@ class MigrationUpgradeTest {
         }
         try (Statement s = c.createStatement()) {
             if (step >= 3) {
-                s.execute("INSERT INTO deliveries VALUES ('d-1', 'alpha', 1, 2, 'complete', 'hook-a',"
+                s.execute("INSERT INTO deliveries (id, job, number, seq, event, hook_key, url, secret_variable,"
+                        + " payload, state, attempts, last_status, last_error, next_attempt_at, created_at, expires_at,"
+                        + " finished_at) VALUES ('d-1', 'alpha', 1, 2, 'complete', 'hook-a',"
                         + " 'http://127.0.0.1:9/hook', NULL, '{\"event\":\"complete\"}', 'pending', 1, 500, 'HTTP 500',"
                         + T.plusSeconds(10).toEpochMilli() + ", "
                         + T.plusSeconds(2).toEpochMilli() + ", "
@@ -229,6 +231,11 @@ class MigrationUpgradeTest {
                 .as(at)
                 .extracting(Event::name)
                 .containsExactly("queued", "start", "complete");
+        // Each row's state, filled in from its lifecycle state and latest event.
+        assertThat(java.util.stream.LongStream.rangeClosed(1, 3)
+                        .mapToObj(n -> store.execution("alpha", n).orElseThrow().runState()))
+                .as(at)
+                .containsExactly(RunState.SUCCEEDED, RunState.RUNNING, RunState.QUEUED);
         Execution running = store.execution("alpha", 2).orElseThrow();
         assertThat(running.state()).as(at).isEqualTo(ExecutionState.RUNNING);
         assertThat(running.pid()).as(at).hasValue(4244L);

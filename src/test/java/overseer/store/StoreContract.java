@@ -273,22 +273,23 @@ abstract class StoreContract {
         create("a", T0.plusSeconds(1)); // a/2, the same moment as b/1
         create("c", T0.plusSeconds(2)); // c/1
         store.cancelled("b", 1, Event.of("fail", "cancelled", T0, "overseer"));
-        List<Execution> first = store.recent(Optional.empty(), Optional.empty(), Optional.empty(), 2);
+        List<Execution> first = store.recent(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 2);
         assertThat(first).extracting(e -> e.job() + "/" + e.number()).containsExactly("c/1", "b/1");
         Execution last = first.getLast();
         assertThat(store.recent(
+                        Optional.empty(),
                         Optional.empty(),
                         Optional.empty(),
                         Optional.of(new Store.Cursor(last.createdAt().toEpochMilli(), last.job(), last.number())),
                         10))
                 .extracting(e -> e.job() + "/" + e.number())
                 .containsExactly("a/2", "a/1");
-        assertThat(store.recent(Optional.of("fail"), Optional.empty(), Optional.empty(), 10))
+        assertThat(store.recent(Optional.of("fail"), Optional.empty(), Optional.empty(), Optional.empty(), 10))
                 .extracting(e -> e.job() + "/" + e.number())
                 .containsExactly("b/1");
-        assertThat(store.recent(Optional.empty(), Optional.of("api"), Optional.empty(), 10))
+        assertThat(store.recent(Optional.empty(), Optional.empty(), Optional.of("api"), Optional.empty(), 10))
                 .hasSize(4);
-        assertThat(store.recent(Optional.empty(), Optional.of("schedule"), Optional.empty(), 10))
+        assertThat(store.recent(Optional.empty(), Optional.empty(), Optional.of("schedule"), Optional.empty(), 10))
                 .isEmpty();
     }
 
@@ -391,11 +392,21 @@ abstract class StoreContract {
                         Optional.of("HTTP 500"),
                         Optional.of(now.plusSeconds(30)),
                         now));
-        // A retry waiting holds back the later events of its execution, not those of others.
+        // A retry waiting holds back the later events of its execution, not those of others; the
+        // next due time is the retry's, not that of an event held back behind it.
         assertThat(due(now, Set.of(), 10))
                 .extracting(Delivery::id)
                 .containsExactlyInAnyOrder("A-hooked-2-queued", "B-hooked-1-done");
         assertThat(store.nextDeliveryDue()).contains(T0);
+        attempted(
+                "A-hooked-2-queued",
+                new Delivery.Attempt(
+                        Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), now));
+        attempted(
+                "B-hooked-1-done",
+                new Delivery.Attempt(
+                        Delivery.State.DELIVERED, OptionalInt.of(200), Optional.empty(), Optional.empty(), now));
+        assertThat(store.nextDeliveryDue()).contains(now.plusSeconds(30));
         assertThat(store.deliveries(Optional.of("failing"), 10))
                 .extracting(Delivery::id)
                 .containsExactly("A-hooked-1-queued");
@@ -410,6 +421,123 @@ abstract class StoreContract {
         assertThat(sent.finishedAt()).contains(now);
         assertThat(store.redeliver("A-hooked-1-queued", now, now.plusSeconds(60)))
                 .isFalse();
+    }
+
+    /** Runs {@code job}'s new execution to RUNNING, with its events at T0 + 1 s. */
+    private Execution running(String job) {
+        Execution e = create(job, T0);
+        store.starting(job, e.number());
+        store.started(job, e.number(), 4242, Event.of("start", null, T0.plusSeconds(1), "overseer"));
+        return e;
+    }
+
+    private RunState stateOf(Execution e) {
+        return store.execution(e.job(), e.number()).orElseThrow().runState();
+    }
+
+    /**
+     * The state beside the status: set by the write that records each change, whatever custom
+     * events come between, and filterable in the lists.
+     */
+    @Test
+    void eachExecutionHasAStateBesideItsStatus() {
+        Execution queued = create("states", T0);
+        assertThat(stateOf(queued)).isEqualTo(RunState.QUEUED);
+
+        Execution ok = running("states");
+        assertThat(stateOf(ok)).isEqualTo(RunState.RUNNING);
+        store.event("states", ok.number(), Event.of("stop", null, T0.plusSeconds(2), "api"));
+        assertThat(stateOf(ok)).isEqualTo(RunState.STOPPED);
+        store.event("states", ok.number(), Event.of("halfway", null, T0.plusSeconds(3), "job"));
+        assertThat(store.execution("states", ok.number()).orElseThrow())
+                .extracting(Execution::status, Execution::runState)
+                .containsExactly("halfway", RunState.STOPPED);
+        store.event("states", ok.number(), Event.of("continue", null, T0.plusSeconds(4), "api"));
+        assertThat(stateOf(ok)).isEqualTo(RunState.RUNNING);
+        store.finished(
+                "states",
+                ok.number(),
+                ExecutionState.RUNNING,
+                OptionalInt.of(0),
+                Event.of("complete", null, T0, "overseer"));
+        assertThat(stateOf(ok)).isEqualTo(RunState.SUCCEEDED);
+
+        Execution failed = running("states");
+        store.finished(
+                "states",
+                failed.number(),
+                ExecutionState.RUNNING,
+                OptionalInt.of(3),
+                Event.of("fail", "exit code 3", T0, "overseer"));
+        assertThat(stateOf(failed)).isEqualTo(RunState.FAILED);
+
+        Execution killed = running("states");
+        store.event("states", killed.number(), Event.of("kill", null, T0.plusSeconds(2), "api"));
+        store.finished(
+                "states",
+                killed.number(),
+                ExecutionState.RUNNING,
+                OptionalInt.empty(),
+                Event.of("fail", "killed by signal 9", T0, "overseer"));
+        assertThat(stateOf(killed)).isEqualTo(RunState.KILLED);
+
+        // The server's own kill (overlap: replace, a shutdown) is not a caller's: failed.
+        Execution replaced = running("states");
+        store.event("states", replaced.number(), Event.of("kill", "replaced by execution 9", T0, "overseer"));
+        store.finished(
+                "states",
+                replaced.number(),
+                ExecutionState.RUNNING,
+                OptionalInt.empty(),
+                Event.of("fail", "killed by signal 9", T0, "overseer"));
+        assertThat(stateOf(replaced)).isEqualTo(RunState.FAILED);
+
+        Execution slow = running("states");
+        store.finished(
+                "states",
+                slow.number(),
+                ExecutionState.RUNNING,
+                OptionalInt.empty(),
+                Event.of("time-out", "after 1s", T0, "overseer"));
+        assertThat(stateOf(slow)).isEqualTo(RunState.TIMED_OUT);
+
+        Execution lost = running("states");
+        store.finished(
+                "states",
+                lost.number(),
+                ExecutionState.RUNNING,
+                OptionalInt.empty(),
+                Event.of("lost", "the server stopped", T0, "overseer"));
+        assertThat(stateOf(lost)).isEqualTo(RunState.LOST);
+
+        Execution cancelled = create("states", T0);
+        store.cancelled(
+                "states",
+                cancelled.number(),
+                Event.of("kill", null, T0, "api"),
+                Event.of("fail", "cancelled by 'kill' before it started", T0, "overseer"));
+        assertThat(stateOf(cancelled)).isEqualTo(RunState.CANCELLED);
+
+        Execution skipped = store.skipped(
+                        newExecution("states", T0, Optional.empty()),
+                        Event.of("queued", null, T0, "schedule"),
+                        Event.of("skipped", "its overlap policy is skip", T0, "overseer"))
+                .execution();
+        assertThat(skipped.runState()).isEqualTo(RunState.SKIPPED);
+
+        assertThat(store.executions(
+                        "states",
+                        new ExecutionQuery(
+                                OptionalLong.empty(),
+                                Optional.empty(),
+                                Optional.of(RunState.KILLED),
+                                Optional.empty(),
+                                10)))
+                .extracting(Execution::number)
+                .containsExactly(killed.number());
+        assertThat(store.recent(Optional.empty(), Optional.of(RunState.QUEUED), Optional.empty(), Optional.empty(), 10))
+                .extracting(Execution::number)
+                .containsExactly(queued.number());
     }
 
     /**
@@ -439,7 +567,7 @@ abstract class StoreContract {
                 .containsExactly("A-hooked-1-queued");
         assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
         // Renewed, "one"'s claim outlasts the first expiry; "two"'s runs out and is taken over.
-        store.renewDeliveryClaims("one", now.plusSeconds(120));
+        store.renewDeliveryClaims("one", Set.of("A-hooked-1-queued"), now.plusSeconds(120));
         assertThat(store.claimDeliveries("three", now.plusSeconds(61), now.plusSeconds(200), Set.of(), 10))
                 .extracting(Delivery::id)
                 .containsExactly("A-hooked-2-queued", "A-hooked-3-queued");
