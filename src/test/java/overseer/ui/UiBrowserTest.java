@@ -84,18 +84,7 @@ class UiBrowserTest {
 
     /** The example repository, plus a slow job and one whose every string is hostile. */
     private TestRepo repository() throws Exception {
-        TestRepo repo = TestRepo.create(tmp.resolve("repo"));
-        Path example = Path.of("example-config-repo");
-        try (Stream<Path> files = Files.walk(example)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                String name = example.relativize(file).toString();
-                if (Files.isExecutable(file)) {
-                    repo.executable(name, Files.readString(file));
-                } else {
-                    repo.with(name, Files.readString(file));
-                }
-            }
-        }
+        TestRepo repo = example();
         repo.with("slow.yml", "command: for i in $(seq 1 40); do echo line $i; sleep 0.25; done\n")
                 .with("typed.yml", """
                         vars:
@@ -115,6 +104,66 @@ class UiBrowserTest {
                         """.formatted(HOSTILE.replace("\"", "\\\""), HOSTILE.replace("'", "")))
                 .commit("jobs");
         return repo;
+    }
+
+    /** The example repository as README's quick start serves it, uncommitted. */
+    private TestRepo example() throws Exception {
+        TestRepo repo = TestRepo.create(tmp.resolve("repo"));
+        Path example = Path.of("example-config-repo");
+        try (Stream<Path> files = Files.walk(example)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                String name = example.relativize(file).toString();
+                if (Files.isExecutable(file)) {
+                    repo.executable(name, Files.readString(file));
+                } else {
+                    repo.with(name, Files.readString(file));
+                }
+            }
+        }
+        return repo;
+    }
+
+    /**
+     * The pages README shows, on the example repository alone (its jobs, nothing added): runs with
+     * their states, the jobs, deploy's form filled in, and an execution with custom events.
+     */
+    @Test
+    void thePagesOfTheExampleRepository() throws Exception {
+        TestRepo repo = example();
+        repo.commit("the example");
+        try (repo;
+                TestServer server =
+                        TestServer.on(repo.url(), tmp.resolve("data")).start()) {
+            server.trigger("deploy", "{\"service\": \"web\"}");
+            server.trigger("backup", "{}");
+            server.trigger("nightly", "{}");
+            server.awaitFinished("deploy", 1);
+            server.awaitFinished("backup", 1);
+            server.awaitFinished("nightly", 1);
+            server.trigger("deploy", "{\"service\": \"api\", \"environment\": \"production\", \"dry_run\": true}");
+            server.awaitFinished("deploy", 2);
+
+            driver.get(base(server));
+            awaitText(By.tagName("main"), "nightly #1");
+            assertThat(driver.findElement(By.tagName("main")).getText()).contains("succeeded");
+            screenshot("runs");
+
+            driver.get(base(server) + "#/jobs");
+            awaitText(By.id("jobs"), "heartbeat");
+            assertThat(driver.findElement(By.id("jobs")).getText())
+                    .contains("deploy", "backup", "heartbeat", "nightly")
+                    .doesNotContain("slow", "hostile");
+            screenshot("jobs");
+
+            driver.get(base(server) + "#/jobs/deploy");
+            await(By.id("var-service")).sendKeys("web");
+            screenshot("job");
+
+            driver.get(base(server) + "#/jobs/nightly/1");
+            awaitText(By.id("events"), "published");
+            awaitText(By.id("output"), "collecting");
+            screenshot("execution");
+        }
     }
 
     private static String base(TestServer server) {
@@ -169,7 +218,6 @@ class UiBrowserTest {
             awaitText(By.id("jobs"), "deploy");
             String jobs = driver.findElement(By.id("jobs")).getText();
             assertThat(jobs).contains("deploy", "backup", "heartbeat", "nightly", "slow", "hostile");
-            screenshot("jobs");
 
             // deploy's form: a missing required field is refused with the server's words beside it.
             driver.get(base(server) + "#/jobs/deploy");
@@ -182,7 +230,6 @@ class UiBrowserTest {
             assertThat(driver.findElement(By.id("var-dry_run")).getAttribute("type"))
                     .isEqualTo("checkbox");
             driver.findElement(By.id("var-service")).sendKeys("web");
-            screenshot("job");
             driver.findElement(By.id("trigger")).click();
             new WebDriverWait(driver, Duration.ofSeconds(15))
                     .until(d -> d.getCurrentUrl().endsWith("#/jobs/deploy/1"));
@@ -220,7 +267,6 @@ class UiBrowserTest {
             awaitText(By.id("output"), "line 2");
             assertThat(driver.findElement(By.id("output")).getText()).doesNotContain("line 40");
             assertThat(server.json("/jobs/slow/1").path("finished_at").isNull()).isTrue();
-            screenshot("execution");
             await(By.id("signal-kill")).click();
             server.await("/jobs/slow/1", e -> !e.path("finished_at").isNull());
             awaitText(By.id("events"), "kill");
@@ -250,7 +296,6 @@ class UiBrowserTest {
 
             driver.get(base(server));
             awaitText(By.tagName("main"), "slow #1");
-            screenshot("runs");
         }
     }
 
