@@ -37,8 +37,8 @@ final class RemoteCommands {
         @Override
         public final Integer call() throws InterruptedException {
             check();
-            try {
-                return run(new Remote(options));
+            try (Remote remote = new Remote(options)) {
+                return run(remote);
             } catch (Remote.Failure e) {
                 PrintWriter err = spec.commandLine().getErr();
                 err.println("overseer " + spec.name() + ": " + e.getMessage());
