@@ -276,9 +276,7 @@ final class ExecutionRows {
                                 ? Optional.empty()
                                 : Optional.of(new Execution.RetryError(
                                         rs.getString(24), Instant.ofEpochMilli(rs.getLong(25)))),
-                        rs.getString(26) == null
-                                ? RunState.derived(ExecutionState.ofColumn(rs.getString(18)), rs.getString(3))
-                                : RunState.parse(rs.getString(26)).orElseThrow()));
+                        RunState.read(rs.getString(26), ExecutionState.ofColumn(rs.getString(18)), rs.getString(3))));
             }
         }
         return found;

@@ -409,7 +409,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     /** The state of an execution that ends before it started: skipped, or cancelled. */
     private static String cancelledState(Event last) {
-        return (RunState.ended(last.name()) == RunState.SKIPPED ? RunState.SKIPPED : RunState.CANCELLED).column();
+        return (RunState.atEnd(last.name()) == RunState.SKIPPED ? RunState.SKIPPED : RunState.CANCELLED).column();
     }
 
     @Override

@@ -29,6 +29,21 @@ public enum RunState {
     /** The server stopped while it ran or was starting. */
     LOST;
 
+    /** Whether it is the state of an execution that has ended. */
+    public boolean ended() {
+        return this != QUEUED && this != RUNNING && this != STOPPED;
+    }
+
+    /**
+     * The state of a row as read: the stored one, unless it is missing or disagrees with the
+     * row's lifecycle state about whether the execution has ended (a binary from before the state
+     * existed wrote the row or its end, after a rollback), when it is derived again.
+     */
+    static RunState read(String stored, ExecutionState state, String status) {
+        Optional<RunState> found = stored == null ? Optional.empty() : parse(stored);
+        return found.filter(s -> s.ended() == state.terminal()).orElseGet(() -> derived(state, status));
+    }
+
     /** The value in the store and the API: lower case, words joined by {@code -}. */
     public String column() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -54,12 +69,12 @@ public enum RunState {
             case QUEUED, STARTING -> QUEUED;
             case RUNNING, ENDING -> status.equals("stop") ? STOPPED : RUNNING;
             case CANCELLED -> status.equals("skipped") ? SKIPPED : CANCELLED;
-            case DONE -> ended(status);
+            case DONE -> atEnd(status);
         };
     }
 
     /** The state a final event leaves, but for a {@code fail} after a terminate or kill (KILLED: the SQL decides). */
-    static RunState ended(String last) {
+    static RunState atEnd(String last) {
         return switch (last) {
             case "complete" -> SUCCEEDED;
             case "time-out" -> TIMED_OUT;

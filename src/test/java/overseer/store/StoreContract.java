@@ -540,6 +540,18 @@ abstract class StoreContract {
                 .containsExactly(queued.number());
     }
 
+    /** A row an earlier binary wrote or ended (no state, or one left behind) reads with the state its row implies. */
+    @Test
+    void aStateMissingOrLeftBehindByAnEarlierBinaryIsDerivedFromTheRow() {
+        assertThat(RunState.read(null, ExecutionState.DONE, "complete")).isEqualTo(RunState.SUCCEEDED);
+        assertThat(RunState.read("queued", ExecutionState.DONE, "time-out")).isEqualTo(RunState.TIMED_OUT);
+        assertThat(RunState.read("running", ExecutionState.CANCELLED, "skipped"))
+                .isEqualTo(RunState.SKIPPED);
+        assertThat(RunState.read(null, ExecutionState.RUNNING, "stop")).isEqualTo(RunState.STOPPED);
+        assertThat(RunState.read("killed", ExecutionState.DONE, "fail")).isEqualTo(RunState.KILLED);
+        assertThat(RunState.read("stopped", ExecutionState.RUNNING, "progress")).isEqualTo(RunState.STOPPED);
+    }
+
     /**
      * The outbox's claims: a claimed delivery is not claimed again until its claim runs out or is
      * given up; only its holder records its outcome; renewal keeps it; two stores claiming at once
