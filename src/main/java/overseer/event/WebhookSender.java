@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -198,29 +197,23 @@ public final class WebhookSender implements AutoCloseable {
             if (free <= 0) {
                 return BUSY_CHECK;
             }
-            Set<String> fullHooks = new HashSet<>();
-            perHook.forEach((hook, n) -> {
-                if (n >= settings.maxPerHook()) {
-                    fullHooks.add(hook);
-                }
-            });
-            List<Delivery> due = store.claimDeliveries(claimant, now, now.plus(lease), fullHooks, free);
-            List<String> overCap = new ArrayList<>();
+            List<Delivery> due = store.claimDeliveries(
+                    claimant,
+                    now,
+                    now.plus(lease),
+                    new Store.HookRoom(settings.maxPerHook(), Map.copyOf(perHook)),
+                    free);
+            boolean filledAHook = false;
             for (Delivery d : due) {
                 if (inFlight.containsKey(d.id())) {
                     // Ours already (its claim ran out while its outcome waited to be written).
                     continue;
                 }
-                if (hasRoom(d.hookKey())) {
-                    launch(d);
-                } else {
-                    overCap.add(d.id());
-                }
+                launch(d);
+                filledAHook |= !hasRoom(d.hookKey());
             }
-            if (!overCap.isEmpty()) {
-                // A hook reached its cap in this round: what it cannot take now is given back,
-                // for whoever has room first, and the next look leaves that hook out.
-                store.giveUpDeliveries(claimant, overCap);
+            if (filledAHook) {
+                // A hook reached its cap in this round: look again without it, for the others.
                 return Duration.ZERO;
             }
             if (!due.isEmpty() || !inFlight.isEmpty()) {

@@ -31,29 +31,47 @@ final class DeliveryRows {
 
     /**
      * Claims for {@code claimant} until {@code until} the due deliveries no one holds, each the
-     * oldest pending one of its hook and execution, leaving out the hooks in {@code fullHooks}: one
-     * statement, so two claimants never take the same delivery (on PostgreSQL each passes over
-     * the rows the other is taking). Returned oldest due first.
+     * oldest pending one of its hook and execution, at most {@code room} for each hook: the
+     * candidates are locked first (on PostgreSQL a claim running at the same time passes over
+     * them), the ones its hook has room for claimed by one statement, the rest left as they were.
+     * Returned oldest due first.
      */
-    List<Delivery> claim(String claimant, Instant now, Instant until, Set<String> fullHooks, int limit)
+    List<Delivery> claim(String claimant, Instant now, Instant until, Store.HookRoom room, int limit)
             throws SQLException {
-        List<Object> args =
-                new ArrayList<>(List.of(claimant, until.toEpochMilli(), now.toEpochMilli(), now.toEpochMilli()));
-        StringBuilder sql =
-                new StringBuilder("SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= ?"
-                        + " AND (d.claimed_until IS NULL OR d.claimed_until < ?)" + NOT_HELD_BACK);
-        if (!fullHooks.isEmpty()) {
+        Set<String> full = room.full();
+        List<Object> args = new ArrayList<>(List.of(now.toEpochMilli(), now.toEpochMilli()));
+        StringBuilder sql = new StringBuilder("SELECT d.id, d.hook_key FROM deliveries d WHERE d.state = 'pending'"
+                + " AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)" + NOT_HELD_BACK);
+        if (!full.isEmpty()) {
             sql.append(" AND d.hook_key NOT IN (")
-                    .append(String.join(", ", java.util.Collections.nCopies(fullHooks.size(), "?")))
+                    .append(String.join(", ", java.util.Collections.nCopies(full.size(), "?")))
                     .append(")");
-            args.addAll(fullHooks);
+            args.addAll(full);
         }
         sql.append(" ORDER BY d.next_attempt_at, d.created_at LIMIT ?").append(dialect.claimRows());
         args.add(limit);
+        List<String> chosen = new ArrayList<>();
+        java.util.Map<String, Integer> taken = new java.util.HashMap<>();
+        try (PreparedStatement s = db.prepare(sql.toString(), args.toArray());
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                String hook = rs.getString(2);
+                if (taken.getOrDefault(hook, 0) < room.of(hook)) {
+                    taken.merge(hook, 1, Integer::sum);
+                    chosen.add(rs.getString(1));
+                }
+            }
+        }
+        if (chosen.isEmpty()) {
+            return List.of();
+        }
+        List<Object> update = new ArrayList<>(List.of(claimant, until.toEpochMilli()));
+        update.addAll(chosen);
         List<Delivery> claimed = new ArrayList<>(deliveryList(
-                "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE " + dialect.idIn(sql.toString())
-                        + " RETURNING " + COLUMNS,
-                args.toArray()));
+                "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+                        + String.join(", ", java.util.Collections.nCopies(chosen.size(), "?")) + ") RETURNING "
+                        + COLUMNS,
+                update.toArray()));
         claimed.sort(
                 java.util.Comparator.comparing((Delivery d) -> d.nextAttemptAt().orElse(d.createdAt()))
                         .thenComparing(Delivery::createdAt));
@@ -68,19 +86,6 @@ final class DeliveryRows {
                 s.setLong(1, until.toEpochMilli());
                 s.setString(2, id);
                 s.setString(3, claimant);
-                s.addBatch();
-            }
-            s.executeBatch();
-        }
-    }
-
-    /** Gives up {@code claimant}'s claims on {@code ids}. */
-    void giveUp(String claimant, java.util.Collection<String> ids) throws SQLException {
-        try (PreparedStatement s = db.prepare(
-                "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?")) {
-            for (String id : ids) {
-                s.setString(1, id);
-                s.setString(2, claimant);
                 s.addBatch();
             }
             s.executeBatch();

@@ -21,15 +21,6 @@ enum Dialect {
         this.claimRows = claimRows;
     }
 
-    /**
-     * The condition that a row's {@code id} is one of those {@code select} picks, evaluated once:
-     * PostgreSQL's planner may run an {@code IN (SELECT … LIMIT …)} subquery more than once
-     * (a semi-join) and so take more rows than the limit; an array of its results it runs once.
-     */
-    String idIn(String select) {
-        return this == POSTGRESQL ? "id = ANY(ARRAY(" + select + "))" : "id IN (" + select + ")";
-    }
-
     /** What ends the SELECT of a claim: rows that another claim is taking are left to it. */
     String claimRows() {
         return claimRows;

@@ -423,23 +423,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public List<Delivery> claimDeliveries(
-            String claimant, Instant now, Instant until, Set<String> fullHooks, int limit) {
-        return write("claim due deliveries", () -> deliveries.claim(claimant, now, until, fullHooks, limit));
+    public List<Delivery> claimDeliveries(String claimant, Instant now, Instant until, HookRoom room, int limit) {
+        return write("claim due deliveries", () -> deliveries.claim(claimant, now, until, room, limit));
     }
 
     @Override
     public void renewDeliveryClaims(String claimant, Set<String> ids, Instant until) {
         write("renew delivery claims", () -> {
             deliveries.renew(claimant, ids, until);
-            return null;
-        });
-    }
-
-    @Override
-    public void giveUpDeliveries(String claimant, java.util.Collection<String> ids) {
-        write("give up delivery claims", () -> {
-            deliveries.giveUp(claimant, ids);
             return null;
         });
     }

@@ -174,19 +174,41 @@ public interface Store extends AutoCloseable {
     Optional<Event> latestEvent(String job, long number, String name);
 
     /**
-     * Claims for {@code claimant} until {@code until} up to {@code limit} pending deliveries due at
-     * {@code now} that no one holds, each the oldest pending one of its hook and execution, but
-     * not those of the hooks in {@code fullHooks} (by hook key): a hook that can take no more must
-     * not fill the {@code limit} and starve the others. The outbox's claims are in the store, not
-     * in a sender's memory: one statement, so a delivery is never taken twice at once.
+     * How many more deliveries each hook may take now: {@code perHook} less those {@code taken}
+     * (in flight to it).
      */
-    List<Delivery> claimDeliveries(String claimant, Instant now, Instant until, Set<String> fullHooks, int limit);
+    record HookRoom(int perHook, Map<String, Integer> taken) {
+        /** No hook has a cap. */
+        public static HookRoom unlimited() {
+            return new HookRoom(Integer.MAX_VALUE, Map.of());
+        }
+
+        public int of(String hookKey) {
+            return perHook - taken.getOrDefault(hookKey, 0);
+        }
+
+        /** The hooks that can take none. */
+        public Set<String> full() {
+            return taken.entrySet().stream()
+                    .filter(e -> e.getValue() >= perHook)
+                    .map(Map.Entry::getKey)
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    /**
+     * Claims for {@code claimant} until {@code until} up to {@code limit} pending deliveries due at
+     * {@code now} that no one holds, each the oldest pending one of its hook and execution, and no
+     * more for a hook than {@code room} leaves it: a hook that can take no more must not fill the
+     * {@code limit} and starve the others, nor be claimed for and then given back. The outbox's
+     * claims are in the store, not in a sender's memory: the candidates are locked (passed over by
+     * another claim, on PostgreSQL) and the chosen ones claimed in one transaction, so a delivery
+     * is never taken twice at once.
+     */
+    List<Delivery> claimDeliveries(String claimant, Instant now, Instant until, HookRoom room, int limit);
 
     /** Extends until {@code until} the claims {@code claimant} holds on the deliveries {@code ids}. */
     void renewDeliveryClaims(String claimant, Set<String> ids, Instant until);
-
-    /** Gives up {@code claimant}'s claims on the deliveries {@code ids}, unsent: they are due for anyone again. */
-    void giveUpDeliveries(String claimant, java.util.Collection<String> ids);
 
     /**
      * Gives up the claims of every claimant but {@code keep}: at a start, those an earlier run of

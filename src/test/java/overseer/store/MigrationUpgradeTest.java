@@ -10,7 +10,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -246,7 +245,8 @@ class MigrationUpgradeTest {
             Delivery delivery = store.delivery("d-1").orElseThrow();
             assertThat(delivery.state()).as(at).isEqualTo(Delivery.State.PENDING);
             assertThat(delivery.attempts()).as(at).isEqualTo(1);
-            assertThat(store.claimDeliveries("upgraded", T.plusSeconds(11), T.plusSeconds(71), Set.of(), 10))
+            assertThat(store.claimDeliveries(
+                            "upgraded", T.plusSeconds(11), T.plusSeconds(71), Store.HookRoom.unlimited(), 10))
                     .as(at)
                     .extracting(Delivery::id)
                     .containsExactly("d-1");

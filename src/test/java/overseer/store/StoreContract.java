@@ -95,7 +95,7 @@ abstract class StoreContract {
 
     /** One delivery's attempt, recorded as the sender records its batches: claimed, then recorded. */
     void attempted(String id, Delivery.Attempt attempt) {
-        assertThat(store.claimDeliveries("contract", FAR, FAR.plusSeconds(1), Set.of(), 1000))
+        assertThat(store.claimDeliveries("contract", FAR, FAR.plusSeconds(1), Store.HookRoom.unlimited(), 1000))
                 .extracting(Delivery::id)
                 .contains(id);
         assertThat(store.deliveriesAttempted("contract", java.util.Map.of(id, attempt)))
@@ -105,7 +105,10 @@ abstract class StoreContract {
 
     /** The deliveries a claim at {@code now} would take, leaving them unclaimed. */
     List<Delivery> due(Instant now, Set<String> fullHooks, int limit) {
-        List<Delivery> due = store.claimDeliveries("peek", now, now.plusSeconds(1), fullHooks, limit);
+        java.util.Map<String, Integer> taken = new java.util.HashMap<>();
+        fullHooks.forEach(h -> taken.put(h, 1));
+        List<Delivery> due = store.claimDeliveries(
+                "peek", now, now.plusSeconds(1), new Store.HookRoom(fullHooks.isEmpty() ? 100 : 1, taken), limit);
         store.releaseDeliveryClaims("");
         return due;
     }
@@ -563,13 +566,14 @@ abstract class StoreContract {
             create("hooked", T0);
         }
         Instant now = T0.plusSeconds(5);
-        assertThat(store.claimDeliveries("one", now, now.plusSeconds(60), Set.of(), 1))
+        assertThat(store.claimDeliveries("one", now, now.plusSeconds(60), Store.HookRoom.unlimited(), 1))
                 .extracting(Delivery::id)
                 .containsExactly("A-hooked-1-queued");
-        assertThat(store.claimDeliveries("two", now, now.plusSeconds(60), Set.of(), 10))
+        assertThat(store.claimDeliveries("two", now, now.plusSeconds(60), Store.HookRoom.unlimited(), 10))
                 .extracting(Delivery::id)
                 .containsExactly("A-hooked-2-queued", "A-hooked-3-queued");
-        assertThat(store.claimDeliveries("three", now.plusSeconds(30), now.plusSeconds(90), Set.of(), 10))
+        assertThat(store.claimDeliveries(
+                        "three", now.plusSeconds(30), now.plusSeconds(90), Store.HookRoom.unlimited(), 10))
                 .isEmpty();
         assertThat(store.nextDeliveryDue()).contains(now.plusSeconds(60));
         Delivery.Attempt ok = new Delivery.Attempt(
@@ -580,7 +584,8 @@ abstract class StoreContract {
         assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
         // Renewed, "one"'s claim outlasts the first expiry; "two"'s runs out and is taken over.
         store.renewDeliveryClaims("one", Set.of("A-hooked-1-queued"), now.plusSeconds(120));
-        assertThat(store.claimDeliveries("three", now.plusSeconds(61), now.plusSeconds(200), Set.of(), 10))
+        assertThat(store.claimDeliveries(
+                        "three", now.plusSeconds(61), now.plusSeconds(200), Store.HookRoom.unlimited(), 10))
                 .extracting(Delivery::id)
                 .containsExactly("A-hooked-2-queued", "A-hooked-3-queued");
         assertThat(store.deliveriesAttempted("two", java.util.Map.of("A-hooked-2-queued", ok)))
@@ -590,15 +595,29 @@ abstract class StoreContract {
         assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.DELIVERED);
         // A start gives up the claims of earlier runs.
         assertThat(store.releaseDeliveryClaims("four")).isEqualTo(2);
-        assertThat(store.claimDeliveries("four", now.plusSeconds(62), now.plusSeconds(100), Set.of(), 10))
+        assertThat(store.claimDeliveries(
+                        "four", now.plusSeconds(62), now.plusSeconds(100), Store.HookRoom.unlimited(), 10))
                 .extracting(Delivery::id)
                 .containsExactly("A-hooked-2-queued", "A-hooked-3-queued");
-        // One given up unsent is anyone's again; "five" cannot give up "four"'s.
-        store.giveUpDeliveries("five", List.of("A-hooked-2-queued"));
-        store.giveUpDeliveries("four", List.of("A-hooked-3-queued"));
-        assertThat(store.claimDeliveries("five", now.plusSeconds(63), now.plusSeconds(100), Set.of(), 10))
+    }
+
+    /** A claim takes no more for a hook than its room, and leaves the rest unclaimed for later. */
+    @Test
+    void aClaimTakesNoMoreForAHookThanItHasRoomFor() {
+        for (int i = 0; i < 5; i++) {
+            create("hooked", T0);
+        }
+        Instant now = T0.plusSeconds(5);
+        assertThat(store.claimDeliveries(
+                        "one", now, now.plusSeconds(60), new Store.HookRoom(3, java.util.Map.of("A", 1)), 10))
                 .extracting(Delivery::id)
-                .containsExactly("A-hooked-3-queued");
+                .containsExactly("A-hooked-1-queued", "A-hooked-2-queued");
+        assertThat(store.claimDeliveries(
+                        "one", now, now.plusSeconds(60), new Store.HookRoom(3, java.util.Map.of("A", 3)), 10))
+                .isEmpty();
+        assertThat(store.claimDeliveries("two", now, now.plusSeconds(60), Store.HookRoom.unlimited(), 10))
+                .extracting(Delivery::id)
+                .containsExactly("A-hooked-3-queued", "A-hooked-4-queued", "A-hooked-5-queued");
     }
 
     @Test
@@ -620,7 +639,7 @@ abstract class StoreContract {
                     List<String> ids = new ArrayList<>();
                     List<Delivery> got;
                     do {
-                        got = mine.claimDeliveries(claimant, now, now.plusSeconds(60), Set.of(), 5);
+                        got = mine.claimDeliveries(claimant, now, now.plusSeconds(60), Store.HookRoom.unlimited(), 5);
                         got.forEach(d -> ids.add(d.id()));
                     } while (!got.isEmpty());
                     return ids;
