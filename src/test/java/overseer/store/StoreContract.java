@@ -434,6 +434,19 @@ abstract class StoreContract {
         return e;
     }
 
+    /** A running execution given {@code before}, then ended by {@code last}, has {@code expected}. */
+    private Execution endsAs(RunState expected, OptionalInt exit, Event last, Event... before) {
+        Execution e = running("states");
+        for (Event event : before) {
+            store.event("states", e.number(), event);
+        }
+        store.finished("states", e.number(), ExecutionState.RUNNING, exit, last);
+        assertThat(stateOf(e))
+                .as("ended by %s after %d event(s)", last.name(), before.length)
+                .isEqualTo(expected);
+        return e;
+    }
+
     private RunState stateOf(Execution e) {
         return store.execution(e.job(), e.number()).orElseThrow().runState();
     }
@@ -465,53 +478,20 @@ abstract class StoreContract {
                 Event.of("complete", null, T0, "overseer"));
         assertThat(stateOf(ok)).isEqualTo(RunState.SUCCEEDED);
 
-        Execution failed = running("states");
-        store.finished(
-                "states",
-                failed.number(),
-                ExecutionState.RUNNING,
-                OptionalInt.of(3),
-                Event.of("fail", "exit code 3", T0, "overseer"));
-        assertThat(stateOf(failed)).isEqualTo(RunState.FAILED);
-
-        Execution killed = running("states");
-        store.event("states", killed.number(), Event.of("kill", null, T0.plusSeconds(2), "api"));
-        store.finished(
-                "states",
-                killed.number(),
-                ExecutionState.RUNNING,
+        endsAs(RunState.FAILED, OptionalInt.of(3), Event.of("fail", "exit code 3", T0, "overseer"));
+        Execution killed = endsAs(
+                RunState.KILLED,
                 OptionalInt.empty(),
-                Event.of("fail", "killed by signal 9", T0, "overseer"));
-        assertThat(stateOf(killed)).isEqualTo(RunState.KILLED);
-
+                Event.of("fail", "killed by signal 9", T0, "overseer"),
+                Event.of("kill", null, T0.plusSeconds(2), "api"));
         // The server's own kill (overlap: replace, a shutdown) is not a caller's: failed.
-        Execution replaced = running("states");
-        store.event("states", replaced.number(), Event.of("kill", "replaced by execution 9", T0, "overseer"));
-        store.finished(
-                "states",
-                replaced.number(),
-                ExecutionState.RUNNING,
+        endsAs(
+                RunState.FAILED,
                 OptionalInt.empty(),
-                Event.of("fail", "killed by signal 9", T0, "overseer"));
-        assertThat(stateOf(replaced)).isEqualTo(RunState.FAILED);
-
-        Execution slow = running("states");
-        store.finished(
-                "states",
-                slow.number(),
-                ExecutionState.RUNNING,
-                OptionalInt.empty(),
-                Event.of("time-out", "after 1s", T0, "overseer"));
-        assertThat(stateOf(slow)).isEqualTo(RunState.TIMED_OUT);
-
-        Execution lost = running("states");
-        store.finished(
-                "states",
-                lost.number(),
-                ExecutionState.RUNNING,
-                OptionalInt.empty(),
-                Event.of("lost", "the server stopped", T0, "overseer"));
-        assertThat(stateOf(lost)).isEqualTo(RunState.LOST);
+                Event.of("fail", "killed by signal 9", T0, "overseer"),
+                Event.of("kill", "replaced by execution 9", T0, "overseer"));
+        endsAs(RunState.TIMED_OUT, OptionalInt.empty(), Event.of("time-out", "after 1s", T0, "overseer"));
+        endsAs(RunState.LOST, OptionalInt.empty(), Event.of("lost", "the server stopped", T0, "overseer"));
 
         Execution cancelled = create("states", T0);
         store.cancelled(
