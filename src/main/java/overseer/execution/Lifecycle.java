@@ -377,17 +377,43 @@ final class Lifecycle {
         }
     }
 
-    /** Records a custom event on an execution that has not ended. */
+    /** How long a custom event waits for the start of its execution to be recorded. */
+    private static final Duration START_RECORD_WAIT = Duration.ofSeconds(30);
+
+    /**
+     * Records a custom event on an execution that has not ended. The job's process runs before
+     * its {@code start} is committed (the spawn and that commit are outside the lock): an event
+     * it sends meanwhile waits for that record, so that it follows {@code start} in the events.
+     */
     void event(Unfinished u, Event event) throws Refused {
-        u.lock.lock();
-        try {
-            if (u.state().terminal()) {
-                throw finished(u, u.state());
+        boolean waited = false;
+        while (true) {
+            u.lock.lock();
+            try {
+                if (u.state() != ExecutionState.STARTING || waited) {
+                    if (u.state().terminal()) {
+                        throw finished(u, u.state());
+                    }
+                    roomFor(u, event);
+                    record(u, event);
+                    return;
+                }
+            } finally {
+                u.lock.unlock();
             }
-            roomFor(u, event);
-            record(u, event);
-        } finally {
-            u.lock.unlock();
+            log.debug("execution: {} event '{}' waits for its start to be recorded", u.key(), event.name());
+            try {
+                u.leftStarting().get(START_RECORD_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // The start is still not recorded (the store is away): recorded anyway, not lost.
+                waited = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                waited = true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Refused(
+                        Refused.Reason.SHUTTING_DOWN, "interrupted while execution " + u.key() + " was starting");
+            }
         }
     }
 

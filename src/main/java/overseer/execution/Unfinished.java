@@ -20,6 +20,7 @@ final class Unfinished {
     private final CheckoutLease lease;
     private final String token;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final CompletableFuture<Void> leftStarting = new CompletableFuture<>();
 
     /** Held across one state change and its store write; never while waiting for the process. */
     final ReentrantLock lock = new ReentrantLock();
@@ -100,7 +101,15 @@ final class Unfinished {
         if (!state.canMoveTo(to)) {
             throw new IllegalStateException("execution " + key() + " cannot move from " + state + " to " + to);
         }
+        if (state == ExecutionState.STARTING) {
+            leftStarting.complete(null);
+        }
         state = to;
+    }
+
+    /** Completes when it leaves STARTING: its start (or its end without one) is recorded. */
+    CompletableFuture<Void> leftStarting() {
+        return leftStarting;
     }
 
     /** The process group id; set once RUNNING, 0 before and when nothing was started. */

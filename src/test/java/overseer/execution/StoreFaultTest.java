@@ -123,4 +123,41 @@ class StoreFaultTest {
         assertThat(server.awaitFinished("quick", 2).get("status").asText()).isEqualTo("complete");
         assertThat(fixture.faults().calls("starting")).isEqualTo(1);
     }
+
+    /**
+     * The job's process runs before its start is committed: an event it sends meanwhile waits for
+     * that record and follows {@code start}; it was recorded before it, and its webhook went out
+     * first (WebhookTest saw "one" before "start"). The start is held inside its store write.
+     */
+    @Test
+    void anEventSentBeforeTheStartIsRecordedFollowsTheStart() throws Exception {
+        TestRepo repo = fixture.repo();
+        repo.with("early.yml", "command: event one; echo done\n").commit("a job");
+        TestServer server = fixture.start(settings -> settings.services(QUICK));
+        ch.qos.logback.classic.Logger lifecycle =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Lifecycle.class);
+        ch.qos.logback.classic.Level level = lifecycle.getLevel();
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (LogLines log = LogLines.capture()) {
+            lifecycle.setLevel(ch.qos.logback.classic.Level.DEBUG);
+            fixture.faults().holdCall("started", 1, inside, release);
+            server.trigger("early", "{}");
+            try {
+                assertThat(inside.await(20, java.util.concurrent.TimeUnit.SECONDS))
+                        .isTrue();
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (log.containing("event 'one' waits for its start").isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(log.containing("event 'one' waits for its start")).hasSize(1);
+            } finally {
+                release.countDown();
+            }
+            JsonNode done = server.awaitFinished("early", 1);
+            assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "one", "complete");
+        } finally {
+            lifecycle.setLevel(level);
+        }
+    }
 }
