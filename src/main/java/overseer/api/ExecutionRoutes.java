@@ -296,8 +296,10 @@ public final class ExecutionRoutes {
     private static Optional<RunState> state(HttpServerExchange exchange) {
         return query(exchange, "state")
                 .map(text -> RunState.parse(text)
-                        .orElseThrow(() ->
-                                badRequest("state", "must be one of " + RunState.names() + "; got '" + text + "'")));
+                        .orElseThrow(() -> badRequest(
+                                "state",
+                                "must be one of " + RunState.names() + "; got '"
+                                        + (text.length() > 60 ? text.substring(0, 60) + "…" : text) + "'")));
     }
 
     private static Store.Cursor cursor(String text) {

@@ -30,6 +30,7 @@ import overseer.template.RenderException;
  * {@link Engine}. Nothing is stored for a trigger that is refused.
  */
 final class Triggers {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Triggers.class);
     private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {};
 
     private final ConfigSync config;
@@ -62,7 +63,52 @@ final class Triggers {
         this.clock = clock;
     }
 
+    /**
+     * The triggers being stored, by job and idempotency key: a second trigger with a key that one
+     * is storing waits for it and answers with its execution. Admitted side by side, each would
+     * take a place under the job's rules, and under {@code overlap: replace} the second would
+     * replace the first, the very execution it is a retry of.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<Void>>
+            keysInFlight = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static final java.time.Duration KEY_WAIT = java.time.Duration.ofSeconds(30);
+
     Store.Created trigger(Executions.Trigger t) throws Refused, InvalidParams {
+        if (t.idempotencyKey().isEmpty()) {
+            return triggerOnce(t);
+        }
+        String key = t.job() + "\u0000" + t.idempotencyKey().get();
+        java.util.concurrent.CompletableFuture<Void> mine = new java.util.concurrent.CompletableFuture<>();
+        while (true) {
+            java.util.concurrent.CompletableFuture<Void> earlier = keysInFlight.putIfAbsent(key, mine);
+            if (earlier == null) {
+                break;
+            }
+            log.debug("trigger: {} waits for the trigger before it with its idempotency key", t.job());
+            try {
+                earlier.get(KEY_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // The earlier one is slow or failed: this one goes through admission itself.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Refused(Refused.Reason.SHUTTING_DOWN, "interrupted while a trigger with this key was stored");
+            }
+            Optional<Execution> made =
+                    store.idempotent(t.job(), t.idempotencyKey().get(), now());
+            if (made.isPresent()) {
+                return new Store.Created(made.get(), true);
+            }
+        }
+        try {
+            return triggerOnce(t);
+        } finally {
+            keysInFlight.remove(key, mine);
+            mine.complete(null);
+        }
+    }
+
+    private Store.Created triggerOnce(Executions.Trigger t) throws Refused, InvalidParams {
         Staged staged = stage(t);
         if (staged instanceof Staged.Answered(Store.Created created)) {
             return created;

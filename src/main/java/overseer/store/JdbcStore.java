@@ -349,9 +349,13 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         write("record a signal to a starting execution", () -> {
             OptionalLong seq = executions.lastSeq(
                     "UPDATE executions SET status = ?, pending_signals = CASE WHEN pending_signals IS NULL THEN ?"
-                            + " ELSE pending_signals || ',' || ? END, last_seq = last_seq + 1"
+                            + " ELSE pending_signals || ',' || ? END, last_seq = last_seq + 1, run_state = "
+                            + RunState.AFTER_EVENT
                             + " WHERE job = ? AND number = ? AND state IN (?, ?) RETURNING last_seq",
                     signal.name(),
+                    signal.name(),
+                    signal.name(),
+                    // On a row already running (the start just committed), a stop is its state now.
                     signal.name(),
                     signal.name(),
                     job,

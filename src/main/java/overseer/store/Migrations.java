@@ -123,6 +123,7 @@ final class Migrations {
                 WHEN status = 'complete' THEN 'succeeded'
                 WHEN status = 'time-out' THEN 'timed-out'
                 WHEN status = 'lost' THEN 'lost'
+                WHEN started_at IS NULL THEN 'cancelled'
                 WHEN EXISTS (SELECT 1 FROM events k WHERE k.job = executions.job AND k.number = executions.number
                     AND k.name IN ('terminate', 'kill') AND k.source <> 'overseer') THEN 'killed'
                 ELSE 'failed' END;

@@ -86,11 +86,13 @@ public enum RunState {
 
     /**
      * The SQL value of the state an execution's end leaves, with one parameter (the final event's
-     * name): a {@code fail} after a caller's {@code terminate} or {@code kill} recorded for it is KILLED.
+     * name): a {@code fail} before it ever started (a kill kept while it was starting) is CANCELLED,
+     * one after a caller's {@code terminate} or {@code kill} recorded for it is KILLED.
      * Used inside an UPDATE of its row, which the events subquery names as {@code executions}.
      */
     static final String AT_END = "CASE ? WHEN 'complete' THEN 'succeeded' WHEN 'time-out' THEN 'timed-out'"
-            + " WHEN 'lost' THEN 'lost' WHEN 'skipped' THEN 'skipped' ELSE CASE WHEN EXISTS (SELECT 1 FROM events k"
+            + " WHEN 'lost' THEN 'lost' WHEN 'skipped' THEN 'skipped' ELSE CASE WHEN executions.started_at IS NULL"
+            + " THEN 'cancelled' WHEN EXISTS (SELECT 1 FROM events k"
             + " WHERE k.job = executions.job AND k.number = executions.number AND k.name IN ('terminate', 'kill')"
             + " AND k.source <> 'overseer')"
             + " THEN 'killed' ELSE 'failed' END END";

@@ -203,6 +203,70 @@ class LifecycleRaceTest {
         assertEndsWithOneFinalEvent(server, "replacer", 1);
     }
 
+    /**
+     * Triggers with one idempotency key, sent together to an {@code overlap: replace} job while
+     * the first is held inside its store write: every answer is the one execution, and it runs.
+     * Admitted side by side, the retries replaced the very execution they stood for, and it was
+     * cancelled before it started (found by an attack on the jar, on PostgreSQL).
+     */
+    @Test
+    void triggersWithOneKeyAreOneExecutionThatRunsEvenUnderReplace() throws Exception {
+        TestServer server = fixture.server();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        fixture.faults().holdCall("createAll", 1, inside, release);
+        Callable<HttpResponse<String>> keyed =
+                () -> server.send(java.net.http.HttpRequest.newBuilder(server.uri("/jobs/replacer"))
+                        .header("Content-Type", "application/json")
+                        .header("Idempotency-Key", "same-key")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")));
+        ch.qos.logback.classic.Logger triggers =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Triggers.class);
+        ch.qos.logback.classic.Level level = triggers.getLevel();
+        triggers.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        overseer.testing.LogLines log = overseer.testing.LogLines.capture();
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return keyed.call();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        assertThat(inside.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        List<HttpResponse<String>> others;
+        try (ExecutorService pool = Executors.newFixedThreadPool(5)) {
+            List<Future<HttpResponse<String>>> sent = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                sent.add(pool.submit(keyed));
+            }
+            // Each waits for the first (none takes a place of its own) before it is let go.
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (log.containing("waits for the trigger before it").size() < 5 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(log.containing("waits for the trigger before it")).hasSize(5);
+            release.countDown();
+            others = new ArrayList<>();
+            for (Future<HttpResponse<String>> f : sent) {
+                others.add(f.get(20, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            release.countDown();
+            log.close();
+            triggers.setLevel(level);
+        }
+        List<HttpResponse<String>> all = new ArrayList<>(others);
+        all.add(first.get(20, java.util.concurrent.TimeUnit.SECONDS));
+        assertThat(all).extracting(HttpResponse::statusCode).containsOnly(201);
+        assertThat(all)
+                .extracting(r -> r.headers().firstValue("Location").orElse(""))
+                .containsOnly("/jobs/replacer/1");
+        server.await("/jobs/replacer/1", e -> e.get("status").asText().equals("start"));
+        assertThat(server.json("/jobs/replacer/executions")).hasSize(1);
+        server.put("/jobs/replacer/1", "{\"event\": \"kill\"}");
+        assertEndsWithOneFinalEvent(server, "replacer", 1);
+    }
+
     @Test
     void aBurstOfTriggersForAReplaceJobLeavesOnlyTheLastRunning() throws Exception {
         TestServer server = fixture.server();

@@ -491,6 +491,21 @@ abstract class StoreContract {
                 Event.of("fail", "killed by signal 9", T0, "overseer"),
                 Event.of("kill", "replaced by execution 9", T0, "overseer"));
         endsAs(RunState.TIMED_OUT, OptionalInt.empty(), Event.of("time-out", "after 1s", T0, "overseer"));
+        // A kill kept while it was starting ends it before it started: cancelled.
+        Execution starting = create("states", T0);
+        store.starting("states", starting.number());
+        store.signalPending("states", starting.number(), Event.of("kill", "replaced by execution 9", T0, "overseer"));
+        store.finished(
+                "states",
+                starting.number(),
+                ExecutionState.STARTING,
+                OptionalInt.empty(),
+                Event.of("fail", "cancelled by 'kill' before it started", T0, "overseer"));
+        assertThat(stateOf(starting)).isEqualTo(RunState.CANCELLED);
+        // A stop in the moment after the start was committed, kept for the run to send: stopped.
+        Execution justStarted = running("states");
+        store.signalPending("states", justStarted.number(), Event.of("stop", null, T0.plusSeconds(2), "api"));
+        assertThat(stateOf(justStarted)).isEqualTo(RunState.STOPPED);
         endsAs(RunState.LOST, OptionalInt.empty(), Event.of("lost", "the server stopped", T0, "overseer"));
 
         Execution cancelled = create("states", T0);
