@@ -121,6 +121,19 @@ public final class Cgroups {
             return false;
         }
 
+        /**
+         * Removes the cgroup if it has no member (the kernel refuses to remove a populated one
+         * with {@code EBUSY}); false when it is still there.
+         */
+        public boolean removeIfEmpty() {
+            try {
+                Files.deleteIfExists(dir);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
         /** The live members' pids. */
         List<Long> members() {
             List<Long> pids = new ArrayList<>();

@@ -123,10 +123,17 @@ public final class ProcessGroups {
      */
     public int endAll(long pgid, String runId) {
         Cgroups.Cgroup entered = cgroups.get(runId);
+        boolean contained = entered != null && entered.entered();
         // Everything of a run whose process entered its cgroup is in the cgroup: killing the
         // group and the cgroup is enough, and the scan of every process's environment in /proc
-        // (the largest cost of a short execution's end) is left out.
-        int killed = entered != null && entered.entered() ? killUntilGone(pgid, List::of, runId) : killAll(pgid, runId);
+        // (the largest cost of a short execution's end) is left out. Most runs leave nothing:
+        // their group went with its leader and the kernel removes only an empty cgroup, so one
+        // rmdir proves it without reading the members (a busy one takes the loop below).
+        if (contained && !(pgid > 0 && signal(pgid, Libc.SIGKILL)) && entered.removeIfEmpty()) {
+            cgroups.remove(runId);
+            return 0;
+        }
+        int killed = contained ? killUntilGone(pgid, List::of, runId) : killAll(pgid, runId);
         Cgroups.Cgroup cgroup = cgroups.remove(runId);
         if (cgroup != null) {
             killed += cgroup.members().size();

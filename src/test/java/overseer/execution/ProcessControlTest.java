@@ -188,6 +188,22 @@ class ProcessControlTest {
     }
 
     @Test
+    void aRunThatLeavesNothingTakesItsCgroupWithIt() throws Exception {
+        assumeCgroups();
+        for (int i = 1; i <= 3; i++) {
+            server.trigger("quick", "{}");
+        }
+        for (int i = 1; i <= 3; i++) {
+            server.awaitFinished("quick", i);
+        }
+        // The end removes the cgroup before it records the end, so none is left once all ended.
+        Path base = ((Cgroups.Found.Some) Cgroups.find()).cgroups().base();
+        try (var left = Files.list(base)) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("quick-"));
+        }
+    }
+
+    @Test
     void processesThatHidTheirMarkerDieWithACompletedJobInItsCgroup() throws Exception {
         assumeCgroups();
         endsWithNothingLeft("hidden-complete", "complete");
