@@ -134,6 +134,29 @@ public final class Cgroups {
             }
         }
 
+        /**
+         * Removes the cgroup and the cgroups a job made inside it, innermost first; false when
+         * one is still populated (its members are exiting) and so still there.
+         */
+        private boolean removeTree() {
+            List<Path> dirs;
+            try (var walk = Files.walk(dir)) {
+                dirs = walk.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                        .sorted(java.util.Comparator.reverseOrder())
+                        .toList();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return !Files.exists(dir);
+            }
+            for (Path d : dirs) {
+                try {
+                    Files.deleteIfExists(d);
+                } catch (IOException e) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         /** The live members' pids. */
         List<Long> members() {
             List<Long> pids = new ArrayList<>();
@@ -159,14 +182,12 @@ public final class Cgroups {
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (true) {
                 List<Long> left = members();
-                if (left.isEmpty()) {
-                    try {
-                        Files.deleteIfExists(dir);
-                        return true;
-                    } catch (IOException e) {
-                        // Busy a moment longer (members that are exiting); try again.
-                    }
-                } else if (Files.exists(kill)) {
+                if (left.isEmpty() && removeTree()) {
+                    return true;
+                }
+                if (Files.exists(kill)) {
+                    // Kills the whole subtree: also what moved into a cgroup the job made inside
+                    // its own, which its cgroup.procs does not list.
                     try {
                         Files.writeString(kill, "1");
                     } catch (IOException e) {

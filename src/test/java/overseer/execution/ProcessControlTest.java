@@ -77,6 +77,13 @@ class ProcessControlTest {
                         """)
                 .with("ticker.yml", "command: echo pid=$$; i=0; while true; do i=$((i+1)); echo $i; sleep 0.05; done\n")
                 .with("quick.yml", "command: echo done\n")
+                .with("nested.yml", """
+                        command: |
+                          c=$(awk '/ - cgroup2 /{print $5; exit}' /proc/self/mountinfo)$(sed -n 's/^0:://p' /proc/self/cgroup)
+                          mkdir "$c/inner"
+                          setsid sh -c 'echo $$ > "$1/inner/cgroup.procs"; echo $$; exec env -i sleep 600 >/dev/null 2>&1' sh "$c" &
+                          sleep 0.5
+                        """)
                 .with("hider.yml", """
                         command: |
                           env -u OVERSEER_RUN_ID setsid sh -c 'echo $$; exec sleep 600' &
@@ -201,6 +208,16 @@ class ProcessControlTest {
         try (var left = Files.list(base)) {
             assertThat(left.map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("quick-"));
         }
+    }
+
+    @Test
+    void aProcessInACgroupTheJobMadeInsideItsOwnDiesWithIt() throws Exception {
+        assumeCgroups();
+        server.trigger("nested", "{}");
+        List<Long> pids = pids("nested", 1);
+        spawned.addAll(pids);
+        assertThat(server.awaitFinished("nested", 1).get("status").asText()).isEqualTo("complete");
+        assertAllGone(pids);
     }
 
     @Test
