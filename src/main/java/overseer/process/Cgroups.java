@@ -1,9 +1,12 @@
 package overseer.process;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -141,10 +144,10 @@ public final class Cgroups {
         private boolean removeTree() {
             List<Path> dirs;
             try (var walk = Files.walk(dir)) {
-                dirs = walk.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
-                        .sorted(java.util.Comparator.reverseOrder())
+                dirs = walk.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                        .sorted(Comparator.reverseOrder())
                         .toList();
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 return !Files.exists(dir);
             }
             for (Path d : dirs) {

@@ -10,8 +10,12 @@ import java.util.List;
  * released, is never edited: changes are new steps. Portable SQL only, so that every store shares them.
  */
 final class Migrations {
-    private static final List<String> STEPS = List.of(
-            """
+    /*
+     * Step 11 drops executions_idempotency: idempotency keys are looked up in idempotency_keys
+     * since step 8, so the index was only one more B-tree written by every insert. Binaries from
+     * step 8 on never used it, so the oldest reader stays 8.
+     */
+    private static final List<String> STEPS = List.of("""
             CREATE TABLE job_state (
                 job TEXT PRIMARY KEY,
                 enabled INTEGER NOT NULL,
@@ -50,13 +54,11 @@ final class Migrations {
                 at BIGINT NOT NULL,
                 source TEXT NOT NULL,
                 PRIMARY KEY (job, number, seq));
-            """,
-            """
+            """, """
             ALTER TABLE executions ADD COLUMN state TEXT NOT NULL DEFAULT 'queued';
             UPDATE executions SET state = CASE WHEN finished_at IS NOT NULL THEN 'done'
                 WHEN started_at IS NOT NULL THEN 'running' ELSE 'queued' END;
-            """,
-            """
+            """, """
             CREATE TABLE deliveries (
                 id TEXT PRIMARY KEY,
                 job TEXT NOT NULL,
@@ -78,8 +80,7 @@ final class Migrations {
             CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
             CREATE INDEX deliveries_order ON deliveries (hook_key, job, number, seq);
             CREATE INDEX deliveries_execution ON deliveries (job, number, seq);
-            """,
-            """
+            """, """
             ALTER TABLE executions ADD COLUMN schedule_id TEXT;
             ALTER TABLE executions ADD COLUMN retry_of BIGINT;
             ALTER TABLE executions ADD COLUMN not_before BIGINT;
@@ -92,19 +93,15 @@ final class Migrations {
                 cursor BIGINT NOT NULL,
                 last_fire BIGINT,
                 PRIMARY KEY (job, schedule_id));
-            """,
-            """
+            """, """
             ALTER TABLE executions ADD COLUMN triggered_by TEXT;
-            """,
-            """
+            """, """
             CREATE INDEX executions_recent ON executions (created_at, job, number);
-            """,
-            """
+            """, """
             ALTER TABLE executions ADD COLUMN pending_signals TEXT;
             ALTER TABLE executions ADD COLUMN retry_error TEXT;
             ALTER TABLE executions ADD COLUMN retry_error_at BIGINT;
-            """,
-            """
+            """, """
             ALTER TABLE executions ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
             UPDATE executions SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM events v
                 WHERE v.job = executions.job AND v.number = executions.number);
@@ -119,12 +116,10 @@ final class Migrations {
                 WHERE idempotency_key IS NOT NULL GROUP BY job, idempotency_key;
             CREATE TABLE schema_readers (oldest INTEGER NOT NULL);
             INSERT INTO schema_readers (oldest) VALUES (8);
-            """,
-            """
+            """, """
             ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
             ALTER TABLE deliveries ADD COLUMN claimed_until BIGINT;
-            """,
-            """
+            """, """
             ALTER TABLE executions ADD COLUMN run_state TEXT;
             UPDATE executions SET run_state = CASE
                 WHEN state IN ('queued', 'starting') THEN 'queued'
@@ -138,11 +133,7 @@ final class Migrations {
                     AND k.name IN ('terminate', 'kill') AND k.source <> 'overseer') THEN 'killed'
                 ELSE 'failed' END;
             CREATE INDEX executions_run_state ON executions (run_state, created_at);
-            """,
-            // Idempotency keys are looked up in idempotency_keys since step 8: this index was only
-            // one more B-tree written by every insert. Binaries from step 8 on never used it, so
-            // the oldest reader stays 8.
-            """
+            """, """
             DROP INDEX IF EXISTS executions_idempotency;
             """);
 
