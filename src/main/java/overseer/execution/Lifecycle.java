@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import overseer.process.Launcher;
 import overseer.process.ProcessGroups;
 import overseer.store.Event;
+import overseer.store.Execution;
 import overseer.store.ExecutionState;
 import overseer.store.StaleState;
 import overseer.store.Store;
@@ -145,6 +146,18 @@ final class Lifecycle {
     }
 
     /** Whether the store has {@code u} STARTING, although the write that made it so was reported as failed. */
+    private boolean recordedRunning(Unfinished u, long processGroup) {
+        try {
+            return store.execution(u.job(), u.number())
+                    .map(e -> e.state() == ExecutionState.RUNNING
+                            && e.pid().isPresent()
+                            && e.pid().getAsLong() == processGroup)
+                    .orElse(false);
+        } catch (StoreException unreadable) {
+            return false;
+        }
+    }
+
     private boolean recordedStarting(Unfinished u) {
         try {
             return store.execution(u.job(), u.number())
@@ -184,11 +197,17 @@ final class Lifecycle {
         try {
             store.started(u.job(), u.number(), process.pid(), event("start", null));
         } catch (StoreException e) {
-            // Unrecorded, it must not run: the row stays STARTING until the failure is recorded.
-            groups.killAll(process.pid(), u.runId());
-            process.closeStreams();
-            log.error("execution: {} killed: its start cannot be recorded: {}", u.key(), e.getMessage());
-            throw e;
+            // A commit whose connection broke may have been made: found RUNNING with this
+            // process group, it is recorded and runs on. Unrecorded, it must not run: the row
+            // stays STARTING until the failure is recorded.
+            if (recordedRunning(u, process.pid())) {
+                log.warn("execution: {} start was recorded after all: {}", u.key(), e.getMessage());
+            } else {
+                groups.killAll(process.pid(), u.runId());
+                process.closeStreams();
+                log.error("execution: {} killed: its start cannot be recorded: {}", u.key(), e.getMessage());
+                throw e;
+            }
         }
         u.lock.lock();
         try {
@@ -261,9 +280,18 @@ final class Lifecycle {
                 }
                 finishLocked(u, exitCode, last);
                 return;
-            } catch (StaleState e) {
-                throw e;
             } catch (StoreException e) {
+                // A commit whose connection broke may have been made: the row says which. Found
+                // ended with this very event, by this attempt or by one reported as failed
+                // before, it is recorded, and a retry would only find the row done.
+                if (recordedEnd(u, last)) {
+                    log.warn("execution: {} end was recorded after all: {}", u.key(), e.getMessage());
+                    endedLocked(u, last);
+                    return;
+                }
+                if (e instanceof StaleState) {
+                    throw e;
+                }
                 log.error(
                         "execution: {} end not recorded, retrying in {} ms: {}",
                         u.key(),
@@ -295,9 +323,33 @@ final class Lifecycle {
             return;
         }
         store.finished(u.job(), u.number(), u.state(), exitCode, last, u.retryError());
+        endedLocked(u, last);
+    }
+
+    /** What follows the record of {@code last}, the end of an execution that had started. */
+    private void endedLocked(Unfinished u, Event last) {
         u.moveTo(ExecutionState.DONE);
         metrics.executionFinished(
                 u.job(), last.name(), Optional.ofNullable(u.startedAt()).map(s -> Duration.between(s, last.at())));
+    }
+
+    /**
+     * Whether the row of {@code u}, which had started, is DONE with {@code last} as its final
+     * event (name and time); false when it is not or cannot be read.
+     */
+    private boolean recordedEnd(Unfinished u, Event last) {
+        if (u.state() == ExecutionState.QUEUED) {
+            return false;
+        }
+        try {
+            return store.execution(u.job(), u.number())
+                    .filter(e -> e.state() == ExecutionState.DONE && e.status().equals(last.name()))
+                    .flatMap(Execution::finishedAt)
+                    .map(at -> at.toEpochMilli() == last.at().toEpochMilli())
+                    .orElse(false);
+        } catch (StoreException unreadable) {
+            return false;
+        }
     }
 
     private void started(Unfinished u) {

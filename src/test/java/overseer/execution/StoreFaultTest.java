@@ -64,6 +64,56 @@ class StoreFaultTest {
     }
 
     /**
+     * The end is committed but reported as failed (a connection that broke before the answer to
+     * its COMMIT came, as PostgresOutageJarIT saw): the retry finds the row ended with this very
+     * event and takes it as recorded. It threw StaleState out of the run, which left the slot
+     * taken and the waiters waiting (found by CI).
+     */
+    @Test
+    void anEndCommittedButReportedAsFailedIsRecordedOnce() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("quick.yml", "command: echo hi\n").commit("a job");
+            TestServer server =
+                    fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
+            fixture.faults()
+                    .failAfterCall(
+                            "finished", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            server.trigger("quick", "{}");
+            JsonNode done = server.awaitFinished("quick", 1);
+            assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
+            assertThat(log.containing("end was recorded after all")).hasSize(1);
+            // Its slot was given back: the only one, so the next execution runs.
+            server.trigger("quick", "{}");
+            assertThat(server.awaitFinished("quick", 2).path("status").asText()).isEqualTo("complete");
+            assertThat(log.containing("StaleState")).isEmpty();
+        }
+    }
+
+    /**
+     * The record of {@code start} (the process is there) is committed but reported as failed: the
+     * run finds the row RUNNING and goes on, once. It killed the process and then failed against
+     * the row it had moved itself, which stayed running until the next start marked it lost.
+     */
+    @Test
+    void aRunningRecordCommittedButReportedAsFailedRunsOn() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("quick.yml", "command: echo hi\n").commit("a job");
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults()
+                    .failAfterCall(
+                            "started", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            server.trigger("quick", "{}");
+            JsonNode done = server.awaitFinished("quick", 1);
+            assertThat(done.path("status").asText()).isEqualTo("complete");
+            assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
+            assertThat(server.get("/jobs/quick/1/stdout").body()).isEqualTo("hi\n");
+            assertThat(log.containing("start was recorded after all")).hasSize(1);
+        }
+    }
+
+    /**
      * The start of a queued execution is committed but reported as failed (a connection that
      * broke before the answer to its COMMIT came): the run finds the row STARTING and starts it,
      * once; it was requeued and then failed against the row it had moved itself (found by review).
