@@ -486,10 +486,41 @@ final class Lifecycle {
 
     /** Stores an event given while it runs, counting it against {@link #maxEvents}. */
     private void record(Unfinished u, Event event) throws Refused {
-        if (!store.event(u.job(), u.number(), event)) {
-            throw finished(u, ExecutionState.DONE);
+        try {
+            if (!store.event(u.job(), u.number(), event)) {
+                throw finished(u, ExecutionState.DONE);
+            }
+        } catch (StoreException e) {
+            // A commit whose connection broke may have been made: found as the row's latest event,
+            // it is recorded, and refusing it would have the job send it again, or leave a kill
+            // recorded and never sent.
+            if (!recordedEvent(u, event)) {
+                throw e;
+            }
+            log.warn("execution: {} event '{}' was recorded after all: {}", u.key(), event.name(), e.getMessage());
         }
         u.countEvent();
+    }
+
+    /**
+     * Whether {@code event} is the latest event of {@code u}'s row: its status, and the latest of
+     * that name with the same cause, time and source. One identical event in the same millisecond
+     * before it would pass too; under the lock, events of one execution are recorded one at a time.
+     */
+    private boolean recordedEvent(Unfinished u, Event event) {
+        try {
+            boolean latest = store.execution(u.job(), u.number())
+                    .filter(e -> e.status().equals(event.name()))
+                    .isPresent();
+            return latest
+                    && store.latestEvent(u.job(), u.number(), event.name())
+                            .filter(e -> e.cause().equals(event.cause())
+                                    && e.source().equals(event.source())
+                                    && e.at().toEpochMilli() == event.at().toEpochMilli())
+                            .isPresent();
+        } catch (StoreException unreadable) {
+            return false;
+        }
     }
 
     private void send(Unfinished u, String signal) {

@@ -91,6 +91,49 @@ class StoreFaultTest {
     }
 
     /**
+     * A job's event is committed but reported as failed: the job is told it was recorded (it was
+     * refused with exit 1, and a job that sent it again would have recorded it twice).
+     */
+    @Test
+    void anEventCommittedButReportedAsFailedIsAcknowledgedOnce() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("steps.yml", """
+                            command: 'event first; echo "first=$?"'
+                            """).commit("a job with an event");
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults()
+                    .failAfterCall(
+                            "event", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            server.trigger("steps", "{}");
+            JsonNode done = server.awaitFinished("steps", 1);
+            assertThat(server.get("/jobs/steps/1/stdout").body()).isEqualTo("first=0\n");
+            assertThat(done.findValuesAsText("name")).containsOnlyOnce("first");
+            assertThat(log.containing("event 'first' was recorded after all")).hasSize(1);
+        }
+    }
+
+    /**
+     * A kill's record is committed but reported as failed: the kill is sent and acknowledged. It
+     * was answered 503 and never sent, so the job ran on with a kill in its events.
+     */
+    @Test
+    void aKillCommittedButReportedAsFailedIsSent() throws Exception {
+        TestRepo repo = fixture.repo();
+        repo.with("hold.yml", "command: sleep 600\n").commit("a job");
+        TestServer server = fixture.start(settings -> settings.services(QUICK));
+        server.trigger("hold", "{}");
+        server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+        fixture.faults()
+                .failAfterCall("event", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+        var answer = server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+        assertThat(answer.statusCode()).isEqualTo(200);
+        JsonNode done = server.awaitFinished("hold", 1);
+        assertThat(done.path("state").asText()).isEqualTo("killed");
+        assertThat(done.findValuesAsText("name")).containsOnlyOnce("kill");
+    }
+
+    /**
      * The record of {@code start} (the process is there) is committed but reported as failed: the
      * run finds the row RUNNING and goes on, once. It killed the process and then failed against
      * the row it had moved itself, which stayed running until the next start marked it lost.
