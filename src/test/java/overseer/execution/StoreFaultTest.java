@@ -91,6 +91,56 @@ class StoreFaultTest {
     }
 
     /**
+     * A trigger's execution is committed but reported as failed: it is answered 201 and runs,
+     * once. It was answered 503 while its row stayed queued with nothing to run it until the next
+     * start, and a client that sent it again got a second execution.
+     */
+    @Test
+    void aTriggerCommittedButReportedAsFailedIsAnsweredAndRuns() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("quick.yml", "command: echo hi\n").commit("a job");
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults()
+                    .failAfterCall(
+                            "createAll", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            var answer = server.postJson("/jobs/quick", "{}");
+            assertThat(answer.statusCode()).isEqualTo(201);
+            assertThat(answer.body()).contains("\"execution\":1");
+            assertThat(server.awaitFinished("quick", 1).findValuesAsText("name"))
+                    .containsExactly("queued", "start", "complete");
+            assertThat(log.containing("quick/1 was recorded after all")).hasSize(1);
+        }
+    }
+
+    /**
+     * A scheduled fire committed but reported as failed runs, once: the scheduler tried it again,
+     * found its fire recorded already, took it as a repeat, and nothing ran it until the next start.
+     */
+    @Test
+    void aFireCommittedButReportedAsFailedRunsOnce() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("a.yml", "command: \"true\"\n").commit("no schedule yet");
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults()
+                    .failAfterCall(
+                            "createAll", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            repo.with("tick.yml", """
+                            command: echo tick
+                            schedule:
+                              - frequency: 1
+                            """).commit("a job every second");
+            assertThat(server.post("/config/sync", "").statusCode()).isEqualTo(200);
+            JsonNode first = server.awaitFinished("tick", 1);
+            assertThat(first.findValuesAsText("name")).containsExactly("queued", "start", "complete");
+            assertThat(server.awaitFinished("tick", 2).findValuesAsText("name"))
+                    .containsExactly("queued", "start", "complete");
+            assertThat(log.containing("tick/1 was recorded after all")).hasSize(1);
+        }
+    }
+
+    /**
      * A job's event is committed but reported as failed: the job is told it was recorded (it was
      * refused with exit 1, and a job that sent it again would have recorded it twice).
      */
