@@ -78,27 +78,32 @@ final class Retries {
         try {
             lease = config.hold(u.execution().commit());
             String launch = json.writeValueAsString(u.spec());
-            Store.Created created = store.create(
-                    new NewExecution(
-                            u.job(),
-                            "retry",
-                            u.execution().commit(),
-                            now,
-                            u.execution().paramsJson(),
-                            "{}",
-                            u.priority(),
-                            u.execution().scheduledAt(),
-                            UUID.randomUUID().toString(),
-                            Optional.empty(),
-                            NewExecution.Origin.retry(first, notBefore)
-                                    .by(u.execution().triggeredBy()),
-                            n -> new NewExecution.Prepared(u.execution().rendered(), launch)),
-                    Event.of(
-                            "queued",
-                            "retry " + (done + 1) + " of " + policy.times() + " after '" + last.name()
-                                    + "' of execution " + u.number(),
-                            now,
-                            "overseer"));
+            NewExecution retry = new NewExecution(
+                    u.job(),
+                    "retry",
+                    u.execution().commit(),
+                    now,
+                    u.execution().paramsJson(),
+                    "{}",
+                    u.priority(),
+                    u.execution().scheduledAt(),
+                    UUID.randomUUID().toString(),
+                    Optional.empty(),
+                    NewExecution.Origin.retry(first, notBefore).by(u.execution().triggeredBy()),
+                    n -> new NewExecution.Prepared(u.execution().rendered(), launch));
+            Event queued = Event.of(
+                    "queued",
+                    "retry " + (done + 1) + " of " + policy.times() + " after '" + last.name() + "' of execution "
+                            + u.number(),
+                    now,
+                    "overseer");
+            Store.Created created;
+            try {
+                created = store.create(retry, queued);
+            } catch (RuntimeException e) {
+                created =
+                        new Store.Created(RecordedAfterAll.find(store, retry, e).orElseThrow(() -> e), false);
+            }
             log.info(
                     "execution: {} ended {}; retry {} of {} is {}/{}, not before {}",
                     u.key(),

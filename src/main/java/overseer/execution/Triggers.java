@@ -118,7 +118,7 @@ final class Triggers {
         try {
             stored = store.createAll(List.of(p.insert()));
         } catch (RuntimeException e) {
-            Optional<Execution> made = madeAfterAll(p, e);
+            Optional<Execution> made = RecordedAfterAll.find(store, p.insert().execution(), e);
             if (made.isEmpty()) {
                 abandon(p);
                 throw e;
@@ -174,8 +174,9 @@ final class Triggers {
             stored = store.createAll(pending.stream().map(Pending::insert).toList());
         } catch (RuntimeException e) {
             // One transaction: all of them were made, or none.
-            List<Optional<Execution>> made =
-                    pending.stream().map(p -> madeAfterAll(p, e)).toList();
+            List<Optional<Execution>> made = pending.stream()
+                    .map(p -> RecordedAfterAll.find(store, p.insert().execution(), e))
+                    .toList();
             if (made.stream().anyMatch(Optional::isEmpty)) {
                 pending.forEach(this::abandon);
                 positions.forEach(i -> outcomes[i] = new Outcome.Failed(e));
@@ -422,36 +423,6 @@ final class Triggers {
                         p.admitted().get().victims());
                 return created;
             }
-        }
-    }
-
-    /** How many of a job's newest executions {@link #madeAfterAll} looks through. */
-    private static final int MADE_AFTER_ALL_LOOK_BACK = 50;
-
-    /**
-     * The execution {@code p} stored after all when its store call failed: a commit whose
-     * connection broke before the answer came may have been made. Found by its run id among its
-     * job's newest executions; empty when it is not there, or cannot be read.
-     */
-    private Optional<Execution> madeAfterAll(Pending p, RuntimeException failure) {
-        if (!(failure instanceof overseer.store.StoreException) || failure instanceof overseer.store.DiskFull) {
-            return Optional.empty();
-        }
-        NewExecution e = p.insert().execution();
-        try {
-            Optional<Execution> made = store
-                    .executions(
-                            e.job(),
-                            new overseer.store.ExecutionQuery(
-                                    java.util.OptionalLong.empty(), Optional.empty(), MADE_AFTER_ALL_LOOK_BACK))
-                    .stream()
-                    .filter(x -> x.runId().equals(e.runId()))
-                    .findFirst();
-            made.ifPresent(x ->
-                    log.warn("trigger: {}/{} was recorded after all: {}", x.job(), x.number(), failure.getMessage()));
-            return made;
-        } catch (overseer.store.StoreException unreadable) {
-            return Optional.empty();
         }
     }
 

@@ -141,6 +141,30 @@ class StoreFaultTest {
     }
 
     /**
+     * A retry committed but reported as failed runs, once: its row stayed queued with nothing to
+     * run it until the next start, and its first execution said it was not retried.
+     */
+    @Test
+    void aRetryCommittedButReportedAsFailedRuns() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("broken.yml", "command: exit 4\nretry: {times: 1, delay: 0.1}\n")
+                    .commit("a job");
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults()
+                    .failAfterCall(
+                            "create", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            server.trigger("broken", "{}");
+            assertThat(server.awaitFinished("broken", 1).path("retry_error").isNull())
+                    .isTrue();
+            JsonNode retry = server.awaitFinished("broken", 2);
+            assertThat(retry.path("trigger").asText()).isEqualTo("retry");
+            assertThat(retry.findValuesAsText("name")).containsExactly("queued", "start", "fail");
+            assertThat(log.containing("broken/2 was recorded after all")).hasSize(1);
+        }
+    }
+
+    /**
      * A job's event is committed but reported as failed: the job is told it was recorded (it was
      * refused with exit 1, and a job that sent it again would have recorded it twice).
      */
