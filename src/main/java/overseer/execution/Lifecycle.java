@@ -377,11 +377,8 @@ final class Lifecycle {
                         throw new Refused(
                                 Refused.Reason.NOT_RUNNING, "execution " + u.key() + " is queued, not running");
                     }
-                    store.cancelled(
-                            u.job(),
-                            u.number(),
-                            given,
-                            event("fail", "cancelled by '" + signal + "' before it started"));
+                    Event fail = event("fail", "cancelled by '" + signal + "' before it started");
+                    recordCancel(u, () -> store.cancelled(u.job(), u.number(), given, fail));
                     u.requestEnd();
                     u.moveTo(ExecutionState.CANCELLED);
                     metrics.executionFinished(u.job(), "fail", Optional.empty());
@@ -420,12 +417,37 @@ final class Lifecycle {
             if (u.state() != ExecutionState.QUEUED) {
                 return false;
             }
-            store.cancelled(u.job(), u.number(), event("fail", cause));
+            Event fail = event("fail", cause);
+            recordCancel(u, () -> store.cancelled(u.job(), u.number(), fail));
             u.moveTo(ExecutionState.CANCELLED);
             metrics.executionFinished(u.job(), "fail", Optional.empty());
             return true;
         } finally {
             u.lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code cancel}, the store write that moves the QUEUED {@code u} to CANCELLED; under its
+     * lock. A commit whose connection broke may have been made: a row found CANCELLED was moved by
+     * it (nothing else moves a queued execution that this server holds), so it is recorded.
+     */
+    private void recordCancel(Unfinished u, Runnable cancel) {
+        try {
+            cancel.run();
+        } catch (StoreException e) {
+            boolean made;
+            try {
+                made = store.execution(u.job(), u.number())
+                        .filter(x -> x.state() == ExecutionState.CANCELLED)
+                        .isPresent();
+            } catch (StoreException unreadable) {
+                made = false;
+            }
+            if (!made) {
+                throw e;
+            }
+            log.warn("execution: {} cancel was recorded after all: {}", u.key(), e.getMessage());
         }
     }
 

@@ -165,6 +165,39 @@ class StoreFaultTest {
     }
 
     /**
+     * A kill of a queued execution is committed but reported as failed: it is answered as done
+     * and the execution never runs. It was answered 503, and the execution, cancelled in the
+     * store, was started once a slot was free and failed against its own row.
+     */
+    @Test
+    void aCancelCommittedButReportedAsFailedIsAnswered() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("quick.yml", "command: echo hi\n")
+                    .with("hold.yml", "command: sleep 600\n")
+                    .commit("jobs");
+            TestServer server =
+                    fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
+            server.trigger("hold", "{}");
+            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            server.trigger("quick", "{}");
+            fixture.faults()
+                    .failAfterCall(
+                            "cancelled", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            assertThat(server.put("/jobs/quick/1", "{\"event\": \"kill\"}").statusCode())
+                    .isEqualTo(200);
+            assertThat(server.json("/jobs/quick/1").path("state").asText()).isEqualTo("cancelled");
+            // A later execution of the job runs once the slot is free: the cancelled one gave its place back.
+            server.trigger("quick", "{}");
+            server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+            assertThat(server.awaitFinished("quick", 2).path("status").asText()).isEqualTo("complete");
+            assertThat(server.json("/jobs/quick/1").findValuesAsText("name")).doesNotContain("start");
+            assertThat(log.containing("cancel was recorded after all")).hasSize(1);
+            assertThat(log.containing("StaleState")).isEmpty();
+        }
+    }
+
+    /**
      * A job's event is committed but reported as failed: the job is told it was recorded (it was
      * refused with exit 1, and a job that sent it again would have recorded it twice).
      */
