@@ -386,7 +386,10 @@ final class Lifecycle {
                 }
                 case STARTING -> {
                     // Kept in the row too: the start applies it, or a restart that finds it starting.
-                    store.signalPending(u.job(), u.number(), given);
+                    recordWith(u, given, () -> {
+                        store.signalPending(u.job(), u.number(), given);
+                        return true;
+                    });
                     u.countEvent();
                     if (ends) {
                         u.requestEnd();
@@ -508,10 +511,16 @@ final class Lifecycle {
 
     /** Stores an event given while it runs, counting it against {@link #maxEvents}. */
     private void record(Unfinished u, Event event) throws Refused {
+        if (!recordWith(u, event, () -> store.event(u.job(), u.number(), event))) {
+            throw finished(u, ExecutionState.DONE);
+        }
+        u.countEvent();
+    }
+
+    /** Runs {@code write}, which records {@code event}; what it returns, or true when its commit was made after all. */
+    private boolean recordWith(Unfinished u, Event event, java.util.function.BooleanSupplier write) {
         try {
-            if (!store.event(u.job(), u.number(), event)) {
-                throw finished(u, ExecutionState.DONE);
-            }
+            return write.getAsBoolean();
         } catch (StoreException e) {
             // A commit whose connection broke may have been made: found as the row's latest event,
             // it is recorded, and refusing it would have the job send it again, or leave a kill
@@ -520,8 +529,8 @@ final class Lifecycle {
                 throw e;
             }
             log.warn("execution: {} event '{}' was recorded after all: {}", u.key(), event.name(), e.getMessage());
+            return true;
         }
-        u.countEvent();
     }
 
     /**

@@ -198,6 +198,35 @@ class StoreFaultTest {
     }
 
     /**
+     * A kill of a starting execution (its start record held inside the store) is committed but
+     * reported as failed: it is acknowledged and applied when the start is recorded. It was
+     * answered 503, though kept in the row and sent anyway.
+     */
+    @Test
+    void aKillOfAStartingExecutionCommittedButReportedAsFailedIsAcknowledged() throws Exception {
+        TestRepo repo = fixture.repo();
+        repo.with("hold.yml", "command: sleep 600\n").commit("a job");
+        TestServer server = fixture.start(settings -> settings.services(QUICK));
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        fixture.faults().holdCall("started", 1, inside, release);
+        fixture.faults()
+                .failAfterCall(
+                        "signalPending", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+        server.trigger("hold", "{}");
+        try {
+            assertThat(inside.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(server.put("/jobs/hold/1", "{\"event\": \"kill\"}").statusCode())
+                    .isEqualTo(200);
+        } finally {
+            release.countDown();
+        }
+        JsonNode done = server.awaitFinished("hold", 1);
+        assertThat(done.path("state").asText()).isEqualTo("killed");
+        assertThat(done.findValuesAsText("name")).containsOnlyOnce("kill");
+    }
+
+    /**
      * A job's event is committed but reported as failed: the job is told it was recorded (it was
      * refused with exit 1, and a job that sent it again would have recorded it twice).
      */
