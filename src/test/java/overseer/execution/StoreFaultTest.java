@@ -76,9 +76,7 @@ class StoreFaultTest {
             repo.with("quick.yml", "command: echo hi\n").commit("a job");
             TestServer server =
                     fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
-            fixture.faults()
-                    .failAfterCall(
-                            "finished", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            answerLostAfterCommit("finished");
             server.trigger("quick", "{}");
             JsonNode done = server.awaitFinished("quick", 1);
             assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
@@ -101,9 +99,7 @@ class StoreFaultTest {
         try (LogLines log = LogLines.capture()) {
             repo.with("quick.yml", "command: echo hi\n").commit("a job");
             TestServer server = fixture.start(settings -> settings.services(QUICK));
-            fixture.faults()
-                    .failAfterCall(
-                            "createAll", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            answerLostAfterCommit("createAll");
             var answer = server.postJson("/jobs/quick", "{}");
             assertThat(answer.statusCode()).isEqualTo(201);
             assertThat(answer.body()).contains("\"execution\":1");
@@ -123,9 +119,7 @@ class StoreFaultTest {
         try (LogLines log = LogLines.capture()) {
             repo.with("a.yml", "command: \"true\"\n").commit("no schedule yet");
             TestServer server = fixture.start(settings -> settings.services(QUICK));
-            fixture.faults()
-                    .failAfterCall(
-                            "createAll", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            answerLostAfterCommit("createAll");
             repo.with("tick.yml", """
                             command: echo tick
                             schedule:
@@ -151,9 +145,7 @@ class StoreFaultTest {
             repo.with("broken.yml", "command: exit 4\nretry: {times: 1, delay: 0.1}\n")
                     .commit("a job");
             TestServer server = fixture.start(settings -> settings.services(QUICK));
-            fixture.faults()
-                    .failAfterCall(
-                            "create", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            answerLostAfterCommit("create");
             server.trigger("broken", "{}");
             assertThat(server.awaitFinished("broken", 1).path("retry_error").isNull())
                     .isTrue();
@@ -173,17 +165,9 @@ class StoreFaultTest {
     void aCancelCommittedButReportedAsFailedIsAnswered() throws Exception {
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
-            repo.with("quick.yml", "command: echo hi\n")
-                    .with("hold.yml", "command: sleep 600\n")
-                    .commit("jobs");
-            TestServer server =
-                    fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
-            server.trigger("hold", "{}");
-            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+            TestServer server = holdTheOnlySlot(repo);
             server.trigger("quick", "{}");
-            fixture.faults()
-                    .failAfterCall(
-                            "cancelled", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            answerLostAfterCommit("cancelled");
             assertThat(server.put("/jobs/quick/1", "{\"event\": \"kill\"}").statusCode())
                     .isEqualTo(200);
             assertThat(server.json("/jobs/quick/1").path("state").asText()).isEqualTo("cancelled");
@@ -210,9 +194,7 @@ class StoreFaultTest {
         java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         fixture.faults().holdCall("started", 1, inside, release);
-        fixture.faults()
-                .failAfterCall(
-                        "signalPending", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+        answerLostAfterCommit("signalPending");
         server.trigger("hold", "{}");
         try {
             assertThat(inside.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -238,9 +220,7 @@ class StoreFaultTest {
                             command: 'event first; echo "first=$?"'
                             """).commit("a job with an event");
             TestServer server = fixture.start(settings -> settings.services(QUICK));
-            fixture.faults()
-                    .failAfterCall(
-                            "event", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            answerLostAfterCommit("event");
             server.trigger("steps", "{}");
             JsonNode done = server.awaitFinished("steps", 1);
             assertThat(server.get("/jobs/steps/1/stdout").body()).isEqualTo("first=0\n");
@@ -260,8 +240,7 @@ class StoreFaultTest {
         TestServer server = fixture.start(settings -> settings.services(QUICK));
         server.trigger("hold", "{}");
         server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
-        fixture.faults()
-                .failAfterCall("event", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+        answerLostAfterCommit("event");
         var answer = server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
         assertThat(answer.statusCode()).isEqualTo(200);
         JsonNode done = server.awaitFinished("hold", 1);
@@ -280,9 +259,7 @@ class StoreFaultTest {
         try (LogLines log = LogLines.capture()) {
             repo.with("quick.yml", "command: echo hi\n").commit("a job");
             TestServer server = fixture.start(settings -> settings.services(QUICK));
-            fixture.faults()
-                    .failAfterCall(
-                            "started", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            answerLostAfterCommit("started");
             server.trigger("quick", "{}");
             JsonNode done = server.awaitFinished("quick", 1);
             assertThat(done.path("status").asText()).isEqualTo("complete");
@@ -301,16 +278,8 @@ class StoreFaultTest {
     void aStartCommittedButReportedAsFailedRunsOnce() throws Exception {
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
-            repo.with("quick.yml", "command: echo hi\n")
-                    .with("hold.yml", "command: sleep 600\n")
-                    .commit("jobs");
-            TestServer server =
-                    fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
-            server.trigger("hold", "{}");
-            server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
-            fixture.faults()
-                    .failAfterCall(
-                            "starting", 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+            TestServer server = holdTheOnlySlot(repo);
+            answerLostAfterCommit("starting");
             // Queued behind hold, its start is a commit of its own once hold ends.
             server.trigger("quick", "{}");
             server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
@@ -388,5 +357,22 @@ class StoreFaultTest {
         } finally {
             lifecycle.setLevel(level);
         }
+    }
+
+    /** The next call of {@code method} commits and then fails, as a connection lost before the answer to its COMMIT. */
+    private void answerLostAfterCommit(String method) {
+        fixture.faults()
+                .failAfterCall(method, 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
+    }
+
+    /** A server with one running slot, taken by hold/1 (sleep 600); quick echoes hi. */
+    private TestServer holdTheOnlySlot(TestRepo repo) throws Exception {
+        repo.with("quick.yml", "command: echo hi\n")
+                .with("hold.yml", "command: sleep 600\n")
+                .commit("jobs");
+        TestServer server = fixture.start(settings -> settings.services(QUICK).maxConcurrent(1));
+        server.trigger("hold", "{}");
+        server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
+        return server;
     }
 }
