@@ -26,6 +26,8 @@ final class GroupCommit implements Transactions {
     private final ReentrantLock lock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Pending<?>> pending = new ConcurrentLinkedQueue<>();
     private volatile Optional<String> failure = Optional.empty();
+    /** Whether a failed transaction's ROLLBACK failed too, so that it may still be open; guarded by the lock. */
+    private boolean leftOpen;
 
     /**
      * {@code beginWrite}: the statement that opens a write transaction (SQLite's {@code BEGIN
@@ -59,6 +61,16 @@ final class GroupCommit implements Transactions {
     public <T> T read(String what, Work<T> work) {
         lock.lock();
         try {
+            if (leftOpen) {
+                // A read must not see the writes of a transaction reported as failed: a caller
+                // reading its row back after a failed write would take them as stored.
+                leftOpen = false;
+                try {
+                    execute("ROLLBACK");
+                } catch (SQLException nothingOpen) {
+                    // SQLite had rolled it back itself.
+                }
+            }
             return work.run(session);
         } catch (SQLException e) {
             throw new StoreException("store: cannot " + what + ": " + e.getMessage(), e);
@@ -196,7 +208,9 @@ final class GroupCommit implements Transactions {
                 } catch (Throwable rollback) {
                     // SQLite may have rolled back already (a full disk, an I/O error): then
                     // ROLLBACK fails and nothing is lost. Were it still open, the next BEGIN
-                    // fails, so that half a transaction is never committed.
+                    // fails, so that half a transaction is never committed, and the next read
+                    // rolls it back first.
+                    leftOpen = true;
                     t.addSuppressed(rollback);
                 }
             }
@@ -226,6 +240,7 @@ final class GroupCommit implements Transactions {
             execute("ROLLBACK");
             execute(beginWrite);
         }
+        leftOpen = false;
     }
 
     /**
