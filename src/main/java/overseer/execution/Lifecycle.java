@@ -145,7 +145,7 @@ final class Lifecycle {
                 .findFirst();
     }
 
-    /** Whether the store has {@code u} STARTING, although the write that made it so was reported as failed. */
+    /** Whether the store has {@code u} RUNNING in {@code processGroup}, although the write was reported as failed. */
     private boolean recordedRunning(Unfinished u, long processGroup) {
         try {
             return store.execution(u.job(), u.number())
@@ -158,6 +158,7 @@ final class Lifecycle {
         }
     }
 
+    /** Whether the store has {@code u} STARTING, although the write that made it so was reported as failed. */
     private boolean recordedStarting(Unfinished u) {
         try {
             return store.execution(u.job(), u.number())

@@ -1,7 +1,13 @@
 package overseer.execution;
 
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.store.DiskFull;
@@ -17,7 +23,7 @@ import overseer.store.StoreException;
  * not answered as failed while nothing holds it until the next start.
  */
 final class RecordedAfterAll {
-    /** How many of a job's newest executions are looked through for it. */
+    /** How many more of a job's newest executions than it created are looked through (others' meanwhile). */
     private static final int LOOK_BACK = 50;
 
     private static final Logger log = LoggerFactory.getLogger(RecordedAfterAll.class);
@@ -25,26 +31,39 @@ final class RecordedAfterAll {
     private RecordedAfterAll() {}
 
     /**
-     * The execution {@code e} stored, found by its run id among its job's newest; empty when the
-     * failure says nothing was stored (not a store failure, a full disk), when it is not there,
-     * or when it cannot be read.
+     * The executions of {@code created} that were stored, by run id, found among their jobs'
+     * newest (one read per job, looking as far back as they are many, plus {@link #LOOK_BACK});
+     * empty when the failure says nothing was stored (not a store failure, a full disk). Reading
+     * stops at the first read that fails: the database is away, and each read would wait for it.
      */
-    static Optional<Execution> find(Store store, NewExecution e, RuntimeException failure) {
+    static Map<String, Execution> find(Store store, List<NewExecution> created, RuntimeException failure) {
+        Map<String, Execution> made = new HashMap<>();
         if (!(failure instanceof StoreException) || failure instanceof DiskFull) {
-            return Optional.empty();
-        }
-        try {
-            Optional<Execution> made =
-                    store
-                            .executions(e.job(), new ExecutionQuery(OptionalLong.empty(), Optional.empty(), LOOK_BACK))
-                            .stream()
-                            .filter(x -> x.runId().equals(e.runId()))
-                            .findFirst();
-            made.ifPresent(x ->
-                    log.warn("execution: {}/{} was recorded after all: {}", x.job(), x.number(), failure.getMessage()));
             return made;
-        } catch (StoreException unreadable) {
-            return Optional.empty();
         }
+        Map<String, Set<String>> runIdsByJob = new LinkedHashMap<>();
+        for (NewExecution e : created) {
+            runIdsByJob.computeIfAbsent(e.job(), j -> new HashSet<>()).add(e.runId());
+        }
+        for (Map.Entry<String, Set<String>> job : runIdsByJob.entrySet()) {
+            List<Execution> newest;
+            try {
+                newest = store.executions(
+                        job.getKey(),
+                        new ExecutionQuery(
+                                OptionalLong.empty(),
+                                Optional.empty(),
+                                job.getValue().size() + LOOK_BACK));
+            } catch (StoreException unreadable) {
+                break;
+            }
+            for (Execution x : newest) {
+                if (job.getValue().contains(x.runId())) {
+                    made.put(x.runId(), x);
+                    log.warn("execution: {}/{} was recorded after all: {}", x.job(), x.number(), failure.getMessage());
+                }
+            }
+        }
+        return made;
     }
 }

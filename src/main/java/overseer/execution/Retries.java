@@ -101,8 +101,11 @@ final class Retries {
             try {
                 created = store.create(retry, queued);
             } catch (RuntimeException e) {
-                created =
-                        new Store.Created(RecordedAfterAll.find(store, retry, e).orElseThrow(() -> e), false);
+                Execution made = RecordedAfterAll.find(store, List.of(retry), e).get(retry.runId());
+                if (made == null) {
+                    throw e;
+                }
+                created = new Store.Created(made, false);
             }
             log.info(
                     "execution: {} ended {}; retry {} of {} is {}/{}, not before {}",

@@ -118,12 +118,13 @@ final class Triggers {
         try {
             stored = store.createAll(List.of(p.insert()));
         } catch (RuntimeException e) {
-            Optional<Execution> made = RecordedAfterAll.find(store, p.insert().execution(), e);
-            if (made.isEmpty()) {
+            Execution made = RecordedAfterAll.find(store, List.of(p.insert().execution()), e)
+                    .get(p.insert().execution().runId());
+            if (made == null) {
                 abandon(p);
                 throw e;
             }
-            stored = List.of(new Store.Inserted.Done(new Store.Created(made.get(), false)));
+            stored = List.of(new Store.Inserted.Done(new Store.Created(made, false)));
         }
         return settle(p, stored.getFirst());
     }
@@ -173,17 +174,14 @@ final class Triggers {
         try {
             stored = store.createAll(pending.stream().map(Pending::insert).toList());
         } catch (RuntimeException e) {
-            // One transaction: all of them were made, or none.
-            List<Optional<Execution>> made = pending.stream()
-                    .map(p -> RecordedAfterAll.find(store, p.insert().execution(), e))
-                    .toList();
-            if (made.stream().anyMatch(Optional::isEmpty)) {
-                pending.forEach(this::abandon);
-                positions.forEach(i -> outcomes[i] = new Outcome.Failed(e));
-                return List.of(outcomes);
-            }
-            stored = made.stream()
-                    .<Store.Inserted>map(m -> new Store.Inserted.Done(new Store.Created(m.orElseThrow(), false)))
+            // Each insert is behind a savepoint of its own: some may be stored and others not.
+            Map<String, Execution> made = RecordedAfterAll.find(
+                    store, pending.stream().map(p -> p.insert().execution()).toList(), e);
+            stored = pending.stream()
+                    .<Store.Inserted>map(p -> Optional.ofNullable(
+                                    made.get(p.insert().execution().runId()))
+                            .<Store.Inserted>map(x -> new Store.Inserted.Done(new Store.Created(x, false)))
+                            .orElse(new Store.Inserted.Failed(e)))
                     .toList();
         }
         List<Pending> late = new ArrayList<>();
