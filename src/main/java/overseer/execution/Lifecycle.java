@@ -145,28 +145,31 @@ final class Lifecycle {
                 .findFirst();
     }
 
-    /** Whether the store has {@code u} RUNNING in {@code processGroup}, although the write was reported as failed. */
-    private boolean recordedRunning(Unfinished u, long processGroup) {
+    /**
+     * Whether {@code u}'s row, read back after a write to it was reported as failed, shows that
+     * write: a commit whose connection broke before its answer came may have been made. False
+     * when the row does not show it or cannot be read.
+     */
+    private boolean rowShows(Unfinished u, java.util.function.Predicate<Execution> write) {
         try {
-            return store.execution(u.job(), u.number())
-                    .map(e -> e.state() == ExecutionState.RUNNING
-                            && e.pid().isPresent()
-                            && e.pid().getAsLong() == processGroup)
-                    .orElse(false);
+            return store.execution(u.job(), u.number()).filter(write).isPresent();
         } catch (StoreException unreadable) {
             return false;
         }
     }
 
+    /** Whether the store has {@code u} RUNNING in {@code processGroup}, although the write was reported as failed. */
+    private boolean recordedRunning(Unfinished u, long processGroup) {
+        return rowShows(
+                u,
+                e -> e.state() == ExecutionState.RUNNING
+                        && e.pid().isPresent()
+                        && e.pid().getAsLong() == processGroup);
+    }
+
     /** Whether the store has {@code u} STARTING, although the write that made it so was reported as failed. */
     private boolean recordedStarting(Unfinished u) {
-        try {
-            return store.execution(u.job(), u.number())
-                    .map(e -> e.state() == ExecutionState.STARTING)
-                    .orElse(false);
-        } catch (StoreException unreadable) {
-            return false;
-        }
+        return rowShows(u, e -> e.state() == ExecutionState.STARTING);
     }
 
     /**
@@ -339,18 +342,15 @@ final class Lifecycle {
      * event (name and time); false when it is not or cannot be read.
      */
     private boolean recordedEnd(Unfinished u, Event last) {
-        if (u.state() == ExecutionState.QUEUED) {
-            return false;
-        }
-        try {
-            return store.execution(u.job(), u.number())
-                    .filter(e -> e.state() == ExecutionState.DONE && e.status().equals(last.name()))
-                    .flatMap(Execution::finishedAt)
-                    .map(at -> at.toEpochMilli() == last.at().toEpochMilli())
-                    .orElse(false);
-        } catch (StoreException unreadable) {
-            return false;
-        }
+        return u.state() != ExecutionState.QUEUED
+                && rowShows(
+                        u,
+                        e -> e.state() == ExecutionState.DONE
+                                && e.status().equals(last.name())
+                                && e.finishedAt()
+                                        .filter(at ->
+                                                at.toEpochMilli() == last.at().toEpochMilli())
+                                        .isPresent());
     }
 
     private void started(Unfinished u) {
@@ -440,15 +440,7 @@ final class Lifecycle {
         try {
             cancel.run();
         } catch (StoreException e) {
-            boolean made;
-            try {
-                made = store.execution(u.job(), u.number())
-                        .filter(x -> x.state() == ExecutionState.CANCELLED)
-                        .isPresent();
-            } catch (StoreException unreadable) {
-                made = false;
-            }
-            if (!made) {
+            if (!rowShows(u, x -> x.state() == ExecutionState.CANCELLED)) {
                 throw e;
             }
             log.warn("execution: {} cancel was recorded after all: {}", u.key(), e.getMessage());
@@ -540,16 +532,15 @@ final class Lifecycle {
      * before it would pass too; under the lock, events of one execution are recorded one at a time.
      */
     private boolean recordedEvent(Unfinished u, Event event) {
+        if (!rowShows(u, e -> e.status().equals(event.name()))) {
+            return false;
+        }
         try {
-            boolean latest = store.execution(u.job(), u.number())
-                    .filter(e -> e.status().equals(event.name()))
+            return store.latestEvent(u.job(), u.number(), event.name())
+                    .filter(e -> e.cause().equals(event.cause())
+                            && e.source().equals(event.source())
+                            && e.at().toEpochMilli() == event.at().toEpochMilli())
                     .isPresent();
-            return latest
-                    && store.latestEvent(u.job(), u.number(), event.name())
-                            .filter(e -> e.cause().equals(event.cause())
-                                    && e.source().equals(event.source())
-                                    && e.at().toEpochMilli() == event.at().toEpochMilli())
-                            .isPresent();
         } catch (StoreException unreadable) {
             return false;
         }

@@ -30,6 +30,11 @@ final class RecordedAfterAll {
 
     private RecordedAfterAll() {}
 
+    /** As {@link #find(Store, List, RuntimeException)}, for one execution. */
+    static Optional<Execution> find(Store store, NewExecution created, RuntimeException failure) {
+        return Optional.ofNullable(find(store, List.of(created), failure).get(created.runId()));
+    }
+
     /**
      * The executions of {@code created} that were stored, by run id, found among their jobs'
      * newest (one read per job, looking as far back as they are many, plus {@link #LOOK_BACK});

@@ -101,11 +101,8 @@ final class Retries {
             try {
                 created = store.create(retry, queued);
             } catch (RuntimeException e) {
-                Execution made = RecordedAfterAll.find(store, List.of(retry), e).get(retry.runId());
-                if (made == null) {
-                    throw e;
-                }
-                created = new Store.Created(made, false);
+                created =
+                        new Store.Created(RecordedAfterAll.find(store, retry, e).orElseThrow(() -> e), false);
             }
             log.info(
                     "execution: {} ended {}; retry {} of {} is {}/{}, not before {}",

@@ -118,13 +118,12 @@ final class Triggers {
         try {
             stored = store.createAll(List.of(p.insert()));
         } catch (RuntimeException e) {
-            Execution made = RecordedAfterAll.find(store, List.of(p.insert().execution()), e)
-                    .get(p.insert().execution().runId());
-            if (made == null) {
+            Optional<Execution> made = RecordedAfterAll.find(store, p.insert().execution(), e);
+            if (made.isEmpty()) {
                 abandon(p);
                 throw e;
             }
-            stored = List.of(new Store.Inserted.Done(new Store.Created(made, false)));
+            stored = List.of(new Store.Inserted.Done(new Store.Created(made.get(), false)));
         }
         return settle(p, stored.getFirst());
     }
