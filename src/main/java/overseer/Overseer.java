@@ -290,6 +290,7 @@ public final class Overseer implements AutoCloseable {
                         options.exposure().tls()),
                 metrics);
         // Bound before anything is read or recovered, answering only /health until it opens.
+        new overseer.api.HealthRoute(config, exchanges).register(router);
         started.push("api (listening)", api::close);
         listen(api, options.listen());
         bound.set(api.address());

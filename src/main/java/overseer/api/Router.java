@@ -36,7 +36,11 @@ public final class Router {
 
     record Match(Registered registered, Map<String, String> params) {}
 
-    private final List<Registered> routes = new ArrayList<>();
+    /**
+     * Routes are added while the server already listens (it answers {@code /health} while the store
+     * opens), so the I/O threads read this list while start-up still adds to it.
+     */
+    private final List<Registered> routes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Router add(String method, String pattern, Access access, Route route) {
         routes.add(new Registered(method, segments(pattern), access, route));

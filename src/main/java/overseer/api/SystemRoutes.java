@@ -9,9 +9,10 @@ import overseer.execution.Executions;
 import overseer.version.BuildInfo;
 
 /**
- * {@code /health} (liveness) and {@code /ready} (readiness: a configuration is active, the store
+ * {@code /ready} (readiness: a configuration is active, the store
  * records writes, no background service is failing past its limits, and the server is not
- * shutting down), both open for probes, and {@code /version}.
+ * shutting down), open for probes, {@code /metrics} and {@code /version}. {@code /health} is
+ * {@link HealthRoute}, there before the rest.
  */
 public final class SystemRoutes {
     private final ConfigSync config;
@@ -84,13 +85,6 @@ public final class SystemRoutes {
     }
 
     public void register(Router router) {
-        router.add("GET", "/health", new Router.Access.Open(), (exchange, params) -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("status", "ok");
-            body.put("config", config.status().outcome().name().toLowerCase());
-            body.put("jobs", config.active().map(s -> s.jobs().size()).orElse(0));
-            exchanges.json(exchange, 200, body);
-        });
         router.add("GET", "/ready", new Router.Access.Open(), (exchange, params) -> {
             Optional<String> problem = unready();
             if (problem.isPresent()) {

@@ -162,20 +162,29 @@ class PostgresOutageJarIT {
         try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
             repo.with("once.yml", "command: echo ran\n").commit("a job");
             Path log = tmp.resolve("server.log");
-            Thread later = Thread.ofVirtual().start(() -> {
-                try {
-                    Thread.sleep(4000);
-                    script("start");
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            try (JarServer server = JarServer.start(
+            try (JarServer server = JarServer.launch(
                     repo.url(),
                     tmp.resolve("data"),
                     log,
                     Map.of("OVERSEER_STORE", store(), "OVERSEER_STORE_PASSWORD", "s3cret-pass"))) {
-                later.join();
+                // While it waits, it is alive (/health), not ready (/ready names the problem),
+                // and every other route answers 503 at once.
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!(Files.exists(log) && Files.readString(log).contains("trying again in"))) {
+                    assertThat(System.nanoTime()).as("the server says it waits").isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+                assertThat(server.send(HttpRequest.newBuilder(server.uri("/health")))
+                                .statusCode())
+                        .isEqualTo(200);
+                HttpResponse<String> ready = server.send(HttpRequest.newBuilder(server.uri("/ready")));
+                assertThat(ready.statusCode()).isEqualTo(503);
+                assertThat(ready.body()).contains("cannot open postgresql://127.0.0.1:" + port + "/overseer");
+                assertThat(server.send(HttpRequest.newBuilder(server.uri("/jobs")))
+                                .statusCode())
+                        .isEqualTo(503);
+                script("start");
+                server.awaitJobs();
                 assertThat(trigger(server)).isPresent();
                 String text = Files.readString(log);
                 assertThat(text)

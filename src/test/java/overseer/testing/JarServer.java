@@ -48,8 +48,24 @@ public final class JarServer implements AutoCloseable {
         return startIn(Path.of("").toAbsolutePath(), log, all, args);
     }
 
+    /**
+     * Starts {@code serve} as {@link #start(String, Path, Path, java.util.Map, String...)} does
+     * but returns at once, before it listens: for a test of what a starting server answers.
+     */
+    public static JarServer launch(String repo, Path data, Path log, java.util.Map<String, String> env)
+            throws Exception {
+        return launchIn(Path.of("").toAbsolutePath(), log, env, List.of("--repo", repo, "--data", data.toString()));
+    }
+
     /** Starts {@code serve} with exactly {@code args} (and a free port) in the working directory {@code dir}. */
     public static JarServer startIn(Path dir, Path log, java.util.Map<String, String> env, List<String> args)
+            throws Exception {
+        JarServer server = launchIn(dir, log, env, args);
+        server.awaitJobs();
+        return server;
+    }
+
+    private static JarServer launchIn(Path dir, Path log, java.util.Map<String, String> env, List<String> args)
             throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
@@ -68,22 +84,26 @@ public final class JarServer implements AutoCloseable {
         Process process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        JarServer server = new JarServer(process, port, log);
+        return new JarServer(process, port, log);
+    }
+
+    /** Waits (at most 30 s) until the server serves its jobs; kills it otherwise. */
+    public void awaitJobs() throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try {
                 // Jobs; or, when a token is needed (401), the first configuration applied, so
                 // that a test's next commit is not what the first sync fetches.
-                JsonNode jobs = server.json("/jobs");
+                JsonNode jobs = json("/jobs");
                 if (jobs.isArray() && jobs.size() > 0) {
-                    return server;
+                    return;
                 }
                 int status = jobs.path("status").asInt();
                 if (status == 401 && Files.readString(log).contains("config: applied ")) {
-                    return server;
+                    return;
                 }
                 if (!jobs.isArray() && status != 401 && status != 503) {
-                    return server;
+                    return;
                 }
             } catch (IOException notListeningYet) {
                 // Still starting.
