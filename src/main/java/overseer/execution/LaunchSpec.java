@@ -40,6 +40,11 @@ public record LaunchSpec(
         return Boolean.TRUE.equals(mergeStreams);
     }
 
+    /** The job's concurrency when it was triggered; empty: no limit. */
+    java.util.OptionalInt limit() {
+        return concurrency == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(concurrency);
+    }
+
     boolean runsNothing() {
         return argv.isEmpty();
     }

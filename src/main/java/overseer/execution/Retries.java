@@ -90,7 +90,8 @@ final class Retries {
                     UUID.randomUUID().toString(),
                     Optional.empty(),
                     NewExecution.Origin.retry(first, notBefore).by(u.execution().triggeredBy()),
-                    n -> new NewExecution.Prepared(u.execution().rendered(), launch));
+                    n -> new NewExecution.Prepared(
+                            u.execution().rendered(), launch, u.spec().limit()));
             Event queued = Event.of(
                     "queued",
                     "retry " + (done + 1) + " of " + policy.times() + " after '" + last.name() + "' of execution "

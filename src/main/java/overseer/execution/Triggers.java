@@ -466,7 +466,10 @@ final class Triggers {
                             throw new RenderFailed(e.getMessage());
                         }
                     }
-                    return new NewExecution.Prepared(launch[0].display(), write(launch[0].spec()));
+                    return new NewExecution.Prepared(
+                            launch[0].display(),
+                            write(launch[0].spec()),
+                            launch[0].spec().limit());
                 });
     }
 

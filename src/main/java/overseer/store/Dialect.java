@@ -6,19 +6,26 @@ package overseer.store;
  */
 enum Dialect {
     /** One writer at a time: a transaction holds the whole database, nothing needs locking. */
-    SQLITE("", ""),
+    SQLITE("", "", "json_extract(launch, '$.%s')"),
     /**
      * Concurrent writers under READ COMMITTED: rows a transaction checks and then changes are
      * locked first; a claim passes over rows another claim has locked rather than wait for them.
      */
-    POSTGRESQL(" FOR UPDATE", " FOR UPDATE SKIP LOCKED");
+    POSTGRESQL(" FOR UPDATE", " FOR UPDATE SKIP LOCKED", "CAST(CAST(launch AS json) ->> '%s' AS INTEGER)");
 
     private final String lockRows;
     private final String claimRows;
+    private final String launchInteger;
 
-    Dialect(String lockRows, String claimRows) {
+    Dialect(String lockRows, String claimRows, String launchInteger) {
         this.lockRows = lockRows;
         this.claimRows = claimRows;
+        this.launchInteger = launchInteger;
+    }
+
+    /** An integer field of the {@code launch} column's JSON, for migrations that copy it into a column of its own. */
+    String launchInteger(String field) {
+        return launchInteger.formatted(field);
     }
 
     /** What ends the SELECT of a claim: rows that another claim is taking are left to it. */

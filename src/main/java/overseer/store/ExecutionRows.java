@@ -148,6 +148,37 @@ final class ExecutionRows {
         return lastSeq.getAsLong();
     }
 
+    /**
+     * The queue's claim, one statement: up to {@code limit} QUEUED executions that may start now
+     * become STARTING, best priority, then oldest, first. An execution may start when it is due
+     * (no not-before time, or one past) and its job is under its concurrency: the job's STARTING
+     * and RUNNING rows, plus the due queued ones ahead of it, are fewer than its limit. The
+     * claimed rows, in queue order.
+     */
+    List<Execution> claim(int limit, Instant now) throws SQLException {
+        List<Execution> claimed = new ArrayList<>(many(
+                "UPDATE executions SET state = 'starting' WHERE state = 'queued' AND (job, number) IN ("
+                        + "SELECT job, number FROM (SELECT q.job, q.number, q.priority, q.created_at, q.concurrency,"
+                        + " ROW_NUMBER() OVER (PARTITION BY q.job ORDER BY q.priority DESC, q.created_at, q.number)"
+                        + " AS place, (SELECT COUNT(*) FROM executions a WHERE a.state IN ('starting', 'running')"
+                        + " AND a.job = q.job) AS active"
+                        + " FROM executions q WHERE q.state = 'queued' AND (q.not_before IS NULL OR q.not_before <= ?))"
+                        + " c WHERE c.concurrency IS NULL OR c.active + c.place <= c.concurrency"
+                        + " ORDER BY c.priority DESC, c.created_at, c.job, c.number LIMIT ?)"
+                        + " RETURNING " + COLUMNS,
+                now.toEpochMilli(),
+                limit));
+        claimed.sort(QUEUE_ORDER);
+        return claimed;
+    }
+
+    /** The queue's order: best priority, then oldest (job and number break ties). */
+    static final java.util.Comparator<Execution> QUEUE_ORDER = java.util.Comparator.comparingInt(
+                    (Execution e) -> -e.priority())
+            .thenComparing(Execution::createdAt)
+            .thenComparing(Execution::job)
+            .thenComparingLong(Execution::number);
+
     /** The next number of {@code job}, from its counter row (which the transaction then holds). */
     long nextNumber(String job) throws SQLException {
         try (PreparedStatement s = db.prepare(
@@ -169,9 +200,9 @@ final class ExecutionRows {
             NewExecution e, long number, Event queued, NewExecution.Prepared prepared, ExecutionState state)
             throws SQLException {
         List<Execution> inserted = many(
-                "INSERT INTO executions (" + COLUMNS + ", idempotency_key, last_seq)"
+                "INSERT INTO executions (" + COLUMNS + ", idempotency_key, last_seq, concurrency)"
                         + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?,"
-                        + " ?, ?, ?, ?, NULL, NULL, NULL, 'queued', ?, 1) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
+                        + " ?, ?, ?, ?, NULL, NULL, NULL, 'queued', ?, 1, ?) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
                         + " RETURNING " + COLUMNS,
                 e.job(),
                 number,
@@ -191,7 +222,8 @@ final class ExecutionRows {
                 e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
                 e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
                 e.origin().triggeredBy().orElse(null),
-                e.idempotencyKey().orElse(null));
+                e.idempotencyKey().orElse(null),
+                prepared.concurrency().isPresent() ? prepared.concurrency().getAsInt() : null);
         return inserted.isEmpty() ? Optional.empty() : Optional.of(inserted.getFirst());
     }
 

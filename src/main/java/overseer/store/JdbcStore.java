@@ -268,6 +268,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
+    public List<Execution> claim(int limit, Instant now) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        return write("claim queued executions", () -> executions.claim(limit, now));
+    }
+
+    @Override
     public void backToQueue(String job, long number) {
         write("put an execution back in the queue", () -> {
             executions.move(job, number, ExecutionState.STARTING, ExecutionState.QUEUED, 0, ", pending_signals = NULL");

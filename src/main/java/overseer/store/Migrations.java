@@ -15,6 +15,13 @@ final class Migrations {
      * since step 8, so the index was only one more B-tree written by every insert. Binaries from
      * step 8 on never used it, so the oldest reader stays 8.
      */
+    /*
+     * Step 12 gives each execution its job's concurrency at trigger time (it is in the launch spec,
+     * which SQL cannot read portably: {launch.concurrency} is the engine's JSON read of it), so
+     * that the queue's claim counts it in the statement, and indexes the state for that claim.
+     * Older binaries leave the column empty (no limit for the claim; the server that holds the
+     * execution still keeps the limit), so the oldest reader stays 8.
+     */
     private static final List<String> STEPS = List.of("""
             CREATE TABLE job_state (
                 job TEXT PRIMARY KEY,
@@ -135,6 +142,10 @@ final class Migrations {
             CREATE INDEX executions_run_state ON executions (run_state, created_at);
             """, """
             DROP INDEX IF EXISTS executions_idempotency;
+            """, """
+            ALTER TABLE executions ADD COLUMN concurrency INTEGER;
+            UPDATE executions SET concurrency = {launch.concurrency} WHERE state IN ('queued', 'starting', 'running');
+            CREATE INDEX executions_state ON executions (state, job);
             """);
 
     /**
@@ -162,12 +173,17 @@ final class Migrations {
         return STEPS.size();
     }
 
-    static void apply(Connection connection) throws SQLException {
-        apply(connection, STEPS.size());
+    static void apply(Connection connection, Dialect dialect) throws SQLException {
+        apply(connection, dialect, STEPS.size());
     }
 
-    /** Applies the steps up to {@code version}; tests make databases as earlier releases left them. */
+    /** Applies the steps up to {@code version} on SQLite; tests make databases as earlier releases left them. */
     static void apply(Connection connection, int version) throws SQLException {
+        apply(connection, Dialect.SQLITE, version);
+    }
+
+    /** Applies the steps up to {@code version}. */
+    static void apply(Connection connection, Dialect dialect, int version) throws SQLException {
         try (Statement s = connection.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         }
@@ -189,7 +205,9 @@ final class Migrations {
         for (int step = current + 1; step <= version; step++) {
             connection.setAutoCommit(false);
             try (Statement s = connection.createStatement()) {
-                for (String sql : STEPS.get(step - 1).split(";")) {
+                for (String sql : STEPS.get(step - 1)
+                        .replace("{launch.concurrency}", dialect.launchInteger("concurrency"))
+                        .split(";")) {
                     if (!sql.isBlank()) {
                         s.execute(sql);
                     }

@@ -49,6 +49,14 @@ public record NewExecution(
         }
     }
 
-    /** The parts of an execution that are rendered with its number. */
-    public record Prepared(String rendered, String launchJson) {}
+    /**
+     * The parts of an execution that are rendered with its number, and its job's concurrency
+     * (empty: no limit), which the queue's claim counts against.
+     */
+    public record Prepared(String rendered, String launchJson, java.util.OptionalInt concurrency) {
+        /** Of a job without a concurrency limit. */
+        public Prepared(String rendered, String launchJson) {
+            this(rendered, launchJson, java.util.OptionalInt.empty());
+        }
+    }
 }

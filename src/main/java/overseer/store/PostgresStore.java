@@ -110,7 +110,7 @@ public final class PostgresStore extends JdbcStore {
             s.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
         }
         try {
-            Migrations.apply(c);
+            Migrations.apply(c, Dialect.POSTGRESQL);
         } finally {
             try (Statement s = c.createStatement()) {
                 s.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");

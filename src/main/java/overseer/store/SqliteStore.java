@@ -69,7 +69,7 @@ public final class SqliteStore extends JdbcStore {
                 // it to what the next transaction writes when that one starts it over.
                 s.execute("PRAGMA journal_size_limit = 0");
             }
-            Migrations.apply(connection);
+            Migrations.apply(connection, Dialect.SQLITE);
             return new SqliteStore(connection, outbox, file.toAbsolutePath());
         } catch (SQLException e) {
             throw new StoreException("store: cannot open " + file + ": " + e.getMessage(), e);

@@ -119,6 +119,16 @@ public interface Store extends AutoCloseable {
     /** QUEUED → STARTING, recorded before the process is spawned. */
     void starting(String job, long number);
 
+    /**
+     * The queue's claim: up to {@code limit} QUEUED executions that may start now become
+     * STARTING, in one statement, and are returned in queue order (best priority, then oldest).
+     * One may start when its not-before time (a pending retry's) is not after {@code now} and
+     * its job has fewer STARTING and RUNNING executions, counting the queued ones ahead of it,
+     * than the concurrency it was triggered with. Two claims, of this store or another on the
+     * same database, never return the same execution.
+     */
+    List<Execution> claim(int limit, Instant now);
+
     /** STARTING → QUEUED: given back before anything was spawned, to be started by the next start. */
     void backToQueue(String job, long number);
 

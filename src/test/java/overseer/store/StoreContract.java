@@ -851,6 +851,101 @@ abstract class StoreContract {
                 e.prepare());
     }
 
+    /** A queued execution of {@code job} with {@code priority}, created at {@code at}, whose job allows {@code limit} at once. */
+    Execution queued(String job, Instant at, int priority, java.util.OptionalInt limit) {
+        NewExecution e = newExecution(job, at, Optional.empty());
+        return store.create(
+                        new NewExecution(
+                                e.job(),
+                                e.trigger(),
+                                e.commit(),
+                                e.createdAt(),
+                                e.paramsJson(),
+                                e.secretsJson(),
+                                priority,
+                                Optional.empty(),
+                                e.runId(),
+                                Optional.empty(),
+                                NewExecution.Origin.NONE,
+                                n -> new NewExecution.Prepared("echo " + n, "{}", limit)),
+                        Event.of("queued", null, at, "api"))
+                .execution();
+    }
+
+    private static List<String> keys(List<Execution> executions) {
+        return executions.stream().map(e -> e.job() + "/" + e.number()).toList();
+    }
+
+    @Test
+    void theQueueClaimTakesTheBestDueExecutionsFirstWithinEachJobsConcurrency() {
+        java.util.OptionalInt none = java.util.OptionalInt.empty();
+        java.util.OptionalInt one = java.util.OptionalInt.of(1);
+        queued("plain", T0, 0, none); // plain/1
+        queued("single", T0.plusSeconds(1), 0, one); // single/1
+        queued("single", T0.plusSeconds(2), 5, one); // single/2: better, so it goes first of its job
+        queued("urgent", T0.plusSeconds(3), 9, none); // urgent/1
+        store.create(retry("plain", 1, T0.plusSeconds(60)), Event.of("queued", null, T0, "retry")); // plain/2, not due
+        queued("plain", T0.plusSeconds(4), 0, none); // plain/3
+
+        Instant now = T0.plusSeconds(10);
+        assertThat(keys(store.claim(2, now))).containsExactly("urgent/1", "single/2");
+        assertThat(store.execution("urgent", 1).orElseThrow().state()).isEqualTo(ExecutionState.STARTING);
+        // single/1 waits for single/2, which holds its job's only place; the retry for its time.
+        assertThat(keys(store.claim(10, now))).containsExactly("plain/1", "plain/3");
+        assertThat(store.claim(10, now)).isEmpty();
+        assertThat(store.execution("single", 1).orElseThrow().state()).isEqualTo(ExecutionState.QUEUED);
+
+        store.started("single", 2, 4242, Event.of("start", null, now, "overseer"));
+        assertThat(store.claim(10, now)).as("single/2 runs").isEmpty();
+        store.finished(
+                "single",
+                2,
+                ExecutionState.RUNNING,
+                java.util.OptionalInt.of(0),
+                Event.of("done", null, now.plusSeconds(1), "overseer"));
+        assertThat(keys(store.claim(10, now))).containsExactly("single/1");
+        assertThat(keys(store.claim(10, T0.plusSeconds(60)))).containsExactly("plain/2");
+        // Given back, it is claimed again.
+        store.backToQueue("plain", 2);
+        assertThat(keys(store.claim(1, T0.plusSeconds(60)))).containsExactly("plain/2");
+    }
+
+    @Test
+    void twoStoresClaimingTheQueueAtOnceTakeEachExecutionOnceAndKeepAJobsConcurrency() throws Exception {
+        for (int i = 0; i < 60; i++) {
+            queued("job-" + (i % 3), T0.plusMillis(i), 0, java.util.OptionalInt.empty());
+        }
+        for (int i = 0; i < 10; i++) {
+            queued("limited", T0.plusMillis(i), 0, java.util.OptionalInt.of(2));
+        }
+        Instant now = T0.plusSeconds(5);
+        try (Store second = another();
+                ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<List<String>>> claims = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                Store mine = t % 2 == 0 ? store : second;
+                claims.add(pool.submit(() -> {
+                    go.await();
+                    List<String> taken = new ArrayList<>();
+                    List<Execution> got;
+                    do {
+                        got = mine.claim(3, now);
+                        taken.addAll(keys(got));
+                    } while (!got.isEmpty());
+                    return taken;
+                }));
+            }
+            go.countDown();
+            List<String> all = new ArrayList<>();
+            for (var f : claims) {
+                all.addAll(f.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(all).doesNotHaveDuplicates().hasSize(62);
+            assertThat(all.stream().filter(k -> k.startsWith("limited/"))).hasSize(2);
+        }
+    }
+
     @Test
     void aScheduleStateIsSavedReplacedAndSurvivesARestart() throws Exception {
         assertThat(store.scheduleState("cron", "s-0")).isEmpty();
