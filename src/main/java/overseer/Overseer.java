@@ -381,6 +381,7 @@ public final class Overseer implements AutoCloseable {
         Duration grace = options.shutdownGrace();
         started.push("executions", () -> executions.shutdown(grace));
         executions.recover();
+        executions.startQueue(supervisor);
         api.open();
         retention.start(supervisor);
         started.push("retention", retention::close);

@@ -12,8 +12,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import overseer.job.Overlap;
 
 /**
- * Who may run, and when: the bounded queue, the running slots, and each job's concurrency with
- * its overlap policy. Admission is one atomic step: a trigger takes a {@link Claim} under the
+ * This server's places: the bounded queue, the running slots, and each job's concurrency with
+ * its overlap policy. Which queued execution starts next is the store's queue claim's choice
+ * (one statement, in the database); a claimed one starts here only when this server has a slot
+ * for it. Admission is one atomic step: a trigger takes a {@link Claim} under the
  * lock before its execution is stored, so concurrent triggers see each other whatever the order of
  * their store writes. No store or process work happens under the lock.
  */
@@ -230,45 +232,90 @@ final class Admission {
         }
     }
 
-    /**
-     * Takes the queued executions that may start now, best priority and oldest first, and counts
-     * them as running. Nothing starts once shutdown began.
-     */
-    List<Claim> startable(java.time.Instant now) {
-        List<Claim> starting = new ArrayList<>();
+    /** Whether the claim's execution is stored and waits for a slot (it is queued here). */
+    boolean waiting(Claim claim) {
         lock.lock();
         try {
-            if (!accepting) {
-                return starting;
-            }
-            var it = queue.iterator();
-            while (running < maxConcurrent && it.hasNext()) {
-                Claim c = it.next();
-                LaunchSpec spec = c.execution.orElseThrow().spec();
-                if (spec.concurrency() != null && runningOf(c.job) >= spec.concurrency()) {
-                    continue;
-                }
-                // A pending retry waits for its time.
-                if (c.execution
-                        .orElseThrow()
-                        .execution()
-                        .notBefore()
-                        .filter(now::isBefore)
-                        .isPresent()) {
-                    continue;
-                }
-                it.remove();
-                takeSlot(c);
-                starting.add(c);
-            }
+            return claim.place == Place.WAITING && claim.execution.isPresent();
         } finally {
             lock.unlock();
         }
-        return starting;
+    }
+
+    /** How many more executions may start now: the free running slots, none once shutdown began. */
+    int freeSlots() {
+        lock.lock();
+        try {
+            return accepting ? Math.max(0, maxConcurrent - running) : 0;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
-     * A claim taken by {@link #startable} whose start could not be recorded goes back to the
+     * A queued claim whose execution the store's queue claim moved to STARTING takes its running
+     * slot, when this server has one for it: a slot free and its job under its concurrency here
+     * (what a trigger admitted at once holds before its row says so). False leaves it queued, to
+     * be given back. {@code anyway}: it takes the slot whatever the limits (a signal saw it
+     * STARTING and recorded itself in the row; giving it back would drop that).
+     */
+    boolean takeClaimed(Claim claim, boolean anyway) {
+        lock.lock();
+        try {
+            if (claim.place != Place.WAITING || claim.execution.isEmpty() || !accepting) {
+                return false;
+            }
+            LaunchSpec spec = claim.execution.get().spec();
+            if (!anyway
+                    && (running >= maxConcurrent
+                            || (spec.concurrency() != null && runningOf(claim.job) >= spec.concurrency()))) {
+                return false;
+            }
+            queue.remove(claim);
+            takeSlot(claim);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A place, running at once, for an execution that the store's queue claim found and this
+     * server did not hold (its trigger gave up on an answer it never got); empty when no slot is
+     * free or shutdown began.
+     */
+    Optional<Claim> adopt(Unfinished execution) {
+        lock.lock();
+        try {
+            if (!accepting || running >= maxConcurrent) {
+                return Optional.empty();
+            }
+            Claim claim = new Claim(execution.job());
+            claim.execution = Optional.of(execution);
+            claims.computeIfAbsent(execution.job(), j -> new ArrayList<>()).add(claim);
+            takeSlot(claim);
+            return Optional.of(claim);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The earliest not-before time after {@code now} of a queued execution (a pending retry's). */
+    Optional<java.time.Instant> nextDue(java.time.Instant now) {
+        lock.lock();
+        try {
+            return queue.stream()
+                    .map(c -> c.execution.orElseThrow().execution().notBefore())
+                    .flatMap(Optional::stream)
+                    .filter(now::isBefore)
+                    .min(Comparator.naturalOrder());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A claim taken by {@link #takeClaimed} whose start could not be recorded goes back to the
      * queue, its slot free; false when it is not running (it ended meanwhile) or shutdown began.
      */
     boolean requeue(Claim claim) {

@@ -25,8 +25,9 @@ import overseer.store.ExecutionState;
 import overseer.store.Store;
 
 /**
- * The executions the server holds, from admission until they end: it queues them, starts them
- * when {@link Admission} allows (one virtual thread each, running an {@link ExecutionRun}), passes
+ * The executions the server holds, from admission until they end: it queues them, starts what
+ * the store's queue claim takes and {@link Admission} has a slot for (one virtual thread each,
+ * running an {@link ExecutionRun}), passes
  * signals on through the {@link Lifecycle}, and releases what each held once it ended.
  */
 final class Engine {
@@ -49,8 +50,37 @@ final class Engine {
     /** Completes when shutdown begins: waiting and following requests answer then. */
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
 
+    private final Store store;
+    /**
+     * The run ids of executions whose trigger (or retry) is storing them and has not handed them
+     * to {@link #enqueue} yet: the queue's claim may take such a row right after its commit, and
+     * gives it back, for the trigger to queue it; a row neither here nor held is adopted.
+     */
+    private final java.util.Set<String> admitting = ConcurrentHashMap.newKeySet();
+    /** Makes a claimed row this server did not hold an execution it holds (recovery's reading of a row). */
+    private volatile Adopter adopter = e -> {
+        throw new IllegalStateException("no adopter yet");
+    };
+    /** Wakes the queue's claim; a no-op until it runs (the first round looks anyway). */
+    private volatile Runnable wakeQueue = () -> {};
+    /**
+     * A claim (or a give-back) failed: its commit may have been made all the same, leaving rows
+     * STARTING that this server still has queued. The next round looks for them first. Touched
+     * only by the queue's rounds, one at a time.
+     */
+    private boolean claimsInDoubt;
+    /** When the next round claims even with nothing queued here (it may find rows nobody holds): the first one does. */
+    private long nextFullRoundNanos = System.nanoTime();
+
+    /** Reads a stored execution as one the engine holds. */
+    @FunctionalInterface
+    interface Adopter {
+        Unfinished adopt(Execution e) throws com.fasterxml.jackson.core.JsonProcessingException;
+    }
+
     Engine(Executions.Settings settings, Store store, Launcher launcher, ProcessGroups groups, Clock clock) {
         this.settings = settings;
+        this.store = store;
         this.launcher = launcher;
         this.groups = groups;
         this.clock = clock;
@@ -143,10 +173,9 @@ final class Engine {
     private void track(Unfinished u, Admission.Claim claim) {
         claims.put(u, claim);
         unfinished.put(u.key(), u);
-        u.execution().notBefore().ifPresent(this::dispatchAt);
     }
 
-    /** Looks for startable executions again at {@code when}, when a pending retry becomes due. */
+    /** Looks for startable executions again at {@code when}. */
     private void dispatchAt(java.time.Instant when) {
         Thread.ofVirtual().name("retry-timer").start(() -> {
             try {
@@ -196,11 +225,163 @@ final class Engine {
         }
     }
 
-    /** Starts queued executions while there are free slots, best priority and oldest first. */
+    /** Asks the queue's claim to start what fits now (it runs on its own thread; rings pile up into one round). */
     void dispatch() {
-        for (Admission.Claim c : admission.startable(clock.instant())) {
-            Unfinished u = Admission.execution(c);
-            Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+        wakeQueue.run();
+    }
+
+    /** From now on {@link #dispatch} wakes {@code queue}; {@code adopter} reads rows nobody here holds. */
+    void connectQueue(Runnable queue, Adopter adopter) {
+        this.adopter = adopter;
+        this.wakeQueue = queue;
+        queue.run();
+    }
+
+    /** Between two rounds, when nothing is queued here or due sooner. */
+    static final Duration FULL_ROUND = Duration.ofSeconds(5);
+
+    /**
+     * One round of the queue: the store claims what may start now, up to this server's free
+     * slots, and each claimed execution starts. Returns how long the queue may wait before the
+     * next round (a pending retry's time, or {@link #FULL_ROUND}); a failed claim throws, for the
+     * supervisor's backoff.
+     */
+    Duration claimRound() {
+        java.time.Instant now = clock.instant();
+        if (claimsInDoubt) {
+            takeClaimsInDoubt();
+        }
+        int free = admission.freeSlots();
+        // Nothing queued here: a claim only now and then, for rows nobody here holds.
+        boolean full = System.nanoTime() - nextFullRoundNanos >= 0;
+        if (free > 0 && (admission.queueLength() > 0 || full)) {
+            if (full) {
+                nextFullRoundNanos = System.nanoTime() + FULL_ROUND.toNanos();
+            }
+            List<Execution> claimed;
+            try {
+                claimed = store.claim(free, now);
+            } catch (RuntimeException e) {
+                claimsInDoubt = true;
+                throw e;
+            }
+            List<Execution> refused = new java.util.ArrayList<>();
+            for (Execution e : claimed) {
+                if (!startClaimed(e)) {
+                    refused.add(e);
+                }
+            }
+            giveBack(refused);
+        }
+        Duration wait = FULL_ROUND;
+        Optional<java.time.Instant> due = admission.nextDue(now);
+        if (due.isPresent()) {
+            Duration untilDue = Duration.between(now, due.get()).plusMillis(1);
+            wait = untilDue.compareTo(wait) < 0 ? untilDue : wait;
+        }
+        return wait;
+    }
+
+    /**
+     * Starts an execution the store's claim made STARTING, or gives it back when this server has
+     * no slot for it now; false when it is not this server's to settle yet (its trigger is still
+     * queuing it, or it is nobody's and no slot is free), for {@link #giveBack}.
+     */
+    private boolean startClaimed(Execution e) {
+        // Looked up in this order: a trigger holds its row before it leaves admitting.
+        if (admitting.contains(e.runId())) {
+            return false;
+        }
+        Unfinished u = unfinished.get(e.job() + "/" + e.number());
+        if (u == null) {
+            return adopt(e);
+        }
+        Admission.Claim claim = claims.get(u);
+        if (claim == null) {
+            return false;
+        }
+        Lifecycle.Claimed settled;
+        try {
+            settled = lifecycle.claimed(
+                    u, () -> admission.waiting(claim), signalled -> admission.takeClaimed(claim, signalled));
+        } catch (RuntimeException failed) {
+            claimsInDoubt = true;
+            log.warn("execution: {} claimed and not given back: {}", u.key(), failed.getMessage());
+            return true;
+        }
+        switch (settled) {
+            case TAKEN -> Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+            case GIVEN_BACK -> {}
+            case GONE -> log.warn("execution: {} was claimed while it is {}", u.key(), u.state());
+        }
+        return true;
+    }
+
+    /** Starts a claimed execution nobody here held (its trigger never heard its commit); false when no slot is free. */
+    private boolean adopt(Execution e) {
+        Unfinished u;
+        try {
+            u = adopter.adopt(e);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException unreadable) {
+            log.warn("execution: {}/{} cannot be started: {}", e.job(), e.number(), unreadable.getMessage());
+            lifecycle.notStartable(e, "cannot read its stored launch spec: " + unreadable.getMessage());
+            return true;
+        }
+        Optional<Admission.Claim> claim = admission.adopt(u);
+        if (claim.isEmpty()) {
+            u.lease().close();
+            return false;
+        }
+        track(u, claim.get());
+        log.info("execution: {} found queued with no one to run it; starting it", u.key());
+        Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+        return true;
+    }
+
+    /** Puts claimed rows this server does not take back in the queue, for a later round (or another server). */
+    private void giveBack(List<Execution> refused) {
+        for (Execution e : refused) {
+            try {
+                store.backToQueue(e.job(), e.number());
+            } catch (RuntimeException failed) {
+                // Left STARTING: the next round finds it (this server still has it queued, or
+                // its trigger will queue it) and starts it.
+                claimsInDoubt = true;
+                log.warn("execution: {}/{} claimed and not given back: {}", e.job(), e.number(), failed.getMessage());
+            }
+        }
+    }
+
+    /**
+     * After a claim or a give-back that failed: rows STARTING in the store whose execution this
+     * server has queued were claimed all the same, and start now. Throws when the store cannot
+     * be read (the next round tries again).
+     */
+    private void takeClaimsInDoubt() {
+        for (Execution e : store.unfinished()) {
+            Unfinished u = e.state() == ExecutionState.STARTING ? unfinished.get(e.job() + "/" + e.number()) : null;
+            Admission.Claim claim = u == null ? null : claims.get(u);
+            if (claim != null
+                    && lifecycle.claimed(
+                                    u, () -> admission.waiting(claim), signalled -> admission.takeClaimed(claim, true))
+                            == Lifecycle.Claimed.TAKEN
+                    && admission.mayRun(claim)) {
+                log.warn("execution: {} claim was recorded after all; starting it", u.key());
+                Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+            }
+        }
+        claimsInDoubt = false;
+    }
+
+    /** A trigger or retry is about to store the execution with run id {@code runId}. */
+    void admitting(String runId) {
+        admitting.add(runId);
+    }
+
+    /** Its trigger handed it to {@link #enqueue}, or gave it up: from now on a claim of its row is settled by what this server holds. */
+    void admitted(String runId) {
+        if (admitting.remove(runId)) {
+            dispatch();
         }
     }
 

@@ -91,6 +91,9 @@ public final class Executions {
     private final Engine engine;
     private final Triggers triggers;
     private final Set<String> disabled = ConcurrentHashMap.newKeySet();
+    /** The queue's service, once {@link #startQueue} started it. */
+    private volatile java.util.Optional<overseer.service.Supervisor.Handle> queue = java.util.Optional.empty();
+
     private final List<Runnable> enabledChanged = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Executions(
@@ -119,8 +122,8 @@ public final class Executions {
 
     /**
      * Makes the store's state true again after a restart: executions that were starting or
-     * running are {@code lost} (their leftover processes killed), queued ones wait again. Then
-     * starts what fits, and from now on cancels the queued executions of jobs a new commit removes.
+     * running are {@code lost} (their leftover processes killed), queued ones wait again (for
+     * {@link #startQueue}), and from now on cancels the queued executions of jobs a new commit removes.
      */
     public void recover() {
         disabled.addAll(store.disabledJobs());
@@ -130,7 +133,29 @@ public final class Executions {
         });
         config.onApplied(snapshot ->
                 engine.cancelRemoved(job -> snapshot.job(new JobName(job)).isPresent(), shortId(snapshot.revision())));
-        engine.dispatch();
+    }
+
+    /**
+     * Starts the queue: a background service whose rounds claim, in the store, what may start
+     * now (after {@link #recover}, which hands it what the previous server left queued). Rows
+     * this server does not hold are read as recovery reads them. {@link #shutdown} stops it.
+     */
+    public void startQueue(overseer.service.Supervisor supervisor) {
+        overseer.service.Supervisor.Handle handle = supervisor.start(new overseer.service.BackgroundService() {
+            @Override
+            public String name() {
+                return "queue";
+            }
+
+            @Override
+            public java.time.Duration runOnce() {
+                return engine.claimRound();
+            }
+        });
+        engine.connectQueue(
+                handle::wake,
+                e -> engine.hold(e, json.readValue(e.launchJson(), LaunchSpec.class), config.hold(e.commit())));
+        queue = java.util.Optional.of(handle);
     }
 
     /** A job of the active configuration, or one that has executions on record. */
@@ -325,6 +350,9 @@ public final class Executions {
      */
     public void shutdown(Duration grace) {
         engine.shutdown(grace);
+        // Stopped once nothing may start: a round it interrupts takes nothing (no slot is free),
+        // so no claim it made can be left STARTING with nothing to run it.
+        queue.ifPresent(overseer.service.Supervisor.Handle::close);
     }
 
     private static String shortId(String revision) {

@@ -379,24 +379,21 @@ final class Lifecycle {
                                 Refused.Reason.NOT_RUNNING, "execution " + u.key() + " is queued, not running");
                     }
                     Event fail = event("fail", "cancelled by '" + signal + "' before it started");
-                    recordCancel(u, () -> store.cancelled(u.job(), u.number(), given, fail));
+                    try {
+                        recordCancel(u, () -> store.cancelled(u.job(), u.number(), given, fail));
+                    } catch (StaleState moved) {
+                        if (!claimedMeanwhile(u)) {
+                            throw moved;
+                        }
+                        return keepForStart(u, signal, given);
+                    }
                     u.requestEnd();
                     u.moveTo(ExecutionState.CANCELLED);
                     metrics.executionFinished(u.job(), "fail", Optional.empty());
                     return true;
                 }
                 case STARTING -> {
-                    // Kept in the row too: the start applies it, or a restart that finds it starting.
-                    recordWith(u, given, () -> {
-                        store.signalPending(u.job(), u.number(), given);
-                        return true;
-                    });
-                    u.countEvent();
-                    if (ends) {
-                        u.requestEnd();
-                    }
-                    u.pendingSignals().add(signal);
-                    return false;
+                    return keepForStart(u, signal, given);
                 }
                 case RUNNING -> {
                     record(u, given);
@@ -414,6 +411,88 @@ final class Lifecycle {
         }
     }
 
+    /**
+     * A signal to a STARTING execution is kept in its row too: its start applies it, or a restart
+     * that finds it starting. Under its lock; false: it did not end it (yet).
+     */
+    private boolean keepForStart(Unfinished u, String signal, Event given) {
+        recordWith(u, given, () -> {
+            store.signalPending(u.job(), u.number(), given);
+            return true;
+        });
+        u.countEvent();
+        if (signal.equals("terminate") || signal.equals("kill")) {
+            u.requestEnd();
+        }
+        u.pendingSignals().add(signal);
+        return false;
+    }
+
+    /**
+     * After a write against QUEUED found the row in another state: whether the queue's claim
+     * took it meanwhile (the row is STARTING; the claim moves it here only after its commit), in
+     * which case it is STARTING here from now on. Under its lock.
+     */
+    private boolean claimedMeanwhile(Unfinished u) {
+        if (!rowShows(u, x -> x.state() == ExecutionState.STARTING)) {
+            return false;
+        }
+        u.moveTo(ExecutionState.STARTING);
+        return true;
+    }
+
+    /** What became of a queued execution that the store's queue claim made STARTING. */
+    enum Claimed {
+        /** STARTING here too: it starts. */
+        TAKEN,
+        /** Given back (QUEUED again in the store): no slot here for it now. */
+        GIVEN_BACK,
+        /** Neither queued nor starting here: it cannot be (a cancel would have found the row claimed). */
+        GONE
+    }
+
+    /**
+     * Settles a claim of {@code u}'s row under its lock, so that no signal moves it meanwhile:
+     * nothing when it is not {@code waiting} for a slot here; when {@code slot} (told whether a signal already found it claimed and kept itself in the
+     * row, so that it must start) grants it a running slot, it is STARTING here too; otherwise
+     * the row goes back to QUEUED. Throws when that give-back cannot be written: the row stays
+     * STARTING for a later look.
+     */
+    Claimed claimed(
+            Unfinished u, java.util.function.BooleanSupplier waiting, java.util.function.Predicate<Boolean> slot) {
+        u.lock.lock();
+        try {
+            if (!waiting.getAsBoolean()) {
+                // It holds a slot already (or was released): the claim is not about it.
+                return Claimed.GONE;
+            }
+            boolean signalled = u.state() == ExecutionState.STARTING;
+            if (!signalled && u.state() != ExecutionState.QUEUED) {
+                return Claimed.GONE;
+            }
+            if (!slot.test(signalled)) {
+                store.backToQueue(u.job(), u.number());
+                return Claimed.GIVEN_BACK;
+            }
+            if (!signalled) {
+                u.moveTo(ExecutionState.STARTING);
+            }
+            return Claimed.TAKEN;
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /** Ends a claimed row that cannot be run (its launch spec is unreadable); nothing here held it. */
+    void notStartable(Execution e, String cause) {
+        try {
+            store.finished(e.job(), e.number(), ExecutionState.STARTING, OptionalInt.empty(), event("fail", cause));
+        } catch (StoreException failed) {
+            // Left STARTING: the next start records it lost.
+            log.warn("execution: {}/{} not ended: {}", e.job(), e.number(), failed.getMessage());
+        }
+    }
+
     /** QUEUED → CANCELLED with {@code cause}; false when it is no longer queued. */
     boolean cancel(Unfinished u, String cause) {
         u.lock.lock();
@@ -422,7 +501,15 @@ final class Lifecycle {
                 return false;
             }
             Event fail = event("fail", cause);
-            recordCancel(u, () -> store.cancelled(u.job(), u.number(), fail));
+            try {
+                recordCancel(u, () -> store.cancelled(u.job(), u.number(), fail));
+            } catch (StaleState moved) {
+                if (claimedMeanwhile(u)) {
+                    // The queue's claim came first: it starts.
+                    return false;
+                }
+                throw moved;
+            }
             u.moveTo(ExecutionState.CANCELLED);
             metrics.executionFinished(u.job(), "fail", Optional.empty());
             return true;

@@ -75,6 +75,8 @@ final class Retries {
             admitted = Optional.empty();
         }
         CheckoutLease lease = null;
+        String runId = UUID.randomUUID().toString();
+        engine.admitting(runId);
         try {
             lease = config.hold(u.execution().commit());
             String launch = json.writeValueAsString(u.spec());
@@ -87,7 +89,7 @@ final class Retries {
                     "{}",
                     u.priority(),
                     u.execution().scheduledAt(),
-                    UUID.randomUUID().toString(),
+                    runId,
                     Optional.empty(),
                     NewExecution.Origin.retry(first, notBefore).by(u.execution().triggeredBy()),
                     n -> new NewExecution.Prepared(
@@ -125,6 +127,8 @@ final class Retries {
                 lease.close();
             }
             notRetried(u, "retry " + (done + 1) + " of " + policy.times() + " not queued: " + e.getMessage());
+        } finally {
+            engine.admitted(runId);
         }
     }
 

@@ -114,18 +114,25 @@ final class Triggers {
             return created;
         }
         Pending p = ((Staged.Ready) staged).pending();
-        List<Store.Inserted> stored;
+        String runId = p.insert().execution().runId();
+        engine.admitting(runId);
         try {
-            stored = store.createAll(List.of(p.insert()));
-        } catch (RuntimeException e) {
-            Optional<Execution> made = RecordedAfterAll.find(store, p.insert().execution(), e);
-            if (made.isEmpty()) {
-                abandon(p);
-                throw e;
+            List<Store.Inserted> stored;
+            try {
+                stored = store.createAll(List.of(p.insert()));
+            } catch (RuntimeException e) {
+                Optional<Execution> made =
+                        RecordedAfterAll.find(store, p.insert().execution(), e);
+                if (made.isEmpty()) {
+                    abandon(p);
+                    throw e;
+                }
+                stored = List.of(new Store.Inserted.Done(new Store.Created(made.get(), false)));
             }
-            stored = List.of(new Store.Inserted.Done(new Store.Created(made.get(), false)));
+            return settle(p, stored.getFirst());
+        } finally {
+            engine.admitted(runId);
         }
-        return settle(p, stored.getFirst());
     }
 
     /** What became of one trigger of a batch: its execution, or why there is none. */
@@ -169,6 +176,20 @@ final class Triggers {
         if (pending.isEmpty()) {
             return List.of(outcomes);
         }
+        List<String> runIds =
+                pending.stream().map(p -> p.insert().execution().runId()).toList();
+        runIds.forEach(engine::admitting);
+        try {
+            settleAll(triggers, pending, positions, outcomes);
+        } finally {
+            runIds.forEach(engine::admitted);
+        }
+        return List.of(outcomes);
+    }
+
+    /** Stores the staged triggers of a batch in one transaction and settles each, into {@code outcomes}. */
+    private void settleAll(
+            List<Executions.Trigger> triggers, List<Pending> pending, List<Integer> positions, Outcome[] outcomes) {
         List<Store.Inserted> stored;
         try {
             stored = store.createAll(pending.stream().map(Pending::insert).toList());
@@ -212,7 +233,6 @@ final class Triggers {
                 // Each stays Failed with its refusal: the caller counts it as lost.
             }
         }
-        return List.of(outcomes);
     }
 
     /** Whether {@code error} refused a scheduled fire (a failing store refuses nothing: it is tried again). */

@@ -275,16 +275,17 @@ class StoreFaultTest {
     }
 
     /**
-     * The start of a queued execution is committed but reported as failed (a connection that
-     * broke before the answer to its COMMIT came): the run finds the row STARTING and starts it,
-     * once; it was requeued and then failed against the row it had moved itself (found by review).
+     * The queue's claim of a queued execution is committed but reported as failed (a connection
+     * that broke before the answer to its COMMIT came): the next round finds the row STARTING
+     * while the server still has it queued, and starts it, once; it was left STARTING with
+     * nothing to run it until the next start recorded it lost.
      */
     @Test
-    void aStartCommittedButReportedAsFailedRunsOnce() throws Exception {
+    void aClaimCommittedButReportedAsFailedRunsOnce() throws Exception {
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
             TestServer server = holdTheOnlySlot(repo);
-            answerLostAfterCommit("starting");
+            answerLostAfterCommit("claim");
             // Queued behind hold, its start is a commit of its own once hold ends.
             server.trigger("quick", "{}");
             server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
@@ -292,14 +293,75 @@ class StoreFaultTest {
             assertThat(done.path("status").asText()).isEqualTo("complete");
             assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
             assertThat(server.get("/jobs/quick/1/stdout").body()).isEqualTo("hi\n");
-            assertThat(log.containing("start was recorded after all")).hasSize(1);
+            assertThat(log.containing("claim was recorded after all")).hasSize(1);
+            assertThat(fixture.faults().failures("claim")).isEqualTo(1);
         }
+    }
+
+    /**
+     * A trigger whose commit's answer is lost, and whose look-up after it fails too, is answered
+     * 503 while its row is queued: the queue's claim finds the row nobody here holds and runs
+     * it, once; it waited until the next start.
+     */
+    @Test
+    void aQueuedExecutionNobodyHoldsIsAdoptedByTheQueueAndRunsOnce() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            TestServer server = holdTheOnlySlot(repo);
+            answerLostAfterCommit("createAll");
+            fixture.faults().failCall("executions", 1);
+            assertThat(server.postJson("/jobs/quick", "{}").statusCode()).isEqualTo(503);
+            assertThat(server.json("/jobs/quick/1").get("status").asText()).isEqualTo("queued");
+            server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+            JsonNode done = server.awaitFinished("quick", 1);
+            assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
+            assertThat(log.containing("found queued with no one to run it")).hasSize(1);
+        }
+    }
+
+    /**
+     * The queue's claim takes a row whose trigger has committed it and not yet queued it here
+     * (the trigger is held right after its commit): the claim gives it back, and once its trigger
+     * queues it, it runs once.
+     */
+    @Test
+    void aRowClaimedBeforeItsTriggerQueuedItIsGivenBackAndRunsOnce() throws Exception {
+        TestRepo repo = fixture.repo();
+        TestServer server = holdTheOnlySlot(repo);
+        java.util.concurrent.CountDownLatch committed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        fixture.faults().holdAfterCall("createAll", 1, committed, release);
+        Thread trigger = Thread.ofVirtual().start(() -> {
+            try {
+                server.trigger("quick", "{}");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(committed.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        int claims = fixture.faults().calls("claim");
+        server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+        server.awaitFinished("hold", 1);
+        // The queue looks at least once more (its periodic round) while the trigger is held.
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (fixture.faults().calls("backToQueue") == 0) {
+            assertThat(System.nanoTime()).as("a claim gave the row back").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(fixture.faults().calls("claim")).isGreaterThan(claims);
+        assertThat(server.json("/jobs/quick/1").get("status").asText()).isEqualTo("queued");
+        release.countDown();
+        trigger.join();
+        JsonNode done = server.awaitFinished("quick", 1);
+        assertThat(done.findValuesAsText("name")).containsExactly("queued", "start", "complete");
+        assertThat(fixture.faults().calls("backToQueue")).isEqualTo(1);
     }
 
     /**
      * A trigger admitted at once is stored STARTING by the commit that creates it: no commit of
      * its own before the spawn, and its answer is what that commit wrote (no read after it).
-     * Once a slot is taken, the next waits in the queue and moves to STARTING on its own commit.
+     * Once a slot is taken, the next waits in the queue and moves to STARTING through the
+     * queue's claim, not a commit of its own.
      */
     @Test
     void anExecutionAdmittedAtOnceStartsWithoutACommitOfItsOwn() throws Exception {
@@ -322,9 +384,11 @@ class StoreFaultTest {
         server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
         server.trigger("quick", "{}");
         assertThat(server.json("/jobs/quick/2").get("status").asText()).isEqualTo("queued");
+        int claims = fixture.faults().calls("claim");
         server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
         assertThat(server.awaitFinished("quick", 2).get("status").asText()).isEqualTo("complete");
-        assertThat(fixture.faults().calls("starting")).isEqualTo(1);
+        assertThat(fixture.faults().calls("starting")).isZero();
+        assertThat(fixture.faults().calls("claim")).isGreaterThan(claims);
     }
 
     /**
