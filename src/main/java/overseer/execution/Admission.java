@@ -282,12 +282,13 @@ final class Admission {
     /**
      * A place, running at once, for an execution that the store's queue claim found and this
      * server did not hold (its trigger gave up on an answer it never got); empty when no slot is
-     * free or shutdown began.
+     * free, its job is at its concurrency here, or shutdown began.
      */
     Optional<Claim> adopt(Unfinished execution) {
         lock.lock();
         try {
-            if (!accepting || running >= maxConcurrent) {
+            Integer limit = execution.spec().concurrency();
+            if (!accepting || running >= maxConcurrent || (limit != null && runningOf(execution.job()) >= limit)) {
                 return Optional.empty();
             }
             Claim claim = new Claim(execution.job());

@@ -51,6 +51,8 @@ final class Engine {
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
 
     private final Store store;
+    /** Ends rows nothing here holds, as a restart would. */
+    private final Recovery recovery;
     /**
      * The run ids of executions whose trigger (or retry) is storing them and has not handed them
      * to {@link #enqueue} yet: the queue's claim may take such a row right after its commit, and
@@ -85,6 +87,7 @@ final class Engine {
         this.groups = groups;
         this.clock = clock;
         this.lifecycle = new Lifecycle(store, groups, clock, settings.maxEvents(), settings.metrics());
+        this.recovery = new Recovery(store, groups, clock);
         this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued());
     }
 
@@ -247,17 +250,49 @@ final class Engine {
      * supervisor's backoff.
      */
     Duration claimRound() {
-        java.time.Instant now = clock.instant();
-        if (claimsInDoubt) {
-            takeClaimsInDoubt();
+        round.lock();
+        try {
+            return claimRoundLocked();
+        } finally {
+            round.unlock();
         }
-        int free = admission.freeSlots();
-        // Nothing queued here: a claim only now and then, for rows nobody here holds.
-        boolean full = System.nanoTime() - nextFullRoundNanos >= 0;
-        if (free > 0 && (admission.queueLength() > 0 || full)) {
-            if (full) {
-                nextFullRoundNanos = System.nanoTime() + FULL_ROUND.toNanos();
+    }
+
+    /**
+     * Held through each round: shutdown, once no slot is free, waits for the round in progress,
+     * so that stopping the queue never interrupts a claim whose commit it would not hear.
+     */
+    private final java.util.concurrent.locks.ReentrantLock round = new java.util.concurrent.locks.ReentrantLock();
+
+    /**
+     * Rows the claim took while their trigger was still queuing them (by run id): STARTING in the
+     * store, settled by the first round after their trigger handed them over (or gave up). Only
+     * the rounds touch it.
+     */
+    private final Map<String, Execution> parked = new java.util.HashMap<>();
+
+    private Duration claimRoundLocked() {
+        java.time.Instant now = clock.instant();
+        List<Execution> refused = new java.util.ArrayList<>();
+        for (var it = parked.values().iterator(); it.hasNext(); ) {
+            Execution e = it.next();
+            if (!admitting.contains(e.runId())) {
+                it.remove();
+                if (!startClaimed(e)) {
+                    refused.add(e);
+                }
             }
+        }
+        boolean full = System.nanoTime() - nextFullRoundNanos >= 0;
+        if (full) {
+            nextFullRoundNanos = System.nanoTime() + FULL_ROUND.toNanos();
+        }
+        if (claimsInDoubt || full) {
+            reconcile();
+        }
+        int free = admission.freeSlots() - parked.size();
+        // Nothing queued here: a claim only in a full round, for rows nobody here holds.
+        if (free > 0 && (admission.queueLength() > 0 || full)) {
             List<Execution> claimed;
             try {
                 claimed = store.claim(free, now);
@@ -265,14 +300,13 @@ final class Engine {
                 claimsInDoubt = true;
                 throw e;
             }
-            List<Execution> refused = new java.util.ArrayList<>();
             for (Execution e : claimed) {
                 if (!startClaimed(e)) {
                     refused.add(e);
                 }
             }
-            giveBack(refused);
         }
+        giveBack(refused);
         Duration wait = FULL_ROUND;
         Optional<java.time.Instant> due = admission.nextDue(now);
         if (due.isPresent()) {
@@ -284,37 +318,43 @@ final class Engine {
 
     /**
      * Starts an execution the store's claim made STARTING, or gives it back when this server has
-     * no slot for it now; false when it is not this server's to settle yet (its trigger is still
-     * queuing it, or it is nobody's and no slot is free), for {@link #giveBack}.
+     * no slot for it now; parks it while its trigger is still queuing it. False when it is
+     * nobody's and no slot is free, for {@link #giveBack}.
      */
     private boolean startClaimed(Execution e) {
         // Looked up in this order: a trigger holds its row before it leaves admitting.
         if (admitting.contains(e.runId())) {
-            return false;
+            parked.put(e.runId(), e);
+            return true;
         }
         Unfinished u = unfinished.get(e.job() + "/" + e.number());
         if (u == null) {
             return adopt(e);
         }
         Admission.Claim claim = claims.get(u);
-        if (claim == null) {
-            return false;
+        if (claim != null) {
+            settle(u, claim);
         }
+        return true;
+    }
+
+    /** Settles the claim of a held execution's row: it starts, goes back to the queue, or (killed meanwhile) ends. */
+    private void settle(Unfinished u, Admission.Claim claim) {
         Lifecycle.Claimed settled;
         try {
             settled = lifecycle.claimed(
                     u, () -> admission.waiting(claim), signalled -> admission.takeClaimed(claim, signalled));
         } catch (RuntimeException failed) {
+            // Left STARTING: the next round's look at the store finds it.
             claimsInDoubt = true;
             log.warn("execution: {} claimed and not given back: {}", u.key(), failed.getMessage());
-            return true;
+            return;
         }
         switch (settled) {
             case TAKEN -> Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
-            case GIVEN_BACK -> {}
-            case GONE -> log.warn("execution: {} was claimed while it is {}", u.key(), u.state());
+            case ENDED -> ended(u);
+            case GIVEN_BACK, GONE -> {}
         }
-        return true;
     }
 
     /** Starts a claimed execution nobody here held (its trigger never heard its commit); false when no slot is free. */
@@ -338,14 +378,12 @@ final class Engine {
         return true;
     }
 
-    /** Puts claimed rows this server does not take back in the queue, for a later round (or another server). */
+    /** Puts claimed rows nobody here holds back in the queue, for a later round. */
     private void giveBack(List<Execution> refused) {
         for (Execution e : refused) {
             try {
                 store.backToQueue(e.job(), e.number());
             } catch (RuntimeException failed) {
-                // Left STARTING: the next round finds it (this server still has it queued, or
-                // its trigger will queue it) and starts it.
                 claimsInDoubt = true;
                 log.warn("execution: {}/{} claimed and not given back: {}", e.job(), e.number(), failed.getMessage());
             }
@@ -353,21 +391,28 @@ final class Engine {
     }
 
     /**
-     * After a claim or a give-back that failed: rows STARTING in the store whose execution this
-     * server has queued were claimed all the same, and start now. Throws when the store cannot
-     * be read (the next round tries again).
+     * Makes the STARTING rows in the store agree with what this server holds, after a claim or a
+     * give-back that failed (its commit may have been made all the same) and in every full round:
+     * a row whose execution this server still has queued was claimed, and is settled now; a row
+     * no trigger is storing and nothing here holds has no one to start it (a start whose trigger
+     * never heard its commit, a give-back that failed): it ends as a restart would end it,
+     * {@code lost}, rather than wait for one, holding its job's place. Throws when the store
+     * cannot be read (the next round looks again).
      */
-    private void takeClaimsInDoubt() {
-        for (Execution e : store.unfinished()) {
-            Unfinished u = e.state() == ExecutionState.STARTING ? unfinished.get(e.job() + "/" + e.number()) : null;
-            Admission.Claim claim = u == null ? null : claims.get(u);
-            if (claim != null
-                    && lifecycle.claimed(
-                                    u, () -> admission.waiting(claim), signalled -> admission.takeClaimed(claim, true))
-                            == Lifecycle.Claimed.TAKEN
-                    && admission.mayRun(claim)) {
-                log.warn("execution: {} claim was recorded after all; starting it", u.key());
-                Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+    private void reconcile() {
+        for (Execution e : store.startingRows()) {
+            if (admitting.contains(e.runId()) || parked.containsKey(e.runId())) {
+                continue;
+            }
+            Unfinished u = unfinished.get(e.job() + "/" + e.number());
+            if (u == null) {
+                recovery.endUnheld(e, "nothing started it (its start was recorded, and not heard)");
+                continue;
+            }
+            Admission.Claim claim = claims.get(u);
+            if (claim != null && admission.waiting(claim)) {
+                log.warn("execution: {} claim was recorded after all; settling it", u.key());
+                settle(u, claim);
             }
         }
         claimsInDoubt = false;
@@ -447,6 +492,15 @@ final class Engine {
      */
     void shutdown(Duration grace) {
         admission.close();
+        // A round that began before: what it claimed goes back to the queue (no slot is free).
+        // Bounded: a round stuck on a store that does not answer leaves its rows to recovery.
+        try {
+            if (round.tryLock(10, TimeUnit.SECONDS)) {
+                round.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closing.complete(null);
         List<Unfinished> left = admission.running();
         long deadline = System.nanoTime() + grace.toNanos();

@@ -447,6 +447,8 @@ final class Lifecycle {
         TAKEN,
         /** Given back (QUEUED again in the store): no slot here for it now. */
         GIVEN_BACK,
+        /** Ended before it started: refused a slot (shutdown began) with a kill kept for its start. */
+        ENDED,
         /** Neither queued nor starting here: it cannot be (a cancel would have found the row claimed). */
         GONE
     }
@@ -471,7 +473,19 @@ final class Lifecycle {
                 return Claimed.GONE;
             }
             if (!slot.test(signalled)) {
+                Optional<String> ender = signalled ? pendingEnder(u) : Optional.empty();
+                if (ender.isPresent()) {
+                    // Giving it back would drop the kill it was acknowledged with: it ends now.
+                    finishLocked(
+                            u,
+                            OptionalInt.empty(),
+                            event("fail", "cancelled by '" + ender.get() + "' before it started"));
+                    return Claimed.ENDED;
+                }
                 store.backToQueue(u.job(), u.number());
+                if (signalled) {
+                    u.moveTo(ExecutionState.QUEUED);
+                }
                 return Claimed.GIVEN_BACK;
             }
             if (!signalled) {

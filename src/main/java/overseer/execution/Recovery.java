@@ -38,35 +38,8 @@ final class Recovery {
     void recover(Requeue requeue) {
         for (Execution e : store.unfinished()) {
             switch (e.state()) {
-                case STARTING, RUNNING -> {
-                    java.util.Optional<String> ender = e.pendingSignals().stream()
-                            .filter(s -> s.equals("kill") || s.equals("terminate"))
-                            .findFirst();
-                    if (e.state() == ExecutionState.STARTING && ender.isPresent()) {
-                        // A kill acknowledged while it was starting: applied now, once, as the
-                        // running server would have before the spawn.
-                        int killed = groups.killMarked(e.runId());
-                        store.finished(
-                                e.job(),
-                                e.number(),
-                                e.state(),
-                                OptionalInt.empty(),
-                                event("fail", "cancelled by '" + ender.get() + "' before it started"));
-                        log.warn(
-                                "execution: {}/{} cancelled by its pending '{}'{}",
-                                e.job(),
-                                e.number(),
-                                ender.get(),
-                                killed > 0 ? "; killed " + killed + " leftover process(es)" : "");
-                        continue;
-                    }
-                    int killed = groups.killMarked(e.runId());
-                    String cause = "the server stopped while it "
-                            + (e.startedAt().isPresent() ? "ran" : "was starting")
-                            + (killed > 0 ? "; killed " + killed + " leftover process(es)" : "");
-                    store.finished(e.job(), e.number(), e.state(), OptionalInt.empty(), event("lost", cause));
-                    log.warn("execution: {}/{} lost: {}", e.job(), e.number(), cause);
-                }
+                case STARTING, RUNNING ->
+                    endUnheld(e, "the server stopped while it " + (e.startedAt().isPresent() ? "ran" : "was starting"));
                 case QUEUED -> {
                     try {
                         requeue.accept(e);
@@ -82,6 +55,31 @@ final class Recovery {
                             "store listed " + e.job() + "/" + e.number() + " as unfinished in state " + e.state());
             }
         }
+    }
+
+    /**
+     * Ends a STARTING or RUNNING execution that no run of this server holds: a kill kept while
+     * it was starting is applied now, once, as the run would have before the spawn; otherwise it
+     * is {@code lost} with {@code cause}. Whatever of it still runs is killed by its marker.
+     */
+    void endUnheld(Execution e, String cause) {
+        java.util.Optional<String> ender = e.pendingSignals().stream()
+                .filter(s -> s.equals("kill") || s.equals("terminate"))
+                .findFirst();
+        int killed = groups.killMarked(e.runId());
+        String leftovers = killed > 0 ? "; killed " + killed + " leftover process(es)" : "";
+        if (e.state() == ExecutionState.STARTING && ender.isPresent()) {
+            store.finished(
+                    e.job(),
+                    e.number(),
+                    e.state(),
+                    OptionalInt.empty(),
+                    event("fail", "cancelled by '" + ender.get() + "' before it started"));
+            log.warn("execution: {}/{} cancelled by its pending '{}'{}", e.job(), e.number(), ender.get(), leftovers);
+            return;
+        }
+        store.finished(e.job(), e.number(), e.state(), OptionalInt.empty(), event("lost", cause + leftovers));
+        log.warn("execution: {}/{} lost: {}", e.job(), e.number(), cause + leftovers);
     }
 
     private Event event(String name, String cause) {

@@ -6,21 +6,34 @@ package overseer.store;
  */
 enum Dialect {
     /** One writer at a time: a transaction holds the whole database, nothing needs locking. */
-    SQLITE("", "", "json_extract(launch, '$.%s')"),
+    SQLITE("", "", "CASE WHEN json_valid(launch) THEN json_extract(launch, '$.%1$s') END", ""),
     /**
      * Concurrent writers under READ COMMITTED: rows a transaction checks and then changes are
      * locked first; a claim passes over rows another claim has locked rather than wait for them.
      */
-    POSTGRESQL(" FOR UPDATE", " FOR UPDATE SKIP LOCKED", "CAST(CAST(launch AS json) ->> '%s' AS INTEGER)");
+    POSTGRESQL(
+            " FOR UPDATE",
+            " FOR UPDATE SKIP LOCKED",
+            // Read as text, not cast to json: one malformed row must not stop the migration.
+            "CAST(substring(launch from '\"%1$s\":([0-9]+)') AS INTEGER)",
+            // A transaction-scoped advisory lock (the key is arbitrary, Overseer's own).
+            "SELECT pg_advisory_xact_lock(7243401)");
 
     private final String lockRows;
     private final String claimRows;
     private final String launchInteger;
+    private final String claimTurn;
 
-    Dialect(String lockRows, String claimRows, String launchInteger) {
+    Dialect(String lockRows, String claimRows, String launchInteger, String claimTurn) {
         this.lockRows = lockRows;
         this.claimRows = claimRows;
         this.launchInteger = launchInteger;
+        this.claimTurn = claimTurn;
+    }
+
+    /** A query that makes the queue's claims of several stores take turns (empty: the engine has one writer). */
+    String claimTurn() {
+        return claimTurn;
     }
 
     /** An integer field of the {@code launch} column's JSON, for migrations that copy it into a column of its own. */

@@ -22,9 +22,11 @@ final class ExecutionRows {
             + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at, run_state";
 
     private final Sql db;
+    private final Dialect dialect;
 
-    ExecutionRows(Sql db) {
+    ExecutionRows(Sql db, Dialect dialect) {
         this.db = db;
+        this.dialect = dialect;
     }
 
     List<Execution> retryChain(String job, long first) throws SQLException {
@@ -110,6 +112,12 @@ final class ExecutionRows {
                 + " number");
     }
 
+    List<Execution> inState(ExecutionState state) throws SQLException {
+        return many(
+                "SELECT " + COLUMNS + " FROM executions WHERE state = ? ORDER BY created_at, job, number",
+                state.column());
+    }
+
     Optional<Execution> idempotent(String job, String key, Instant now) throws SQLException {
         return one(
                 "SELECT " + prefixed("e.") + " FROM idempotency_keys k JOIN executions e ON e.job = k.job"
@@ -156,13 +164,23 @@ final class ExecutionRows {
      * claimed rows, in queue order.
      */
     List<Execution> claim(int limit, Instant now) throws SQLException {
+        // Claims of several stores take turns: each counts what the one before it took, so
+        // two snapshots cannot each see room for a different execution of a job at its limit.
+        String turn = dialect.claimTurn();
+        if (!turn.isEmpty()) {
+            try (PreparedStatement s = db.prepare(turn);
+                    ResultSet rs = s.executeQuery()) {
+                rs.next();
+            }
+        }
         List<Execution> claimed = new ArrayList<>(many(
                 "UPDATE executions SET state = 'starting' WHERE state = 'queued' AND (job, number) IN ("
                         + "SELECT job, number FROM (SELECT q.job, q.number, q.priority, q.created_at, q.concurrency,"
                         + " ROW_NUMBER() OVER (PARTITION BY q.job ORDER BY q.priority DESC, q.created_at, q.number)"
-                        + " AS place, (SELECT COUNT(*) FROM executions a WHERE a.state IN ('starting', 'running')"
-                        + " AND a.job = q.job) AS active"
-                        + " FROM executions q WHERE q.state = 'queued' AND (q.not_before IS NULL OR q.not_before <= ?))"
+                        + " AS place, COALESCE(a.active, 0) AS active FROM executions q LEFT JOIN (SELECT job,"
+                        + " COUNT(*) AS active FROM executions WHERE state IN ('starting', 'running') GROUP BY job) a"
+                        + " ON a.job = q.job"
+                        + " WHERE q.state = 'queued' AND (q.not_before IS NULL OR q.not_before <= ?))"
                         + " c WHERE c.concurrency IS NULL OR c.active + c.place <= c.concurrency"
                         + " ORDER BY c.priority DESC, c.created_at, c.job, c.number LIMIT ?)"
                         + " RETURNING " + COLUMNS,

@@ -25,7 +25,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private final Outbox outbox;
 
     private final Sql sql = new Sql(session);
-    private final ExecutionRows executions = new ExecutionRows(sql);
+    private final ExecutionRows executions;
     private final DeliveryRows deliveries;
     private final EventRows events;
     private final ScheduleRows schedules = new ScheduleRows(sql);
@@ -35,6 +35,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     protected JdbcStore(Transactions transactions, Dialect dialect, Outbox outbox) {
         this.transactions = transactions;
         this.retention = new RetentionRows(sql, dialect);
+        this.executions = new ExecutionRows(sql, dialect);
         this.deliveries = new DeliveryRows(sql, dialect);
         this.outbox = outbox;
         this.events = new EventRows(
@@ -273,6 +274,11 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             return List.of();
         }
         return write("claim queued executions", () -> executions.claim(limit, now));
+    }
+
+    @Override
+    public List<Execution> startingRows() {
+        return read("list starting executions", () -> executions.inState(ExecutionState.STARTING));
     }
 
     @Override

@@ -129,6 +129,9 @@ public interface Store extends AutoCloseable {
      */
     List<Execution> claim(int limit, Instant now);
 
+    /** The STARTING executions, claimed or admitted at once and not yet running, oldest first. */
+    List<Execution> startingRows();
+
     /** STARTING → QUEUED: given back before anything was spawned, to be started by the next start. */
     void backToQueue(String job, long number);
 
