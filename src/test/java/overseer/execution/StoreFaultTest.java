@@ -308,9 +308,7 @@ class StoreFaultTest {
         TestRepo repo = fixture.repo();
         try (LogLines log = LogLines.capture()) {
             TestServer server = holdTheOnlySlot(repo);
-            answerLostAfterCommit("createAll");
-            fixture.faults().failCall("executions", 1);
-            assertThat(server.postJson("/jobs/quick", "{}").statusCode()).isEqualTo(503);
+            answeredUnavailableAlthoughStored(server, "quick");
             assertThat(server.json("/jobs/quick/1").get("status").asText()).isEqualTo("queued");
             server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
             JsonNode done = server.awaitFinished("quick", 1);
@@ -367,9 +365,7 @@ class StoreFaultTest {
         TestRepo repo = fixture.repo();
         repo.with("single.yml", "command: echo hi\nconcurrency: 1\n").commit("a job");
         TestServer server = fixture.start(settings -> settings.services(QUICK));
-        answerLostAfterCommit("createAll");
-        fixture.faults().failCall("executions", 1);
-        assertThat(server.postJson("/jobs/single", "{}").statusCode()).isEqualTo(503);
+        answeredUnavailableAlthoughStored(server, "single");
         JsonNode lost = server.awaitFinished("single", 1);
         assertThat(lost.get("status").asText()).isEqualTo("lost");
         assertThat(server.json("/jobs/single/1/lost").get("cause").asText()).startsWith("nothing started it");
@@ -449,6 +445,16 @@ class StoreFaultTest {
     }
 
     /** The next call of {@code method} commits and then fails, as a connection lost before the answer to its COMMIT. */
+    /**
+     * Triggers {@code job} while the answer to its commit is lost and the look-up after it fails
+     * too: the trigger is answered 503, and its execution is stored.
+     */
+    private void answeredUnavailableAlthoughStored(TestServer server, String job) throws Exception {
+        answerLostAfterCommit("createAll");
+        fixture.faults().failCall("executions", 1);
+        assertThat(server.postJson("/jobs/" + job, "{}").statusCode()).isEqualTo(503);
+    }
+
     private void answerLostAfterCommit(String method) {
         fixture.faults()
                 .failAfterCall(method, 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));

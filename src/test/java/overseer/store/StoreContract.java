@@ -622,22 +622,40 @@ abstract class StoreContract {
             create("hooked", T0);
         }
         Instant now = T0.plusSeconds(5);
+        List<String> all = claimedInFourThreadsOnTwoStores((mine, t) ->
+                mine.claimDeliveries("claimant-" + t, now, now.plusSeconds(60), Store.HookRoom.unlimited(), 5).stream()
+                        .map(Delivery::id)
+                        .toList());
+        assertThat(all).doesNotHaveDuplicates().hasSize(executions);
+    }
+
+    /** One claim of a racing thread ({@code t}, 0 to 3) on its store: what it took, empty when nothing is left. */
+    @FunctionalInterface
+    interface OneClaim {
+        List<String> claim(Store mine, int t) throws Exception;
+    }
+
+    /**
+     * Four threads, two on this store and two on {@link #another} on the same database, each
+     * claiming until a claim takes nothing, all let go at once: everything they took.
+     */
+    List<String> claimedInFourThreadsOnTwoStores(OneClaim once) throws Exception {
         try (Store second = another();
                 ExecutorService pool = Executors.newFixedThreadPool(4)) {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<List<String>>> claims = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 Store mine = t % 2 == 0 ? store : second;
-                String claimant = "claimant-" + t;
+                int thread = t;
                 claims.add(pool.submit(() -> {
                     go.await();
-                    List<String> ids = new ArrayList<>();
-                    List<Delivery> got;
+                    List<String> taken = new ArrayList<>();
+                    List<String> got;
                     do {
-                        got = mine.claimDeliveries(claimant, now, now.plusSeconds(60), Store.HookRoom.unlimited(), 5);
-                        got.forEach(d -> ids.add(d.id()));
+                        got = once.claim(mine, thread);
+                        taken.addAll(got);
                     } while (!got.isEmpty());
-                    return ids;
+                    return taken;
                 }));
             }
             go.countDown();
@@ -645,7 +663,7 @@ abstract class StoreContract {
             for (var f : claims) {
                 all.addAll(f.get(60, TimeUnit.SECONDS));
             }
-            assertThat(all).doesNotHaveDuplicates().hasSize(executions);
+            return all;
         }
     }
 
@@ -919,31 +937,9 @@ abstract class StoreContract {
             queued("limited", T0.plusMillis(i), 0, java.util.OptionalInt.of(2));
         }
         Instant now = T0.plusSeconds(5);
-        try (Store second = another();
-                ExecutorService pool = Executors.newFixedThreadPool(4)) {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<List<String>>> claims = new ArrayList<>();
-            for (int t = 0; t < 4; t++) {
-                Store mine = t % 2 == 0 ? store : second;
-                claims.add(pool.submit(() -> {
-                    go.await();
-                    List<String> taken = new ArrayList<>();
-                    List<Execution> got;
-                    do {
-                        got = mine.claim(3, now);
-                        taken.addAll(keys(got));
-                    } while (!got.isEmpty());
-                    return taken;
-                }));
-            }
-            go.countDown();
-            List<String> all = new ArrayList<>();
-            for (var f : claims) {
-                all.addAll(f.get(60, TimeUnit.SECONDS));
-            }
-            assertThat(all).doesNotHaveDuplicates().hasSize(62);
-            assertThat(all.stream().filter(k -> k.startsWith("limited/"))).hasSize(2);
-        }
+        List<String> all = claimedInFourThreadsOnTwoStores((mine, t) -> keys(mine.claim(3, now)));
+        assertThat(all).doesNotHaveDuplicates().hasSize(62);
+        assertThat(all.stream().filter(k -> k.startsWith("limited/"))).hasSize(2);
     }
 
     @Test
