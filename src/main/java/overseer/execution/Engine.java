@@ -131,7 +131,7 @@ final class Engine {
         if (u.execution().state() != ExecutionState.STARTING) {
             dispatch();
         } else if (admission.mayRun(claim)) {
-            Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+            startRun(u);
         } else {
             // Shutdown began meanwhile: it goes back to the queue, for the next start to run.
             try {
@@ -267,9 +267,9 @@ final class Engine {
     /**
      * Rows the claim took while their trigger was still queuing them (by run id): STARTING in the
      * store, settled by the first round after their trigger handed them over (or gave up). Only
-     * the rounds touch it.
+     * the rounds change it; {@link #admitted} looks in it, to wake the queue for its row.
      */
-    private final Map<String, Execution> parked = new java.util.HashMap<>();
+    private final Map<String, Execution> parked = new ConcurrentHashMap<>();
 
     private Duration claimRoundLocked() {
         java.time.Instant now = clock.instant();
@@ -325,15 +325,19 @@ final class Engine {
         // Looked up in this order: a trigger holds its row before it leaves admitting.
         if (admitting.contains(e.runId())) {
             parked.put(e.runId(), e);
-            return true;
+            if (admitting.contains(e.runId())) {
+                return true;
+            }
+            // Handed over meanwhile, perhaps before it was parked (unseen by admitted): settled now.
+            parked.remove(e.runId());
         }
-        Unfinished u = unfinished.get(e.job() + "/" + e.number());
-        if (u == null) {
+        Optional<Unfinished> held = find(e.job(), e.number());
+        if (held.isEmpty()) {
             return adopt(e);
         }
-        Admission.Claim claim = claims.get(u);
+        Admission.Claim claim = claims.get(held.get());
         if (claim != null) {
-            settle(u, claim);
+            settle(held.get(), claim);
         }
         return true;
     }
@@ -351,7 +355,7 @@ final class Engine {
             return;
         }
         switch (settled) {
-            case TAKEN -> Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+            case TAKEN -> startRun(u);
             case ENDED -> ended(u);
             case GIVEN_BACK, GONE -> {}
         }
@@ -374,7 +378,7 @@ final class Engine {
         }
         track(u, claim.get());
         log.info("execution: {} found queued with no one to run it; starting it", u.key());
-        Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
+        startRun(u);
         return true;
     }
 
@@ -404,15 +408,17 @@ final class Engine {
             if (admitting.contains(e.runId()) || parked.containsKey(e.runId())) {
                 continue;
             }
-            Unfinished u = unfinished.get(e.job() + "/" + e.number());
-            if (u == null) {
+            Optional<Unfinished> held = find(e.job(), e.number());
+            if (held.isEmpty()) {
                 recovery.endUnheld(e, "nothing started it (its start was recorded, and not heard)");
                 continue;
             }
-            Admission.Claim claim = claims.get(u);
+            Admission.Claim claim = claims.get(held.get());
             if (claim != null && admission.waiting(claim)) {
-                log.warn("execution: {} claim was recorded after all; settling it", u.key());
-                settle(u, claim);
+                log.warn(
+                        "execution: {} claim was recorded after all; settling it",
+                        held.get().key());
+                settle(held.get(), claim);
             }
         }
         claimsInDoubt = false;
@@ -423,11 +429,22 @@ final class Engine {
         admitting.add(runId);
     }
 
-    /** Its trigger handed it to {@link #enqueue}, or gave it up: from now on a claim of its row is settled by what this server holds. */
+    /**
+     * Its trigger handed it to {@link #enqueue}, or gave it up: from now on a claim of its row is
+     * settled by what this server holds; a row a round kept aside for it is settled by the next.
+     * (Removed from {@link #admitting} before {@link #parked} is read, while a round parks before
+     * it reads admitting again: one of the two sees the other.)
+     */
     void admitted(String runId) {
-        if (admitting.remove(runId)) {
+        admitting.remove(runId);
+        if (parked.containsKey(runId)) {
             dispatch();
         }
+    }
+
+    /** Runs {@code u}, which holds a running slot, on a virtual thread of its own. */
+    private void startRun(Unfinished u) {
+        Thread.ofVirtual().name("execution-" + u.key()).start(() -> run(u));
     }
 
     private void run(Unfinished u) {

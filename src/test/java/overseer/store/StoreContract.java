@@ -791,6 +791,12 @@ abstract class StoreContract {
     /** A new execution whose command renders with {@code prepare}, inside the store's transaction. */
     static NewExecution rendering(String job, java.util.function.LongFunction<NewExecution.Prepared> prepare) {
         NewExecution e = newExecution(job, T0, Optional.empty());
+        return withPriority(e, e.priority(), prepare);
+    }
+
+    /** {@code e} with {@code priority}, rendering with {@code prepare}. */
+    static NewExecution withPriority(
+            NewExecution e, int priority, java.util.function.LongFunction<NewExecution.Prepared> prepare) {
         return new NewExecution(
                 e.job(),
                 e.trigger(),
@@ -798,7 +804,7 @@ abstract class StoreContract {
                 e.createdAt(),
                 e.paramsJson(),
                 e.secretsJson(),
-                e.priority(),
+                priority,
                 e.scheduledAt(),
                 e.runId(),
                 e.idempotencyKey(),
@@ -871,23 +877,11 @@ abstract class StoreContract {
 
     /** A queued execution of {@code job} with {@code priority}, created at {@code at}, whose job allows {@code limit} at once. */
     Execution queued(String job, Instant at, int priority, java.util.OptionalInt limit) {
-        NewExecution e = newExecution(job, at, Optional.empty());
-        return store.create(
-                        new NewExecution(
-                                e.job(),
-                                e.trigger(),
-                                e.commit(),
-                                e.createdAt(),
-                                e.paramsJson(),
-                                e.secretsJson(),
-                                priority,
-                                Optional.empty(),
-                                e.runId(),
-                                Optional.empty(),
-                                NewExecution.Origin.NONE,
-                                n -> new NewExecution.Prepared("echo " + n, "{}", limit)),
-                        Event.of("queued", null, at, "api"))
-                .execution();
+        NewExecution e = withPriority(
+                newExecution(job, at, Optional.empty()),
+                priority,
+                n -> new NewExecution.Prepared("echo " + n, "{}", limit));
+        return store.create(e, Event.of("queued", null, at, "api")).execution();
     }
 
     private static List<String> keys(List<Execution> executions) {
