@@ -9,15 +9,15 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
-import overseer.job.Overlap;
+import overseer.store.ExecutionState;
 
 /**
- * This server's places: the bounded queue, the running slots, and each job's concurrency with
- * its overlap policy. Which queued execution starts next is the store's queue claim's choice
- * (one statement, in the database); a claimed one starts here only when this server has a slot
- * for it. Admission is one atomic step: a trigger takes a {@link Claim} under the
- * lock before its execution is stored, so concurrent triggers see each other whatever the order of
- * their store writes. No store or process work happens under the lock.
+ * This server's places: its running slots and each job's count of them, and the executions it
+ * holds, queued or running. What the rules decide is the store's: the queue's bound and a job's
+ * concurrency with its overlap policy are checked in the transaction that creates an execution
+ * (against what every server stored), and which queued execution starts next is the queue's
+ * claim (one statement, in the database); a claimed one starts here only when this server has a
+ * slot for it. No store or process work happens under the lock.
  */
 final class Admission {
     /** A trigger's place from admission until its execution ends or is cancelled. */
@@ -26,10 +26,6 @@ final class Admission {
         private Optional<Unfinished> execution = Optional.empty();
         /** Where the claim is; RELEASED is final, so a late requeue cannot bring it back. */
         private Place place = Place.WAITING;
-        /** Chosen to make room by a later trigger of an {@code overlap: replace} job. */
-        private boolean superseded;
-        /** Superseded before its own trigger had stored it. */
-        private boolean supersedeOnAdmit;
 
         private Claim(String job) {
             this.job = job;
@@ -44,10 +40,33 @@ final class Admission {
     }
 
     /**
-     * What admission decided: the claim, and the admitted executions to end to make room for it
-     * ({@code marked} also holds claims still being stored, which end as soon as they are admitted).
+     * What became of an execution a later trigger chose to replace ({@code overlap: replace}):
+     * its row was cancelled by that trigger's transaction, or it is starting or running and must
+     * be killed.
      */
-    record Admitted(Claim claim, List<Claim> victims, List<Claim> marked) {}
+    enum Replacement {
+        CANCELLED_IN_STORE,
+        TO_KILL
+    }
+
+    /** What {@link #admit} found: the execution is held, or was replaced before it was. */
+    enum Admitted {
+        HELD,
+        CANCELLED_IN_STORE,
+        TO_KILL
+    }
+
+    /**
+     * Executions a later trigger replaced before their own trigger handed them over (job/number);
+     * each is ended as soon as it is admitted. Bounded: one that never comes (its trigger
+     * failed) must not keep its entry for ever.
+     */
+    private final Map<String, Replacement> replacedEarly = new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Replacement> eldest) {
+            return size() > 1_000;
+        }
+    };
 
     private final int maxConcurrent;
     private final int maxQueued;
@@ -57,13 +76,12 @@ final class Admission {
                     .thenComparing(c -> c.execution.orElseThrow().createdAt())
                     .thenComparing(c -> c.job)
                     .thenComparingLong(c -> c.execution.orElseThrow().number()));
-    /** Every claim by job, oldest first: reserved, queued and running. */
+    /** Every claim by job, oldest first: being stored, queued and running. */
     private final Map<String, List<Claim>> claims = new HashMap<>();
 
     /** Running executions by job, for the concurrency check of each queued one. */
     private final Map<String, Integer> runningByJob = new HashMap<>();
 
-    private int reserved;
     private int running;
     private boolean accepting = true;
 
@@ -72,103 +90,47 @@ final class Admission {
         this.maxQueued = maxQueued;
     }
 
-    /**
-     * Takes a place for a new execution of {@code job}, or refuses: while shutting down, when the
-     * queue is full, or when the job is at its concurrency with {@code overlap: skip}. With
-     * {@code overlap: replace}, the oldest claims over the limit are marked as superseded and
-     * returned, to be ended by the caller.
-     */
-    Admitted reserve(String job, OptionalInt concurrency, Overlap overlap) throws Refused {
-        lock.lock();
-        try {
-            checkRoom();
-            List<Claim> ofJob = claims.computeIfAbsent(job, j -> new ArrayList<>());
-            List<Claim> victims = new ArrayList<>();
-            if (concurrency.isPresent()) {
-                int limit = concurrency.getAsInt();
-                List<Claim> live = ofJob.stream()
-                        .filter(c -> !c.superseded && !c.supersedeOnAdmit)
-                        .toList();
-                if (live.size() >= limit) {
-                    switch (overlap) {
-                        case SKIP ->
-                            throw new Refused(
-                                    Refused.Reason.CONCURRENCY_REACHED,
-                                    "job '" + job + "' already has " + live.size()
-                                            + " execution(s) and its overlap policy is skip");
-                        case REPLACE -> victims.addAll(live.subList(0, live.size() - limit + 1));
-                        case QUEUE -> {}
-                    }
-                }
-            }
-            Claim claim = new Claim(job);
-            for (Claim v : victims) {
-                if (v.execution.isEmpty()) {
-                    // Its trigger is still storing it: it is cancelled as soon as it is admitted.
-                    v.supersedeOnAdmit = true;
-                } else {
-                    v.superseded = true;
-                }
-            }
-            ofJob.add(claim);
-            reserved++;
-            return new Admitted(
-                    claim, victims.stream().filter(v -> !v.supersedeOnAdmit).toList(), List.copyOf(victims));
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Refuses a new place while shutting down or when the queue is full; under {@link #lock}. */
-    private void checkRoom() throws Refused {
-        if (!accepting) {
-            throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
-        }
-        if (queue.size() + reserved >= maxQueued) {
-            throw new Refused(
-                    Refused.Reason.QUEUE_FULL,
-                    "the queue holds " + (queue.size() + reserved) + " executions; try again later");
-        }
+    /** The queue's bound, checked by the store when an execution is created. */
+    int maxQueued() {
+        return maxQueued;
     }
 
     /**
-     * A place for a retry: it counts against the queue, but not against its job's concurrency and
-     * overlap policy, which the execution it retries still holds; they apply when it starts.
+     * A place for a new execution of {@code job} (a trigger's or a retry's) while it is stored;
+     * refused only while shutting down. The rules are the store's, checked as it is created.
      */
-    Admitted reserveRetry(String job) throws Refused {
+    Claim reserve(String job) throws Refused {
         lock.lock();
         try {
-            checkRoom();
+            if (!accepting) {
+                throw new Refused(Refused.Reason.SHUTTING_DOWN, "the server is shutting down");
+            }
             Claim claim = new Claim(job);
             claims.computeIfAbsent(job, j -> new ArrayList<>()).add(claim);
-            reserved++;
-            return new Admitted(claim, List.of(), List.of());
+            return claim;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Moves a claim not stored yet straight to a running slot, when it may start at once: nothing
-     * waits in the queue (so no better or older execution is passed over), a slot is free and its
-     * job is under its concurrency, and it replaces nothing. Its execution is then stored STARTING,
-     * in the one commit that creates it, and {@link #admit} does not queue it. False leaves it
-     * reserved, to be queued as usual.
+     * Holds a running slot for a claim not stored yet, when its execution may be able to start
+     * at once: nothing waits in this server's queue (so no better or older execution is passed
+     * over), a slot is free and its job is under its concurrency here. The store then records
+     * it STARTING if what it holds agrees (nothing queued, nothing replaced, the job under its
+     * limit), and {@link #admit} gives the slot back if it did not. False: it will be queued.
      */
-    boolean startAtOnce(Admitted admitted, OptionalInt concurrency) {
-        Claim claim = admitted.claim();
+    boolean holdSlot(Claim claim, OptionalInt concurrency) {
         lock.lock();
         try {
             if (!accepting
                     || !queue.isEmpty()
-                    || !admitted.marked().isEmpty()
                     || claim.place != Place.WAITING
                     || claim.execution.isPresent()
                     || running >= maxConcurrent
                     || (concurrency.isPresent() && runningOf(claim.job) >= concurrency.getAsInt())) {
                 return false;
             }
-            reserved--;
             takeSlot(claim);
             return true;
         } finally {
@@ -177,42 +139,83 @@ final class Admission {
     }
 
     /**
-     * The claim's execution is stored: it joins the queue, unless it took a running slot at once.
-     * Returns false when a later trigger superseded it meanwhile; it is then still claimed, and the
-     * caller cancels it.
+     * The claim's execution is stored: recorded STARTING, it keeps the slot it held; queued, it
+     * gives that slot back and joins the queue. Says whether a later trigger replaced it
+     * meanwhile; it is then still claimed, and the caller ends it.
      */
-    boolean admit(Claim claim, Unfinished execution) {
+    Admitted admit(Claim claim, Unfinished execution) {
         lock.lock();
         try {
             claim.execution = Optional.of(execution);
+            if (claim.place == Place.RUNNING && execution.execution().state() != ExecutionState.STARTING) {
+                giveSlotBack(claim);
+                claim.place = Place.WAITING;
+            }
             if (claim.place == Place.WAITING) {
-                reserved--;
                 queue.add(claim);
             }
-            return !claim.supersedeOnAdmit;
+            Replacement replaced = replacedEarly.remove(execution.key());
+            return replaced == null
+                    ? Admitted.HELD
+                    : replaced == Replacement.CANCELLED_IN_STORE ? Admitted.CANCELLED_IN_STORE : Admitted.TO_KILL;
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * The trigger failed or found an earlier execution (idempotency): it gives its place back, and
-     * the executions it had chosen to replace are no longer chosen.
+     * The executions of {@code job} numbered {@code numbers} that a new one replaces, as this
+     * server holds them; one whose trigger has not handed it over yet is ended when it does.
      */
-    void withdraw(Admitted admitted) {
+    List<Claim> replaced(String job, List<Long> numbers, Replacement how) {
         lock.lock();
         try {
-            if (admitted.claim().place == Place.RUNNING) {
-                giveSlotBack(admitted.claim());
-            } else {
-                reserved--;
+            List<Claim> found = new ArrayList<>();
+            for (long n : numbers) {
+                Optional<Claim> held = claims.getOrDefault(job, List.of()).stream()
+                        .filter(c -> c.place != Place.RELEASED
+                                && c.execution.isPresent()
+                                && c.execution.get().number() == n)
+                        .findFirst();
+                if (held.isPresent()) {
+                    found.add(held.get());
+                } else {
+                    replacedEarly.put(job + "/" + n, how);
+                }
             }
-            admitted.claim().place = Place.RELEASED;
-            forget(admitted.claim());
-            for (Claim v : admitted.marked()) {
-                v.superseded = false;
-                v.supersedeOnAdmit = false;
+            return found;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a later trigger chose to replace this execution, starting or running, before this
+     * server held it (a claimed row nobody here held).
+     */
+    boolean replacedBeforeHeld(Unfinished execution) {
+        lock.lock();
+        try {
+            return replacedEarly.remove(execution.key()) != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The trigger failed or found an earlier execution (idempotency): it gives its place back.
+     * True when that freed a running slot it held.
+     */
+    boolean withdraw(Claim claim) {
+        lock.lock();
+        try {
+            boolean held = claim.place == Place.RUNNING;
+            if (held) {
+                giveSlotBack(claim);
             }
+            claim.place = Place.RELEASED;
+            forget(claim);
+            return held;
         } finally {
             lock.unlock();
         }
@@ -372,19 +375,6 @@ final class Admission {
     /** Every execution that holds a running slot. */
     List<Unfinished> running() {
         return select(c -> c.place == Place.RUNNING);
-    }
-
-    /** The unfinished (queued or running) executions of {@code job}, oldest first. */
-    List<Unfinished> unfinished(String job) {
-        lock.lock();
-        try {
-            return claims.getOrDefault(job, List.of()).stream()
-                    .filter(c -> c.execution.isPresent())
-                    .map(c -> c.execution.get())
-                    .toList();
-        } finally {
-            lock.unlock();
-        }
     }
 
     /** Every queued execution. */

@@ -115,17 +115,27 @@ final class Engine {
     }
 
     /**
-     * Queues a stored execution under the claim its trigger took, ends the executions it
-     * supersedes ({@code overlap: replace}), and starts what fits. One stored STARTING (admitted
+     * Queues a stored execution under the claim its trigger took, ends the executions the store
+     * chose for it to replace ({@code overlap: replace}), and starts what fits. One stored STARTING (admitted
      * at once) starts now, unless shutdown began meanwhile: it then ends without a process.
      */
-    void enqueue(Admission.Claim claim, Unfinished u, List<Admission.Claim> victims) {
+    void enqueue(Admission.Claim claim, Unfinished u, Store.Replaced replaced) {
         track(u, claim);
-        if (!admission.admit(claim, u)) {
-            supersede(u, "replaced by a later execution");
+        Admission.Admitted admitted = admission.admit(claim, u);
+        switch (admitted) {
+            case HELD -> {}
+            case TO_KILL -> supersede(u, "replaced by a later execution");
+            case CANCELLED_IN_STORE -> cancelledInStore(u);
         }
-        for (Admission.Claim victim : victims) {
+        for (Admission.Claim victim :
+                admission.replaced(u.job(), replaced.cancelled(), Admission.Replacement.CANCELLED_IN_STORE)) {
+            cancelledInStore(Admission.execution(victim));
+        }
+        for (Admission.Claim victim : admission.replaced(u.job(), replaced.ending(), Admission.Replacement.TO_KILL)) {
             supersede(Admission.execution(victim), "replaced by execution " + u.number());
+        }
+        if (admitted == Admission.Admitted.CANCELLED_IN_STORE) {
+            return;
         }
         // The state its creation stored: STARTING when admitted at once.
         if (u.execution().state() != ExecutionState.STARTING) {
@@ -140,6 +150,13 @@ final class Engine {
                 // Left STARTING in the store: the next start records it lost.
                 log.warn("execution: {} not started, and not put back in the queue: {}", u.key(), e.getMessage());
             }
+            ended(u);
+        }
+    }
+
+    /** A queued execution that a later trigger's transaction cancelled, to make room for it: it is released. */
+    private void cancelledInStore(Unfinished u) {
+        if (lifecycle.cancelledInStore(u)) {
             ended(u);
         }
     }
@@ -377,6 +394,10 @@ final class Engine {
             return false;
         }
         track(u, claim.get());
+        if (admission.replacedBeforeHeld(u)) {
+            // A later trigger replaced it while nobody held it: the kill is kept for its start.
+            supersede(u, "replaced by a later execution");
+        }
         log.info("execution: {} found queued with no one to run it; starting it", u.key());
         startRun(u);
         return true;

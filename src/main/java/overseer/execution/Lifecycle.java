@@ -507,6 +507,28 @@ final class Lifecycle {
         }
     }
 
+    /**
+     * QUEUED → CANCELLED here, for an execution whose row a later trigger's transaction cancelled
+     * (with its {@code kill} and {@code fail}) to make room for it; false when it is not queued
+     * here (then it was not that row's state either, and nothing changes).
+     */
+    boolean cancelledInStore(Unfinished u) {
+        u.lock.lock();
+        try {
+            if (u.state() != ExecutionState.QUEUED) {
+                return false;
+            }
+            u.countEvent();
+            u.countEvent();
+            u.requestEnd();
+            u.moveTo(ExecutionState.CANCELLED);
+            metrics.executionFinished(u.job(), "fail", Optional.empty());
+            return true;
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
     /** QUEUED → CANCELLED with {@code cause}; false when it is no longer queued. */
     boolean cancel(Unfinished u, String cause) {
         u.lock.lock();

@@ -63,16 +63,12 @@ final class Retries {
         }
         Instant now = clock.instant();
         Instant notBefore = now.plusMillis((long) (policy.delayMillis() * Math.pow(policy.backoff(), done)));
-        Optional<Admission.Admitted> admitted;
+        Optional<Admission.Claim> claim;
         try {
-            admitted = Optional.of(engine.admission().reserveRetry(u.job()));
+            claim = Optional.of(engine.admission().reserve(u.job()));
         } catch (Refused e) {
-            if (e.reason() != Refused.Reason.SHUTTING_DOWN) {
-                notRetried(u, "retry " + (done + 1) + " of " + policy.times() + " not queued: " + e.getMessage());
-                return;
-            }
-            // Stored only: the next start queues it.
-            admitted = Optional.empty();
+            // Shutting down: stored only, the next start queues it.
+            claim = Optional.empty();
         }
         CheckoutLease lease = null;
         String runId = UUID.randomUUID().toString();
@@ -102,8 +98,25 @@ final class Retries {
                     "overseer");
             Store.Created created;
             try {
-                created = store.create(retry, queued);
-            } catch (RuntimeException e) {
+                // The queue's bound applies; its job's concurrency, which its first execution's
+                // place counted, applies when it starts.
+                switch (store.createAll(List.of(new Store.Insert(retry, queued, Optional.empty())
+                                .admittedUnder(
+                                        Store.Admit.retry(engine.admission().maxQueued()), Optional.empty())))
+                        .getFirst()) {
+                    case Store.Inserted.Done made -> created = made.created();
+                    case Store.Inserted.Refused(Store.Refusal refusal) -> {
+                        claim.ifPresent(engine.admission()::withdraw);
+                        lease.close();
+                        notRetried(
+                                u,
+                                "retry " + (done + 1) + " of " + policy.times() + " not queued: the queue holds "
+                                        + refusal.queued() + " executions; try again later");
+                        return;
+                    }
+                    case Store.Inserted.Failed(RuntimeException e) -> throw e;
+                }
+            } catch (StoreException e) {
                 created =
                         new Store.Created(RecordedAfterAll.find(store, retry, e).orElseThrow(() -> e), false);
             }
@@ -116,13 +129,13 @@ final class Retries {
                     u.job(),
                     created.execution().number(),
                     notBefore);
-            if (admitted.isPresent()) {
-                engine.enqueue(admitted.get().claim(), engine.hold(created.execution(), u.spec(), lease), List.of());
+            if (claim.isPresent()) {
+                engine.enqueue(claim.get(), engine.hold(created.execution(), u.spec(), lease), Store.Replaced.NONE);
             } else {
                 lease.close();
             }
         } catch (JsonProcessingException | RuntimeException e) {
-            admitted.ifPresent(a -> engine.admission().withdraw(a));
+            claim.ifPresent(engine.admission()::withdraw);
             if (lease != null) {
                 lease.close();
             }

@@ -109,11 +109,7 @@ final class Triggers {
     }
 
     private Store.Created triggerOnce(Executions.Trigger t) throws Refused, InvalidParams {
-        Staged staged = stage(t);
-        if (staged instanceof Staged.Answered(Store.Created created)) {
-            return created;
-        }
-        Pending p = ((Staged.Ready) staged).pending();
+        Pending p = stage(t);
         String runId = p.insert().execution().runId();
         engine.admitting(runId);
         try {
@@ -129,7 +125,7 @@ final class Triggers {
                 }
                 stored = List.of(new Store.Inserted.Done(new Store.Created(made.get(), false)));
             }
-            return settle(p, stored.getFirst());
+            return settle(t, p, stored.getFirst());
         } finally {
             engine.admitted(runId);
         }
@@ -156,13 +152,8 @@ final class Triggers {
         for (int i = 0; i < triggers.size(); i++) {
             Executions.Trigger t = triggers.get(i);
             try {
-                switch (stage(t)) {
-                    case Staged.Answered(Store.Created created) -> outcomes[i] = new Outcome.Created(created);
-                    case Staged.Ready(Pending p) -> {
-                        pending.add(p);
-                        positions.add(i);
-                    }
-                }
+                pending.add(stage(t));
+                positions.add(i);
             } catch (Refused | InvalidParams | RuntimeException e) {
                 if (refusedFire(t, e)) {
                     // A refused fire leaves a record, stored with the others.
@@ -209,7 +200,8 @@ final class Triggers {
         for (int k = 0; k < pending.size(); k++) {
             int i = positions.get(k);
             try {
-                outcomes[i] = settled(pending.get(k), settle(pending.get(k), stored.get(k)));
+                outcomes[i] =
+                        settled(pending.get(k), stored.get(k), settle(triggers.get(i), pending.get(k), stored.get(k)));
             } catch (Refused | RuntimeException e) {
                 if (refusedFire(triggers.get(i), e) && pending.get(k).refusal().isEmpty()) {
                     // Refused inside the store's transaction (its command, rendered with its number).
@@ -224,9 +216,9 @@ final class Triggers {
                 List<Store.Inserted> skipped =
                         store.createAll(late.stream().map(Pending::insert).toList());
                 for (int k = 0; k < late.size(); k++) {
-                    if (skipped.get(k) instanceof Store.Inserted.Done(Store.Created created)) {
+                    if (skipped.get(k) instanceof Store.Inserted.Done done) {
                         outcomes[latePositions.get(k)] = new Outcome.Skipped(
-                                created, late.get(k).refusal().orElseThrow());
+                                done.created(), late.get(k).refusal().orElseThrow());
                     }
                 }
             } catch (RuntimeException e) {
@@ -242,10 +234,22 @@ final class Triggers {
                 && !(error instanceof overseer.store.StoreException);
     }
 
-    private static Outcome settled(Pending p, Store.Created created) {
-        return p.refusal().isPresent()
-                ? new Outcome.Skipped(created, p.refusal().get())
-                : new Outcome.Created(created);
+    /**
+     * A fire's outcome: skipped when it was refused (a skip under {@code overlap: skip} is what
+     * its job asked for, and is an execution like any other).
+     */
+    private static Outcome settled(Pending p, Store.Inserted stored, Store.Created created) {
+        if (p.refusal().isPresent()) {
+            return new Outcome.Skipped(created, p.refusal().get());
+        }
+        if (stored instanceof Store.Inserted.Done done
+                && done.refused().isPresent()
+                && done.refused().get().kind() == Store.Refusal.Kind.QUEUE_FULL) {
+            return new Outcome.Skipped(
+                    created,
+                    refused(created.execution().job(), done.refused().get()).getMessage());
+        }
+        return new Outcome.Created(created);
     }
 
     /**
@@ -278,22 +282,15 @@ final class Triggers {
                 Optional.of(refusal));
     }
 
-    /** A trigger checked and admitted, ready to be stored: its claim (none for a skipped fire) and checkout held. */
+    /** A trigger checked, ready to be stored: its claim (none for a skipped fire) and checkout held. */
     private record Pending(
-            Optional<Admission.Admitted> admitted,
+            Optional<Admission.Claim> claim,
             Optional<CheckoutLease> lease,
             Store.Insert insert,
             LaunchPreparation.Launch[] launch,
             Optional<String> refusal) {}
 
-    /** A trigger after its checks: ready to be stored, or answered already (an idempotent replay). */
-    private sealed interface Staged {
-        record Ready(Pending pending) implements Staged {}
-
-        record Answered(Store.Created created) implements Staged {}
-    }
-
-    private Staged stage(Executions.Trigger t) throws Refused, InvalidParams {
+    private Pending stage(Executions.Trigger t) throws Refused, InvalidParams {
         Snapshot snapshot = config.active()
                 .orElseThrow(() -> new Refused(Refused.Reason.NO_CONFIGURATION, "no configuration is active yet"));
         JobDefinition job = configured(snapshot, t.job());
@@ -350,10 +347,12 @@ final class Triggers {
     }
 
     /**
-     * Admission before storing, for the rules: the claim is taken before the store write and given
-     * back if it fails, so concurrent triggers never overshoot a limit.
+     * A trigger ready to be stored under its job's rules, which the store checks as it creates
+     * the execution: the queue's bound, the job's concurrency and overlap policy, and whether it
+     * starts at once (when this server holds a slot for it). A scheduled fire that the rules
+     * refuse is recorded all the same, ended {@code skipped} with why.
      */
-    private Staged stage(Executions.Trigger t, Snapshot snapshot, JobDefinition job, Map<String, Object> values)
+    private Pending stage(Executions.Trigger t, Snapshot snapshot, JobDefinition job, Map<String, Object> values)
             throws Refused {
         if (disabled.test(t.job())) {
             throw new Refused(Refused.Reason.DISABLED, "job '" + t.job() + "' is disabled");
@@ -373,51 +372,55 @@ final class Triggers {
                 newExecution(t, commit, prepared, provisional, launch),
                 Event.of("queued", "triggered by " + t.kind(), now(), t.kind()),
                 Optional.empty());
-        Admission.Admitted admitted;
+        Admission.Claim claim;
         try {
-            admitted = admission.reserve(t.job(), job.concurrency(), job.overlap());
+            claim = admission.reserve(t.job());
         } catch (Refused refused) {
             if (t.scheduleId().isPresent()) {
                 // A scheduled fire is never refused silently: it is recorded as skipped, with why.
-                boolean overlap = refused.reason() == Refused.Reason.CONCURRENCY_REACHED;
-                return new Staged.Ready(new Pending(
+                return new Pending(
                         Optional.empty(),
                         Optional.empty(),
                         new Store.Insert(
                                 queued.execution(),
                                 queued.queued(),
-                                Optional.of(
-                                        overlap
-                                                ? skipped(t)
-                                                : Event.of("skipped", refused.getMessage(), now(), "overseer"))),
+                                Optional.of(Event.of("skipped", refused.getMessage(), now(), "overseer"))),
                         launch,
-                        overlap ? Optional.empty() : Optional.of(refused.getMessage())));
-            }
-            // A retried POST whose first attempt was accepted gets that execution, whatever the rules say now.
-            if (t.idempotencyKey().isPresent()) {
-                Optional<Execution> earlier =
-                        store.idempotent(t.job(), t.idempotencyKey().get(), now());
-                if (earlier.isPresent()) {
-                    return new Staged.Answered(new Store.Created(earlier.get(), true));
-                }
+                        Optional.of(refused.getMessage()));
             }
             throw refused;
         }
         try {
-            // Admitted to run at once, it is stored STARTING: its start needs no commit of its own.
-            Store.Insert insert = admission.startAtOnce(admitted, job.concurrency()) ? queued.startingAtOnce() : queued;
-            return new Staged.Ready(new Pending(
-                    Optional.of(admitted), Optional.of(config.hold(commit)), insert, launch, Optional.empty()));
+            Store.Admit rules = new Store.Admit(
+                    job.concurrency(),
+                    switch (job.overlap()) {
+                        case QUEUE -> Store.OnLimit.QUEUE;
+                        case SKIP -> Store.OnLimit.SKIP;
+                        case REPLACE -> Store.OnLimit.REPLACE;
+                    },
+                    admission.maxQueued(),
+                    admission.holdSlot(claim, job.concurrency()));
+            Optional<java.util.function.Function<Store.Refusal, Event>> onRefusal =
+                    t.scheduleId().isPresent()
+                            ? Optional.of(refusal -> refusedFire(t.job(), refusal))
+                            : Optional.empty();
+            return new Pending(
+                    Optional.of(claim),
+                    Optional.of(config.hold(commit)),
+                    queued.admittedUnder(rules, onRefusal),
+                    launch,
+                    Optional.empty());
         } catch (RuntimeException e) {
-            admission.withdraw(admitted);
-            // A slot it may have taken at once is free again.
-            engine.dispatch();
+            if (admission.withdraw(claim)) {
+                // The slot it held is free again.
+                engine.dispatch();
+            }
             throw e;
         }
     }
 
     /** After the store write: a new execution joins the queue; anything else gives its place back. */
-    private Store.Created settle(Pending p, Store.Inserted stored) throws Refused {
+    private Store.Created settle(Executions.Trigger t, Pending p, Store.Inserted stored) throws Refused {
         switch (stored) {
             case Store.Inserted.Failed(RuntimeException e) -> {
                 abandon(p);
@@ -426,29 +429,63 @@ final class Triggers {
                 }
                 throw e;
             }
-            case Store.Inserted.Done(Store.Created created) -> {
-                if (created.existing() || p.admitted().isEmpty()) {
+            case Store.Inserted.Refused(Store.Refusal refusal) -> {
+                abandon(p);
+                // A retried POST whose first attempt was accepted gets that execution, whatever the rules say now.
+                if (t.idempotencyKey().isPresent()) {
+                    Optional<Execution> earlier =
+                            store.idempotent(t.job(), t.idempotencyKey().get(), now());
+                    if (earlier.isPresent()) {
+                        return new Store.Created(earlier.get(), true);
+                    }
+                }
+                throw refused(t.job(), refusal);
+            }
+            case Store.Inserted.Done(
+                    Store.Created created,
+                    Store.Replaced replaced,
+                    Optional<Store.Refusal> refused) -> {
+                // Read back after a lost answer, it may be one that admission recorded ended.
+                if (created.existing()
+                        || p.claim().isEmpty()
+                        || refused.isPresent()
+                        || created.execution().state().terminal()) {
                     abandon(p);
                     return created;
                 }
                 engine.enqueue(
-                        p.admitted().get().claim(),
+                        p.claim().get(),
                         engine.hold(
                                 created.execution(),
                                 p.launch()[0].spec(),
                                 p.lease().orElseThrow()),
-                        p.admitted().get().victims());
+                        replaced);
                 return created;
             }
         }
     }
 
+    /** Why a trigger was refused, as its answer says it. */
+    private static Refused refused(String job, Store.Refusal refusal) {
+        return switch (refusal.kind()) {
+            case QUEUE_FULL ->
+                new Refused(
+                        Refused.Reason.QUEUE_FULL,
+                        "the queue holds " + refusal.queued() + " executions; try again later");
+            case AT_LIMIT ->
+                new Refused(
+                        Refused.Reason.CONCURRENCY_REACHED,
+                        "job '" + job + "' already has " + refusal.holders().size()
+                                + " execution(s) and its overlap policy is skip");
+        };
+    }
+
     /** Gives back what a trigger held: its claim and its checkout. */
     private void abandon(Pending p) {
-        p.admitted().ifPresent(admission::withdraw);
+        boolean slotFreed = p.claim().map(admission::withdraw).orElse(false);
         p.lease().ifPresent(CheckoutLease::close);
-        if (p.insert().starting()) {
-            // The running slot it took at once is free again, for what queued behind it meanwhile.
+        if (slotFreed) {
+            // The running slot it held is free again, for what queued behind it meanwhile.
             engine.dispatch();
         }
     }
@@ -494,19 +531,20 @@ final class Triggers {
     }
 
     /**
-     * The final event of a scheduled fire while its {@code overlap: skip} job is at its limit: it
-     * is recorded as an execution that ends {@code skipped} at once, naming those it gave way to.
+     * The final event of a scheduled fire that admission refused: its {@code overlap: skip} job is
+     * at its limit (naming the executions it gave way to), or the queue is full.
      */
-    private Event skipped(Executions.Trigger t) {
-        String holders = admission.unfinished(t.job()).stream()
-                .map(u -> Long.toString(u.number()))
-                .collect(java.util.stream.Collectors.joining(", "));
-        return Event.of(
-                "skipped",
-                "execution " + (holders.isEmpty() ? "?" : holders) + " of '" + t.job()
-                        + "' is still running and its overlap policy is skip",
-                now(),
-                "overseer");
+    private Event refusedFire(String job, Store.Refusal refusal) {
+        String cause = switch (refusal.kind()) {
+            case AT_LIMIT ->
+                "execution "
+                        + refusal.holders().stream()
+                                .map(String::valueOf)
+                                .collect(java.util.stream.Collectors.joining(", "))
+                        + " of '" + job + "' is still running and its overlap policy is skip";
+            case QUEUE_FULL -> refused(job, refusal).getMessage();
+        };
+        return Event.of("skipped", cause, now(), "overseer");
     }
 
     /** Carries a render failure out of the store's transaction, which it rolls back. */

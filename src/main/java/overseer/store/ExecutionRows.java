@@ -133,6 +133,21 @@ final class ExecutionRows {
      */
     long move(String job, long number, ExecutionState from, ExecutionState to, int events, String set, Object... values)
             throws SQLException {
+        OptionalLong lastSeq = moveIfIn(job, number, from, to, events, set, values);
+        if (lastSeq.isEmpty()) {
+            String actual = one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number)
+                    .map(e -> e.state().column())
+                    .orElse("missing");
+            throw new StaleState("store: execution " + job + "/" + number + " is " + actual + ", not " + from.column()
+                    + "; cannot make it " + to.column());
+        }
+        return lastSeq.getAsLong();
+    }
+
+    /** As {@link #move}, but empty when the execution is not in state {@code from} (nothing written). */
+    OptionalLong moveIfIn(
+            String job, long number, ExecutionState from, ExecutionState to, int events, String set, Object... values)
+            throws SQLException {
         if (!from.canMoveTo(to)) {
             throw new IllegalArgumentException("no move from " + from + " to " + to);
         }
@@ -142,18 +157,10 @@ final class ExecutionRows {
         args[values.length + 1] = job;
         args[values.length + 2] = number;
         args[values.length + 3] = from.column();
-        OptionalLong lastSeq = lastSeq(
+        return lastSeq(
                 "UPDATE executions SET state = ?" + set + (events == 0 ? "" : ", last_seq = last_seq + " + events)
                         + " WHERE job = ? AND number = ? AND state = ? RETURNING last_seq",
                 args);
-        if (lastSeq.isEmpty()) {
-            String actual = one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number)
-                    .map(e -> e.state().column())
-                    .orElse("missing");
-            throw new StaleState("store: execution " + job + "/" + number + " is " + actual + ", not " + from.column()
-                    + "; cannot make it " + to.column());
-        }
-        return lastSeq.getAsLong();
     }
 
     /**
@@ -207,6 +214,48 @@ final class ExecutionRows {
             rs.next();
             return rs.getLong(1);
         }
+    }
+
+    /**
+     * Gives back the number {@link #nextNumber} just took, for an execution that was refused:
+     * the transaction holds the counter row since, so no other create took one meanwhile.
+     */
+    void giveNumberBack(String job) throws SQLException {
+        db.update("UPDATE job_counters SET last_number = last_number - 1 WHERE job = ?", job);
+    }
+
+    /**
+     * What admission under {@code rules} needs, in one statement: the queued executions, counted
+     * up to the queue's bound (so a long queue costs no more than that), and, when the job has
+     * a concurrency, its unfinished executions with their states.
+     */
+    Room room(String job, Store.Admit rules) throws SQLException {
+        String queued = "SELECT -1, COUNT(*) FROM (SELECT 1 FROM executions WHERE state = 'queued' LIMIT ?) q";
+        boolean limited = rules.concurrency().isPresent();
+        int count = 0;
+        List<Long> unfinished = new ArrayList<>();
+        int active = 0;
+        try (PreparedStatement s = limited
+                        ? db.prepare(
+                                "SELECT number, CASE WHEN state = 'queued' THEN 0 ELSE 1 END FROM executions"
+                                        + " WHERE job = ? AND state IN ('queued', 'starting', 'running')"
+                                        + " UNION ALL " + queued,
+                                job,
+                                rules.maxQueued())
+                        : db.prepare(queued, rules.maxQueued());
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                long number = rs.getLong(1);
+                if (number < 0) {
+                    count = rs.getInt(2);
+                } else {
+                    unfinished.add(number);
+                    active += rs.getInt(2);
+                }
+            }
+        }
+        unfinished.sort(null);
+        return new Room(count, unfinished, active);
     }
 
     /**

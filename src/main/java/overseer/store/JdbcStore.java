@@ -94,12 +94,17 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     @Override
     public Created create(NewExecution e, Event queued) {
-        return write("record an execution", () -> insert(new Insert(e, queued, Optional.empty())));
+        return write("record an execution", () -> done(insert(new Insert(e, queued, Optional.empty()))));
     }
 
     @Override
     public Created skipped(NewExecution e, Event queued, Event skipped) {
-        return write("record a skipped execution", () -> insert(new Insert(e, queued, Optional.of(skipped))));
+        return write("record a skipped execution", () -> done(insert(new Insert(e, queued, Optional.of(skipped)))));
+    }
+
+    /** The execution of an insert without admission rules, which nothing refuses. */
+    private static Created done(Inserted inserted) {
+        return ((Inserted.Done) inserted).created();
     }
 
     @Override
@@ -109,7 +114,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             // (two statements fewer for most triggers, which come one at a time).
             Insert only = inserts.getFirst();
             try {
-                return List.of(new Inserted.Done(write("record an execution", () -> insert(only))));
+                return List.of(write("record an execution", () -> insert(only)));
             } catch (StoreException e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -122,9 +127,9 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 // Each insert behind a savepoint of its own, so that one that fails is undone alone.
                 execute("SAVEPOINT one_insert");
                 try {
-                    Created created = insert(i);
+                    Inserted inserted = insert(i);
                     execute("RELEASE SAVEPOINT one_insert");
-                    results.add(new Inserted.Done(created));
+                    results.add(inserted);
                 } catch (RuntimeException e) {
                     execute("ROLLBACK TO SAVEPOINT one_insert");
                     execute("RELEASE SAVEPOINT one_insert");
@@ -136,13 +141,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     /**
-     * Inserts an execution, queued, or already ended by {@code last}; or finds the one it repeats.
-     * No look-up before the insert: the fire and the idempotency key are unique indexes, and a
-     * repeat is the insert that conflicts. Two servers creating the same fire at once then wait
-     * for each other on the index, and the second finds the first's execution. A repeat gives
-     * its number back: everything it wrote is rolled back to the savepoint.
+     * Inserts an execution, queued, or already ended by {@code last}; or finds the one it repeats;
+     * or, refused by its admission rules, leaves it out. No look-up before the insert: the fire
+     * and the idempotency key are unique indexes, and a repeat is the insert that conflicts. Two
+     * servers creating the same fire at once then wait for each other on the index, and the
+     * second finds the first's execution. A repeat gives its number back: everything it wrote is
+     * rolled back to the savepoint.
      */
-    private Created insert(Insert i) throws SQLException {
+    private Inserted insert(Insert i) throws SQLException {
         NewExecution e = i.execution();
         if (e.idempotencyKey().isEmpty()
                 && (e.origin().scheduleId().isEmpty() || e.scheduledAt().isEmpty())) {
@@ -151,12 +157,12 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         }
         execute("SAVEPOINT one_execution");
         try {
-            Optional<Created> made = insertOrRepeat(i);
+            Optional<Inserted> made = insertOrRepeat(i);
             if (made.isEmpty()) {
                 execute("ROLLBACK TO SAVEPOINT one_execution");
             }
             execute("RELEASE SAVEPOINT one_execution");
-            return made.isPresent() ? made.get() : repeated(e);
+            return made.isPresent() ? made.get() : new Inserted.Done(repeated(e));
         } catch (SQLException | RuntimeException | Error failure) {
             try {
                 execute("ROLLBACK TO SAVEPOINT one_execution");
@@ -180,21 +186,45 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 true);
     }
 
-    /** The insert, or empty when it conflicted with the execution it repeats. */
-    private Optional<Created> insertOrRepeat(Insert i) throws SQLException {
+    /**
+     * The insert, or empty when it conflicted with the execution it repeats. Admission is
+     * decided after the job's number is taken: the counter row is then held by this transaction,
+     * so the creates of one job take turns and each counts the ones before it (on PostgreSQL the
+     * row lock, on SQLite the one writer). A refused execution gives its number back.
+     */
+    private Optional<Inserted> insertOrRepeat(Insert i) throws SQLException {
         NewExecution e = i.execution();
         long number = executions.nextNumber(e.job());
+        Room.Decision admitted = i.admit().isPresent()
+                ? executions.room(e.job(), i.admit().get()).decide(i.admit().get())
+                : Room.Decision.QUEUED;
+        Optional<Event> last = i.skipped();
+        if (admitted.refusal().isPresent()) {
+            if (i.recordRefusal().isEmpty()) {
+                executions.giveNumberBack(e.job());
+                return Optional.of(new Inserted.Refused(admitted.refusal().get()));
+            }
+            last = Optional.of(i.recordRefusal().get().apply(admitted.refusal().get()));
+        }
+        Replaced replaced = replace(e, number, admitted.replaces());
         NewExecution.Prepared prepared = e.prepare().apply(number);
         Optional<Execution> inserted = executions.insert(
-                e, number, i.queued(), prepared, i.starting() ? ExecutionState.STARTING : ExecutionState.QUEUED);
+                e,
+                number,
+                i.queued(),
+                prepared,
+                admitted.start() && last.isEmpty() ? ExecutionState.STARTING : ExecutionState.QUEUED);
         if (inserted.isEmpty() || (e.idempotencyKey().isPresent() && !executions.claimKey(e, number))) {
             return Optional.empty();
         }
         List<Delivery> made = new ArrayList<>(events.append(e.job(), number, 1, i.queued()));
-        if (i.skipped().isEmpty()) {
-            return Optional.of(new Created(inserted.get(), false, Optional.of(new Written(List.of(i.queued()), made))));
+        if (last.isEmpty()) {
+            return Optional.of(new Inserted.Done(
+                    new Created(inserted.get(), false, Optional.of(new Written(List.of(i.queued()), made))),
+                    replaced,
+                    Optional.empty()));
         }
-        Event last = i.skipped().get();
+        Event end = last.get();
         long seq = executions.move(
                 e.job(),
                 number,
@@ -202,14 +232,51 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 ExecutionState.CANCELLED,
                 1,
                 ", status = ?, finished_at = ?, secrets = '{}', launch = '{}', run_state = ?",
-                last.name(),
-                last.at().toEpochMilli(),
-                cancelledState(last));
-        made.addAll(events.append(e.job(), number, seq, last));
-        return Optional.of(new Created(
-                executions.find(e.job(), number).orElseThrow(),
-                false,
-                Optional.of(new Written(List.of(i.queued(), last), made))));
+                end.name(),
+                end.at().toEpochMilli(),
+                cancelledState(end));
+        made.addAll(events.append(e.job(), number, seq, end));
+        return Optional.of(new Inserted.Done(
+                new Created(
+                        executions.find(e.job(), number).orElseThrow(),
+                        false,
+                        Optional.of(new Written(List.of(i.queued(), end), made))),
+                replaced,
+                admitted.refusal()));
+    }
+
+    /**
+     * Ends what execution {@code number} of {@code e}'s job replaces: a queued one is cancelled
+     * here, in the same transaction, as a {@code kill} would cancel it; one that is starting or
+     * running (or was claimed meanwhile) is left to be killed by the server that runs it.
+     */
+    private Replaced replace(NewExecution e, long number, List<Long> victims) throws SQLException {
+        if (victims.isEmpty()) {
+            return Replaced.NONE;
+        }
+        List<Long> cancelled = new ArrayList<>();
+        List<Long> ending = new ArrayList<>();
+        for (long victim : victims) {
+            Event kill = Event.of("kill", "replaced by execution " + number, e.createdAt(), "overseer");
+            Event fail = Event.of("fail", "cancelled by 'kill' before it started", e.createdAt(), "overseer");
+            OptionalLong seq = executions.moveIfIn(
+                    e.job(),
+                    victim,
+                    ExecutionState.QUEUED,
+                    ExecutionState.CANCELLED,
+                    2,
+                    ", status = ?, finished_at = ?, secrets = '{}', launch = '{}', run_state = ?",
+                    fail.name(),
+                    fail.at().toEpochMilli(),
+                    cancelledState(fail));
+            if (seq.isPresent()) {
+                events.append(e.job(), victim, seq.getAsLong(), kill, fail);
+                cancelled.add(victim);
+            } else {
+                ending.add(victim);
+            }
+        }
+        return new Replaced(cancelled, ending);
     }
 
     @Override

@@ -44,32 +44,104 @@ public interface Store extends AutoCloseable {
      */
     Created skipped(NewExecution execution, Event queued, Event skipped);
 
+    /** What becomes of a new execution that would take its job past its concurrency. */
+    enum OnLimit {
+        /** It waits in the queue for a place. */
+        QUEUE,
+        /** It is refused. */
+        SKIP,
+        /** The oldest unfinished executions of its job make room for it. */
+        REPLACE
+    }
+
     /**
-     * One execution of a batch: queued, or ended at once by {@code skipped}; or, {@code starting},
-     * admitted to run at once and recorded STARTING in the same commit (its {@code queued} event
-     * is still its first), so that its start needs no commit of its own before the spawn.
+     * The rules a new execution is admitted under, checked in the transaction that creates it,
+     * against the executions stored unfinished (of every server on the database): the queue's
+     * bound, and its job's {@code concurrency} (empty: none, as for a retry, which its first
+     * execution's place already counted) with what happens at the limit. {@code mayStart}: the
+     * creating server has a running slot for it, so it is recorded STARTING (its start then needs
+     * no commit of its own) when nothing is queued, nothing is replaced and its job is under its
+     * limit.
      */
-    record Insert(NewExecution execution, Event queued, Optional<Event> skipped, boolean starting) {
-        public Insert {
-            if (starting && skipped.isPresent()) {
-                throw new IllegalArgumentException("a skipped execution does not start");
-            }
+    record Admit(OptionalInt concurrency, OnLimit onLimit, int maxQueued, boolean mayStart) {
+        /** A retry's rules: only the queue's bound. */
+        public static Admit retry(int maxQueued) {
+            return new Admit(OptionalInt.empty(), OnLimit.QUEUE, maxQueued, false);
+        }
+    }
+
+    /**
+     * Why admission refused an execution: the queue holds {@code queued} executions, its bound; or
+     * its job is at its concurrency with {@code OnLimit.SKIP}, held by the unfinished {@code
+     * holders}, oldest first.
+     */
+    record Refusal(Kind kind, int queued, List<Long> holders) {
+        public enum Kind {
+            QUEUE_FULL,
+            AT_LIMIT
         }
 
+        public Refusal {
+            holders = List.copyOf(holders);
+        }
+    }
+
+    /**
+     * One execution of a batch: queued, or ended at once by {@code skipped}; admitted under
+     * {@code admit} when given (without, it is queued whatever is stored). A refused one is not
+     * recorded, unless {@code recordRefusal} is given (a scheduled fire, which is never refused
+     * silently): it is then recorded ended at once by the event that function makes.
+     */
+    record Insert(
+            NewExecution execution,
+            Event queued,
+            Optional<Event> skipped,
+            Optional<Admit> admit,
+            Optional<java.util.function.Function<Refusal, Event>> recordRefusal) {
         public Insert(NewExecution execution, Event queued, Optional<Event> skipped) {
-            this(execution, queued, skipped, false);
+            this(execution, queued, skipped, Optional.empty(), Optional.empty());
         }
 
-        /** The same insert, recorded STARTING. */
-        public Insert startingAtOnce() {
-            return new Insert(execution, queued, skipped, true);
+        /** The same insert, admitted under {@code rules}. */
+        public Insert admittedUnder(Admit rules, Optional<java.util.function.Function<Refusal, Event>> onRefusal) {
+            return new Insert(execution, queued, skipped, Optional.of(rules), onRefusal);
+        }
+
+        /** Whether the creating server holds a running slot for it. */
+        public boolean mayStart() {
+            return admit.map(Admit::mayStart).orElse(false);
+        }
+    }
+
+    /**
+     * The executions (numbers, oldest first) a new one replaces: the queued ones were cancelled
+     * in the transaction that created it (a {@code kill} naming it, then {@code fail}); the
+     * {@code ending} ones are starting or running and must be killed by the server that runs them.
+     */
+    record Replaced(List<Long> cancelled, List<Long> ending) {
+        public static final Replaced NONE = new Replaced(List.of(), List.of());
+
+        public Replaced {
+            cancelled = List.copyOf(cancelled);
+            ending = List.copyOf(ending);
         }
     }
 
     /** What became of one insert of a batch. */
     sealed interface Inserted {
-        /** Recorded, or found recorded before (a fire, an idempotency key). */
-        record Done(Created created) implements Inserted {}
+        /**
+         * Recorded, or found recorded before (a fire, an idempotency key). {@code replaced}: the
+         * executions of its job that make room for it ({@code OnLimit.REPLACE}). {@code refused}:
+         * it was recorded ended at once because admission refused it, and why.
+         */
+        record Done(Created created, Replaced replaced, Optional<Refusal> refused) implements Inserted {
+            public Done(Created created) {
+                this(created, Replaced.NONE, Optional.empty());
+            }
+        }
+
+        /** Refused by admission, and not recorded (its job's number is not used). */
+        record Refused(Refusal refusal) implements Inserted {}
 
         /** Not recorded; the rest of the batch is not affected. */
         record Failed(RuntimeException error) implements Inserted {}

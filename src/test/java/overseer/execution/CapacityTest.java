@@ -84,6 +84,64 @@ class CapacityTest {
         server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
     }
 
+    /**
+     * A retry of {@code job} that another server on the same database queued for an hour from
+     * now: unfinished in the store, and unknown to this server's memory.
+     */
+    private static long queuedElsewhere(overseer.store.Store store, String job) {
+        java.time.Instant now = java.time.Instant.now();
+        return store.create(
+                        new overseer.store.NewExecution(
+                                job,
+                                "retry",
+                                "c0ffee",
+                                now,
+                                "{}",
+                                "{}",
+                                0,
+                                java.util.Optional.empty(),
+                                java.util.UUID.randomUUID().toString(),
+                                java.util.Optional.empty(),
+                                overseer.store.NewExecution.Origin.retry(1, now.plusSeconds(3600)),
+                                n -> new overseer.store.NewExecution.Prepared(
+                                        "sleep 30", "{}", java.util.OptionalInt.of(1))),
+                        overseer.store.Event.of("queued", "retry", now, "overseer"))
+                .execution()
+                .number();
+    }
+
+    /**
+     * A job's limit counts what the store holds, whoever stored it: another server's queued
+     * execution keeps an {@code overlap: skip} job at its limit, and {@code overlap: replace}
+     * cancels it (before, this server's memory decided, and let both through).
+     */
+    @Test
+    void aJobsLimitCountsTheExecutionsInTheStoreNotThoseThisServerRemembers() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<overseer.store.Store> stored =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        TestServer server = fixture.start(settings -> settings.store(s -> {
+            stored.set(s);
+            return s;
+        }));
+        long elsewhere = queuedElsewhere(stored.get(), "skipper");
+        HttpResponse<String> refused = server.postJson("/jobs/skipper", "{}");
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.body()).contains("already has 1 execution(s) and its overlap policy is skip");
+        assertThat(server.json("/jobs/skipper/executions")).hasSize(1);
+
+        long other = queuedElsewhere(stored.get(), "replacer");
+        server.trigger("replacer", "{}");
+        assertThat(events(server, "replacer", (int) other)).containsExactly("queued", "kill", "fail");
+        assertThat(server.json("/jobs/replacer/" + other + "/kill").get("cause").asText())
+                .isEqualTo("replaced by execution " + (other + 1));
+        server.await(
+                "/jobs/replacer/" + (other + 1), e -> e.get("status").asText().equals("start"));
+        server.put("/jobs/replacer/" + (other + 1), "{\"event\": \"kill\"}");
+        stored.get()
+                .cancelled(
+                        "skipper", elsewhere, overseer.store.Event.of("fail", "done", java.time.Instant.now(), "api"));
+    }
+
     /** A gauge's value from /metrics. */
     private static double gauge(TestServer server, String name) throws Exception {
         for (String line : server.get("/metrics").body().split("\n")) {

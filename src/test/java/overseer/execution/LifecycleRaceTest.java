@@ -60,15 +60,16 @@ class LifecycleRaceTest {
     private record Held(int first, List<Integer> others) {}
 
     /**
-     * Triggers {@code job} and holds that trigger inside its store write (admitted, not stored
-     * yet), fires {@code n} more at once, and lets the first go when they have all been answered:
-     * every other trigger meets it in the window where a check of the store alone would miss it.
+     * Triggers {@code job} and holds that trigger just after its store write (committed, not yet
+     * held by this server), fires {@code n} more at once, and lets the first go when they have
+     * all been answered: every other trigger meets it in the window where this server's memory
+     * does not know it, so only the rows the store checks in each creating transaction count.
      */
     private static Held whileTheFirstIsHeld(TestServer server, overseer.testing.FaultyStore faults, String job, int n)
             throws Exception {
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        faults.holdCall("createAll", 1, inside, release);
+        faults.holdAfterCall("createAll", 1, inside, release);
         var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
                 return server.postJson("/jobs/" + job, "{}").statusCode();
@@ -156,7 +157,7 @@ class LifecycleRaceTest {
         TestServer server = fixture.start(settings -> settings.maxConcurrent(1).maxQueued(5));
         server.trigger("hold", "{}");
         server.await("/jobs/hold/1", e -> e.get("status").asText().equals("start"));
-        // The held trigger takes a place in the queue before it is stored: four more fit.
+        // The held trigger's execution is queued in the store: four more fit.
         Held held = whileTheFirstIsHeld(server, fixture.faults(), "hold", 49);
         assertThat(held.first()).isEqualTo(201);
         assertThat(held.others().stream().filter(s -> s == 201)).hasSize(4);
@@ -167,17 +168,19 @@ class LifecycleRaceTest {
     }
 
     /**
-     * The first trigger is admitted at once and replaced while it is being stored, and the store
-     * cannot record the kill that replaces it: it runs on (not replaced) rather than holding its
-     * slot for good, and the one that replaced it starts once it ends (found by review: the
-     * failure escaped and no run was started, so the second waited for ever).
+     * The first trigger is stored STARTING (admitted at once) and replaced by a second before its
+     * trigger hands it to the engine, and the store cannot record the kill that replaces it: it
+     * runs on (not replaced) rather than holding its slot for good, and the one that replaced it
+     * starts once it ends (found by review: the failure escaped and no run was started, so the
+     * second waited for ever).
      */
     @Test
-    void anExecutionReplacedWhileStoredWhoseKillCannotBeRecordedRunsAndFreesItsSlot() throws Exception {
+    void anExecutionReplacedBeforeItsTriggerHandedItOverWhoseKillCannotBeRecordedRunsAndFreesItsSlot()
+            throws Exception {
         TestServer server = fixture.server();
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        fixture.faults().holdCall("createAll", 1, inside, release);
+        fixture.faults().holdAfterCall("createAll", 1, inside, release);
         var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
                 return server.postJson("/jobs/replacer", "{}").statusCode();
@@ -188,19 +191,19 @@ class LifecycleRaceTest {
         assertThat(inside.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         fixture.faults().failCall("signalPending", 1);
         try {
+            // replacer/1 is STARTING in the store: the second's transaction chooses it to replace.
             assertThat(server.postJson("/jobs/replacer", "{}").statusCode()).isEqualTo(201);
         } finally {
             release.countDown();
         }
         assertThat(first.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(201);
-        // Numbers are given in the store's transaction: the held first one got 2.
-        server.await("/jobs/replacer/2", e -> e.get("status").asText().equals("start"));
-        assertThat(fixture.faults().failures("signalPending")).isEqualTo(1);
-        assertThat(server.json("/jobs/replacer/1").get("status").asText()).isEqualTo("queued");
-        server.put("/jobs/replacer/2", "{\"event\": \"kill\"}");
         server.await("/jobs/replacer/1", e -> e.get("status").asText().equals("start"));
+        assertThat(fixture.faults().failures("signalPending")).isEqualTo(1);
+        assertThat(server.json("/jobs/replacer/2").get("status").asText()).isEqualTo("queued");
         server.put("/jobs/replacer/1", "{\"event\": \"kill\"}");
-        assertEndsWithOneFinalEvent(server, "replacer", 1);
+        server.await("/jobs/replacer/2", e -> e.get("status").asText().equals("start"));
+        server.put("/jobs/replacer/2", "{\"event\": \"kill\"}");
+        assertEndsWithOneFinalEvent(server, "replacer", 2);
     }
 
     /**

@@ -279,20 +279,19 @@ class StartingTest {
     void aClaimReleasedWhileItsStartCouldNotBeRecordedIsNotPutBackInTheQueue() throws Exception {
         try (Store store = SqliteStore.open(fixture.tmp().resolve("db"))) {
             Admission admission = new Admission(1, 10);
-            Admission.Admitted first =
-                    admission.reserve("job", java.util.OptionalInt.of(1), overseer.job.Overlap.QUEUE);
-            admission.admit(first.claim(), unfinished(create(store, "job")));
-            assertThat(admission.takeClaimed(first.claim(), false)).isTrue();
+            Admission.Claim first = admission.reserve("job");
+            admission.admit(first, unfinished(create(store, "job")));
+            assertThat(admission.takeClaimed(first, false)).isTrue();
 
-            admission.release(first.claim());
-            assertThat(admission.requeue(first.claim())).isFalse();
+            admission.release(first);
+            assertThat(admission.requeue(first)).isFalse();
             assertThat(admission.queued()).isEmpty();
             assertThat(admission.running()).isEmpty();
 
             // The slot and the job's one place are free for the next.
-            Admission.Admitted next = admission.reserve("job", java.util.OptionalInt.of(1), overseer.job.Overlap.QUEUE);
-            admission.admit(next.claim(), unfinished(create(store, "job")));
-            assertThat(admission.takeClaimed(next.claim(), false)).isTrue();
+            Admission.Claim next = admission.reserve("job");
+            admission.admit(next, unfinished(create(store, "job")));
+            assertThat(admission.takeClaimed(next, false)).isTrue();
         }
     }
 }

@@ -145,7 +145,10 @@ class StoreFaultTest {
             repo.with("broken.yml", "command: exit 4\nretry: {times: 1, delay: 0.1}\n")
                     .commit("a job");
             TestServer server = fixture.start(settings -> settings.services(QUICK));
-            answerLostAfterCommit("create");
+            // The trigger's is the first createAll; its retry's the second.
+            fixture.faults()
+                    .failAfterCall(
+                            "createAll", 2, () -> new overseer.store.StoreException("connection lost at COMMIT", null));
             server.trigger("broken", "{}");
             assertThat(server.awaitFinished("broken", 1).path("retry_error").isNull())
                     .isTrue();

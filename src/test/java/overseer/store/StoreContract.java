@@ -936,6 +936,133 @@ abstract class StoreContract {
         assertThat(all.stream().filter(k -> k.startsWith("limited/"))).hasSize(2);
     }
 
+    /** One execution of {@code job} created under {@code rules} by {@code on}, as a trigger creates it. */
+    static Store.Inserted admitted(Store on, String job, Store.Admit rules) {
+        return admitted(on, newExecution(job, T0, Optional.empty()), rules, Optional.empty());
+    }
+
+    static Store.Inserted admitted(
+            Store on,
+            NewExecution e,
+            Store.Admit rules,
+            Optional<java.util.function.Function<Store.Refusal, Event>> onRefusal) {
+        return on.createAll(List.of(new Store.Insert(e, Event.of("queued", null, T0, "api"), Optional.empty())
+                        .admittedUnder(rules, onRefusal)))
+                .getFirst();
+    }
+
+    static Store.Admit rules(int limit, Store.OnLimit onLimit, boolean mayStart) {
+        return new Store.Admit(OptionalInt.of(limit), onLimit, 100, mayStart);
+    }
+
+    static Store.Replaced replaced(Store.Inserted inserted) {
+        assertThat(inserted).isInstanceOf(Store.Inserted.Done.class);
+        return ((Store.Inserted.Done) inserted).replaced();
+    }
+
+    static Execution madeBy(Store.Inserted inserted) {
+        assertThat(inserted).isInstanceOf(Store.Inserted.Done.class);
+        return ((Store.Inserted.Done) inserted).created().execution();
+    }
+
+    @Test
+    void aNewExecutionIsAdmittedInItsCreatingTransactionUnderItsJobsRulesAndTheQueuesBound() {
+        // overlap: skip at its limit is refused, naming the holders, and gives its number back.
+        assertThat(madeBy(admitted(store, "skip", rules(1, Store.OnLimit.SKIP, false)))
+                        .state())
+                .isEqualTo(ExecutionState.QUEUED);
+        assertThat(admitted(store, "skip", rules(1, Store.OnLimit.SKIP, false)))
+                .isEqualTo(new Store.Inserted.Refused(new Store.Refusal(Store.Refusal.Kind.AT_LIMIT, 1, List.of(1L))));
+        store.cancelled("skip", 1, Event.of("fail", "cancelled", T0, "api"));
+        assertThat(madeBy(admitted(store, "skip", rules(1, Store.OnLimit.SKIP, false)))
+                        .number())
+                .as("the refused one left no gap")
+                .isEqualTo(2);
+
+        // overlap: replace chooses the oldest unfinished ones beyond the places left: a queued
+        // one is cancelled in the same transaction, a running one is left for its server to
+        // kill, and chosen again by the next (still unfinished): the newest always wins.
+        admitted(store, "replace", rules(1, Store.OnLimit.REPLACE, false)); // replace/1
+        assertThat(keys(store.claim(1, T0))).containsExactly("replace/1");
+        store.started("replace", 1, 4242, Event.of("start", null, T0, "overseer"));
+        assertThat(replaced(admitted(store, "replace", rules(1, Store.OnLimit.REPLACE, false)))) // replace/2
+                .isEqualTo(new Store.Replaced(List.of(), List.of(1L)));
+        assertThat(replaced(admitted(store, "replace", rules(1, Store.OnLimit.REPLACE, false)))) // replace/3
+                .isEqualTo(new Store.Replaced(List.of(2L), List.of(1L)));
+        Execution cancelled = store.execution("replace", 2).orElseThrow();
+        assertThat(cancelled.state()).isEqualTo(ExecutionState.CANCELLED);
+        assertThat(store.events("replace", 2))
+                .extracting(e -> e.name() + ": " + e.cause().orElse(""))
+                .containsExactly(
+                        "queued: ", "kill: replaced by execution 3", "fail: cancelled by 'kill' before it started");
+        store.finished(
+                "replace",
+                1,
+                ExecutionState.RUNNING,
+                OptionalInt.empty(),
+                Event.of("fail", "killed", T0.plusSeconds(1), "overseer"));
+        store.cancelled("replace", 3, Event.of("fail", "cancelled", T0, "api"));
+
+        // Admitted at once only where the creating server has a slot, nothing is queued and its
+        // job is under its limit.
+        store.cancelled("skip", 2, Event.of("fail", "cancelled", T0, "api"));
+        assertThat(store.unfinished()).isEmpty();
+        Execution first = madeBy(admitted(store, "once", rules(1, Store.OnLimit.QUEUE, true)));
+        assertThat(first.state()).isEqualTo(ExecutionState.STARTING);
+        assertThat(madeBy(admitted(store, "once", rules(1, Store.OnLimit.QUEUE, true)))
+                        .state())
+                .as("its job is at its limit")
+                .isEqualTo(ExecutionState.QUEUED);
+        assertThat(madeBy(admitted(store, "other", rules(5, Store.OnLimit.QUEUE, true)))
+                        .state())
+                .as("something is queued, which goes first")
+                .isEqualTo(ExecutionState.QUEUED);
+
+        // The queue's bound counts every queued execution, whatever its job; it refuses first.
+        Store.Admit bounded = new Store.Admit(OptionalInt.empty(), Store.OnLimit.QUEUE, 2, false);
+        assertThat(admitted(store, "third", bounded))
+                .isEqualTo(new Store.Inserted.Refused(new Store.Refusal(Store.Refusal.Kind.QUEUE_FULL, 2, List.of())));
+        assertThat(store.executions("third", new ExecutionQuery(OptionalLong.empty(), Optional.empty(), 10)))
+                .isEmpty();
+    }
+
+    @Test
+    void aScheduledFireThatAdmissionRefusesIsRecordedEndedWithWhy() {
+        admitted(store, "cron", rules(1, Store.OnLimit.SKIP, false)); // cron/1 holds the only place
+        Store.Inserted fire = admitted(
+                store,
+                scheduled("cron", "s-0", T0),
+                rules(1, Store.OnLimit.SKIP, false),
+                Optional.of(r -> Event.of("skipped", "held by " + r.holders(), T0, "overseer")));
+
+        Store.Inserted.Done done = (Store.Inserted.Done) fire;
+        assertThat(done.refused()).hasValueSatisfying(r -> assertThat(r.kind()).isEqualTo(Store.Refusal.Kind.AT_LIMIT));
+        Execution skipped = done.created().execution();
+        assertThat(skipped.number()).isEqualTo(2);
+        assertThat(skipped.state()).isEqualTo(ExecutionState.CANCELLED);
+        assertThat(skipped.status()).isEqualTo("skipped");
+        assertThat(store.events("cron", 2))
+                .extracting(e -> e.cause().orElse(null))
+                .containsExactly(null, "held by [1]");
+    }
+
+    @Test
+    void twoStoresAdmittingAtOnceKeepAJobsLimitAndTheQueuesBoundWithoutGaps() throws Exception {
+        List<String> skip = claimedInFourThreadsOnTwoStores((mine, t) ->
+                admitted(mine, "skip", rules(2, Store.OnLimit.SKIP, false)) instanceof Store.Inserted.Done done
+                        ? List.of(keys(List.of(done.created().execution())).getFirst())
+                        : List.of());
+        assertThat(skip).containsExactlyInAnyOrder("skip/1", "skip/2");
+
+        Store.Admit bounded = new Store.Admit(OptionalInt.empty(), Store.OnLimit.QUEUE, 7, false);
+        List<String> queue = claimedInFourThreadsOnTwoStores(
+                (mine, t) -> admitted(mine, "busy", bounded) instanceof Store.Inserted.Done done
+                        ? List.of(keys(List.of(done.created().execution())).getFirst())
+                        : List.of());
+        // The two of "skip" are queued too: five more fit.
+        assertThat(queue).containsExactlyInAnyOrder("busy/1", "busy/2", "busy/3", "busy/4", "busy/5");
+    }
+
     @Test
     void aScheduleStateIsSavedReplacedAndSurvivesARestart() throws Exception {
         assertThat(store.scheduleState("cron", "s-0")).isEmpty();
