@@ -154,6 +154,28 @@ final class Engine {
         }
     }
 
+    /**
+     * After a trigger whose answer was lost found its execution {@code number} of {@code job}
+     * recorded after all: what its transaction replaced is not known here, so each queued
+     * execution of the job held here before it is read again, and one its transaction cancelled
+     * is released (it would otherwise wait in this server's queue for ever).
+     */
+    void queuedReadAgain(String job, long number) {
+        for (Unfinished u : admission.queued()) {
+            if (u.job().equals(job) && u.number() < number) {
+                try {
+                    Optional<Execution> row = store.execution(job, u.number());
+                    if (row.isPresent() && row.get().state() == ExecutionState.CANCELLED) {
+                        cancelledInStore(u);
+                    }
+                } catch (RuntimeException unreadable) {
+                    log.warn("execution: {} not read again after a lost answer: {}", u.key(), unreadable.getMessage());
+                    return;
+                }
+            }
+        }
+    }
+
     /** A queued execution that a later trigger's transaction cancelled, to make room for it: it is released. */
     private void cancelledInStore(Unfinished u) {
         if (lifecycle.cancelledInStore(u)) {

@@ -124,6 +124,7 @@ final class Triggers {
                     throw e;
                 }
                 stored = List.of(new Store.Inserted.Done(new Store.Created(made.get(), false)));
+                engine.queuedReadAgain(made.get().job(), made.get().number());
             }
             return settle(t, p, stored.getFirst());
         } finally {
@@ -188,6 +189,7 @@ final class Triggers {
             // Each insert is behind a savepoint of its own: some may be stored and others not.
             Map<String, Execution> made = RecordedAfterAll.find(
                     store, pending.stream().map(p -> p.insert().execution()).toList(), e);
+            made.values().forEach(x -> engine.queuedReadAgain(x.job(), x.number()));
             stored = pending.stream()
                     .<Store.Inserted>map(p -> Optional.ofNullable(
                                     made.get(p.insert().execution().runId()))

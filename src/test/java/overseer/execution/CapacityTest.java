@@ -142,16 +142,6 @@ class CapacityTest {
                         "skipper", elsewhere, overseer.store.Event.of("fail", "done", java.time.Instant.now(), "api"));
     }
 
-    /** A gauge's value from /metrics. */
-    private static double gauge(TestServer server, String name) throws Exception {
-        for (String line : server.get("/metrics").body().split("\n")) {
-            if (line.startsWith(name + " ")) {
-                return Double.parseDouble(line.substring(name.length() + 1).trim());
-            }
-        }
-        throw new AssertionError("no gauge " + name);
-    }
-
     private static String status(TestServer server, String job, int n) throws Exception {
         return server.json("/jobs/" + job + "/" + n).get("status").asText();
     }
@@ -164,8 +154,8 @@ class CapacityTest {
         server.trigger("quick", "{}");
         // A trigger takes a slot or a place in the queue before its 201: one running and one
         // waiting now means quick is held back, and only a freed slot starts it.
-        assertThat(gauge(server, "overseer_running")).isEqualTo(1.0);
-        assertThat(gauge(server, "overseer_queue_depth")).isEqualTo(1.0);
+        assertThat(server.gauge("overseer_running")).isEqualTo(1.0);
+        assertThat(server.gauge("overseer_queue_depth")).isEqualTo(1.0);
         assertThat(status(server, "quick", 1)).isEqualTo("queued");
         server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
         assertThat(server.awaitFinished("quick", 1).get("status").asText()).isEqualTo("complete");
@@ -179,7 +169,7 @@ class CapacityTest {
         server.await("/jobs/single/1", e -> e.get("status").asText().equals("start"));
         // Both were admitted before their 201s: the second waits in the queue, as a gauge
         // read now shows, not after a pause that would pass whether or not it started.
-        assertThat(gauge(server, "overseer_queue_depth")).isEqualTo(1.0);
+        assertThat(server.gauge("overseer_queue_depth")).isEqualTo(1.0);
         assertThat(status(server, "single", 2)).isEqualTo("queued");
 
         server.trigger("skipper", "{}");

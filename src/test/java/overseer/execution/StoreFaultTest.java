@@ -458,6 +458,27 @@ class StoreFaultTest {
         assertThat(server.postJson("/jobs/" + job, "{}").statusCode()).isEqualTo(503);
     }
 
+    /**
+     * A trigger of an {@code overlap: replace} job whose commit was made but answered as failed:
+     * the queued execution its transaction cancelled is released here too (it stayed in this
+     * server's queue for good, and with it nothing started at once any more).
+     */
+    @Test
+    void aReplaceCommittedButReportedAsFailedReleasesTheExecutionItCancelled() throws Exception {
+        TestRepo repo = fixture.repo();
+        repo.with("newest.yml", "command: sleep 30\nconcurrency: 1\noverlap: replace\n");
+        TestServer server = holdTheOnlySlot(repo);
+        server.trigger("newest", "{}"); // newest/1 waits for the slot
+        answerLostAfterCommit("createAll");
+        server.trigger("newest", "{}"); // newest/2, recorded after all, cancelled newest/1
+        assertThat(server.awaitFinished("newest", 1).get("status").asText()).isEqualTo("fail");
+        assertThat(server.json("/jobs/newest/1/kill").get("cause").asText()).isEqualTo("replaced by execution 2");
+        assertThat(server.gauge("overseer_queue_depth")).isEqualTo(1.0);
+        server.put("/jobs/hold/1", "{\"event\": \"kill\"}");
+        server.await("/jobs/newest/2", e -> e.get("status").asText().equals("start"));
+        server.put("/jobs/newest/2", "{\"event\": \"kill\"}");
+    }
+
     private void answerLostAfterCommit(String method) {
         fixture.faults()
                 .failAfterCall(method, 1, () -> new overseer.store.StoreException("connection lost at COMMIT", null));

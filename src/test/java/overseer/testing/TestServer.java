@@ -266,6 +266,16 @@ public final class TestServer implements AutoCloseable {
         return await("/jobs/" + job + "/" + number, e -> !e.get("finished_at").isNull());
     }
 
+    /** A gauge's value from {@code /metrics}. */
+    public double gauge(String name) throws IOException, InterruptedException {
+        for (String line : get("/metrics").body().split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no gauge " + name);
+    }
+
     public JsonNode json(String path) throws IOException, InterruptedException {
         HttpResponse<String> response = get(path);
         if (response.statusCode() != 200) {
