@@ -49,13 +49,6 @@ final class Admission {
         TO_KILL
     }
 
-    /** What {@link #admit} found: the execution is held, or was replaced before it was. */
-    enum Admitted {
-        HELD,
-        CANCELLED_IN_STORE,
-        TO_KILL
-    }
-
     /**
      * Executions a later trigger replaced before their own trigger handed them over (job/number);
      * each is ended as soon as it is admitted. Bounded: one that never comes (its trigger
@@ -140,10 +133,10 @@ final class Admission {
 
     /**
      * The claim's execution is stored: recorded STARTING, it keeps the slot it held; queued, it
-     * gives that slot back and joins the queue. Says whether a later trigger replaced it
-     * meanwhile; it is then still claimed, and the caller ends it.
+     * gives that slot back and joins the queue. Says how a later trigger replaced it meanwhile,
+     * if one did; it is then still claimed, and the caller ends it.
      */
-    Admitted admit(Claim claim, Unfinished execution) {
+    Optional<Replacement> admit(Claim claim, Unfinished execution) {
         lock.lock();
         try {
             claim.execution = Optional.of(execution);
@@ -154,10 +147,7 @@ final class Admission {
             if (claim.place == Place.WAITING) {
                 queue.add(claim);
             }
-            Replacement replaced = replacedEarly.remove(execution.key());
-            return replaced == null
-                    ? Admitted.HELD
-                    : replaced == Replacement.CANCELLED_IN_STORE ? Admitted.CANCELLED_IN_STORE : Admitted.TO_KILL;
+            return Optional.ofNullable(replacedEarly.remove(execution.key()));
         } finally {
             lock.unlock();
         }

@@ -121,12 +121,13 @@ final class Engine {
      */
     void enqueue(Admission.Claim claim, Unfinished u, Store.Replaced replaced) {
         track(u, claim);
-        Admission.Admitted admitted = admission.admit(claim, u);
-        switch (admitted) {
-            case HELD -> {}
-            case TO_KILL -> supersede(u, "replaced by a later execution");
-            case CANCELLED_IN_STORE -> cancelledInStore(u);
-        }
+        Optional<Admission.Replacement> replacedEarly = admission.admit(claim, u);
+        replacedEarly.ifPresent(how -> {
+            switch (how) {
+                case TO_KILL -> supersede(u, "replaced by a later execution");
+                case CANCELLED_IN_STORE -> cancelledInStore(u);
+            }
+        });
         for (Admission.Claim victim :
                 admission.replaced(u.job(), replaced.cancelled(), Admission.Replacement.CANCELLED_IN_STORE)) {
             cancelledInStore(Admission.execution(victim));
@@ -134,7 +135,7 @@ final class Engine {
         for (Admission.Claim victim : admission.replaced(u.job(), replaced.ending(), Admission.Replacement.TO_KILL)) {
             supersede(Admission.execution(victim), "replaced by execution " + u.number());
         }
-        if (admitted == Admission.Admitted.CANCELLED_IN_STORE) {
+        if (replacedEarly.equals(Optional.of(Admission.Replacement.CANCELLED_IN_STORE))) {
             return;
         }
         // The state its creation stored: STARTING when admitted at once.

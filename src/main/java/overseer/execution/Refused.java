@@ -23,6 +23,19 @@ public final class Refused extends Exception {
         this.reason = reason;
     }
 
+    /** What the store's admission refused, as a trigger's answer says it. */
+    static Refused of(String job, overseer.store.Store.Refusal refusal) {
+        return switch (refusal.kind()) {
+            case QUEUE_FULL ->
+                new Refused(Reason.QUEUE_FULL, "the queue holds " + refusal.queued() + " executions; try again later");
+            case AT_LIMIT ->
+                new Refused(
+                        Reason.CONCURRENCY_REACHED,
+                        "job '" + job + "' already has " + refusal.holders().size()
+                                + " execution(s) and its overlap policy is skip");
+        };
+    }
+
     public Reason reason() {
         return reason;
     }

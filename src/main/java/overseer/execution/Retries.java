@@ -110,8 +110,8 @@ final class Retries {
                         lease.close();
                         notRetried(
                                 u,
-                                "retry " + (done + 1) + " of " + policy.times() + " not queued: the queue holds "
-                                        + refusal.queued() + " executions; try again later");
+                                "retry " + (done + 1) + " of " + policy.times() + " not queued: "
+                                        + Refused.of(u.job(), refusal).getMessage());
                         return;
                     }
                     case Store.Inserted.Failed(RuntimeException e) -> throw e;

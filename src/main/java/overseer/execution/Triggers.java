@@ -249,7 +249,7 @@ final class Triggers {
                 && done.refused().get().kind() == Store.Refusal.Kind.QUEUE_FULL) {
             return new Outcome.Skipped(
                     created,
-                    refused(created.execution().job(), done.refused().get()).getMessage());
+                    Refused.of(created.execution().job(), done.refused().get()).getMessage());
         }
         return new Outcome.Created(created);
     }
@@ -441,7 +441,7 @@ final class Triggers {
                         return new Store.Created(earlier.get(), true);
                     }
                 }
-                throw refused(t.job(), refusal);
+                throw Refused.of(t.job(), refusal);
             }
             case Store.Inserted.Done(
                     Store.Created created,
@@ -465,21 +465,6 @@ final class Triggers {
                 return created;
             }
         }
-    }
-
-    /** Why a trigger was refused, as its answer says it. */
-    private static Refused refused(String job, Store.Refusal refusal) {
-        return switch (refusal.kind()) {
-            case QUEUE_FULL ->
-                new Refused(
-                        Refused.Reason.QUEUE_FULL,
-                        "the queue holds " + refusal.queued() + " executions; try again later");
-            case AT_LIMIT ->
-                new Refused(
-                        Refused.Reason.CONCURRENCY_REACHED,
-                        "job '" + job + "' already has " + refusal.holders().size()
-                                + " execution(s) and its overlap policy is skip");
-        };
     }
 
     /** Gives back what a trigger held: its claim and its checkout. */
@@ -544,7 +529,7 @@ final class Triggers {
                                 .map(String::valueOf)
                                 .collect(java.util.stream.Collectors.joining(", "))
                         + " of '" + job + "' is still running and its overlap policy is skip";
-            case QUEUE_FULL -> refused(job, refusal).getMessage();
+            case QUEUE_FULL -> Refused.of(job, refusal).getMessage();
         };
         return Event.of("skipped", cause, now(), "overseer");
     }

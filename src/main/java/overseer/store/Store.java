@@ -106,11 +106,6 @@ public interface Store extends AutoCloseable {
         public Insert admittedUnder(Admit rules, Optional<java.util.function.Function<Refusal, Event>> onRefusal) {
             return new Insert(execution, queued, skipped, Optional.of(rules), onRefusal);
         }
-
-        /** Whether the creating server holds a running slot for it. */
-        public boolean mayStart() {
-            return admit.map(Admit::mayStart).orElse(false);
-        }
     }
 
     /**
