@@ -22,6 +22,7 @@ import overseer.api.Router;
 import overseer.api.SystemRoutes;
 import overseer.api.Tokens;
 import overseer.api.UiRoutes;
+import overseer.cluster.NodeLease;
 import overseer.config.ConfigSync;
 import overseer.config.RepositoryLoader;
 import overseer.config.SyncException;
@@ -40,6 +41,7 @@ import overseer.job.JobParser;
 import overseer.metrics.DiskUsage;
 import overseer.metrics.Metrics;
 import overseer.process.PosixSpawnLauncher;
+import overseer.process.Watchdog;
 import overseer.schedule.Scheduler;
 import overseer.service.ServiceStack;
 import overseer.service.Supervisor;
@@ -77,7 +79,67 @@ public final class Overseer implements AutoCloseable {
             Duration maxSyncAge,
             Duration retain,
             int retainPerJob,
-            StoreLocation store) {
+            StoreLocation store,
+            Cluster cluster) {
+        /** This server as a node: its lease, where other nodes reach it (default: the public URL), its labels. */
+        public record Cluster(Duration nodeTimeout, Optional<String> nodeUrl, List<String> labels) {
+            public static final Cluster DEFAULTS = new Cluster(Duration.ofSeconds(15), Optional.empty(), List.of());
+
+            public Cluster {
+                labels = List.copyOf(labels);
+            }
+        }
+
+        /** The options on a store, as a single node with the defaults. */
+        public Options(
+                ConfigSync.Settings source,
+                Path data,
+                InetSocketAddress listen,
+                Duration poll,
+                Optional<Path> tokens,
+                Optional<String> gitWebhookSecret,
+                int maxConcurrent,
+                int maxQueued,
+                Duration killGrace,
+                Duration shutdownGrace,
+                Optional<String> publicUrl,
+                RetrySchedule webhookRetry,
+                Map<String, String> environment,
+                Clock clock,
+                HttpApi.Exposure exposure,
+                long maxOutputBytes,
+                Optional<String> jobUser,
+                long minFreeDisk,
+                Duration maxSyncAge,
+                Duration retain,
+                int retainPerJob,
+                StoreLocation store) {
+            this(
+                    source,
+                    data,
+                    listen,
+                    poll,
+                    tokens,
+                    gitWebhookSecret,
+                    maxConcurrent,
+                    maxQueued,
+                    killGrace,
+                    shutdownGrace,
+                    publicUrl,
+                    webhookRetry,
+                    environment,
+                    clock,
+                    exposure,
+                    maxOutputBytes,
+                    jobUser,
+                    minFreeDisk,
+                    maxSyncAge,
+                    retain,
+                    retainPerJob,
+                    store,
+                    Cluster.DEFAULTS);
+        }
+
         /** The options on the embedded store (the benchmarks build these for any release). */
         public Options(
                 ConfigSync.Settings source,
@@ -149,7 +211,8 @@ public final class Overseer implements AutoCloseable {
                     maxSyncAge,
                     retain,
                     retainPerJob,
-                    store);
+                    store,
+                    cluster);
         }
 
         /** The defaults of everything but the source, data directory and address. */
@@ -300,6 +363,22 @@ public final class Overseer implements AutoCloseable {
         Store store = hooks.store().apply(openStore(options, api, webhooks, started));
         started.push("store", store::close);
         Path eventPipe = options.data().resolve("run").resolve("events");
+        PosixSpawnLauncher launcher = new PosixSpawnLauncher();
+        NodeLease.Settings node = new NodeLease.Settings(
+                options.cluster().nodeTimeout(),
+                () -> options.cluster().nodeUrl().or(() -> Optional.of(publicUrl.get())),
+                options.cluster().labels(),
+                BuildInfo.current().version(),
+                options.data());
+        // Started before any job can be: every job carries the marker it kills by. On a store
+        // no other server shares, no one takes over a silent server's work: its watchdog acts
+        // only when the server is gone.
+        Watchdog watchdog = Watchdog.start(
+                launcher,
+                options.data().resolve("run"),
+                newMark(),
+                store.clustered() ? node.fenceAfter() : Duration.ofDays(3650));
+        started.push("watchdog", watchdog::close);
         Executions executions = new Executions(
                 new Executions.Settings(
                         options.data(),
@@ -312,15 +391,19 @@ public final class Overseer implements AutoCloseable {
                         options.maxOutputBytes(),
                         hooks.maxEvents(),
                         jobUser,
-                        metrics),
+                        metrics,
+                        watchdog.mark()),
                 store,
                 config,
-                new PosixSpawnLauncher(),
+                launcher,
                 renderer,
                 new Params(json),
                 json,
                 clock);
         BuildInfo build = BuildInfo.current();
+        NodeLease lease = new NodeLease(store, executions, watchdog, node);
+        // Before the webhook sender and the queue: they claim as this node.
+        lease.register();
         WebhookSender sender = new WebhookSender(
                 store,
                 secrets,
@@ -338,6 +421,7 @@ public final class Overseer implements AutoCloseable {
         new JobRoutes(config, executions, exchanges, scheduler).register(router);
         new ExecutionRoutes(executions, exchanges).register(router);
         new UiRoutes(exchanges, tokens.isPresent()).register(router);
+        new overseer.api.NodeRoutes(store, exchanges).register(router);
         Supplier<List<overseer.job.Problem>> warnings = () -> {
             List<overseer.job.Problem> all = new java.util.ArrayList<>(webhooks.warnings());
             all.addAll(overseer.execution.ServerSecrets.warnings(config.active(), System.getenv()));
@@ -379,6 +463,9 @@ public final class Overseer implements AutoCloseable {
         // Stopped before the event pipe and after the executions, which may use it until they end.
         started.push("api", api::close);
         Duration grace = options.shutdownGrace();
+        // Stopped after the executions: the lease ends once nothing runs.
+        lease.start(supervisor);
+        started.push("node", lease::leave);
         started.push("executions", () -> executions.shutdown(grace));
         executions.recover();
         executions.startQueue(supervisor);
@@ -406,15 +493,7 @@ public final class Overseer implements AutoCloseable {
         Duration backoff = Duration.ofSeconds(1);
         while (true) {
             try {
-                AutoCloseable only = Stores.holdAsOnlyServer(options.store(), password);
-                Store store;
-                try {
-                    store = Stores.open(options.store(), options.data(), password, webhooks);
-                } catch (StoreException e) {
-                    closeQuietly(only);
-                    throw e;
-                }
-                started.push("store lock", only::close);
+                Store store = Stores.open(options.store(), options.data(), password, webhooks);
                 api.unavailable(Optional.empty());
                 log.info("store: {}", options.store().describe());
                 return store;
@@ -438,12 +517,11 @@ public final class Overseer implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception e) {
-            // A lock connection that fails to close: the database ends its session and frees it.
-        }
+    /** The marker of this server's jobs, which its watchdog kills by: random per start. */
+    private static String newMark() {
+        byte[] bytes = new byte[12];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.HexFormat.of().formatHex(bytes);
     }
 
     /** Reads the tokens file; what is wrong with it is one line naming the file. */

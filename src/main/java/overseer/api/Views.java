@@ -145,6 +145,8 @@ final class Views {
         view.put("trigger", e.trigger());
         view.put("triggered_by", e.triggeredBy().orElse(null));
         view.put("commit", e.commit());
+        // The node that holds it (or held it, once it ended); none while it is queued.
+        view.put("node", e.node().orElse(null));
         view.put("created_at", time(e.createdAt()));
         view.put("started_at", e.startedAt().map(Views::time).orElse(null));
         view.put("finished_at", e.finishedAt().map(Views::time).orElse(null));

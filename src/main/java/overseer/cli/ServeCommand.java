@@ -108,6 +108,30 @@ public final class ServeCommand implements Callable<Integer> {
     Integer maxConcurrent;
 
     @Option(
+            names = "--node-timeout",
+            defaultValue = "${env:OVERSEER_NODE_TIMEOUT:-15}",
+            description =
+                    "seconds of this server's lease in the cluster: renewed every fifth of it; a server that cannot renew it"
+                            + " kills its jobs before it runs out, and the others end their executions once it has (at least 3)"
+                            + " (env OVERSEER_NODE_TIMEOUT)")
+    long nodeTimeout;
+
+    @Option(
+            names = "--node-url",
+            defaultValue = "${env:OVERSEER_NODE_URL}",
+            description =
+                    "the URL other servers of the cluster reach this one at (default: --public-url) (env OVERSEER_NODE_URL)")
+    String nodeUrl;
+
+    @Option(
+            names = "--node-labels",
+            defaultValue = "${env:OVERSEER_NODE_LABELS}",
+            split = ",",
+            description =
+                    "labels of this server, which a job's nodes key may ask for, as a,b (env OVERSEER_NODE_LABELS)")
+    List<String> nodeLabels;
+
+    @Option(
             names = "--max-queued",
             defaultValue = "${env:OVERSEER_MAX_QUEUED:-10000}",
             description = "queued executions before triggers get 503 (env OVERSEER_MAX_QUEUED)")
@@ -244,6 +268,24 @@ public final class ServeCommand implements Callable<Integer> {
                     spec.commandLine(),
                     "--max-concurrent and --max-queued must be at least 1; --kill-grace and --shutdown-grace at least 0");
         }
+        if (nodeTimeout < 3) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--node-timeout must be at least 3 seconds");
+        }
+        List<String> labels = nodeLabels == null
+                ? List.of()
+                : nodeLabels.stream()
+                        .map(String::strip)
+                        .filter(l -> !l.isEmpty())
+                        .distinct()
+                        .sorted()
+                        .toList();
+        for (String label : labels) {
+            if (!label.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--node-labels: '" + label + "' is not a label (letters, digits, '_', '.', '-'; at most 63)");
+            }
+        }
         Source source;
         InetSocketAddress address;
         RetrySchedule retry;
@@ -306,7 +348,11 @@ public final class ServeCommand implements Callable<Integer> {
                 Duration.ofSeconds(maxSyncAge == null ? 10 * poll : maxSyncAge),
                 Duration.ofDays(Math.max(1, retainDays)),
                 Math.max(1, retainPerJob),
-                storeLocation);
+                storeLocation,
+                new Overseer.Options.Cluster(
+                        Duration.ofSeconds(nodeTimeout),
+                        Optional.ofNullable(nodeUrl).filter(s -> !s.isBlank()).map(s -> s.replaceAll("/+$", "")),
+                        labels));
         Overseer overseer;
         try {
             overseer = Overseer.start(options);

@@ -65,7 +65,10 @@ public final class WebhookSender implements AutoCloseable {
      */
     private final Map<String, Delivery> inFlight = new ConcurrentHashMap<>();
     /** Who this sender is in the store's claims: one per start, never reused. */
-    private final String claimant = java.util.UUID.randomUUID().toString();
+    /** Claims are made as this server's node: when it dies, the node that ends its work releases them. */
+    private String claimant() {
+        return store.nodeId();
+    }
     /** How long a claim lasts without renewal: well beyond an attempt and the write of its outcome. */
     private final Duration lease;
     /** Claims of earlier runs are given up once, before the first claim of this one. */
@@ -141,7 +144,7 @@ public final class WebhookSender implements AutoCloseable {
             unsaved.values().forEach(o -> attempts.put(o.delivery().id(), o.attempt()));
             Set<String> lost;
             try {
-                lost = store.deliveriesAttempted(claimant, attempts);
+                lost = store.deliveriesAttempted(claimant(), attempts);
             } catch (RuntimeException | Error e) {
                 recorderBehind = true;
                 throw e;
@@ -181,7 +184,7 @@ public final class WebhookSender implements AutoCloseable {
             }
             Instant now = clock.instant();
             if (!releasedEarlierClaims) {
-                int released = store.releaseDeliveryClaims(claimant);
+                int released = store.releaseDeliveryClaims(claimant());
                 if (released > 0) {
                     log.info("webhooks: {} delivery claim(s) of the previous run given up, to be sent again", released);
                 }
@@ -190,7 +193,7 @@ public final class WebhookSender implements AutoCloseable {
             if (!inFlight.isEmpty() && Duration.between(renewedAt, now).compareTo(lease.dividedBy(3)) >= 0) {
                 // Only what is in flight: a claim this sender lost track of (a write reported as
                 // failed that was made) runs out instead of being kept for ever.
-                store.renewDeliveryClaims(claimant, Set.copyOf(inFlight.keySet()), now.plus(lease));
+                store.renewDeliveryClaims(claimant(), Set.copyOf(inFlight.keySet()), now.plus(lease));
                 renewedAt = now;
             }
             int free = settings.maxConcurrent() - inFlight.size();
@@ -198,7 +201,7 @@ public final class WebhookSender implements AutoCloseable {
                 return BUSY_CHECK;
             }
             List<Delivery> due = store.claimDeliveries(
-                    claimant,
+                    claimant(),
                     now,
                     now.plus(lease),
                     new Store.HookRoom(settings.maxPerHook(), Map.copyOf(perHook)),

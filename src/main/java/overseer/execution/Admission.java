@@ -76,6 +76,9 @@ final class Admission {
     private final Map<String, Integer> runningByJob = new HashMap<>();
 
     private int running;
+    /** Set while this node cannot be sure it holds its lease. */
+    private boolean fenced;
+
     private boolean accepting = true;
 
     Admission(int maxConcurrent, int maxQueued) {
@@ -117,6 +120,7 @@ final class Admission {
         lock.lock();
         try {
             if (!accepting
+                    || fenced
                     || !queue.isEmpty()
                     || claim.place != Place.WAITING
                     || claim.execution.isPresent()
@@ -239,7 +243,7 @@ final class Admission {
     int freeSlots() {
         lock.lock();
         try {
-            return accepting ? Math.max(0, maxConcurrent - running) : 0;
+            return accepting && !fenced ? Math.max(0, maxConcurrent - running) : 0;
         } finally {
             lock.unlock();
         }
@@ -346,7 +350,29 @@ final class Admission {
     boolean mayRun(Claim claim) {
         lock.lock();
         try {
-            return claim.place == Place.RUNNING && accepting;
+            return claim.place == Place.RUNNING && accepting && !fenced;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * While fenced (this node's lease may have run out), nothing starts: no slot is free and
+     * nothing is admitted at once. What is queued stays queued, for any node to claim.
+     */
+    void fenced(boolean on) {
+        lock.lock();
+        try {
+            fenced = on;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isFenced() {
+        lock.lock();
+        try {
+            return fenced;
         } finally {
             lock.unlock();
         }

@@ -89,6 +89,7 @@ final class Engine {
         this.lifecycle = new Lifecycle(store, groups, clock, settings.maxEvents(), settings.metrics());
         this.recovery = new Recovery(store, groups, clock);
         this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued());
+        this.fullRound = store.clustered() ? Duration.ofSeconds(1) : Duration.ofSeconds(5);
     }
 
     void onEnding(java.util.function.BiConsumer<Unfinished, Event> listener) {
@@ -280,13 +281,16 @@ final class Engine {
         queue.run();
     }
 
-    /** Between two rounds, when nothing is queued here or due sooner. */
-    static final Duration FULL_ROUND = Duration.ofSeconds(5);
+    /**
+     * Between two rounds, when nothing is queued here or due sooner: on a shared store, rows other
+     * nodes queued are found within a second.
+     */
+    private final Duration fullRound;
 
     /**
      * One round of the queue: the store claims what may start now, up to this server's free
      * slots, and each claimed execution starts. Returns how long the queue may wait before the
-     * next round (a pending retry's time, or {@link #FULL_ROUND}); a failed claim throws, for the
+     * next round (a pending retry's time, or {@link #fullRound}); a failed claim throws, for the
      * supervisor's backoff.
      */
     Duration claimRound() {
@@ -325,7 +329,7 @@ final class Engine {
         }
         boolean full = System.nanoTime() - nextFullRoundNanos >= 0;
         if (full) {
-            nextFullRoundNanos = System.nanoTime() + FULL_ROUND.toNanos();
+            nextFullRoundNanos = System.nanoTime() + fullRound.toNanos();
         }
         if (claimsInDoubt || full) {
             reconcile();
@@ -347,7 +351,7 @@ final class Engine {
             }
         }
         giveBack(refused);
-        Duration wait = FULL_ROUND;
+        Duration wait = fullRound;
         Optional<java.time.Instant> due = admission.nextDue(now);
         if (due.isPresent()) {
             Duration untilDue = Duration.between(now, due.get()).plusMillis(1);
@@ -466,6 +470,33 @@ final class Engine {
             }
         }
         claimsInDoubt = false;
+        if (store.clustered()) {
+            letGoOfTakenElsewhere();
+        }
+    }
+
+    /** How many of the executions this server queued are looked up in one round. */
+    private static final int LOOKED_UP = 500;
+
+    /**
+     * Lets go of the queued executions this server stored that another node claimed since (this
+     * server's memory would otherwise keep them, and their checkouts, for ever).
+     */
+    private void letGoOfTakenElsewhere() {
+        List<Unfinished> queued = admission.queued();
+        List<Store.Key> keys = queued.stream()
+                .limit(LOOKED_UP)
+                .map(u -> new Store.Key(u.job(), u.number()))
+                .toList();
+        java.util.Set<Store.Key> left = store.leftQueueElsewhere(keys);
+        for (Unfinished u : queued.subList(0, keys.size())) {
+            if (left.contains(new Store.Key(u.job(), u.number()))
+                    && !admitting.contains(u.runId())
+                    && !parked.containsKey(u.runId())
+                    && lifecycle.takenElsewhere(u)) {
+                ended(u);
+            }
+        }
     }
 
     /** A trigger or retry is about to store the execution with run id {@code runId}. */
@@ -496,16 +527,26 @@ final class Engine {
         MDC.put("job", u.job());
         MDC.put("execution", Long.toString(u.number()));
         boolean deferred = false;
+        // Fenced since it started: the end is not this node's to record any more.
+        long lease = leases.get();
+        java.util.function.BooleanSupplier giveUp = () -> closing.isDone() || leases.get() != lease;
         try {
-            deferred = new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, closing::isDone, ending).run()
+            deferred = new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, giveUp, ending).run()
                     == ExecutionRun.Ran.DEFERRED;
+        } catch (overseer.store.StaleState lost) {
+            // Its node's lease ran out (or another node ended it): nothing more is written for it.
+            log.warn("execution: {} not recorded further: {}", u.key(), lost.getMessage());
         } catch (RuntimeException e) {
             log.error("execution: {} failed in the runner: {}", u.key(), e.toString(), e);
-            lifecycle.finish(
-                    u,
-                    OptionalInt.empty(),
-                    Event.of("fail", "overseer failed to run it: " + e.getMessage(), clock.instant(), "overseer"),
-                    closing::isDone);
+            try {
+                lifecycle.finish(
+                        u,
+                        OptionalInt.empty(),
+                        Event.of("fail", "overseer failed to run it: " + e.getMessage(), clock.instant(), "overseer"),
+                        giveUp);
+            } catch (overseer.store.StaleState lost) {
+                log.warn("execution: {} not recorded further: {}", u.key(), lost.getMessage());
+            }
         } finally {
             if (deferred) {
                 deferred(u);
@@ -531,6 +572,35 @@ final class Engine {
             return;
         }
         dispatchAt(clock.instant().plus(START_AGAIN));
+    }
+
+    /** Counts the leases this node has held: a fence ends one, and with it the runs' right to write. */
+    private final java.util.concurrent.atomic.AtomicLong leases = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * This node may have lost its lease (it could not renew it in time): nothing more starts, and
+     * the processes of every running execution are killed now, before another node can find the
+     * lease expired and count their places free. Nothing is recorded: that is for the node that
+     * ends this one's work. Returns how many executions were running.
+     */
+    int fence() {
+        admission.fenced(true);
+        leases.incrementAndGet();
+        List<Unfinished> running = admission.running();
+        for (Unfinished u : running) {
+            groups.killMarked(u.runId());
+        }
+        return running.size();
+    }
+
+    boolean fenced() {
+        return admission.isFenced();
+    }
+
+    /** Registered anew: this node starts executions again. */
+    void unfence() {
+        admission.fenced(false);
+        dispatch();
     }
 
     /** Releases what an ended (or cancelled) execution held, and starts what fits now. */

@@ -238,6 +238,8 @@ final class ExecutionRun {
                 .put("OVERSEER_TOKEN", u.token())
                 .put("OVERSEER_EVENTS", settings.eventPipe().toString())
                 .put(ProcessGroups.MARKER, u.runId())
+                // The node's watchdog kills by it, when this server can no longer.
+                .put(overseer.process.Watchdog.VARIABLE, settings.nodeMark())
                 .path(List.of(settings.libraryDir(), checkout.resolve("bin")));
         u.execution().scheduledAt().ifPresent(t -> env.put("OVERSEER_SCHEDULED_AT", t.toString()));
         settings.jobUser()

@@ -47,7 +47,8 @@ public final class Executions {
             long maxOutputBytes,
             int maxEvents,
             java.util.Optional<JobUser> jobUser,
-            overseer.metrics.Metrics metrics) {}
+            overseer.metrics.Metrics metrics,
+            String nodeMark) {}
 
     /** Trigger input: a JSON object (typed) or form/query strings (coerced). */
     public sealed interface Input {
@@ -156,6 +157,64 @@ public final class Executions {
                 handle::wake,
                 e -> engine.hold(e, json.readValue(e.launchJson(), LaunchSpec.class), config.hold(e.commit())));
         queue = java.util.Optional.of(handle);
+    }
+
+    /**
+     * Ends the work of every node whose lease ran out (one transaction per node; a node that
+     * other nodes end at the same time is passed over): its starting and running executions are
+     * {@code lost}, with a cause naming it and when it was last seen, or, for {@code predecessor}
+     * (the server that ran on this data directory before), as a restart ends them, with whatever
+     * of them still runs here killed. Returns how many nodes it ended.
+     */
+    public int reapExpiredNodes(Optional<String> predecessor) {
+        Recovery recovery = new Recovery(store, groups, clock);
+        int reaped = 0;
+        while (true) {
+            Optional<Store.Reaped> done =
+                    store.reapExpiredNode((node, e) -> recovery.endOf(e, lostCause(node, e, predecessor)));
+            if (done.isEmpty()) {
+                return reaped;
+            }
+            reaped++;
+            Store.Reaped r = done.get();
+            boolean ours = predecessor.equals(Optional.of(r.node().id()));
+            log.warn(
+                    "cluster: node {} ({}) {}; {} execution(s) ended, {} webhook claim(s) released",
+                    r.node().id(),
+                    r.node().url().orElse(r.node().host()),
+                    ours ? "ran here before this server" : "stopped renewing its lease",
+                    r.ended().size(),
+                    r.deliveriesReleased());
+            for (Execution e : r.ended()) {
+                if (ours) {
+                    groups.killMarked(e.runId());
+                }
+                log.warn(
+                        "execution: {}/{} {}: {}",
+                        e.job(),
+                        e.number(),
+                        recovery.endOf(e, "").name(),
+                        lostCause(r.node(), e, predecessor));
+            }
+        }
+    }
+
+    private static String lostCause(overseer.store.ClusterNode node, Execution e, Optional<String> predecessor) {
+        if (predecessor.equals(Optional.of(node.id()))) {
+            return "the server stopped while it " + (e.startedAt().isPresent() ? "ran" : "was starting");
+        }
+        return "node " + node.id() + " (" + node.url().orElse(node.host()) + ") stopped renewing its lease; last seen "
+                + node.heartbeatAt();
+    }
+
+    /** This node may have lost its lease: nothing more starts, and what runs is killed (see {@link Engine#fence}). */
+    public int fence() {
+        return engine.fence();
+    }
+
+    /** This node holds a lease again: executions start again. */
+    public void unfence() {
+        engine.unfence();
     }
 
     /** A job of the active configuration, or one that has executions on record. */
@@ -308,7 +367,13 @@ public final class Executions {
         if (engine.closing().isDone()) {
             return Optional.of("the server is shutting down");
         }
-        return store.writeFailure().map(f -> "the store cannot record changes: " + f);
+        // The store's failure first: it is the cause of a fence, and names the database.
+        Optional<String> failure = store.writeFailure().map(f -> "the store cannot record changes: " + f);
+        if (failure.isEmpty() && engine.fenced()) {
+            return Optional.of("this node is fenced: it could not renew its lease, and starts nothing until it"
+                    + " registers again");
+        }
+        return failure;
     }
 
     /** A captured stream ({@code stdout}, {@code stderr} or {@code output}) of an execution. */

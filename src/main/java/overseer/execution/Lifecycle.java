@@ -529,6 +529,24 @@ final class Lifecycle {
         }
     }
 
+    /**
+     * A queued execution this server stored that another node claimed: this server lets go of
+     * it (its end is that node's to record). False when it is no longer queued here.
+     */
+    boolean takenElsewhere(Unfinished u) {
+        u.lock.lock();
+        try {
+            if (u.state() != ExecutionState.QUEUED) {
+                return false;
+            }
+            u.requestEnd();
+            u.moveTo(ExecutionState.CANCELLED);
+            return true;
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
     /** QUEUED → CANCELLED with {@code cause}; false when it is no longer queued. */
     boolean cancel(Unfinished u, String cause) {
         u.lock.lock();

@@ -1,7 +1,6 @@
 package overseer.execution;
 
 import java.time.Clock;
-import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import overseer.process.ProcessGroups;
@@ -35,12 +34,29 @@ final class Recovery {
         this.clock = clock;
     }
 
+    /**
+     * Ends what no node holds and requeues what waits: STARTING and RUNNING executions held by no
+     * node (left by a release before nodes, or by a store used without a node) are ended; those of a node are ended by the cluster
+     * once its lease ran out ({@link #endOf}). QUEUED ones are handed to {@code requeue} when this
+     * server is the only one on its store; on a shared store the queue's claim takes them.
+     */
     void recover(Requeue requeue) {
+        java.util.Set<String> nodes = new java.util.HashSet<>();
+        store.nodes().forEach(n -> nodes.add(n.id()));
         for (Execution e : store.unfinished()) {
             switch (e.state()) {
-                case STARTING, RUNNING ->
-                    endUnheld(e, "the server stopped while it " + (e.startedAt().isPresent() ? "ran" : "was starting"));
+                case STARTING, RUNNING -> {
+                    // A node with no row (a store used without registering, as tools do) holds nothing.
+                    if (e.node().isEmpty() || !nodes.contains(e.node().get())) {
+                        endUnheld(
+                                e,
+                                "the server stopped while it " + (e.startedAt().isPresent() ? "ran" : "was starting"));
+                    }
+                }
                 case QUEUED -> {
+                    if (store.clustered()) {
+                        continue;
+                    }
                     try {
                         requeue.accept(e);
                     } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
@@ -58,28 +74,39 @@ final class Recovery {
     }
 
     /**
-     * Ends a STARTING or RUNNING execution that no run of this server holds: a kill kept while
-     * it was starting is applied now, once, as the run would have before the spawn; otherwise it
-     * is {@code lost} with {@code cause}. Whatever of it still runs is killed by its marker.
+     * Ends a STARTING or RUNNING execution that no run of this server holds, as {@link #endOf}
+     * says. Whatever of it still runs here is killed by its marker.
      */
     void endUnheld(Execution e, String cause) {
+        int killed = groups.killMarked(e.runId());
+        Event last = endOf(e, cause + (killed > 0 ? "; killed " + killed + " leftover process(es)" : ""));
+        store.endUnheld(e, last);
+        logEnd(e, last);
+    }
+
+    /**
+     * How an execution that nothing runs any more ends: a kill kept while it was starting is
+     * applied, once, as the run would have before the spawn ({@code fail}, cancelled); otherwise
+     * it is {@code lost} with {@code cause}.
+     */
+    Event endOf(Execution e, String cause) {
         java.util.Optional<String> ender = e.pendingSignals().stream()
                 .filter(s -> s.equals("kill") || s.equals("terminate"))
                 .findFirst();
-        int killed = groups.killMarked(e.runId());
-        String leftovers = killed > 0 ? "; killed " + killed + " leftover process(es)" : "";
         if (e.state() == ExecutionState.STARTING && ender.isPresent()) {
-            store.finished(
-                    e.job(),
-                    e.number(),
-                    e.state(),
-                    OptionalInt.empty(),
-                    event("fail", "cancelled by '" + ender.get() + "' before it started"));
-            log.warn("execution: {}/{} cancelled by its pending '{}'{}", e.job(), e.number(), ender.get(), leftovers);
-            return;
+            return event("fail", "cancelled by '" + ender.get() + "' before it started");
         }
-        store.finished(e.job(), e.number(), e.state(), OptionalInt.empty(), event("lost", cause + leftovers));
-        log.warn("execution: {}/{} lost: {}", e.job(), e.number(), cause + leftovers);
+        return event("lost", cause);
+    }
+
+    /** Logs the end {@link #endOf} made. */
+    static void logEnd(Execution e, Event last) {
+        log.warn(
+                "execution: {}/{} {}: {}",
+                e.job(),
+                e.number(),
+                last.name(),
+                last.cause().orElse(""));
     }
 
     private Event event(String name, String cause) {

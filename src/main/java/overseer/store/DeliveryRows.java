@@ -23,10 +23,12 @@ final class DeliveryRows {
 
     private final Sql db;
     private final Dialect dialect;
+    private final Holder holder;
 
-    DeliveryRows(Sql db, Dialect dialect) {
+    DeliveryRows(Sql db, Dialect dialect, Holder holder) {
         this.db = db;
         this.dialect = dialect;
+        this.holder = holder;
     }
 
     /**
@@ -41,7 +43,10 @@ final class DeliveryRows {
         Set<String> full = room.full();
         List<Object> args = new ArrayList<>(List.of(now.toEpochMilli(), now.toEpochMilli()));
         StringBuilder sql = new StringBuilder("SELECT d.id, d.hook_key FROM deliveries d WHERE d.state = 'pending'"
-                + " AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)" + NOT_HELD_BACK);
+                + " AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)" + NOT_HELD_BACK
+                // A node whose lease ran out claims nothing.
+                + holder.lease());
+        args.addAll(holder.leaseArgs());
         if (!full.isEmpty()) {
             sql.append(" AND d.hook_key NOT IN (")
                     .append(String.join(", ", java.util.Collections.nCopies(full.size(), "?")))
@@ -92,12 +97,20 @@ final class DeliveryRows {
         }
     }
 
-    /** Gives up every claim not held by {@code keep}; how many there were. */
+    /** Gives up every claim held neither by {@code keep} nor by a node whose lease is live; how many there were. */
     int releaseOthers(String keep) throws SQLException {
         return db.count(
                 "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"
-                        + " WHERE claimed_by IS NOT NULL AND claimed_by <> ?",
+                        + " WHERE claimed_by IS NOT NULL AND claimed_by <> ? AND claimed_by NOT IN (SELECT id FROM nodes"
+                        + " WHERE state = 'live' AND lease_until > " + dialect.now() + ")",
                 keep);
+    }
+
+    /** Gives up the claims of {@code node}, which stopped: another node sends them, with the same ids. */
+    int releaseOf(String node) throws SQLException {
+        return db.count(
+                "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND state = 'pending'",
+                node);
     }
 
     Store.Backlog backlog() throws SQLException {
@@ -127,7 +140,7 @@ final class DeliveryRows {
         try (PreparedStatement s =
                 db.prepare("UPDATE deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?,"
                         + " next_attempt_at = ?, finished_at = ?, claimed_by = NULL, claimed_until = NULL"
-                        + " WHERE id = ? AND claimed_by = ?")) {
+                        + " WHERE id = ? AND claimed_by = ?" + holder.lease())) {
             for (Map.Entry<String, Delivery.Attempt> e : attempts.entrySet()) {
                 Delivery.Attempt a = e.getValue();
                 s.setString(1, a.state().column());
@@ -137,6 +150,9 @@ final class DeliveryRows {
                 Sql.setNullable(s, 5, a.state() == Delivery.State.PENDING ? null : a.at().toEpochMilli());
                 s.setString(6, e.getKey());
                 s.setString(7, claimant);
+                if (!holder.leaseArgs().isEmpty()) {
+                    s.setString(8, holder.node());
+                }
                 s.addBatch();
             }
             int[] counts = s.executeBatch();

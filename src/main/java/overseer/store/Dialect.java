@@ -6,7 +6,13 @@ package overseer.store;
  */
 enum Dialect {
     /** One writer at a time: a transaction holds the whole database, nothing needs locking. */
-    SQLITE("", "", "CASE WHEN json_valid(launch) THEN json_extract(launch, '$.%1$s') END", ""),
+    SQLITE(
+            "",
+            "",
+            "CASE WHEN json_valid(launch) THEN json_extract(launch, '$.%1$s') END",
+            "",
+            "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+            false),
     /**
      * Concurrent writers under READ COMMITTED: rows a transaction checks and then changes are
      * locked first; a claim passes over rows another claim has locked rather than wait for them.
@@ -17,18 +23,38 @@ enum Dialect {
             // Read as text, not cast to json: one malformed row must not stop the migration.
             "CAST(substring(launch from '\"%1$s\":([0-9]+)') AS INTEGER)",
             // A transaction-scoped advisory lock (the key is arbitrary, Overseer's own).
-            "SELECT pg_advisory_xact_lock(7243401)");
+            "SELECT pg_advisory_xact_lock(7243401)",
+            // The transaction's start on the database's clock: one clock for every node's lease.
+            "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
+            true);
 
     private final String lockRows;
     private final String claimRows;
     private final String launchInteger;
     private final String claimTurn;
+    private final String now;
+    private final boolean shared;
 
-    Dialect(String lockRows, String claimRows, String launchInteger, String claimTurn) {
+    Dialect(String lockRows, String claimRows, String launchInteger, String claimTurn, String now, boolean shared) {
         this.lockRows = lockRows;
         this.claimRows = claimRows;
         this.launchInteger = launchInteger;
         this.claimTurn = claimTurn;
+        this.now = now;
+        this.shared = shared;
+    }
+
+    /** The database's clock, in milliseconds since the epoch: the clock of every node's lease. */
+    String now() {
+        return now;
+    }
+
+    /**
+     * Whether several servers may use one database: their writes about work they hold then check
+     * the writer's lease (one embedded database has one server, which no one else can fence).
+     */
+    boolean shared() {
+        return shared;
     }
 
     /** A query that makes the queue's claims of several stores take turns (empty: the engine has one writer). */

@@ -13,7 +13,8 @@ import java.util.OptionalLong;
  * {@code notBefore} when a pending retry may start. {@code pendingSignals} are the signals given
  * while it was STARTING, kept until its start or end applies them; {@code retryError} says why the
  * retry its end called for could not be queued. {@code runState} is what became of it, beside
- * {@code status}, its latest event.
+ * {@code status}, its latest event. {@code node}: the node that holds it while it is starting or
+ * running (and ran it, once it ended).
  */
 public record Execution(
         String job,
@@ -40,7 +41,8 @@ public record Execution(
         Optional<String> triggeredBy,
         java.util.List<String> pendingSignals,
         Optional<RetryError> retryError,
-        RunState runState) {
+        RunState runState,
+        Optional<String> node) {
     /** Why a retry of this execution was not queued, and when that was found. */
     public record RetryError(String cause, Instant at) {}
 

@@ -19,14 +19,16 @@ import java.util.OptionalLong;
 final class ExecutionRows {
     static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
             + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
-            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at, run_state";
+            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at, run_state, node_id";
 
     private final Sql db;
     private final Dialect dialect;
+    private final Holder holder;
 
-    ExecutionRows(Sql db, Dialect dialect) {
+    ExecutionRows(Sql db, Dialect dialect, Holder holder) {
         this.db = db;
         this.dialect = dialect;
+        this.holder = holder;
     }
 
     List<Execution> retryChain(String job, long first) throws SQLException {
@@ -112,10 +114,41 @@ final class ExecutionRows {
                 + " number");
     }
 
-    List<Execution> inState(ExecutionState state) throws SQLException {
+    java.util.Set<Store.Key> leftQueueElsewhere(List<Store.Key> keys) throws SQLException {
+        List<Object> args = new ArrayList<>();
+        args.add(holder.node());
+        for (Store.Key k : keys) {
+            args.add(k.job());
+            args.add(k.number());
+        }
+        java.util.Set<Store.Key> left = new java.util.HashSet<>();
+        try (PreparedStatement s = db.prepare(
+                        "SELECT job, number FROM executions WHERE state <> 'queued' AND COALESCE(node_id, '') <> ?"
+                                + " AND (job, number) IN ("
+                                + String.join(", ", java.util.Collections.nCopies(keys.size(), "(?, ?)")) + ")",
+                        args.toArray());
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                left.add(new Store.Key(rs.getString(1), rs.getLong(2)));
+            }
+        }
+        return left;
+    }
+
+    /** This node's STARTING executions, oldest first. */
+    List<Execution> startingHere() throws SQLException {
         return many(
-                "SELECT " + COLUMNS + " FROM executions WHERE state = ? ORDER BY created_at, job, number",
-                state.column());
+                "SELECT " + COLUMNS + " FROM executions WHERE state = 'starting' AND node_id = ?"
+                        + " ORDER BY created_at, job, number",
+                holder.node());
+    }
+
+    /** The STARTING and RUNNING executions {@code node} holds, oldest first. */
+    List<Execution> heldBy(String node) throws SQLException {
+        return many(
+                "SELECT " + COLUMNS + " FROM executions WHERE node_id = ? AND state IN ('starting', 'running')"
+                        + " ORDER BY created_at, job, number",
+                node);
     }
 
     Optional<Execution> idempotent(String job, String key, Instant now) throws SQLException {
@@ -135,32 +168,89 @@ final class ExecutionRows {
             throws SQLException {
         OptionalLong lastSeq = moveIfIn(job, number, from, to, events, set, values);
         if (lastSeq.isEmpty()) {
-            String actual = one("SELECT " + COLUMNS + " FROM executions WHERE job = ? AND number = ?", job, number)
-                    .map(e -> e.state().column())
-                    .orElse("missing");
+            Optional<Execution> row = find(job, number);
+            String actual = row.map(e -> e.state().column()).orElse("missing");
+            if (row.isPresent() && row.get().state() == from) {
+                throw new StaleState("store: execution " + job + "/" + number + " is not held by node " + holder.node()
+                        + " (held by " + row.get().node().map(n -> "node " + n).orElse("none")
+                        + ", or this node's lease ran out); cannot make it " + to.column());
+            }
             throw new StaleState("store: execution " + job + "/" + number + " is " + actual + ", not " + from.column()
                     + "; cannot make it " + to.column());
         }
         return lastSeq.getAsLong();
     }
 
-    /** As {@link #move}, but empty when the execution is not in state {@code from} (nothing written). */
+    /**
+     * As {@link #move}, but empty when the execution is not in state {@code from} (nothing
+     * written). Leaving STARTING or RUNNING is a write about held work: it is made only by the
+     * node that holds the execution, while its lease is live.
+     */
     OptionalLong moveIfIn(
             String job, long number, ExecutionState from, ExecutionState to, int events, String set, Object... values)
+            throws SQLException {
+        boolean held = from == ExecutionState.STARTING || from == ExecutionState.RUNNING;
+        return guardedMove(
+                job,
+                number,
+                from,
+                to,
+                events,
+                held ? holder.holds("node_id") : "",
+                held ? holder.holdsArgs() : List.of(),
+                set,
+                values);
+    }
+
+    /**
+     * As {@link #move}, for an execution no live node holds: it must still be held by {@code node}
+     * (empty: by none, as a release before nodes left it), so that ending it for a node that
+     * stopped never touches what another node took meanwhile.
+     */
+    long moveUnheld(
+            String job,
+            long number,
+            ExecutionState from,
+            ExecutionState to,
+            Optional<String> node,
+            int events,
+            String set,
+            Object... values)
+            throws SQLException {
+        OptionalLong lastSeq = guardedMove(
+                job, number, from, to, events, " AND COALESCE(node_id, '') = ?", List.of(node.orElse("")), set, values);
+        if (lastSeq.isEmpty()) {
+            throw new StaleState("store: execution " + job + "/" + number + " is no longer " + from.column() + " on "
+                    + node.map(n -> "node " + n).orElse("no node") + "; not ended for it");
+        }
+        return lastSeq.getAsLong();
+    }
+
+    private OptionalLong guardedMove(
+            String job,
+            long number,
+            ExecutionState from,
+            ExecutionState to,
+            int events,
+            String guard,
+            List<Object> guardArgs,
+            String set,
+            Object... values)
             throws SQLException {
         if (!from.canMoveTo(to)) {
             throw new IllegalArgumentException("no move from " + from + " to " + to);
         }
-        Object[] args = new Object[values.length + 4];
-        args[0] = to.column();
-        System.arraycopy(values, 0, args, 1, values.length);
-        args[values.length + 1] = job;
-        args[values.length + 2] = number;
-        args[values.length + 3] = from.column();
+        List<Object> args = new ArrayList<>();
+        args.add(to.column());
+        args.addAll(java.util.Arrays.asList(values));
+        args.add(job);
+        args.add(number);
+        args.add(from.column());
+        args.addAll(guardArgs);
         return lastSeq(
                 "UPDATE executions SET state = ?" + set + (events == 0 ? "" : ", last_seq = last_seq + " + events)
-                        + " WHERE job = ? AND number = ? AND state = ? RETURNING last_seq",
-                args);
+                        + " WHERE job = ? AND number = ? AND state = ?" + guard + " RETURNING last_seq",
+                args.toArray());
     }
 
     /**
@@ -181,7 +271,8 @@ final class ExecutionRows {
             }
         }
         List<Execution> claimed = new ArrayList<>(many(
-                "UPDATE executions SET state = 'starting' WHERE state = 'queued' AND (job, number) IN ("
+                "UPDATE executions SET state = 'starting', node_id = ? WHERE state = 'queued'" + holder.lease()
+                        + " AND (job, number) IN ("
                         + "SELECT job, number FROM (SELECT q.job, q.number, q.priority, q.created_at, q.concurrency,"
                         + " ROW_NUMBER() OVER (PARTITION BY q.job ORDER BY q.priority DESC, q.created_at, q.number)"
                         + " AS place, COALESCE(a.active, 0) AS active FROM executions q LEFT JOIN (SELECT job,"
@@ -191,10 +282,18 @@ final class ExecutionRows {
                         + " c WHERE c.concurrency IS NULL OR c.active + c.place <= c.concurrency"
                         + " ORDER BY c.priority DESC, c.created_at, c.job, c.number LIMIT ?)"
                         + " RETURNING " + COLUMNS,
-                now.toEpochMilli(),
-                limit));
+                claimArgs(now, limit)));
         claimed.sort(QUEUE_ORDER);
         return claimed;
+    }
+
+    private Object[] claimArgs(Instant now, int limit) {
+        List<Object> args = new ArrayList<>();
+        args.add(holder.node());
+        args.addAll(holder.leaseArgs());
+        args.add(now.toEpochMilli());
+        args.add(limit);
+        return args.toArray();
     }
 
     /** The queue's order: best priority, then oldest (job and number break ties). */
@@ -269,7 +368,7 @@ final class ExecutionRows {
         List<Execution> inserted = many(
                 "INSERT INTO executions (" + COLUMNS + ", idempotency_key, last_seq, concurrency)"
                         + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?,"
-                        + " ?, ?, ?, ?, NULL, NULL, NULL, 'queued', ?, 1, ?) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
+                        + " ?, ?, ?, ?, NULL, NULL, NULL, 'queued', ?, ?, 1, ?) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
                         + " RETURNING " + COLUMNS,
                 e.job(),
                 number,
@@ -289,6 +388,8 @@ final class ExecutionRows {
                 e.origin().retryOf().isPresent() ? e.origin().retryOf().getAsLong() : null,
                 e.origin().notBefore().map(Instant::toEpochMilli).orElse(null),
                 e.origin().triggeredBy().orElse(null),
+                // Admitted at once, it is this node's from its creation.
+                state == ExecutionState.STARTING ? holder.node() : null,
                 e.idempotencyKey().orElse(null),
                 prepared.concurrency().isPresent() ? prepared.concurrency().getAsInt() : null);
         return inserted.isEmpty() ? Optional.empty() : Optional.of(inserted.getFirst());
@@ -375,7 +476,8 @@ final class ExecutionRows {
                                 ? Optional.empty()
                                 : Optional.of(new Execution.RetryError(
                                         rs.getString(24), Instant.ofEpochMilli(rs.getLong(25)))),
-                        RunState.read(rs.getString(26), ExecutionState.ofColumn(rs.getString(18)), rs.getString(3))));
+                        RunState.read(rs.getString(26), ExecutionState.ofColumn(rs.getString(18)), rs.getString(3)),
+                        Optional.ofNullable(rs.getString(27))));
             }
         }
         return found;

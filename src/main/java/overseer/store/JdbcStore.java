@@ -31,12 +31,18 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private final ScheduleRows schedules = new ScheduleRows(sql);
     private final JobStateRows jobStates = new JobStateRows(sql);
     private final RetentionRows retention;
+    private final NodeRows nodes;
+    private final Holder holder;
+    private final Dialect dialect;
 
     protected JdbcStore(Transactions transactions, Dialect dialect, Outbox outbox) {
         this.transactions = transactions;
+        this.dialect = dialect;
+        this.holder = new Holder(dialect);
         this.retention = new RetentionRows(sql, dialect);
-        this.executions = new ExecutionRows(sql, dialect);
-        this.deliveries = new DeliveryRows(sql, dialect);
+        this.executions = new ExecutionRows(sql, dialect, holder);
+        this.deliveries = new DeliveryRows(sql, dialect, holder);
+        this.nodes = new NodeRows(sql, dialect);
         this.outbox = outbox;
         this.events = new EventRows(
                 sql, executions, deliveries, outbox, () -> deliveriesMade.get().set(true));
@@ -330,7 +336,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public void starting(String job, long number) {
         write("record a starting execution", () -> {
-            executions.move(job, number, ExecutionState.QUEUED, ExecutionState.STARTING, 0, "");
+            executions.move(
+                    job, number, ExecutionState.QUEUED, ExecutionState.STARTING, 0, ", node_id = ?", holder.node());
             return null;
         });
     }
@@ -344,14 +351,28 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
+    public Set<Key> leftQueueElsewhere(List<Key> keys) {
+        if (keys.isEmpty()) {
+            return Set.of();
+        }
+        return read("read the states of executions", () -> executions.leftQueueElsewhere(keys));
+    }
+
+    @Override
     public List<Execution> startingRows() {
-        return read("list starting executions", () -> executions.inState(ExecutionState.STARTING));
+        return read("list starting executions", () -> executions.startingHere());
     }
 
     @Override
     public void backToQueue(String job, long number) {
         write("put an execution back in the queue", () -> {
-            executions.move(job, number, ExecutionState.STARTING, ExecutionState.QUEUED, 0, ", pending_signals = NULL");
+            executions.move(
+                    job,
+                    number,
+                    ExecutionState.STARTING,
+                    ExecutionState.QUEUED,
+                    0,
+                    ", pending_signals = NULL, node_id = NULL");
             return null;
         });
     }
@@ -381,12 +402,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         return write("record an event", () -> {
             OptionalLong seq = executions.lastSeq(
                     "UPDATE executions SET status = ?, last_seq = last_seq + 1, run_state = " + RunState.AFTER_EVENT
-                            + " WHERE job = ? AND number = ? AND finished_at IS NULL RETURNING last_seq",
-                    event.name(),
-                    event.name(),
-                    event.name(),
-                    job,
-                    number);
+                            + " WHERE job = ? AND number = ? AND finished_at IS NULL"
+                            // Queued, it is no node's; starting or running, only its node writes about it.
+                            + " AND (node_id IS NULL OR (1 = 1" + holder.holds("node_id") + ")) RETURNING last_seq",
+                    eventArgs(job, number, event));
             if (seq.isEmpty()) {
                 return false;
             }
@@ -406,22 +425,120 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         ExecutionState recorded = from == ExecutionState.ENDING ? ExecutionState.RUNNING : from;
         write("record the end of an execution", () -> {
             long seq = executions.move(
-                    job,
-                    number,
-                    recorded,
-                    ExecutionState.DONE,
-                    1,
-                    ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}', launch = '{}',"
-                            + " pending_signals = NULL, retry_error = ?, retry_error_at = ?, run_state = "
-                            + RunState.AT_END,
-                    last.name(),
-                    last.at().toEpochMilli(),
-                    exitCode.isPresent() ? exitCode.getAsInt() : null,
-                    retryError.map(Execution.RetryError::cause).orElse(null),
-                    retryError.map(r -> r.at().toEpochMilli()).orElse(null),
-                    last.name());
+                    job, number, recorded, ExecutionState.DONE, 1, END, endValues(exitCode, last, retryError));
             events.append(job, number, seq, last);
             return null;
+        });
+    }
+
+    /** What an end sets: its final event is the status; the secrets and launch spec are forgotten. */
+    private static final String END = ", status = ?, finished_at = ?, exit_code = ?, secrets = '{}', launch = '{}',"
+            + " pending_signals = NULL, retry_error = ?, retry_error_at = ?, run_state = " + RunState.AT_END;
+
+    private static Object[] endValues(OptionalInt exitCode, Event last, Optional<Execution.RetryError> retryError) {
+        return new Object[] {
+            last.name(),
+            last.at().toEpochMilli(),
+            exitCode.isPresent() ? exitCode.getAsInt() : null,
+            retryError.map(Execution.RetryError::cause).orElse(null),
+            retryError.map(r -> r.at().toEpochMilli()).orElse(null),
+            last.name()
+        };
+    }
+
+    private Object[] eventArgs(String job, long number, Event event) {
+        List<Object> args = new ArrayList<>(List.of(event.name(), event.name(), event.name(), job, number));
+        args.addAll(holder.holdsArgs());
+        return args.toArray();
+    }
+
+    @Override
+    public void endUnheld(Execution e, Event last) {
+        write("record the end of an execution no node holds", () -> {
+            endUnheldIn(e, last);
+            return null;
+        });
+    }
+
+    private void endUnheldIn(Execution e, Event last) throws SQLException {
+        long seq = executions.moveUnheld(
+                e.job(),
+                e.number(),
+                e.state(),
+                ExecutionState.DONE,
+                e.node(),
+                1,
+                END,
+                endValues(OptionalInt.empty(), last, Optional.empty()));
+        events.append(e.job(), e.number(), seq, last);
+    }
+
+    @Override
+    public void registerNode(NodeRegistration node, java.time.Duration lease) {
+        write("register this node", () -> {
+            nodes.register(node, lease.toMillis());
+            return null;
+        });
+        holder.become(node.id());
+    }
+
+    @Override
+    public String nodeId() {
+        return holder.node();
+    }
+
+    @Override
+    public boolean clustered() {
+        return dialect.shared();
+    }
+
+    @Override
+    public boolean renewNode(java.time.Duration lease) {
+        String node = holder.node();
+        return write("renew this node's lease", () -> nodes.renew(node, lease.toMillis()));
+    }
+
+    @Override
+    public void leaveNode() {
+        String node = holder.node();
+        write("end this node's lease", () -> {
+            nodes.leave(node);
+            return null;
+        });
+    }
+
+    @Override
+    public void expireNode(String id) {
+        write("end a node's lease", () -> {
+            nodes.expire(id);
+            return null;
+        });
+    }
+
+    @Override
+    public List<ClusterNode> nodes() {
+        return read("list nodes", nodes::list);
+    }
+
+    /** How long a node that ended stays listed. */
+    private static final long NODES_KEPT_MILLIS = java.time.Duration.ofDays(1).toMillis();
+
+    @Override
+    public Optional<Reaped> reapExpiredNode(java.util.function.BiFunction<ClusterNode, Execution, Event> end) {
+        return write("end the work of a node whose lease ran out", () -> {
+            Optional<ClusterNode> expired = nodes.takeExpired();
+            if (expired.isEmpty()) {
+                nodes.forget(NODES_KEPT_MILLIS);
+                return Optional.<Reaped>empty();
+            }
+            ClusterNode node = expired.get();
+            List<Execution> held = executions.heldBy(node.id());
+            for (Execution e : held) {
+                endUnheldIn(e, end.apply(node, e));
+            }
+            int released = deliveries.releaseOf(node.id());
+            nodes.markDead(node.id());
+            return Optional.of(new Reaped(node, held, released));
         });
     }
 

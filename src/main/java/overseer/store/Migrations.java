@@ -22,6 +22,15 @@ final class Migrations {
      * Older binaries leave the column empty (no limit for the claim; the server that holds the
      * execution still keeps the limit), so the oldest reader stays 8.
      */
+    /*
+     * Step 13 makes servers nodes of a cluster: each registers a row in nodes with a lease on the
+     * database's clock, and an execution that is starting or running names the node that holds it
+     * (node_id), which every write about it checks. A binary without the step would treat every
+     * unfinished execution as its own at a restart (ending other nodes' work as lost), so the
+     * oldest reader becomes 13: servers of older releases must be stopped before one of this
+     * release starts on their database (they ran one per database anyway). {@code needs}: the
+     * labels a node must have to claim the execution (its job's {@code nodes}).
+     */
     private static final List<String> STEPS = List.of("""
             CREATE TABLE job_state (
                 job TEXT PRIMARY KEY,
@@ -146,6 +155,22 @@ final class Migrations {
             ALTER TABLE executions ADD COLUMN concurrency INTEGER;
             UPDATE executions SET concurrency = {launch.concurrency} WHERE state IN ('queued', 'starting', 'running');
             CREATE INDEX executions_state ON executions (state, job);
+            """, """
+            CREATE TABLE nodes (
+                id TEXT PRIMARY KEY,
+                url TEXT,
+                version TEXT NOT NULL,
+                labels TEXT NOT NULL,
+                host TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                heartbeat_at BIGINT NOT NULL,
+                lease_until BIGINT NOT NULL,
+                state TEXT NOT NULL);
+            ALTER TABLE executions ADD COLUMN node_id TEXT;
+            ALTER TABLE executions ADD COLUMN needs TEXT;
+            CREATE INDEX executions_claimable ON executions (priority, created_at) WHERE state = 'queued';
+            CREATE INDEX executions_held ON executions (node_id) WHERE state IN ('starting', 'running');
+            INSERT INTO schema_readers (oldest) VALUES (13);
             """);
 
     /**

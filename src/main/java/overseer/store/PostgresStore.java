@@ -118,42 +118,6 @@ public final class PostgresStore extends JdbcStore {
         }
     }
 
-    /** Held by the one server that uses the database, for as long as it runs. */
-    private static final long SERVER_LOCK = MIGRATION_LOCK + 1;
-
-    /**
-     * Makes this server the only one on the database, until the returned handle is closed: a
-     * session advisory lock on a connection of its own. Until several servers can share one
-     * database, a second one (another data directory, a restart that overlaps the old process)
-     * would mark the first one's running executions lost and race it for the queued ones; it
-     * waits instead, a {@link StoreException} naming the database each time it finds it taken.
-     * The lock goes with its connection: a database restart frees it (said in the log).
-     */
-    public static AutoCloseable holdAsOnlyServer(StoreLocation.Postgres where, Optional<String> password) {
-        try {
-            Connection c = DriverManager.getConnection(where.jdbcUrl(), properties(where, password));
-            boolean held;
-            try (Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + SERVER_LOCK + ")")) {
-                held = rs.next() && rs.getBoolean(1);
-            } catch (SQLException e) {
-                c.close();
-                throw e;
-            }
-            if (!held) {
-                c.close();
-                throw new StoreException(
-                        "store: another Overseer server uses " + where.describe()
-                                + " (one server per database in this release); waiting for it to stop",
-                        null);
-            }
-            return c::close;
-        } catch (SQLException e) {
-            throw new StoreException(
-                    "store: cannot open " + where.describe() + ": " + PooledTransactions.rootMessage(e), e);
-        }
-    }
-
     /** PostgreSQL's autovacuum makes the space of removed rows reusable; nothing to hand back here. */
     @Override
     public void reclaim() {}

@@ -32,7 +32,9 @@ final class ScheduleRows {
         db.update(
                 "INSERT INTO schedules (job, schedule_id, anchor, cursor, last_fire) VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT (job, schedule_id) DO UPDATE SET anchor = excluded.anchor,"
-                        + " cursor = excluded.cursor, last_fire = excluded.last_fire",
+                        + " cursor = excluded.cursor, last_fire = excluded.last_fire"
+                        // Several nodes save it: a node behind the others never moves it back.
+                        + " WHERE schedules.cursor <= excluded.cursor",
                 job,
                 scheduleId,
                 state.anchor().toEpochMilli(),

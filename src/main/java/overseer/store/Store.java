@@ -1,5 +1,6 @@
 package overseer.store;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,7 @@ import java.util.Set;
  */
 public interface Store extends AutoCloseable {
     /** How long an {@code Idempotency-Key} answers with the execution it first created. */
-    java.time.Duration IDEMPOTENCY_WINDOW = java.time.Duration.ofHours(24);
+    Duration IDEMPOTENCY_WINDOW = Duration.ofHours(24);
 
     /**
      * The execution a trigger created, or the earlier one its idempotency key points at. For one
@@ -196,7 +197,13 @@ public interface Store extends AutoCloseable {
      */
     List<Execution> claim(int limit, Instant now);
 
-    /** The STARTING executions, claimed or admitted at once and not yet running, oldest first. */
+    /** One execution by its job and number. */
+    record Key(String job, long number) {}
+
+    /** Those of {@code keys} that are no longer queued and not this node's: another node claimed them, or they ended. */
+    Set<Key> leftQueueElsewhere(List<Key> keys);
+
+    /** This node's STARTING executions, claimed or admitted at once and not yet running, oldest first. */
     List<Execution> startingRows();
 
     /** STARTING → QUEUED: given back before anything was spawned, to be started by the next start. */
@@ -348,6 +355,53 @@ public interface Store extends AutoCloseable {
 
     /** Gives the space that removals freed inside the database back to the file system. */
     void reclaim();
+
+    /**
+     * Registers this server's node with a lease of {@code lease} on the database's clock; from
+     * now on every write about work it holds names it (and, on a shared database, checks its lease).
+     */
+    void registerNode(NodeRegistration node, Duration lease);
+
+    /** The id this store writes as: the node last registered. */
+    String nodeId();
+
+    /** Whether several servers may share this store's database (their leases are then enforced). */
+    boolean clustered();
+
+    /**
+     * Extends this node's lease by {@code lease} from now; false when it had run out (or another
+     * node ended its work): the node must fence itself and register anew.
+     */
+    boolean renewNode(Duration lease);
+
+    /** Ends this node's lease at a clean stop. */
+    void leaveNode();
+
+    /** Ends the lease of node {@code id} now: the predecessor of this server on its data directory. */
+    void expireNode(String id);
+
+    List<ClusterNode> nodes();
+
+    /** A node whose lease ran out, and the executions its end ended (as they were before). */
+    record Reaped(ClusterNode node, List<Execution> ended, int deliveriesReleased) {
+        public Reaped {
+            ended = List.copyOf(ended);
+        }
+    }
+
+    /**
+     * Ends the work of one node whose lease ran out, in one transaction that other nodes doing
+     * the same pass over: each of its STARTING and RUNNING executions ends with the event {@code
+     * end} makes for it, its delivery claims are released, and it is marked dead. Empty when no
+     * node's lease ran out unended.
+     */
+    Optional<Reaped> reapExpiredNode(java.util.function.BiFunction<ClusterNode, Execution, Event> end);
+
+    /**
+     * STARTING or RUNNING → DONE for an execution no live node holds ({@code e} as read: still in
+     * its state and held by its node, or by none), ending with {@code last}.
+     */
+    void endUnheld(Execution e, Event last);
 
     Set<String> disabledJobs();
 

@@ -14,17 +14,6 @@ public final class Stores {
         };
     }
 
-    /**
-     * Makes the calling server the only one on its store until the handle is closed: on SQLite
-     * the data directory's lock does that already; on PostgreSQL see {@link PostgresStore#holdAsOnlyServer}.
-     */
-    public static AutoCloseable holdAsOnlyServer(StoreLocation location, Optional<String> password) {
-        return switch (location) {
-            case StoreLocation.Sqlite sqlite -> () -> {};
-            case StoreLocation.Postgres postgres -> PostgresStore.holdAsOnlyServer(postgres, password);
-        };
-    }
-
     /** The files of the store in {@code data}, for the size gauge and permissions: none on PostgreSQL. */
     public static java.util.List<Path> files(StoreLocation location, Path data) {
         return switch (location) {

@@ -32,6 +32,8 @@ class MigrationUpgradeTest {
         Connection connect(int step) throws Exception;
 
         default void cleanUp() {}
+
+        Dialect dialect();
     }
 
     private Engine sqlite() {
@@ -48,6 +50,11 @@ class MigrationUpgradeTest {
             @Override
             public Store open(int step) {
                 return SqliteStore.open(file(step));
+            }
+
+            @Override
+            public Dialect dialect() {
+                return Dialect.SQLITE;
             }
 
             @Override
@@ -83,6 +90,11 @@ class MigrationUpgradeTest {
             public void cleanUp() {
                 databases.values().forEach(overseer.testing.TestPostgres::drop);
             }
+
+            @Override
+            public Dialect dialect() {
+                return Dialect.POSTGRESQL;
+            }
         };
     }
 
@@ -101,7 +113,7 @@ class MigrationUpgradeTest {
         assertThat(Migrations.latest()).isGreaterThan(1);
         for (int step = 1; step < Migrations.latest(); step++) {
             try (Connection c = engine.create(step)) {
-                Migrations.apply(c, step);
+                Migrations.apply(c, engine.dialect(), step);
                 fill(c, step);
             }
             try (Store store = engine.open(step)) {

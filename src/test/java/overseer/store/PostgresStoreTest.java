@@ -121,20 +121,4 @@ class PostgresStoreTest extends StoreContract {
         assertThat(store.execution("hooked", 1)).isPresent();
         assertThat(store.delivery("A-hooked-1-queued").orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
     }
-
-    @Test
-    void oneServerAtATimeHoldsTheDatabase() throws Exception {
-        StoreLocation.Postgres where = TestPostgres.location(database);
-        AutoCloseable first = PostgresStore.holdAsOnlyServer(where, Optional.empty());
-        try {
-            org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> PostgresStore.holdAsOnlyServer(where, Optional.empty()))
-                    .isInstanceOf(StoreException.class)
-                    .hasMessage("store: another Overseer server uses " + where.describe()
-                            + " (one server per database in this release); waiting for it to stop");
-        } finally {
-            first.close();
-        }
-        PostgresStore.holdAsOnlyServer(where, Optional.empty()).close();
-    }
 }

@@ -1,0 +1,120 @@
+package overseer.process;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's fence outside the JVM: a small {@code sh} process that SIGKILLs every process
+ * carrying this server's marker ({@link #VARIABLE}) when the server stops feeding it, because a
+ * SIGKILLed or SIGSTOPped JVM cannot kill its jobs itself. The server feeds it a line over a
+ * named pipe after each lease renewal ({@link #beat}); the pipe's end (the JVM's descriptor closes
+ * with it, whatever killed it) or no line for {@code limit} makes it act.
+ */
+public final class Watchdog implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Watchdog.class);
+
+    /** The variable every job's environment carries, with this server's {@link #mark}. */
+    public static final String VARIABLE = "OVERSEER_NODE_MARK";
+
+    private final String mark;
+    private final int fd;
+    private final Launcher.Process process;
+
+    private Watchdog(String mark, int fd, Launcher.Process process) {
+        this.mark = mark;
+        this.fd = fd;
+        this.process = process;
+    }
+
+    /**
+     * Starts the watchdog for processes marked {@code mark}, acting when no beat came for {@code
+     * limit}; its files are in {@code dir}.
+     */
+    public static Watchdog start(Launcher launcher, Path dir, String mark, Duration limit) throws IOException {
+        Files.createDirectories(dir);
+        Path script = dir.resolve("watchdog.sh");
+        try (InputStream in = Watchdog.class.getResourceAsStream("watchdog.sh")) {
+            if (in == null) {
+                throw new IOException("the watchdog script is missing from the jar");
+            }
+            Files.write(script, in.readAllBytes());
+        }
+        Path pipe = dir.resolve("watchdog.pipe");
+        Fifos.create(pipe);
+        int fd;
+        try {
+            // Read and write, so that opening never waits for the reader; close-on-exec, so that
+            // no job holds it open (the watchdog sees the end only when the JVM's copy closes).
+            fd = Libc.open(pipe.toString(), O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+        } catch (Libc.Failure e) {
+            throw new IOException("cannot open the watchdog's pipe " + pipe + ": " + e.getMessage());
+        }
+        Launcher.Process process;
+        try {
+            process = launcher.start(new Launcher.Command(
+                    List.of(
+                            "/bin/sh",
+                            script.toString(),
+                            mark,
+                            Long.toString(Math.max(1, limit.toMillis() / 10)),
+                            pipe.toString(),
+                            dir.resolve("watchdog.beat").toString(),
+                            dir.resolve("watchdog.log").toString()),
+                    List.of("PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C"),
+                    dir,
+                    Optional.empty(),
+                    true));
+        } catch (IOException | RuntimeException e) {
+            Libc.close(fd);
+            throw e;
+        }
+        // It writes to its log file only: its output pipe is not read.
+        process.closeStreams();
+        log.info(
+                "cluster: watchdog {} kills this server's jobs if the server stops renewing for {} ms",
+                process.pid(),
+                limit.toMillis());
+        return new Watchdog(mark, fd, process);
+    }
+
+    private static final int O_RDWR = 2;
+
+    /** The marker value this watchdog kills by. */
+    public String mark() {
+        return mark;
+    }
+
+    /** The lease was renewed: the watchdog's limit starts again. False when the watchdog is gone. */
+    public boolean beat() {
+        if (process.exit().isDone()) {
+            return false;
+        }
+        try {
+            Libc.write(fd, new byte[] {'\n'});
+        } catch (Libc.Failure e) {
+            // A full pipe (the watchdog is not reading): the beat is dropped, as if it came late.
+            log.warn("cluster: a heartbeat to the watchdog was dropped: {}", e.getMessage());
+        }
+        return true;
+    }
+
+    /** Ends the watchdog, which kills what carries the marker: called once this server's jobs have ended. */
+    @Override
+    public void close() {
+        Libc.close(fd);
+        try {
+            process.exit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("cluster: the watchdog did not end within 5 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
