@@ -134,17 +134,21 @@ public final class NodeLease {
     }
 
     public void start(Supervisor supervisor) {
-        supervisor.start(new Renewal());
+        services.add(supervisor.start(new Renewal()));
         // A server no other shares its store with is never fenced: no one would take over its
         // work, so stopping it would only lose time (a full disk that fails the renewals, say).
         if (store.clustered()) {
-            supervisor.start(new Fence());
+            services.add(supervisor.start(new Fence()));
         }
-        supervisor.start(new Reaper());
+        services.add(supervisor.start(new Reaper()));
     }
+
+    /** The services {@link #start} started, stopped by {@link #leave}. */
+    private final List<Supervisor.Handle> services = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** At a clean stop, once the executions ended: the lease ends now, and the watchdog with it. */
     public void leave() {
+        services.forEach(Supervisor.Handle::close);
         try {
             store.leaveNode();
         } finally {
