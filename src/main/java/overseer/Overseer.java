@@ -576,6 +576,28 @@ public final class Overseer implements AutoCloseable {
         Supplier<Store.Backlog> backlog = recent(store::deliveryBacklog, Duration.ofSeconds(1));
         metrics.gauge("overseer_queue_depth", "executions waiting for a slot", executions::queueDepth);
         metrics.gauge("overseer_running", "executions holding a slot", executions::runningCount);
+        Supplier<Integer> unplaced = recent(
+                () -> {
+                    List<overseer.store.ClusterNode> nodes = store.nodes();
+                    return store.queuedNeeding().entrySet().stream()
+                            .filter(e -> overseer.store.ClusterNode.unplaced(nodes, e.getKey())
+                                    .isPresent())
+                            .mapToInt(Map.Entry::getValue)
+                            .sum();
+                },
+                Duration.ofSeconds(1));
+        metrics.gauge(
+                "overseer_queued_without_node",
+                "queued executions whose job asks for labels no live node has",
+                unplaced::get);
+        metrics.gauge(
+                "overseer_nodes_live",
+                "nodes of the cluster whose lease is live",
+                recent(
+                        () -> (int) store.nodes().stream()
+                                .filter(n -> n.state() == overseer.store.ClusterNode.State.LIVE)
+                                .count(),
+                        Duration.ofSeconds(1))::get);
         metrics.gauge(
                 "overseer_config_last_sync_seconds",
                 "Unix time of the last sync attempt",

@@ -135,6 +135,12 @@ public final class ExecutionRoutes {
         Map<String, Object> view = written.isPresent()
                 ? Views.execution(e, written.get().events(), written.get().deliveries())
                 : Views.execution(e, store.events(e.job(), e.number()), store.deliveries(e.job(), e.number()));
+        if (e.state() == overseer.store.ExecutionState.QUEUED && !e.needs().isEmpty()) {
+            view.put(
+                    "waiting",
+                    overseer.store.ClusterNode.unplaced(store.nodes(), e.needs())
+                            .orElse(null));
+        }
         // A retry is made when an execution ends: one that is not a retry and has not ended has no
         // chain, which spares the query on every trigger's answer.
         List<Execution> chain = e.retryOf().isPresent() || e.finished()

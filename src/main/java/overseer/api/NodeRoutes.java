@@ -37,9 +37,22 @@ public final class NodeRoutes {
                 node.put("self", n.id().equals(self));
                 nodes.add(node);
             }
+            // Queued executions no live node may claim, and why: they wait, they do not fail.
+            List<Map<String, Object>> waiting = new ArrayList<>();
+            List<ClusterNode> all = store.nodes();
+            store.queuedNeeding()
+                    .forEach((labels, count) -> ClusterNode.unplaced(all, labels)
+                            .ifPresent(why -> {
+                                Map<String, Object> w = new LinkedHashMap<>();
+                                w.put("labels", labels);
+                                w.put("queued", count);
+                                w.put("reason", why);
+                                waiting.add(w);
+                            }));
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("self", self);
             body.put("nodes", nodes);
+            body.put("waiting", waiting);
             exchanges.json(exchange, 200, body);
         });
     }

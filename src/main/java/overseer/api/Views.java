@@ -147,6 +147,8 @@ final class Views {
         view.put("commit", e.commit());
         // The node that holds it (or held it, once it ended); none while it is queued.
         view.put("node", e.node().orElse(null));
+        // The labels its node must have (its job's nodes key when it was triggered).
+        view.put("node_labels", e.needs());
         view.put("created_at", time(e.createdAt()));
         view.put("started_at", e.startedAt().map(Views::time).orElse(null));
         view.put("finished_at", e.finishedAt().map(Views::time).orElse(null));

@@ -351,6 +351,21 @@ public final class ConfigSync implements AutoCloseable {
      * from the Git objects if it was already pruned. Executions hold the checkout of their commit
      * from trigger to end, so a sync never removes the files a job runs in.
      */
+    /**
+     * Whether this server can write the checkout of {@code revision}: a commit its local copy
+     * holds, or the plain directory's snapshot that is active.
+     */
+    public boolean has(String revision) {
+        Optional<Snapshot> current = active();
+        if (current.isPresent() && current.get().revision().equals(revision)) {
+            return true;
+        }
+        return switch (revisions) {
+            case GitRevisions git -> git.has(revision);
+            case DirectoryRevisions dir -> false;
+        };
+    }
+
     public CheckoutLease hold(String revision) {
         checkouts.hold(revision);
         Optional<Snapshot> current = active();

@@ -155,6 +155,15 @@ final class GitRevisions implements Revisions {
         };
     }
 
+    /** Whether the local copy holds commit {@code id} (it was fetched). */
+    public boolean has(String id) {
+        try {
+            return git.getRepository().getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(id));
+        } catch (IllegalArgumentException | IOException notThere) {
+            return false;
+        }
+    }
+
     @Override
     public String materialize(String id, Path target) throws SyncException {
         try {

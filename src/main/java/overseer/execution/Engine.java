@@ -405,11 +405,24 @@ final class Engine {
         }
     }
 
-    /** Starts a claimed execution nobody here held (its trigger never heard its commit); false when no slot is free. */
+    /** An execution's commit is not in this server's copy of the repository (yet). */
+    static final class CommitMissing extends RuntimeException {
+        CommitMissing(String commit) {
+            super("commit " + commit + " is not fetched here", null, false, false);
+        }
+    }
+
+    /**
+     * Starts a claimed execution nobody here held (its trigger never heard its commit, or another
+     * node stored it); false when no slot is free or its commit is not here, for {@link #giveBack}.
+     */
     private boolean adopt(Execution e) {
         Unfinished u;
         try {
             u = adopter.adopt(e);
+        } catch (CommitMissing missing) {
+            log.info("execution: {}/{} left to the queue: {}", e.job(), e.number(), missing.getMessage());
+            return false;
         } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException unreadable) {
             log.warn("execution: {}/{} cannot be started: {}", e.job(), e.number(), unreadable.getMessage());
             lifecycle.notStartable(e, "cannot read its stored launch spec: " + unreadable.getMessage());

@@ -132,8 +132,36 @@ public final class Executions {
             LaunchSpec spec = json.readValue(e.launchJson(), LaunchSpec.class);
             engine.restore(engine.hold(e, spec, config.hold(e.commit())));
         });
-        config.onApplied(snapshot ->
-                engine.cancelRemoved(job -> snapshot.job(new JobName(job)).isPresent(), shortId(snapshot.revision())));
+        config.onApplied(snapshot -> {
+            java.util.function.Predicate<String> exists = job ->
+                    JobName.isValid(job) && snapshot.job(new JobName(job)).isPresent();
+            engine.cancelRemoved(exists, shortId(snapshot.revision()));
+            if (store.clustered()) {
+                cancelRemovedInStore(exists, shortId(snapshot.revision()));
+            }
+        });
+    }
+
+    /**
+     * On a shared store the queue is not all in this server's memory: the queued executions of
+     * removed jobs that no one here holds are cancelled in the store (every node applying the
+     * commit tries; the first one's write is the one made, the others find them ended).
+     */
+    private void cancelRemovedInStore(java.util.function.Predicate<String> exists, String revision) {
+        for (Execution e : store.unfinished()) {
+            if (e.state() != overseer.store.ExecutionState.QUEUED
+                    || exists.test(e.job())
+                    || engine.find(e.job(), e.number()).isPresent()) {
+                continue;
+            }
+            String cause = "job '" + e.job() + "' is not in commit " + revision + " any more";
+            try {
+                store.cancelled(e.job(), e.number(), Event.of("fail", cause, clock.instant(), "overseer"));
+                log.info("execution: {}/{} cancelled: {}", e.job(), e.number(), cause);
+            } catch (overseer.store.StaleState claimed) {
+                // Claimed or ended meanwhile.
+            }
+        }
     }
 
     /**
@@ -153,9 +181,38 @@ public final class Executions {
                 return engine.claimRound();
             }
         });
-        engine.connectQueue(
-                handle::wake,
-                e -> engine.hold(e, json.readValue(e.launchJson(), LaunchSpec.class), config.hold(e.commit())));
+        if (store.clustered()) {
+            supervisor.start(new overseer.service.BackgroundService() {
+                @Override
+                public String name() {
+                    return "job-states";
+                }
+
+                @Override
+                public java.time.Duration runOnce() {
+                    boolean changed;
+                    enabling.lock();
+                    try {
+                        changed = followEnabled(store.disabledJobs());
+                    } finally {
+                        enabling.unlock();
+                    }
+                    if (changed) {
+                        enabledChanged.forEach(Runnable::run);
+                    }
+                    return java.time.Duration.ofSeconds(1);
+                }
+            });
+        }
+        engine.connectQueue(handle::wake, e -> {
+            if (!config.has(e.commit())) {
+                // Created by another node on a commit this one has not fetched yet: it fetches
+                // now, and leaves the execution to the queue (another node, or a later round).
+                config.requestSync();
+                throw new Engine.CommitMissing(e.commit());
+            }
+            return engine.hold(e, json.readValue(e.launchJson(), LaunchSpec.class), config.hold(e.commit()));
+        });
         queue = java.util.Optional.of(handle);
     }
 
@@ -234,14 +291,46 @@ public final class Executions {
         if (!known(job)) {
             throw new Refused(Refused.Reason.UNKNOWN_JOB, "no job named '" + job + "'");
         }
-        store.setEnabled(job, enabled, clock.instant());
-        if (enabled) {
-            disabled.remove(job);
-        } else {
-            disabled.add(job);
-            engine.cancelRetries(job, "job '" + job + "' was disabled");
+        enabling.lock();
+        try {
+            store.setEnabled(job, enabled, clock.instant());
+            if (enabled) {
+                disabled.remove(job);
+            } else {
+                disabled.add(job);
+                engine.cancelRetries(job, "job '" + job + "' was disabled");
+            }
+        } finally {
+            enabling.unlock();
         }
         enabledChanged.forEach(Runnable::run);
+    }
+
+    /**
+     * Held while the jobs' states are written or read back: a read taken before this server's own
+     * write committed must not undo it in memory.
+     */
+    private final java.util.concurrent.locks.ReentrantLock enabling = new java.util.concurrent.locks.ReentrantLock();
+
+    /**
+     * Takes on the jobs disabled in the store (by any node): a job another node disabled is
+     * refused and stops firing here too, within a second; its retries this server holds are
+     * cancelled. True when something changed.
+     */
+    private boolean followEnabled(Set<String> stored) {
+        boolean changed = false;
+        for (String job : Set.copyOf(disabled)) {
+            if (!stored.contains(job) && disabled.remove(job)) {
+                changed = true;
+            }
+        }
+        for (String job : stored) {
+            if (disabled.add(job)) {
+                engine.cancelRetries(job, "job '" + job + "' was disabled");
+                changed = true;
+            }
+        }
+        return changed;
     }
 
     /** Runs {@code listener} after a job was enabled or disabled. */

@@ -95,7 +95,8 @@ final class LaunchPreparation {
                                 t.backoff(),
                                 List.copyOf(new java.util.TreeSet<>(t.on()))))
                         .orElse(null),
-                job.streams() == overseer.job.Streams.MERGED ? Boolean.TRUE : null);
+                job.streams() == overseer.job.Streams.MERGED ? Boolean.TRUE : null,
+                job.nodes());
         return new Launch(spec, r.display(), r.usesNumber());
     }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
  * to the checkout for a script. {@code masked} lists the secret values to hide in the output;
  * {@code hiddenEnv} the server variables that hold hook secrets, which the job must not see;
  * {@code retry} the job's retry policy when it was triggered, or null; {@code mergeStreams}
- * whether the job has {@code streams: merged}.
+ * whether the job has {@code streams: merged}; {@code nodes} the labels a node must have to run it.
  */
 public record LaunchSpec(
         List<String> argv,
@@ -20,7 +20,8 @@ public record LaunchSpec(
         List<String> masked,
         List<String> hiddenEnv,
         Retry retry,
-        Boolean mergeStreams) {
+        Boolean mergeStreams,
+        List<String> nodes) {
     /** The job's {@code retry}, as it was when the execution was triggered. */
     public record Retry(int times, long delayMillis, double backoff, List<String> on) {
         public Retry {
@@ -33,6 +34,8 @@ public record LaunchSpec(
         env = Map.copyOf(env);
         masked = List.copyOf(masked);
         hiddenEnv = List.copyOf(hiddenEnv);
+        // Absent in specs stored before the job key existed.
+        nodes = nodes == null ? List.of() : List.copyOf(nodes);
     }
 
     /** Whether stderr goes to the stdout pipe; absent (null) in specs stored before {@code streams}. */

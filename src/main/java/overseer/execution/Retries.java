@@ -89,7 +89,10 @@ final class Retries {
                     Optional.empty(),
                     NewExecution.Origin.retry(first, notBefore).by(u.execution().triggeredBy()),
                     n -> new NewExecution.Prepared(
-                            u.execution().rendered(), launch, u.spec().limit()));
+                            u.execution().rendered(),
+                            launch,
+                            u.spec().limit(),
+                            u.spec().nodes()));
             Event queued = Event.of(
                     "queued",
                     "retry " + (done + 1) + " of " + policy.times() + " after '" + last.name() + "' of execution "

@@ -513,7 +513,8 @@ final class Triggers {
                     return new NewExecution.Prepared(
                             launch[0].display(),
                             write(launch[0].spec()),
-                            launch[0].spec().limit());
+                            launch[0].spec().limit(),
+                            launch[0].spec().nodes());
                 });
     }
 

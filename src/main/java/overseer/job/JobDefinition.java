@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
-/** A validated job, as defined by one file of the configuration repository. */
+/**
+ * A validated job, as defined by one file of the configuration repository. {@code nodes}: the
+ * labels a node must all have to run it (empty: any node).
+ */
 public record JobDefinition(
         JobName name,
         String file,
@@ -21,8 +24,10 @@ public record JobDefinition(
         List<HookSpec> hooks,
         Optional<RetrySpec> retry,
         List<EnvReference> envReferences,
-        Streams streams) {
+        Streams streams,
+        List<String> nodes) {
     public JobDefinition {
+        nodes = List.copyOf(nodes);
         vars = List.copyOf(vars);
         schedules = List.copyOf(schedules);
         env = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(env));

@@ -48,7 +48,8 @@ public final class JobParser {
             "hooks",
             "retry",
             "append_vars",
-            "streams");
+            "streams",
+            "nodes");
     private static final List<String> VAR_KEYS =
             List.of("name", "type", "option", "values", "required", "default", "secret", "append");
     private static final List<String> SCHEDULE_KEYS =
@@ -251,6 +252,8 @@ public final class JobParser {
         Streams streams = fields.get("streams")
                 .flatMap(n -> choice(problems, n, "streams", Streams.class))
                 .orElse(Streams.SPLIT);
+        List<String> nodes =
+                fields.get("nodes").map(n -> nodeLabels(problems, n)).orElse(List.of());
         return new JobDefinition(
                 name,
                 file,
@@ -265,7 +268,32 @@ public final class JobParser {
                 hooks,
                 retry,
                 references,
-                streams);
+                streams,
+                nodes);
+    }
+
+    /** A node label: what {@code --node-labels} accepts. */
+    private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+    /** {@code nodes}: the labels a node must all have to run the job, sorted, without repeats. */
+    private static List<String> nodeLabels(Problems problems, Node node) {
+        if (!(node instanceof Node.Sequence seq)) {
+            problems.add(node.position(), "'nodes' must be a list of node labels, not " + node.kind());
+            return List.of();
+        }
+        java.util.TreeSet<String> labels = new java.util.TreeSet<>();
+        for (Node item : seq.items()) {
+            if (item instanceof Node.Text t && LABEL.matcher(t.value()).matches()) {
+                labels.add(t.value());
+            } else {
+                problems.add(
+                        item.position(),
+                        "'nodes' items must be node labels (a letter or digit, then letters, digits, '_', '.' or '-';"
+                                + " at most 63), not "
+                                + (item instanceof Node.Text t ? Problem.echo(t.value()) : item.kind()));
+            }
+        }
+        return List.copyOf(labels);
     }
 
     private static Optional<RetrySpec> retry(Problems problems, Node node) {

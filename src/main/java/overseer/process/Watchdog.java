@@ -92,8 +92,8 @@ public final class Watchdog implements AutoCloseable {
     }
 
     /** The lease was renewed: the watchdog's limit starts again. False when the watchdog is gone. */
-    public boolean beat() {
-        if (process.exit().isDone()) {
+    public synchronized boolean beat() {
+        if (closed.get() || process.exit().isDone()) {
             return false;
         }
         try {
@@ -105,10 +105,22 @@ public final class Watchdog implements AutoCloseable {
         return true;
     }
 
-    /** Ends the watchdog, which kills what carries the marker: called once this server's jobs have ended. */
+    /** Set by the first {@link #close}: a descriptor closed twice may close another's that reused its number. */
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Ends the watchdog, which kills what carries the marker: called once this server's jobs have
+     * ended. Only the first call does anything.
+     */
     @Override
     public void close() {
-        Libc.close(fd);
+        synchronized (this) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            // Under the lock: a beat never writes to the number once it is closed.
+            Libc.close(fd);
+        }
         try {
             process.exit().get(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {

@@ -293,9 +293,13 @@ public final class Scheduler implements BackgroundService, AutoCloseable {
     private Entry load(Key key, ScheduleSpec spec, Instant now) {
         Optional<ScheduleState> stored = store.scheduleState(key.job(), key.id());
         if (stored.isEmpty()) {
-            Entry entry = new Entry(key, spec, new ScheduleState(now, now, Optional.empty()));
-            save(entry);
-            entry.next = nextAfter(entry, now);
+            Entry fresh = new Entry(key, spec, new ScheduleState(now, now, Optional.empty()));
+            save(fresh);
+            // Another node may have saved its anchor first: the stored one is every node's.
+            Entry entry = store.scheduleState(key.job(), key.id())
+                    .map(s -> new Entry(key, spec, s))
+                    .orElse(fresh);
+            entry.next = nextAfter(entry, entry.cursor);
             return entry;
         }
         Entry entry = new Entry(key, spec, stored.get());

@@ -43,6 +43,23 @@ public record ClusterNode(
         }
     }
 
+    /** Whether it has every one of {@code labels}. */
+    public boolean has(List<String> labels) {
+        return this.labels.containsAll(labels);
+    }
+
+    /**
+     * Why an execution that asks a node for {@code labels} cannot start now: no live node among
+     * {@code nodes} has them all. Empty when one has.
+     */
+    public static Optional<String> unplaced(List<ClusterNode> nodes, List<String> labels) {
+        boolean placed = nodes.stream().anyMatch(n -> n.state() == State.LIVE && n.has(labels));
+        return placed
+                ? Optional.empty()
+                : Optional.of(
+                        "no live node has the label" + (labels.size() == 1 ? " " : "s ") + String.join(", ", labels));
+    }
+
     /** How long ago its last heartbeat was written, on the database's clock. */
     public Duration heartbeatAge() {
         return Duration.between(heartbeatAt, readAt);

@@ -12,7 +12,9 @@ enum Dialect {
             "CASE WHEN json_valid(launch) THEN json_extract(launch, '$.%1$s') END",
             "",
             "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
-            false),
+            false,
+            "NOT EXISTS (SELECT 1 FROM json_each('[\"' || replace(%1$s, ',', '\",\"') || '\"]') l"
+                    + " WHERE instr(',' || ? || ',', ',' || l.value || ',') = 0)"),
     /**
      * Concurrent writers under READ COMMITTED: rows a transaction checks and then changes are
      * locked first; a claim passes over rows another claim has locked rather than wait for them.
@@ -26,7 +28,8 @@ enum Dialect {
             "SELECT pg_advisory_xact_lock(7243401)",
             // The transaction's start on the database's clock: one clock for every node's lease.
             "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
-            true);
+            true,
+            "string_to_array(%1$s, ',') <@ string_to_array(CAST(? AS TEXT), ',')");
 
     private final String lockRows;
     private final String claimRows;
@@ -34,14 +37,31 @@ enum Dialect {
     private final String claimTurn;
     private final String now;
     private final boolean shared;
+    private final String labelsCover;
 
-    Dialect(String lockRows, String claimRows, String launchInteger, String claimTurn, String now, boolean shared) {
+    Dialect(
+            String lockRows,
+            String claimRows,
+            String launchInteger,
+            String claimTurn,
+            String now,
+            boolean shared,
+            String labelsCover) {
+        this.labelsCover = labelsCover;
         this.lockRows = lockRows;
         this.claimRows = claimRows;
         this.launchInteger = launchInteger;
         this.claimTurn = claimTurn;
         this.now = now;
         this.shared = shared;
+    }
+
+    /**
+     * A condition that the comma-separated labels in {@code column} are all among those of the
+     * one parameter (the node's, comma-separated; labels hold no comma and no quote).
+     */
+    String labelsCover(String column) {
+        return labelsCover.formatted(column);
     }
 
     /** The database's clock, in milliseconds since the epoch: the clock of every node's lease. */

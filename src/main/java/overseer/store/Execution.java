@@ -14,7 +14,7 @@ import java.util.OptionalLong;
  * while it was STARTING, kept until its start or end applies them; {@code retryError} says why the
  * retry its end called for could not be queued. {@code runState} is what became of it, beside
  * {@code status}, its latest event. {@code node}: the node that holds it while it is starting or
- * running (and ran it, once it ended).
+ * running (and ran it, once it ended); {@code needs}: the labels a node must have to claim it.
  */
 public record Execution(
         String job,
@@ -42,7 +42,8 @@ public record Execution(
         java.util.List<String> pendingSignals,
         Optional<RetryError> retryError,
         RunState runState,
-        Optional<String> node) {
+        Optional<String> node,
+        java.util.List<String> needs) {
     /** Why a retry of this execution was not queued, and when that was found. */
     public record RetryError(String cause, Instant at) {}
 

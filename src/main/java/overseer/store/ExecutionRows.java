@@ -19,7 +19,7 @@ import java.util.OptionalLong;
 final class ExecutionRows {
     static final String COLUMNS = "job, number, status, trigger_kind, commit_id, created_at, started_at,"
             + " finished_at, exit_code, params, secrets, rendered, launch, priority, scheduled_at, pid, run_id, state,"
-            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at, run_state, node_id";
+            + " schedule_id, retry_of, not_before, triggered_by, pending_signals, retry_error, retry_error_at, run_state, node_id, needs";
 
     private final Sql db;
     private final Dialect dialect;
@@ -133,6 +133,19 @@ final class ExecutionRows {
             }
         }
         return left;
+    }
+
+    /** How many executions wait in the queue for each set of labels (comma-joined) their job asks a node for. */
+    Map<String, Integer> queuedNeeding() throws SQLException {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        try (PreparedStatement s = db.prepare("SELECT needs, COUNT(*) FROM executions WHERE state = 'queued'"
+                        + " AND needs IS NOT NULL GROUP BY needs ORDER BY needs");
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                counts.put(rs.getString(1), rs.getInt(2));
+            }
+        }
+        return counts;
     }
 
     /** This node's STARTING executions, oldest first. */
@@ -278,7 +291,9 @@ final class ExecutionRows {
                         + " AS place, COALESCE(a.active, 0) AS active FROM executions q LEFT JOIN (SELECT job,"
                         + " COUNT(*) AS active FROM executions WHERE state IN ('starting', 'running') GROUP BY job) a"
                         + " ON a.job = q.job"
-                        + " WHERE q.state = 'queued' AND (q.not_before IS NULL OR q.not_before <= ?))"
+                        + " WHERE q.state = 'queued' AND (q.not_before IS NULL OR q.not_before <= ?)"
+                        // Only a node with every label its job asks for claims it.
+                        + " AND (q.needs IS NULL OR " + dialect.labelsCover("q.needs") + "))"
                         + " c WHERE c.concurrency IS NULL OR c.active + c.place <= c.concurrency"
                         + " ORDER BY c.priority DESC, c.created_at, c.job, c.number LIMIT ?)"
                         + " RETURNING " + COLUMNS,
@@ -292,6 +307,7 @@ final class ExecutionRows {
         args.add(holder.node());
         args.addAll(holder.leaseArgs());
         args.add(now.toEpochMilli());
+        args.add(String.join(",", holder.labels()));
         args.add(limit);
         return args.toArray();
     }
@@ -368,7 +384,7 @@ final class ExecutionRows {
         List<Execution> inserted = many(
                 "INSERT INTO executions (" + COLUMNS + ", idempotency_key, last_seq, concurrency)"
                         + " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?, ?, ?, NULL, ?, ?,"
-                        + " ?, ?, ?, ?, NULL, NULL, NULL, 'queued', ?, ?, 1, ?) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
+                        + " ?, ?, ?, ?, NULL, NULL, NULL, 'queued', ?, ?, ?, 1, ?) ON CONFLICT (job, schedule_id, scheduled_at) DO NOTHING"
                         + " RETURNING " + COLUMNS,
                 e.job(),
                 number,
@@ -390,6 +406,7 @@ final class ExecutionRows {
                 e.origin().triggeredBy().orElse(null),
                 // Admitted at once, it is this node's from its creation.
                 state == ExecutionState.STARTING ? holder.node() : null,
+                prepared.needs().isEmpty() ? null : String.join(",", prepared.needs()),
                 e.idempotencyKey().orElse(null),
                 prepared.concurrency().isPresent() ? prepared.concurrency().getAsInt() : null);
         return inserted.isEmpty() ? Optional.empty() : Optional.of(inserted.getFirst());
@@ -477,7 +494,10 @@ final class ExecutionRows {
                                 : Optional.of(new Execution.RetryError(
                                         rs.getString(24), Instant.ofEpochMilli(rs.getLong(25)))),
                         RunState.read(rs.getString(26), ExecutionState.ofColumn(rs.getString(18)), rs.getString(3)),
-                        Optional.ofNullable(rs.getString(27))));
+                        Optional.ofNullable(rs.getString(27)),
+                        rs.getString(28) == null
+                                ? List.of()
+                                : List.of(rs.getString(28).split(","))));
             }
         }
         return found;

@@ -16,6 +16,7 @@ final class Holder {
     private volatile String node = "unregistered-" + UUID.randomUUID();
 
     private volatile boolean leased;
+    private volatile List<String> labels = List.of();
 
     Holder(Dialect dialect) {
         this.dialect = dialect;
@@ -26,9 +27,15 @@ final class Holder {
     }
 
     /** From now on writes are made as {@code id}; on a shared database they check its lease. */
-    void become(String id) {
+    void become(String id, List<String> labels) {
+        this.labels = List.copyOf(labels);
         node = id;
         leased = dialect.shared();
+    }
+
+    /** The labels of the node: it claims only executions whose job asks for no other. */
+    List<String> labels() {
+        return labels;
     }
 
     /** The node's lease is live: empty, or an {@code AND EXISTS} with one parameter (the node). */

@@ -219,7 +219,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 number,
                 i.queued(),
                 prepared,
-                admitted.start() && last.isEmpty() ? ExecutionState.STARTING : ExecutionState.QUEUED);
+                // Started at once only by a node its job may run on.
+                admitted.start() && last.isEmpty() && holder.labels().containsAll(prepared.needs())
+                        ? ExecutionState.STARTING
+                        : ExecutionState.QUEUED);
         if (inserted.isEmpty() || (e.idempotencyKey().isPresent() && !executions.claimKey(e, number))) {
             return Optional.empty();
         }
@@ -479,7 +482,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             nodes.register(node, lease.toMillis());
             return null;
         });
-        holder.become(node.id());
+        holder.become(node.id(), node.labels());
     }
 
     @Override
@@ -518,6 +521,15 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public List<ClusterNode> nodes() {
         return read("list nodes", nodes::list);
+    }
+
+    @Override
+    public Map<List<String>, Integer> queuedNeeding() {
+        Map<String, Integer> joined =
+                read("count queued executions by the labels they need", executions::queuedNeeding);
+        Map<List<String>, Integer> counts = new java.util.LinkedHashMap<>();
+        joined.forEach((labels, n) -> counts.put(List.of(labels.split(",")), n));
+        return counts;
     }
 
     /** How long a node that ended stays listed. */

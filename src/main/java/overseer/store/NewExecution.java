@@ -50,13 +50,19 @@ public record NewExecution(
     }
 
     /**
-     * The parts of an execution that are rendered with its number, and its job's concurrency
-     * (empty: no limit), which the queue's claim counts against.
+     * The parts of an execution that are rendered with its number, its job's concurrency
+     * (empty: no limit), which the queue's claim counts against, and the labels a node must have
+     * to claim it (its job's {@code nodes}).
      */
-    public record Prepared(String rendered, String launchJson, java.util.OptionalInt concurrency) {
+    public record Prepared(
+            String rendered, String launchJson, java.util.OptionalInt concurrency, java.util.List<String> needs) {
+        public Prepared {
+            needs = java.util.List.copyOf(needs);
+        }
+
         /** Of a job without a concurrency limit. */
         public Prepared(String rendered, String launchJson) {
-            this(rendered, launchJson, java.util.OptionalInt.empty());
+            this(rendered, launchJson, java.util.OptionalInt.empty(), java.util.List.of());
         }
     }
 }

@@ -31,7 +31,9 @@ final class ScheduleRows {
     void save(String job, String scheduleId, ScheduleState state) throws SQLException {
         db.update(
                 "INSERT INTO schedules (job, schedule_id, anchor, cursor, last_fire) VALUES (?, ?, ?, ?, ?)"
-                        + " ON CONFLICT (job, schedule_id) DO UPDATE SET anchor = excluded.anchor,"
+                        // The anchor is the first one saved: nodes that found none at the same
+                        // time all count a period from it.
+                        + " ON CONFLICT (job, schedule_id) DO UPDATE SET"
                         + " cursor = excluded.cursor, last_fire = excluded.last_fire"
                         // Several nodes save it: a node behind the others never moves it back.
                         + " WHERE schedules.cursor <= excluded.cursor",

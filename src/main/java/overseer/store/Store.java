@@ -382,6 +382,9 @@ public interface Store extends AutoCloseable {
 
     List<ClusterNode> nodes();
 
+    /** How many queued executions ask a node for each set of labels (sorted), for those that ask. */
+    Map<List<String>, Integer> queuedNeeding();
+
     /** A node whose lease ran out, and the executions its end ended (as they were before). */
     record Reaped(ClusterNode node, List<Execution> ended, int deliveriesReleased) {
         public Reaped {

@@ -234,6 +234,99 @@ class ClusterJarIT {
         }
     }
 
+    @Test
+    void aJobForLabelledNodesRunsOnlyThereAndWaitsSayingWhyWhileNoneIsUp() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("gpu.yml", "nodes: [gpu]\ncommand: echo on a gpu\n").commit("a labelled job");
+            JarServer plain = node(repo, "plain");
+            long first = plain.post("/jobs/gpu").get("execution").asLong();
+            JsonNode waiting = plain.json("/jobs/gpu/" + first);
+            assertThat(waiting.get("state").asText()).isEqualTo("queued");
+            assertThat(waiting.get("waiting").asText()).isEqualTo("no live node has the label gpu");
+            JsonNode cluster = plain.json("/nodes");
+            assertThat(cluster.get("waiting")).hasSize(1);
+            assertThat(cluster.get("waiting").get(0).get("queued").asInt()).isEqualTo(1);
+            assertThat(plain.send(HttpRequest.newBuilder(plain.uri("/metrics"))).body())
+                    .contains("overseer_queued_without_node 1.0");
+
+            JarServer gpu = node(repo, "gpu", "--node-labels", "gpu,big");
+            String gpuId = gpu.json("/nodes").get("self").asText();
+            JsonNode ran = awaitFinished(plain, "gpu", first);
+            assertThat(ran.get("status").asText()).as(ran.toString()).isEqualTo("complete");
+            assertThat(ran.get("node").asText()).isEqualTo(gpuId);
+            // Triggered through the unlabelled node, it still runs on the labelled one.
+            long second = plain.post("/jobs/gpu").get("execution").asLong();
+            assertThat(awaitFinished(plain, "gpu", second).get("node").asText()).isEqualTo(gpuId);
+            assertThat(plain.json("/nodes").get("waiting")).isEmpty();
+        }
+    }
+
+    @Test
+    void aJobDisabledThroughOneNodeIsRefusedByTheOthersWithinASecond() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("x.yml", "command: echo x\n").commit("a job");
+            JarServer a = node(repo, "a");
+            JarServer b = node(repo, "b");
+            HttpResponse<String> off =
+                    a.send(HttpRequest.newBuilder(a.uri("/jobs/x")).DELETE());
+            assertThat(off.statusCode()).as(off.body()).isLessThan(300);
+            long disabledAt = System.nanoTime();
+            int status;
+            do {
+                status = b.send(HttpRequest.newBuilder(b.uri("/jobs/x"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString("{}")))
+                        .statusCode();
+                if (status / 100 == 2) {
+                    Thread.sleep(50);
+                }
+            } while (status / 100 == 2 && System.nanoTime() - disabledAt < TimeUnit.SECONDS.toNanos(5));
+            assertThat(status).isEqualTo(409);
+            assertThat(Duration.ofNanos(System.nanoTime() - disabledAt)).isLessThan(Duration.ofMillis(1500));
+            HttpResponse<String> on =
+                    b.send(HttpRequest.newBuilder(b.uri("/jobs/x")).PUT(HttpRequest.BodyPublishers.noBody()));
+            assertThat(on.statusCode()).as(on.body()).isLessThan(300);
+            long enabledAt = System.nanoTime();
+            do {
+                status = a.send(HttpRequest.newBuilder(a.uri("/jobs/x"))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString("{}")))
+                        .statusCode();
+                if (status / 100 != 2) {
+                    Thread.sleep(50);
+                }
+            } while (status / 100 != 2 && System.nanoTime() - enabledAt < TimeUnit.SECONDS.toNanos(5));
+            assertThat(status / 100).isEqualTo(2);
+            assertThat(Duration.ofNanos(System.nanoTime() - enabledAt)).isLessThan(Duration.ofMillis(1500));
+        }
+    }
+
+    @Test
+    void aScheduleEverySecondFiresOncePerSecondAcrossThreeNodes() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("tick.yml", "schedule:\n  - frequency: \"* * * * * *\"\ncommand: echo tick\n")
+                    .commit("a schedule");
+            List<JarServer> nodes = List.of(node(repo, "a"), node(repo, "b"), node(repo, "c"));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(12);
+            while (System.nanoTime() < until) {
+                Thread.sleep(500);
+            }
+            JsonNode all = nodes.get(1).json("/jobs/tick/executions?limit=500");
+            Map<String, Integer> perSecond = new HashMap<>();
+            Set<String> ranOn = new HashSet<>();
+            all.forEach(e -> {
+                perSecond.merge(e.get("scheduled_at").asText(), 1, Integer::sum);
+                if (e.hasNonNull("node")) {
+                    ranOn.add(e.get("node").asText());
+                }
+            });
+            assertThat(perSecond.values())
+                    .as("fires per due second: %s", perSecond)
+                    .allMatch(n -> n == 1);
+            assertThat(perSecond).as("about one fire a second").hasSizeGreaterThanOrEqualTo(8);
+        }
+    }
+
     private static void signal(String name, long pid) throws Exception {
         Process p = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start();
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();

@@ -104,7 +104,7 @@ class CapacityTest {
                                 java.util.Optional.empty(),
                                 overseer.store.NewExecution.Origin.retry(1, now.plusSeconds(3600)),
                                 n -> new overseer.store.NewExecution.Prepared(
-                                        "sleep 30", "{}", java.util.OptionalInt.of(1))),
+                                        "sleep 30", "{}", java.util.OptionalInt.of(1), java.util.List.of())),
                         overseer.store.Event.of("queued", "retry", now, "overseer"))
                 .execution()
                 .number();

@@ -42,7 +42,7 @@ class StartingTest {
     final ServerFixture fixture = ServerFixture.empty();
 
     private static final LaunchSpec SLEEP = new LaunchSpec(
-            List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of(), null, null);
+            List.of("/bin/sleep", "600"), Map.of(), null, null, "queue", List.of(), List.of(), null, null, null);
 
     private static Execution create(Store store, String job) {
         return store.create(

@@ -880,7 +880,7 @@ abstract class StoreContract {
         NewExecution e = withPriority(
                 newExecution(job, at, Optional.empty()),
                 priority,
-                n -> new NewExecution.Prepared("echo " + n, "{}", limit));
+                n -> new NewExecution.Prepared("echo " + n, "{}", limit, List.of()));
         return store.create(e, Event.of("queued", null, at, "api")).execution();
     }
 
