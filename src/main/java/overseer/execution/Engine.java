@@ -315,8 +315,45 @@ final class Engine {
      */
     private final Map<String, Execution> parked = new ConcurrentHashMap<>();
 
+    /**
+     * Signals other nodes recorded for executions this node holds, taken from the store and not
+     * yet sent (the execution was parked or adopted meanwhile); touched only by the rounds.
+     */
+    private final Map<Store.Key, List<String>> remoteSignals = new java.util.LinkedHashMap<>();
+
+    /** Sends the signals other nodes left in the store for what this node runs (a replace there). */
+    private void applyRemoteSignals() {
+        store.takeRemoteSignals()
+                .forEach((k, s) -> remoteSignals.merge(k, s, (a, b) -> {
+                    List<String> both = new java.util.ArrayList<>(a);
+                    both.addAll(b);
+                    return both;
+                }));
+        for (var it = remoteSignals.entrySet().iterator(); it.hasNext(); ) {
+            var entry = it.next();
+            Optional<Unfinished> held =
+                    find(entry.getKey().job(), entry.getKey().number());
+            if (held.isPresent()) {
+                entry.getValue().forEach(signal -> lifecycle.applyRecorded(held.get(), signal));
+                log.info(
+                        "execution: {} sent {} recorded by another node",
+                        held.get().key(),
+                        entry.getValue());
+                it.remove();
+            } else if (store.execution(entry.getKey().job(), entry.getKey().number())
+                    .map(e -> e.finished() || !e.node().equals(Optional.of(store.nodeId())))
+                    .orElse(true)) {
+                // Ended, or no longer this node's: nothing here to send it to.
+                it.remove();
+            }
+        }
+    }
+
     private Duration claimRoundLocked() {
         java.time.Instant now = clock.instant();
+        if (store.clustered()) {
+            applyRemoteSignals();
+        }
         List<Execution> refused = new java.util.ArrayList<>();
         for (var it = parked.values().iterator(); it.hasNext(); ) {
             Execution e = it.next();

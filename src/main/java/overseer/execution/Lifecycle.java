@@ -412,6 +412,34 @@ final class Lifecycle {
     }
 
     /**
+     * Sends a signal that another node recorded already (its event is written): to the process
+     * when it runs, or kept for its start when it is starting.
+     */
+    void applyRecorded(Unfinished u, String signal) {
+        u.lock.lock();
+        try {
+            boolean ends = signal.equals("terminate") || signal.equals("kill");
+            switch (u.state()) {
+                case STARTING -> {
+                    if (ends) {
+                        u.requestEnd();
+                    }
+                    u.pendingSignals().add(signal);
+                }
+                case RUNNING -> {
+                    if (ends) {
+                        u.requestEnd();
+                    }
+                    send(u, signal);
+                }
+                default -> {}
+            }
+        } finally {
+            u.lock.unlock();
+        }
+    }
+
+    /**
      * A signal to a STARTING execution is kept in its row too: its start applies it, or a restart
      * that finds it starting. Under its lock; false: it did not end it (yet).
      */

@@ -135,6 +135,31 @@ final class ExecutionRows {
         return left;
     }
 
+    /**
+     * The signals other nodes recorded for executions {@code node} holds, cleared in the same
+     * statement: each is taken once.
+     */
+    Map<Store.Key, List<String>> takeRemoteSignals(String node) throws SQLException {
+        Map<Store.Key, List<String>> taken = new LinkedHashMap<>();
+        try (PreparedStatement s = db.prepare(
+                        // RETURNING gives the row after the update: the signals are read from the
+                        // locked row before it.
+                        "UPDATE executions SET remote_signals = NULL FROM (SELECT job, number, remote_signals"
+                                + " FROM executions WHERE node_id = ? AND remote_signals IS NOT NULL"
+                                + " AND state IN ('starting', 'running')" + dialect.lockRows() + ") taken"
+                                + " WHERE executions.job = taken.job AND executions.number = taken.number"
+                                + " RETURNING taken.job, taken.number, taken.remote_signals",
+                        node);
+                ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                taken.put(
+                        new Store.Key(rs.getString(1), rs.getLong(2)),
+                        List.of(rs.getString(3).split(",")));
+            }
+        }
+        return taken;
+    }
+
     /** How many executions wait in the queue for each set of labels (comma-joined) their job asks a node for. */
     Map<String, Integer> queuedNeeding() throws SQLException {
         Map<String, Integer> counts = new LinkedHashMap<>();

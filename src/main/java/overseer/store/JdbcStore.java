@@ -281,6 +281,24 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             if (seq.isPresent()) {
                 events.append(e.job(), victim, seq.getAsLong(), kill, fail);
                 cancelled.add(victim);
+                continue;
+            }
+            // Held by another node: the kill is recorded here and left in the row for that node to send.
+            OptionalLong remote = executions.lastSeq(
+                    "UPDATE executions SET status = ?, last_seq = last_seq + 1, run_state = " + RunState.AFTER_EVENT
+                            + ", remote_signals = CASE WHEN remote_signals IS NULL THEN ? ELSE remote_signals || ',' || ?"
+                            + " END WHERE job = ? AND number = ? AND state IN ('starting', 'running')"
+                            + " AND node_id IS NOT NULL AND node_id <> ? RETURNING last_seq",
+                    kill.name(),
+                    kill.name(),
+                    kill.name(),
+                    kill.name(),
+                    kill.name(),
+                    e.job(),
+                    victim,
+                    holder.node());
+            if (remote.isPresent()) {
+                events.append(e.job(), victim, remote.getAsLong(), kill);
             } else {
                 ending.add(victim);
             }
@@ -359,6 +377,12 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             return Set.of();
         }
         return read("read the states of executions", () -> executions.leftQueueElsewhere(keys));
+    }
+
+    @Override
+    public Map<Key, List<String>> takeRemoteSignals() {
+        String node = holder.node();
+        return write("take the signals other nodes left", () -> executions.takeRemoteSignals(node));
     }
 
     @Override

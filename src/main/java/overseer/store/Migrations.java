@@ -29,7 +29,8 @@ final class Migrations {
      * unfinished execution as its own at a restart (ending other nodes' work as lost), so the
      * oldest reader becomes 13: servers of older releases must be stopped before one of this
      * release starts on their database (they ran one per database anyway). {@code needs}: the
-     * labels a node must have to claim the execution (its job's {@code nodes}).
+     * labels a node must have to claim the execution (its job's {@code nodes}); {@code
+     * remote_signals}: signals another node recorded for the node that holds the execution to send.
      */
     private static final List<String> STEPS = List.of("""
             CREATE TABLE job_state (
@@ -168,6 +169,7 @@ final class Migrations {
                 state TEXT NOT NULL);
             ALTER TABLE executions ADD COLUMN node_id TEXT;
             ALTER TABLE executions ADD COLUMN needs TEXT;
+            ALTER TABLE executions ADD COLUMN remote_signals TEXT;
             CREATE INDEX executions_claimable ON executions (priority, created_at) WHERE state = 'queued';
             CREATE INDEX executions_held ON executions (node_id) WHERE state IN ('starting', 'running');
             INSERT INTO schema_readers (oldest) VALUES (13);

@@ -112,7 +112,8 @@ public interface Store extends AutoCloseable {
     /**
      * The executions (numbers, oldest first) a new one replaces: the queued ones were cancelled
      * in the transaction that created it (a {@code kill} naming it, then {@code fail}); the
-     * {@code ending} ones are starting or running and must be killed by the server that runs them.
+     * {@code ending} ones are starting or running here and must be killed by this server. One that
+     * another node holds is in neither: its kill is recorded and left for that node to send.
      */
     record Replaced(List<Long> cancelled, List<Long> ending) {
         public static final Replaced NONE = new Replaced(List.of(), List.of());
@@ -202,6 +203,12 @@ public interface Store extends AutoCloseable {
 
     /** Those of {@code keys} that are no longer queued and not this node's: another node claimed them, or they ended. */
     Set<Key> leftQueueElsewhere(List<Key> keys);
+
+    /**
+     * The signals other nodes recorded (with their events) for executions this node holds, such
+     * as the kill of an execution that {@code overlap: replace} chose there; each is returned once.
+     */
+    Map<Key, List<String>> takeRemoteSignals();
 
     /** This node's STARTING executions, claimed or admitted at once and not yet running, oldest first. */
     List<Execution> startingRows();

@@ -327,6 +327,74 @@ class ClusterJarIT {
         }
     }
 
+    @Test
+    void replaceEndsTheExecutionAnotherNodeRuns() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("one.yml", "concurrency: 1\noverlap: replace\ncommand: sleep 600\n")
+                    .commit("a job");
+            JarServer a = node(repo, "a");
+            JarServer b = node(repo, "b");
+            long first = a.post("/jobs/one").get("execution").asLong();
+            JsonNode running = awaitState(a, "one", first, "running");
+            String aId = a.json("/nodes").get("self").asText();
+            assertThat(running.get("node").asText()).isEqualTo(aId);
+            long second = b.post("/jobs/one").get("execution").asLong();
+            JsonNode ended = awaitFinished(b, "one", first);
+            assertThat(ended.get("events"))
+                    .anySatisfy(e -> assertThat(e.get("cause").asText()).isEqualTo("replaced by execution " + second));
+            JsonNode next = awaitState(b, "one", second, "running");
+            assertThat(java.time.Instant.parse(next.get("started_at").asText()))
+                    .as("the replacement starts once the replaced one ended")
+                    .isAfterOrEqualTo(
+                            java.time.Instant.parse(ended.get("finished_at").asText()));
+        }
+    }
+
+    @Test
+    void skipAndTheQueuesBoundHoldAcrossNodesUnderABurst() throws Exception {
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("skip.yml", "concurrency: 1\noverlap: skip\ncommand: sleep 600\n")
+                    .with("queue.yml", "concurrency: 1\ncommand: sleep 600\n")
+                    .commit("jobs");
+            List<JarServer> nodes = List.of(
+                    node(repo, "a", "--max-queued", "5"),
+                    node(repo, "b", "--max-queued", "5"),
+                    node(repo, "c", "--max-queued", "5"));
+            Map<Integer, Integer> skip = burst(nodes, "/jobs/skip", 30);
+            assertThat(skip).as("one taken, the rest refused: %s", skip).containsOnlyKeys(201, 409);
+            assertThat(skip.get(201)).isEqualTo(1);
+            Map<Integer, Integer> queue = burst(nodes, "/jobs/queue", 30);
+            // One runs, five wait (the cluster's bound), the rest are refused.
+            int taken = queue.getOrDefault(201, 0) + queue.getOrDefault(202, 0);
+            assertThat(taken).as("%s", queue).isEqualTo(6);
+            assertThat(queue.get(503)).isEqualTo(24);
+        }
+    }
+
+    private static Map<Integer, Integer> burst(List<JarServer> nodes, String path, int count) throws Exception {
+        Map<Integer, Integer> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(count);
+        List<Future<?>> calls = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            JarServer via = nodes.get(i % nodes.size());
+            calls.add(pool.submit(() -> {
+                go.await();
+                HttpResponse<String> r = via.send(HttpRequest.newBuilder(via.uri(path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+                statuses.merge(r.statusCode(), 1, Integer::sum);
+                return null;
+            }));
+        }
+        go.countDown();
+        for (Future<?> f : calls) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        return statuses;
+    }
+
     private static void signal(String name, long pid) throws Exception {
         Process p = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start();
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
