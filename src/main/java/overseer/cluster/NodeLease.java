@@ -55,10 +55,21 @@ public final class NodeLease {
             return timeout.dividedBy(5);
         }
 
-        /** How long before the lease could run out the node fences itself. */
+        /**
+         * How long before the lease could run out the node fences itself: a tenth, at least a
+         * second. It covers the fence's own check (every 100 ms), the kill and the watchdog's
+         * look at its beats (five a second); the lease counts from the database's clock when the
+         * renewal arrived, later than when it was sent, from which the fence counts. A wider
+         * margin would fence a node through a database outage the lease itself would outlast.
+         */
         Duration margin() {
-            Duration third = timeout.dividedBy(3);
-            return third.compareTo(Duration.ofSeconds(1)) > 0 ? third : Duration.ofSeconds(1);
+            Duration tenth = timeout.dividedBy(10);
+            return tenth.compareTo(Duration.ofSeconds(1)) > 0 ? tenth : Duration.ofSeconds(1);
+        }
+
+        /** Between two tries of a renewal that failed. */
+        Duration retry() {
+            return Duration.ofMillis(Math.min(500, interval().toMillis()));
         }
 
         /** How long without a renewal the node and its watchdog wait before they act. */
@@ -220,21 +231,49 @@ public final class NodeLease {
             return settings.interval();
         }
 
+        /**
+         * Takes the lease back when no node ended this one's work (a database outage, which no
+         * node could act in), so that what the runs kept is recorded as it happened; otherwise
+         * registers under a new id and leaves the old one's work to the node that ended it.
+         */
         private void registerAgain() throws IOException, InterruptedException {
             String old = store.nodeId();
-            String id = registerAs();
-            store.expireNode(old);
+            long sent = System.nanoTime();
+            boolean reclaimed = store.reclaimNode(settings.timeout());
+            if (reclaimed) {
+                renewedAt = sent;
+                watchdog.beat();
+            } else {
+                registerAs();
+                store.expireNode(old);
+            }
             // The watchdog looks at its beats five times a second: one that saw the last beat
             // before it came must not kill what starts now.
             Thread.sleep(Duration.ofMillis(500));
             lock.lock();
             try {
                 state = State.LIVE;
-                executions.unfence();
+                executions.unfence(!reclaimed);
             } finally {
                 lock.unlock();
             }
-            log.warn("cluster: registered again as node {}; node {} is left for the cluster to end", id, old);
+            if (reclaimed) {
+                log.warn(
+                        "cluster: node {} has its lease again (no other node had ended its work); what its"
+                                + " executions did meanwhile is recorded now",
+                        old);
+            } else {
+                log.warn(
+                        "cluster: registered again as node {}; node {} is left for the cluster to end",
+                        store.nodeId(),
+                        old);
+            }
+        }
+
+        @Override
+        public Optional<Duration> maxBackoff() {
+            // A renewal that failed is tried again soon: the lease runs out while it waits.
+            return Optional.of(settings.retry());
         }
     }
 

@@ -351,6 +351,10 @@ final class Engine {
 
     private Duration claimRoundLocked() {
         java.time.Instant now = clock.instant();
+        if (admission.isFenced()) {
+            // It claims nothing and the store takes none of its writes: the unfence dispatches.
+            return fullRound;
+        }
         if (store.clustered()) {
             applyRemoteSignals();
         }
@@ -577,7 +581,7 @@ final class Engine {
         MDC.put("job", u.job());
         MDC.put("execution", Long.toString(u.number()));
         boolean deferred = false;
-        // Fenced since it started: the end is not this node's to record any more.
+        // Registered anew since it started: the end is not this node's to record any more.
         long lease = leases.get();
         java.util.function.BooleanSupplier giveUp = () -> closing.isDone() || leases.get() != lease;
         try {
@@ -624,18 +628,23 @@ final class Engine {
         dispatchAt(clock.instant().plus(START_AGAIN));
     }
 
-    /** Counts the leases this node has held: a fence ends one, and with it the runs' right to write. */
+    /**
+     * Counts the leases this node has held: one ends when the node registers again under a new
+     * id, and with it the runs' right to record what they did (the node that ends the old id's
+     * work records it). A fence alone ends none: the node may take its lease back.
+     */
     private final java.util.concurrent.atomic.AtomicLong leases = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * This node may have lost its lease (it could not renew it in time): nothing more starts, and
      * the processes of every running execution are killed now, before another node can find the
-     * lease expired and count their places free. Nothing is recorded: that is for the node that
-     * ends this one's work. Returns how many executions were running.
+     * lease expired and count their places free. Nothing is recorded meanwhile (the store refuses
+     * it, see {@link Store#fenceNode}): the runs keep what they have to record until the node
+     * takes its lease back, or give it up when it registers anew. Returns how many were running.
      */
     int fence() {
         admission.fenced(true);
-        leases.incrementAndGet();
+        store.fenceNode();
         List<Unfinished> running = admission.running();
         for (Unfinished u : running) {
             groups.killMarked(u.runId());
@@ -647,8 +656,15 @@ final class Engine {
         return admission.isFenced();
     }
 
-    /** Registered anew: this node starts executions again. */
-    void unfence() {
+    /**
+     * The node holds a lease again: its own, taken back ({@code lost} false: the runs record what
+     * they kept), or a new one ({@code lost}: what the old one held is another node's to end).
+     * Executions start here again.
+     */
+    void unfence(boolean lost) {
+        if (lost) {
+            leases.incrementAndGet();
+        }
         admission.fenced(false);
         dispatch();
     }

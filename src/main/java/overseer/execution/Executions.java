@@ -269,9 +269,12 @@ public final class Executions {
         return engine.fence();
     }
 
-    /** This node holds a lease again: executions start again. */
-    public void unfence() {
-        engine.unfence();
+    /**
+     * This node holds a lease again, its own taken back or, when {@code lost}, a new one: executions
+     * start again (see {@link Engine#unfence}).
+     */
+    public void unfence(boolean lost) {
+        engine.unfence(lost);
     }
 
     /** A job of the active configuration, or one that has executions on record. */
@@ -460,7 +463,7 @@ public final class Executions {
         Optional<String> failure = store.writeFailure().map(f -> "the store cannot record changes: " + f);
         if (failure.isEmpty() && engine.fenced()) {
             return Optional.of("this node is fenced: it could not renew its lease, and starts nothing until it"
-                    + " registers again");
+                    + " has one again");
         }
         return failure;
     }

@@ -17,4 +17,12 @@ public interface BackgroundService {
      * Supervisor.Handle#wake()} cuts the wait short). Throws when the round failed.
      */
     Duration runOnce() throws Exception;
+
+    /**
+     * The longest a failed round waits before the next try, when it must be shorter than the
+     * supervisor's: a round that guards a lease cannot back off past it.
+     */
+    default java.util.Optional<Duration> maxBackoff() {
+        return java.util.Optional.empty();
+    }
 }

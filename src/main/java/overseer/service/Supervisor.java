@@ -140,14 +140,14 @@ public final class Supervisor {
                     if (closed) {
                         return;
                     }
-                    wait = failed(e, backoff);
+                    wait = failed(e, capped(backoff));
                     backoff = doubled(backoff);
                 } catch (Throwable t) {
                     if (closed) {
                         // Stopping interrupted the round; what that made it throw is no failure.
                         return;
                     }
-                    wait = failed(t, backoff);
+                    wait = failed(t, capped(backoff));
                     backoff = doubled(backoff);
                 }
                 try {
@@ -164,7 +164,13 @@ public final class Supervisor {
 
         private Duration doubled(Duration backoff) {
             Duration next = backoff.multipliedBy(2);
-            return next.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : next;
+            return capped(next.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : next);
+        }
+
+        private Duration capped(Duration backoff) {
+            return service.maxBackoff()
+                    .filter(cap -> cap.compareTo(backoff) < 0)
+                    .orElse(backoff);
         }
 
         private Duration failed(Throwable t, Duration backoff) {

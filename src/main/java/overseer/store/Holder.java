@@ -16,6 +16,9 @@ final class Holder {
     private volatile String node = "unregistered-" + UUID.randomUUID();
 
     private volatile boolean leased;
+    /** The node fenced itself: it writes nothing about held work until it renews or registers again. */
+    private volatile boolean fenced;
+
     private volatile List<String> labels = List.of();
 
     Holder(Dialect dialect) {
@@ -31,6 +34,11 @@ final class Holder {
         this.labels = List.copyOf(labels);
         node = id;
         leased = dialect.shared();
+        fenced = false;
+    }
+
+    void fenced(boolean fenced) {
+        this.fenced = fenced;
     }
 
     /** The labels of the node: it claims only executions whose job asks for no other. */
@@ -40,6 +48,12 @@ final class Holder {
 
     /** The node's lease is live: empty, or an {@code AND EXISTS} with one parameter (the node). */
     String lease() {
+        if (fenced) {
+            throw new StoreException(
+                    "store: node " + node + " is fenced: it records nothing about the work it"
+                            + " holds until it has its lease again",
+                    null);
+        }
         return leased
                 ? " AND EXISTS (SELECT 1 FROM nodes n WHERE n.id = ? AND n.state = 'live' AND n.lease_until > "
                         + dialect.now() + ")"

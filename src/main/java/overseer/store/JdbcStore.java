@@ -526,6 +526,21 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
+    public boolean reclaimNode(java.time.Duration lease) {
+        String node = holder.node();
+        boolean taken = write("take this node's lease back", () -> nodes.reclaim(node, lease.toMillis()));
+        if (taken) {
+            holder.fenced(false);
+        }
+        return taken;
+    }
+
+    @Override
+    public void fenceNode() {
+        holder.fenced(true);
+    }
+
+    @Override
     public void leaveNode() {
         String node = holder.node();
         write("end this node's lease", () -> {
@@ -562,7 +577,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public Optional<Reaped> reapExpiredNode(java.util.function.BiFunction<ClusterNode, Execution, Event> end) {
         return write("end the work of a node whose lease ran out", () -> {
-            Optional<ClusterNode> expired = nodes.takeExpired();
+            Optional<ClusterNode> expired = nodes.takeExpired(holder.node());
             if (expired.isEmpty()) {
                 nodes.forget(NODES_KEPT_MILLIS);
                 return Optional.<Reaped>empty();

@@ -52,6 +52,22 @@ final class NodeRows {
                 == 1;
     }
 
+    /**
+     * Takes the lease of {@code id} again after this node fenced itself, even when it ran out,
+     * provided no node ended its work (the node is still {@code live}): then nothing it held went
+     * to anyone else, and what it knows of that work is still its to record. The row lock orders
+     * this against {@link #takeExpired}: whichever comes second finds the other's outcome.
+     */
+    boolean reclaim(String id, long leaseMillis) throws SQLException {
+        String now = dialect.now();
+        return db.count(
+                        "UPDATE nodes SET heartbeat_at = " + now + ", lease_until = " + now + " + ? WHERE id = ?"
+                                + " AND state = 'live'",
+                        leaseMillis,
+                        id)
+                == 1;
+    }
+
     /** Ends the lease of {@code id} now: stopped when it holds nothing, otherwise left for a node to end its work. */
     void leave(String id) throws SQLException {
         db.update(
@@ -77,10 +93,13 @@ final class NodeRows {
      * One node whose lease ran out and whose work no one ended yet, locked for this transaction:
      * another node ending expired nodes at the same time passes over it.
      */
-    Optional<ClusterNode> takeExpired() throws SQLException {
-        List<ClusterNode> found = many("SELECT " + COLUMNS + ", " + dialect.now() + ", 0, 0 FROM nodes n"
-                + " WHERE n.state = 'live' AND n.lease_until < " + dialect.now() + " ORDER BY n.lease_until LIMIT 1"
-                + dialect.claimRows());
+    Optional<ClusterNode> takeExpired(String self) throws SQLException {
+        // Never this node's own: its fence and its renewal decide about that one.
+        List<ClusterNode> found = many(
+                "SELECT " + COLUMNS + ", " + dialect.now() + ", 0, 0 FROM nodes n"
+                        + " WHERE n.state = 'live' AND n.lease_until < " + dialect.now() + " AND n.id <> ?"
+                        + " ORDER BY n.lease_until LIMIT 1" + dialect.claimRows(),
+                self);
         return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
     }
 

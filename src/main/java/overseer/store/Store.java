@@ -381,6 +381,22 @@ public interface Store extends AutoCloseable {
      */
     boolean renewNode(Duration lease);
 
+    /**
+     * This node fenced itself: until it takes its lease back ({@link #reclaimNode}) or registers
+     * again, every write about work it holds (a start, an event, an end, a delivery's claim or
+     * outcome) fails as a store failure, which its callers retry, instead of reaching the
+     * database: one made after the lease ran out would be refused for good, and the work would
+     * be left unended although this node may yet take the lease back.
+     */
+    void fenceNode();
+
+    /**
+     * Takes this node's lease back, even when it ran out, as long as no node ended its work;
+     * writes about held work go through again. False when another node ended it: the node must
+     * register anew, and what it still knows of that work is not its to record.
+     */
+    boolean reclaimNode(Duration lease);
+
     /** Ends this node's lease at a clean stop. */
     void leaveNode();
 

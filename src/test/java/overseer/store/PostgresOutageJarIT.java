@@ -236,6 +236,90 @@ class PostgresOutageJarIT {
         }
     }
 
+    /**
+     * Fenced by an outage its lease would not outlast, the node is the only one that could have
+     * ended its work, and no one did: once the database is back it takes its lease back and
+     * records what its executions did meanwhile, an end that was waiting for the database as it
+     * happened (not lost) and a job its fence killed as killed, rather than leaving both to be
+     * ended lost under an id it gave up.
+     */
+    @Test
+    void aNodeFencedByAnOutageTakesItsLeaseBackAndRecordsWhatItsExecutionsDid() throws Exception {
+        script("start");
+        Path go = tmp.resolve("go");
+        try (TestRepo repo = TestRepo.create(tmp.resolve("repo"))) {
+            repo.with("once.yml", "command: echo ran\n")
+                    .with("waits.yml", "command: while [ ! -e " + go + " ]; do sleep 0.05; done; echo done\n")
+                    .with("long.yml", "command: sleep 600\n")
+                    .commit("jobs");
+            Path log = tmp.resolve("server.log");
+            try (JarServer server = JarServer.start(
+                    repo.url(), tmp.resolve("data"), log, Map.of("OVERSEER_STORE", store()), "--node-timeout", "10")) {
+                String node = server.json("/nodes").get("self").asText();
+                assertThat(node).isNotEmpty();
+                long waits = post(server, "waits");
+                long sleeps = post(server, "long");
+                awaitState(server, "waits", waits, "running");
+                awaitState(server, "long", sleeps, "running");
+
+                script("stop");
+                Files.createFile(go);
+                // The end is known and waits for the database; then the fence (9 s after the
+                // last renewal) kills what still runs.
+                awaitLog(server, "execution: waits/" + waits + " end not recorded, retrying");
+                awaitLog(server, "cluster: node " + node + " fenced");
+                script("start");
+                awaitLog(server, "cluster: node " + node + " has its lease again");
+
+                JsonNode ended = awaitFinished(server, "waits", waits);
+                assertThat(ended.get("status").asText()).as(ended.toString()).isEqualTo("complete");
+                assertThat(ended.get("node").asText()).isEqualTo(node);
+                assertThat(server.send(HttpRequest.newBuilder(server.uri("/jobs/waits/" + waits + "/stdout")))
+                                .body())
+                        .isEqualTo("done\n");
+                JsonNode killed = awaitFinished(server, "long", sleeps);
+                assertThat(killed.get("status").asText()).as(killed.toString()).isEqualTo("fail");
+                assertThat(killed.toString()).contains("SIGKILL");
+
+                // Still the same node, live, and working.
+                assertThat(server.json("/nodes").get("self").asText()).isEqualTo(node);
+                assertThat(awaitReady(server).statusCode()).isEqualTo(200);
+                JsonNode once = awaitFinished(server, "once", post(server, "once"));
+                assertThat(once.get("status").asText()).isEqualTo("complete");
+            }
+            assertThat(Files.readString(log)).doesNotContain("\tat ").doesNotContain("Exception in");
+        }
+    }
+
+    private static long post(JarServer server, String job) throws Exception {
+        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/jobs/" + job))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(r.statusCode()).as(r.body()).isIn(201, 202);
+        return JSON.readTree(r.body()).get("execution").asLong();
+    }
+
+    private static void awaitState(JarServer server, String job, long n, String state) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        JsonNode e;
+        do {
+            e = server.json("/jobs/" + job + "/" + n);
+            if (e.path("state").asText().equals(state)) {
+                return;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError(job + "/" + n + " is not " + state + ": " + e);
+    }
+
+    private static void awaitLog(JarServer server, String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!server.log().contains(line)) {
+            assertThat(System.nanoTime()).as("the server logs '%s'", line).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
     /** POSTs a trigger: its execution number when acknowledged; a refusal must be a 503. */
     private static java.util.Optional<Long> trigger(JarServer server) throws Exception {
         HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/jobs/once"))
@@ -250,10 +334,14 @@ class PostgresOutageJarIT {
     }
 
     private static JsonNode awaitFinished(JarServer server, long n) throws Exception {
+        return awaitFinished(server, "once", n);
+    }
+
+    private static JsonNode awaitFinished(JarServer server, String job, long n) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         JsonNode e = null;
         while (System.nanoTime() < deadline) {
-            HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/jobs/once/" + n)));
+            HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/jobs/" + job + "/" + n)));
             if (r.statusCode() == 200) {
                 e = JSON.readTree(r.body());
                 if (e.hasNonNull("finished_at") || e.path("finished").asBoolean(false)) {
@@ -262,7 +350,7 @@ class PostgresOutageJarIT {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("execution " + n + " did not finish: " + e);
+        throw new AssertionError(job + "/" + n + " did not finish: " + e);
     }
 
     private static HttpResponse<String> awaitReady(JarServer server) throws Exception {
