@@ -62,7 +62,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
      * Runs {@code work} in a transaction and returns once it is committed (see {@link
      * Transactions}); then tells the outbox if the work stored webhook deliveries.
      */
-    private <T> T write(String what, Work<T> work) {
+    /** One transaction of {@code work}; package-private for the tests of a transaction's limits. */
+    <T> T write(String what, Work<T> work) {
         java.util.concurrent.atomic.AtomicBoolean delivering = new java.util.concurrent.atomic.AtomicBoolean();
         T result = transactions.write(
                 what,

@@ -25,6 +25,14 @@ public final class PostgresStore extends JdbcStore {
     /** How long a caller waits for a connection while the database is away, before its call fails. */
     private static final long CONNECTION_TIMEOUT_MILLIS = 2_000;
 
+    /**
+     * How long a session may sit in an open transaction without a statement before the database
+     * ends it. Overseer's transactions take milliseconds; one left open is a server frozen
+     * (SIGSTOP, a swap storm) in the middle of it, whose row and advisory locks (a job's counter,
+     * the queue's claim) would otherwise stop every other node until it resumes, if ever.
+     */
+    static final java.time.Duration IDLE_IN_TRANSACTION = java.time.Duration.ofSeconds(5);
+
     /** Where the password comes from, when the pgpass file does not have it. */
     public static final String PASSWORD_VARIABLE = "OVERSEER_STORE_PASSWORD";
 
@@ -63,7 +71,8 @@ public final class PostgresStore extends JdbcStore {
         // Started without waiting for the database: it answered a moment ago, and a pool that
         // cannot fill now keeps trying, while calls fail one by one until it is back.
         config.setInitializationFailTimeout(-1);
-        config.setConnectionInitSql("SET synchronous_commit = on");
+        config.setConnectionInitSql("SET synchronous_commit = on; SET idle_in_transaction_session_timeout = "
+                + IDLE_IN_TRANSACTION.toMillis());
         // The statements count on READ COMMITTED (each one sees what committed before it, an
         // insert that conflicts waits and then finds the other's row), whatever the role's default.
         config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");

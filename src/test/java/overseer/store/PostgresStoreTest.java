@@ -1,6 +1,7 @@
 package overseer.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -82,6 +83,47 @@ class PostgresStoreTest extends StoreContract {
                 throw new AssertionError("only " + waiting + " of " + n + " writes wait for the held one");
             }
             Thread.sleep(5);
+        }
+    }
+
+    /**
+     * A server frozen in the middle of a transaction (here: one that sleeps in it) holds its locks
+     * only until the database ends its session: another node's claim is not stopped for good.
+     */
+    @Test
+    void aTransactionLeftIdleIsEndedByTheDatabaseAndItsLocksReleased() throws Exception {
+        JdbcStore frozenNode = (JdbcStore) another();
+        JdbcStore otherNode = (JdbcStore) another();
+        try (frozenNode;
+                otherNode) {
+            long lock = 0x7465737469646c65L;
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CompletableFuture<Object> frozen =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> frozenNode.write("hold a lock", () -> {
+                        try (var s = frozenNode.connection().createStatement()) {
+                            s.execute("SELECT pg_advisory_xact_lock(" + lock + ")");
+                        }
+                        held.countDown();
+                        try {
+                            Thread.sleep(PostgresStore.IDLE_IN_TRANSACTION.plusSeconds(3));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return null;
+                    }));
+            assertThat(held.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            long asked = System.nanoTime();
+            otherNode.write("take the lock", () -> {
+                try (var s = otherNode.connection().createStatement()) {
+                    return s.execute("SELECT pg_advisory_xact_lock(" + lock + ")");
+                }
+            });
+            // It waited for the session's end, not for the transaction to finish its sleep.
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - asked))
+                    .isLessThan(PostgresStore.IDLE_IN_TRANSACTION.plusSeconds(2));
+            assertThatThrownBy(frozen::join).hasCauseInstanceOf(StoreException.class);
+            // The pool replaces the ended session: the next write goes through.
+            assertThat(frozenNode.write("write again", () -> 1)).isEqualTo(1);
         }
     }
 
