@@ -25,11 +25,16 @@ public final class Watchdog implements AutoCloseable {
 
     private final String mark;
     private final int fd;
-    private final Launcher.Process process;
+    private final Launcher launcher;
+    private final Launcher.Command command;
+    /** Guarded by this: replaced when it is found gone. */
+    private Launcher.Process process;
 
-    private Watchdog(String mark, int fd, Launcher.Process process) {
+    private Watchdog(String mark, int fd, Launcher launcher, Launcher.Command command, Launcher.Process process) {
         this.mark = mark;
         this.fd = fd;
+        this.launcher = launcher;
+        this.command = command;
         this.process = process;
     }
 
@@ -46,7 +51,9 @@ public final class Watchdog implements AutoCloseable {
             }
             Files.write(script, in.readAllBytes());
         }
-        Path pipe = dir.resolve("watchdog.pipe");
+        // Named by the marker: a watchdog still ending for the server that ran here before reads
+        // its own pipe, never this one's (it would take some of its beats).
+        Path pipe = dir.resolve("watchdog-" + mark + ".pipe");
         Fifos.create(pipe);
         int fd;
         try {
@@ -56,45 +63,71 @@ public final class Watchdog implements AutoCloseable {
         } catch (Libc.Failure e) {
             throw new IOException("cannot open the watchdog's pipe " + pipe + ": " + e.getMessage());
         }
+        Launcher.Command command = new Launcher.Command(
+                List.of(
+                        "/bin/sh",
+                        script.toString(),
+                        mark,
+                        Long.toString(Math.max(1, limit.toMillis() / 10)),
+                        pipe.toString(),
+                        dir.resolve("watchdog-" + mark + ".beat").toString(),
+                        dir.resolve("watchdog.log").toString()),
+                List.of("PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C"),
+                dir,
+                Optional.empty(),
+                true);
         Launcher.Process process;
         try {
-            process = launcher.start(new Launcher.Command(
-                    List.of(
-                            "/bin/sh",
-                            script.toString(),
-                            mark,
-                            Long.toString(Math.max(1, limit.toMillis() / 10)),
-                            pipe.toString(),
-                            dir.resolve("watchdog.beat").toString(),
-                            dir.resolve("watchdog.log").toString()),
-                    List.of("PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C"),
-                    dir,
-                    Optional.empty(),
-                    true));
+            process = spawn(launcher, command);
         } catch (IOException | RuntimeException e) {
             Libc.close(fd);
             throw e;
         }
-        // It writes to its log file only: its output pipe is not read.
-        process.closeStreams();
         log.info(
                 "cluster: watchdog {} kills this server's jobs if the server stops renewing for {} ms",
                 process.pid(),
                 limit.toMillis());
-        return new Watchdog(mark, fd, process);
+        return new Watchdog(mark, fd, launcher, command, process);
+    }
+
+    private static Launcher.Process spawn(Launcher launcher, Launcher.Command command) throws IOException {
+        Launcher.Process process = launcher.start(command);
+        // It writes to its log file only: its output pipe is not read.
+        process.closeStreams();
+        return process;
     }
 
     private static final int O_RDWR = 2;
+
+    /** The watchdog process's id now. */
+    synchronized long pid() {
+        return process.pid();
+    }
 
     /** The marker value this watchdog kills by. */
     public String mark() {
         return mark;
     }
 
-    /** The lease was renewed: the watchdog's limit starts again. False when the watchdog is gone. */
+    /**
+     * The lease was renewed: the watchdog's limit starts again. A watchdog found gone (killed by
+     * someone, or failed) is started again first, on the same pipe, and says so: without it a
+     * frozen server's jobs would run on. False when it is closed, or could not be started again.
+     */
     public synchronized boolean beat() {
-        if (closed.get() || process.exit().isDone()) {
+        if (closed.get()) {
             return false;
+        }
+        if (process.exit().isDone()) {
+            String how = process.exit().getNow(null) instanceof ExitStatus status ? status.describe() : "ended";
+            try {
+                long old = process.pid();
+                process = spawn(launcher, command);
+                log.error("cluster: the watchdog {} was gone ({}); started it again as {}", old, how, process.pid());
+            } catch (IOException | RuntimeException e) {
+                log.error("cluster: the watchdog is gone ({}) and cannot be started again: {}", how, e.getMessage());
+                return false;
+            }
         }
         try {
             Libc.write(fd, new byte[] {'\n'});

@@ -6,12 +6,19 @@
 # those processes do. It keeps watching: a server that resumes feeds it again.
 #
 # Arguments: the marker's value, the limit in hundredths of a second, the pipe, the file that
-# keeps the time of the last line, the log file.
+# keeps the time of the last line, the log file. The pipe and the beat file are this server's
+# alone (named by the marker): a watchdog still ending for a server that died never reads the
+# beats of the next one, nor removes its files.
 mark=$1
 limit=$2
 pipe=$3
 beat=$4
 log=$5
+
+# The server does not read this process's output: anything written there would end it by
+# SIGPIPE, silently. Everything goes to the log, and a broken pipe is not fatal.
+exec >> "$log" 2>&1 < /dev/null
+trap '' PIPE
 
 # Hundredths of a second since boot, into $cs: a monotonic clock, read without a fork.
 now() {
@@ -57,4 +64,4 @@ kill "$checker" 2>/dev/null
 kill_marked "the server is gone"
 sleep 0.2
 kill_marked "the server is gone"
-rm -f "$beat"
+rm -f "$beat" "$pipe"
