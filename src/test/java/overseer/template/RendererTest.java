@@ -218,11 +218,10 @@ class RendererTest {
         var vars = List.of(var("msg", VarType.STR, false, false));
         String loop = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
                 + "{% endfor %}{% endfor %}{% endfor %}";
-        long start = System.nanoTime();
+        // The message names the step limit, which is what ends it (a billion steps would run for minutes).
         assertThatThrownBy(() -> command(loop, vars, Map.of()))
                 .isInstanceOf(RenderException.class)
                 .hasMessageContaining("steps");
         assertThat(renderer.problems(loop, vars)).singleElement().asString().contains("steps");
-        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(3));
     }
 }
