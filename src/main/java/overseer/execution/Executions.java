@@ -95,6 +95,12 @@ public final class Executions {
     /** The queue's service, once {@link #startQueue} started it. */
     private volatile java.util.Optional<overseer.service.Supervisor.Handle> queue = java.util.Optional.empty();
 
+    /**
+     * Reads the jobs' states other nodes set, on a shared store; stopped with the queue (it read
+     * on from a closed store, and logged so, in the tests that followed in the same JVM).
+     */
+    private volatile java.util.Optional<overseer.service.Supervisor.Handle> jobStates = java.util.Optional.empty();
+
     private final List<Runnable> enabledChanged = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Executions(
@@ -182,7 +188,7 @@ public final class Executions {
             }
         });
         if (store.clustered()) {
-            supervisor.start(new overseer.service.BackgroundService() {
+            jobStates = java.util.Optional.of(supervisor.start(new overseer.service.BackgroundService() {
                 @Override
                 public String name() {
                     return "job-states";
@@ -202,7 +208,7 @@ public final class Executions {
                     }
                     return java.time.Duration.ofSeconds(1);
                 }
-            });
+            }));
         }
         engine.connectQueue(handle::wake, e -> {
             if (!config.has(e.commit())) {
@@ -510,6 +516,7 @@ public final class Executions {
         // Stopped once nothing may start: a round it interrupts takes nothing (no slot is free),
         // so no claim it made can be left STARTING with nothing to run it.
         queue.ifPresent(overseer.service.Supervisor.Handle::close);
+        jobStates.ifPresent(overseer.service.Supervisor.Handle::close);
     }
 
     private static String shortId(String revision) {
