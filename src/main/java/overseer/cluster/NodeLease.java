@@ -56,15 +56,20 @@ public final class NodeLease {
         }
 
         /**
-         * How long before the lease could run out the node fences itself: a tenth, at least a
-         * second. It covers the fence's own check (every 100 ms), the kill and the watchdog's
-         * look at its beats (five a second); the lease counts from the database's clock when the
-         * renewal arrived, later than when it was sent, from which the fence counts. A wider
-         * margin would fence a node through a database outage the lease itself would outlast.
+         * How long before the lease could run out the node fences itself: a fifth, at least a
+         * second. It covers the fence's own check (every 100 ms), the kills, and the watchdog,
+         * which counts from the beat after a renewal (up to {@link #beatWithin} after it was
+         * sent) and looks five times a second. A wider margin fences a node through shorter
+         * database outages (it then takes its lease back: nothing is lost, but its jobs die).
          */
         Duration margin() {
-            Duration tenth = timeout.dividedBy(10);
-            return tenth.compareTo(Duration.ofSeconds(1)) > 0 ? tenth : Duration.ofSeconds(1);
+            Duration fifth = timeout.dividedBy(5);
+            return fifth.compareTo(Duration.ofSeconds(1)) > 0 ? fifth : Duration.ofSeconds(1);
+        }
+
+        /** A renewal that took longer is not told to the watchdog: it would count from too late. */
+        Duration beatWithin() {
+            return margin().dividedBy(4);
         }
 
         /** Between two tries of a renewal that failed. */
@@ -221,7 +226,7 @@ public final class NodeLease {
                     renewedAt = sent;
                     // A renewal that took long may have been made late in its round trip: the
                     // watchdog, which counts from the beat, could then act after the lease ran out.
-                    if (took < settings.margin().toNanos() / 2) {
+                    if (took < settings.beatWithin().toNanos()) {
                         watchdog.beat();
                     }
                 }
@@ -242,10 +247,17 @@ public final class NodeLease {
             boolean reclaimed = store.reclaimNode(settings.timeout());
             if (reclaimed) {
                 renewedAt = sent;
-                watchdog.beat();
+                if (System.nanoTime() - sent < settings.beatWithin().toNanos()) {
+                    watchdog.beat();
+                }
             } else {
                 registerAs();
-                store.expireNode(old);
+                try {
+                    store.expireNode(old);
+                } catch (overseer.store.StoreException e) {
+                    // Registered: the old lease runs out by itself, and a reaper ends its work.
+                    log.warn("cluster: node {} not ended at once: {}", old, e.getMessage());
+                }
             }
             // The watchdog looks at its beats five times a second: one that saw the last beat
             // before it came must not kill what starts now.

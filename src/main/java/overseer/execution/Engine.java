@@ -497,26 +497,35 @@ final class Engine {
     }
 
     /**
-     * Makes the STARTING rows in the store agree with what this server holds, after a claim or a
+     * Makes the rows this node holds in the store agree with what it holds, after a claim or a
      * give-back that failed (its commit may have been made all the same) and in every full round:
-     * a row whose execution this server still has queued was claimed, and is settled now; a row
-     * no trigger is storing and nothing here holds has no one to start it (a start whose trigger
-     * never heard its commit, a give-back that failed): it ends as a restart would end it,
-     * {@code lost}, rather than wait for one, holding its job's place. Throws when the store
-     * cannot be read (the next round looks again).
+     * a STARTING row whose execution this server still has queued was claimed, and is settled
+     * now; a STARTING or RUNNING row no trigger is storing and nothing here holds has no one to
+     * run it (a start whose trigger never heard its commit, a give-back that failed, a run whose
+     * record was refused while this node was fenced, before it took its lease back): it ends as a
+     * restart would end it, {@code lost}, rather than hold its job's place for good. Throws when
+     * the store cannot be read (the next round looks again).
      */
     private void reconcile() {
-        for (Execution e : store.startingRows()) {
+        for (Execution e : store.heldRows()) {
             if (admitting.contains(e.runId()) || parked.containsKey(e.runId())) {
                 continue;
             }
             Optional<Unfinished> held = find(e.job(), e.number());
             if (held.isEmpty()) {
-                recovery.endUnheld(e, "nothing started it (its start was recorded, and not heard)");
+                try {
+                    recovery.endUnheld(
+                            e,
+                            e.state() == ExecutionState.STARTING
+                                    ? "nothing started it (its start was recorded, and not heard)"
+                                    : "nothing here runs it any more (its end could not be recorded)");
+                } catch (overseer.store.StaleState moved) {
+                    // Its run recorded its end between the read and the look here.
+                }
                 continue;
             }
             Admission.Claim claim = claims.get(held.get());
-            if (claim != null && admission.waiting(claim)) {
+            if (e.state() == ExecutionState.STARTING && claim != null && admission.waiting(claim)) {
                 log.warn(
                         "execution: {} claim was recorded after all; settling it",
                         held.get().key());
@@ -585,7 +594,17 @@ final class Engine {
         long lease = leases.get();
         java.util.function.BooleanSupplier giveUp = () -> closing.isDone() || leases.get() != lease;
         try {
-            deferred = new ExecutionRun(u, lifecycle, launcher, groups, settings, clock, giveUp, ending).run()
+            deferred = new ExecutionRun(
+                                    u,
+                                    lifecycle,
+                                    launcher,
+                                    groups,
+                                    settings,
+                                    clock,
+                                    giveUp,
+                                    admission::isFenced,
+                                    ending)
+                            .run()
                     == ExecutionRun.Ran.DEFERRED;
         } catch (overseer.store.StaleState lost) {
             // Its node's lease ran out (or another node ended it): nothing more is written for it.

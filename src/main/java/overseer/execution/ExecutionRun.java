@@ -36,6 +36,7 @@ final class ExecutionRun {
     private final Executions.Settings settings;
     private final Clock clock;
     private final BooleanSupplier shuttingDown;
+    private final BooleanSupplier fenced;
     private final java.util.function.BiConsumer<Unfinished, Event> ending;
 
     ExecutionRun(
@@ -46,6 +47,7 @@ final class ExecutionRun {
             Executions.Settings settings,
             Clock clock,
             BooleanSupplier shuttingDown,
+            BooleanSupplier fenced,
             java.util.function.BiConsumer<Unfinished, Event> ending) {
         this.u = u;
         this.lifecycle = lifecycle;
@@ -54,6 +56,7 @@ final class ExecutionRun {
         this.settings = settings;
         this.clock = clock;
         this.shuttingDown = shuttingDown;
+        this.fenced = fenced;
         this.ending = ending;
     }
 
@@ -115,6 +118,10 @@ final class ExecutionRun {
         if (settings.jobUser().isPresent()) {
             argv = settings.jobUser().get().wrap(argv);
         }
+        if (!awaitLease()) {
+            log.warn("execution: {} not started: this node registered anew while it was fenced", u.key());
+            return;
+        }
         // Made before the spawn and outside the execution's lock: it is disk I/O.
         Optional<overseer.process.Cgroups.Cgroup> cgroup = groups.contain(u.runId(), cgroupName());
         Launcher.Command command =
@@ -136,6 +143,27 @@ final class ExecutionRun {
         Ending end = supervise(process, dir, secrets.masked());
         ending.accept(u, end.event());
         lifecycle.finish(u, end.exitCode(), end.event(), shuttingDown);
+    }
+
+    /**
+     * A start that was on its way when the node fenced itself waits for the lease: spawned now,
+     * its process would be killed at once and its start refused. True once the node holds its
+     * lease again; false when it gave it up (registered anew, or stopping): the row is then the
+     * old lease's, for the node that ends its work.
+     */
+    private boolean awaitLease() {
+        while (fenced.getAsBoolean()) {
+            if (shuttingDown.getAsBoolean()) {
+                return false;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return !shuttingDown.getAsBoolean();
     }
 
     /** {@code <job>-<n>-<run>}: unique even among servers that share a cgroup (tests, two data directories). */

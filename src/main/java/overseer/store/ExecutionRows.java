@@ -173,14 +173,6 @@ final class ExecutionRows {
         return counts;
     }
 
-    /** This node's STARTING executions, oldest first. */
-    List<Execution> startingHere() throws SQLException {
-        return many(
-                "SELECT " + COLUMNS + " FROM executions WHERE state = 'starting' AND node_id = ?"
-                        + " ORDER BY created_at, job, number",
-                holder.node());
-    }
-
     /** The STARTING and RUNNING executions {@code node} holds, oldest first. */
     List<Execution> heldBy(String node) throws SQLException {
         return many(

@@ -387,8 +387,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public List<Execution> startingRows() {
-        return read("list starting executions", () -> executions.startingHere());
+    public List<Execution> heldRows() {
+        return read("list this node's executions", () -> executions.heldBy(holder.node()));
     }
 
     @Override

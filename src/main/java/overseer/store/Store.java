@@ -210,8 +210,8 @@ public interface Store extends AutoCloseable {
      */
     Map<Key, List<String>> takeRemoteSignals();
 
-    /** This node's STARTING executions, claimed or admitted at once and not yet running, oldest first. */
-    List<Execution> startingRows();
+    /** This node's STARTING and RUNNING executions, oldest first. */
+    List<Execution> heldRows();
 
     /** STARTING → QUEUED: given back before anything was spawned, to be started by the next start. */
     void backToQueue(String job, long number);

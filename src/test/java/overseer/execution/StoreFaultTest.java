@@ -43,6 +43,34 @@ class StoreFaultTest {
         }
     }
 
+    /**
+     * A run whose end the store refused for good (StaleState: a write made after the lease ran
+     * out, by a node that then took it back) leaves its row RUNNING under this node, with nothing
+     * here to end it: the engine's look at the rows it holds ends it lost, and the job's place is
+     * free again. It stayed running for good (found by review).
+     */
+    @Test
+    void aRunningRowNothingHereRunsEndsLostAndFreesItsPlace() throws Exception {
+        TestRepo repo = fixture.repo();
+        try (LogLines log = LogLines.capture()) {
+            repo.with("quick.yml", "concurrency: 1\ncommand: echo hi\n").commit("a job");
+            TestServer server = fixture.start(settings -> settings.services(QUICK));
+            fixture.faults()
+                    .failCalls(
+                            "finished",
+                            1,
+                            1,
+                            () -> new overseer.store.StaleState("store: injected: the lease ran out"));
+            server.trigger("quick", "{}");
+            JsonNode lost = server.awaitFinished("quick", 1);
+            assertThat(lost.path("status").asText()).isEqualTo("lost");
+            assertThat(lost.toString()).contains("nothing here runs it any more");
+            server.trigger("quick", "{}");
+            assertThat(server.awaitFinished("quick", 2).path("status").asText()).isEqualTo("complete");
+            assertThat(log.containing("not recorded further")).hasSize(1);
+        }
+    }
+
     @Test
     void anEndTheStoreFailsToRecordOnceIsRecordedOnItsRetry() throws Exception {
         TestRepo repo = fixture.repo();
